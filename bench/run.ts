@@ -1,0 +1,47 @@
+/**
+ * `make bench`: every benchmark of the project, one table of figures and
+ * ratios measured side by side in this run, and bench/out/results.json, a
+ * flat JSON object of numbers under the keys the issues name. A figure that
+ * was not measured is absent, never filled in.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchMaglev } from './maglev.js';
+import { isRoot } from '../test/support/fib-lab.js';
+import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function main(): void {
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  log('bench: maglev ring build');
+  rows.push(...benchMaglev());
+  if (isRoot()) {
+    log('bench: XDP per-packet cost (BPF_PROG_TEST_RUN)');
+    rows.push(...benchXdp(log));
+    notes.push(`bpf_ns: ${XDP_BENCH_METHOD}`);
+  } else {
+    notes.push('bpf_ns: not measured (needs root)');
+  }
+
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const w = Math.max(...rows.map((r) => r.label.length), 20);
+  const lines = [`${'figure'.padEnd(w)}  ${'value'.padStart(10)}  ${'ratio'.padStart(8)}  key`, `${'-'.repeat(w)}  ${'-'.repeat(10)}  ${'-'.repeat(8)}  ---`];
+  for (const r of rows) {
+    const base = r.ratioTo ? byKey.get(r.ratioTo) : undefined;
+    const ratio = base ? `${(r.value / base.value).toFixed(2)}x` : '';
+    lines.push(`${r.label.padEnd(w)}  ${String(r.value).padStart(10)}  ${ratio.padStart(8)}  ${r.key}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n${notes.map((n) => `note: ${n}`).join('\n')}\n`);
+
+  const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/out/results.json');
+  mkdirSync(dirname(out), { recursive: true });
+  const json: Record<string, number> = {};
+  for (const r of rows) if (Number.isFinite(r.value)) json[r.key] = r.value;
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`wrote ${out}\n`);
+}
+
+main();

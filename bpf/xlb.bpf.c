@@ -1,0 +1,908 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xlb.bpf.c - the xlb L4 forwarder (XDP).
+ *
+ * Per packet: parse, look the destination up in xlb_vips, find the flow in
+ * the connection table or pick a backend from the VIP's Maglev ring, then
+ * forward by the VIP's mode (dr / tunnel / nat) to the next hop that
+ * bpf_fib_lookup gives. Everything that is not for a VIP goes to the kernel.
+ * Every packet is counted in exactly one xlb_stats_reason slot, at the single
+ * exit of xlb_xdp().
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xlb_abi.h"
+#include "lib/csum.h"
+#include "lib/hash.h"
+#include "lib/parse.h"
+
+#ifndef BPF_FIB_LOOKUP_SRC
+#define BPF_FIB_LOOKUP_SRC (1U << 4) /* Linux 6.8: fill in the preferred source address */
+#endif
+
+/* ICMP (RFC 792) and ICMPv6 (RFC 4443) types and codes; <linux/icmp.h> drags
+ * in libc socket headers that do not build for -target bpf. */
+#define ICMP_ECHOREPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_FRAG_NEEDED 4
+#define ICMP_ECHO 8
+#define ICMPV6_PKT_TOOBIG 2
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
+/* Type, code and checksum open both ICMP and ICMPv6 headers. */
+struct icmp_hdr {
+	__u8 type;
+	__u8 code;
+	__u16 checksum;
+	__u32 rest;
+};
+
+#define NSEC_PER_SEC 1000000000ULL
+#define XLB_IP_DF 0x4000 /* IPv4 "don't fragment" flag */
+
+/* Load-time knobs (written by the loader before load; the verifier sees constants). */
+const volatile __u32 xlb_abi_version = XLB_ABI_VERSION;
+const volatile __u32 ring_size = 65537; /* Maglev ring size M, prime */
+
+/* Maps: max_entries here are defaults; the loader sizes them from the config. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip_val);
+	__uint(max_entries, 512);
+} XLB_MAP_VIPS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlb_addr_key);
+	__type(value, struct xlb_addr_val);
+	__uint(max_entries, 512);
+} XLB_MAP_VIP_ADDRS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_backend_val);
+	__uint(max_entries, 4096);
+} XLB_MAP_BACKENDS SEC(".maps");
+
+/* Ring slots of ring_size entries each, in chunks; a VIP's xlb_vip_val.ring picks one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_ring_chunk);
+	__uint(max_entries, 2 * ((65537 + XLB_RING_CHUNK - 1) / XLB_RING_CHUNK));
+	__uint(map_flags, BPF_F_MMAPABLE);
+} XLB_MAP_RINGS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlb_flow);
+	__type(value, struct xlb_conn_val);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} XLB_MAP_CONNS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlb_nat_key);
+	__type(value, struct xlb_nat_val);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} XLB_MAP_NAT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_globals);
+	__uint(max_entries, 1);
+} XLB_MAP_GLOBALS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_stats);
+	__uint(max_entries, 512);
+} XLB_MAP_STATS_VIP SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_stats);
+	__uint(max_entries, 4096);
+} XLB_MAP_STATS_BACKEND SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_reason_stats);
+	__uint(max_entries, XLB_R_MAX);
+} XLB_MAP_STATS_REASON SEC(".maps");
+
+/* BTF keeps enums only when something refers to them: anchor the ABI enums. */
+struct xlb_abi_enums {
+	enum xlb_family family;
+	enum xlb_mode mode;
+	enum xlb_vip_flags vip_flags;
+	enum xlb_backend_flags backend_flags;
+	enum xlb_global_flags global_flags;
+	enum xlb_reason reason;
+	enum xlb_ring_consts ring_consts;
+};
+const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
+
+/* The backend chosen for a packet. */
+struct xlb_choice {
+	struct xlb_backend_val *be;
+	__u32 be_id;
+	__u32 new_flow;
+};
+
+/* ipv4_dst shares its first bytes with ipv6_dst in struct bpf_fib_lookup. */
+static __always_inline int addr_eq(__u8 family, const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	if (family == XLB_AF_INET)
+		return x[0] == y[0];
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* The verdict that goes with a reason decided before any rewrite. */
+static __always_inline int reason_verdict(__u32 reason)
+{
+	switch (reason) {
+	case XLB_R_DROP_TRUNC_ETH:
+	case XLB_R_DROP_TRUNC_IP:
+	case XLB_R_DROP_BAD_IP:
+	case XLB_R_DROP_TRUNC_L4:
+	case XLB_R_DROP_IPV6_EXT:
+		return XDP_DROP;
+	default:
+		return XDP_PASS;
+	}
+}
+
+static __always_inline void stats_add(void *map, __u32 idx, __u32 len, __u32 new_flow)
+{
+	struct xlb_stats *s = bpf_map_lookup_elem(map, &idx);
+
+	if (s) {
+		s->packets++;
+		s->bytes += len;
+		s->new_flows += new_flow;
+	}
+}
+
+static __always_inline struct xlb_globals *globals_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&XLB_MAP_GLOBALS, &zero);
+}
+
+/**
+ * lb_lookup_vip - the virtual service for (addr, port, proto).
+ * Returns: the VIP, or NULL. An exact port match wins over the all-ports VIP.
+ */
+static __always_inline struct xlb_vip_val *lb_lookup_vip(const __u8 *addr, __u8 family,
+							 __be16 port, __u8 proto,
+							 const struct xlb_globals *g)
+{
+	struct xlb_vip_key key = {};
+	struct xlb_vip_val *vip;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	key.port = port;
+	key.proto = proto;
+	key.family = family;
+	vip = bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
+	if (vip || !g || !g->wildcard_vips)
+		return vip;
+	key.port = 0;
+	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
+}
+
+static __always_inline int lb_is_vip_addr(const __u8 *addr, __u8 family)
+{
+	struct xlb_addr_key key = {};
+
+	__builtin_memcpy(key.addr, addr, 16);
+	key.family = family;
+	return bpf_map_lookup_elem(&XLB_MAP_VIP_ADDRS, &key) != NULL;
+}
+
+/**
+ * lb_select_backend - the backend of a flow: the connection table first, then
+ * the VIP's Maglev ring.
+ * @create: record a new choice in the connection table (not for ICMP errors)
+ * Returns: XLB_CONTINUE with @c filled, or a drop reason.
+ */
+static __always_inline int lb_select_backend(const struct xlb_flow *flow,
+					     const struct xlb_vip_val *vip, int create,
+					     struct xlb_choice *c)
+{
+	struct xlb_conn_val *conn, nconn = {};
+	struct xlb_backend_val *be;
+	__u32 idx, id, pos;
+
+	conn = bpf_map_lookup_elem(&XLB_MAP_CONNS, flow);
+	if (conn && conn->vip_id == vip->vip_id) {
+		id = conn->backend_id;
+		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+		/* Draining backends (weight 0, out of the ring) are still UP: their flows stay. */
+		if (be && (be->flags & XLB_BE_F_UP) && be->vip_id == vip->vip_id) {
+			__u64 now = bpf_ktime_get_coarse_ns();
+
+			/* Refresh the idle time at most once a second: a write per
+			 * packet would dirty the cache line for nothing. */
+			if (now - conn->atime_ns > NSEC_PER_SEC)
+				conn->atime_ns = now;
+			c->be = be;
+			c->be_id = id;
+			c->new_flow = 0;
+			return XLB_CONTINUE;
+		}
+	}
+
+	/* Miss, or the backend was removed / went down: (re)schedule. */
+	pos = flow_hash(flow, vip->flags & XLB_VIP_F_PERSIST) % ring_size;
+	idx = vip->ring * ((ring_size + XLB_RING_CHUNK - 1) / XLB_RING_CHUNK) + pos / XLB_RING_CHUNK;
+	{
+		struct xlb_ring_chunk *chunk = bpf_map_lookup_elem(&XLB_MAP_RINGS, &idx);
+
+		if (!chunk)
+			return XLB_R_DROP_NO_BACKEND;
+		id = chunk->ids[pos & (XLB_RING_CHUNK - 1)];
+		if (!id)
+			return XLB_R_DROP_NO_BACKEND;
+	}
+	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	if (!be || !(be->flags & XLB_BE_F_UP))
+		return XLB_R_DROP_NO_BACKEND;
+	if (be->family != flow->family) /* 4in6 / 6in4 are not offered */
+		return XLB_R_DROP_BAD_BACKEND;
+	if (create) {
+		nconn.backend_id = id;
+		nconn.vip_id = vip->vip_id;
+		nconn.atime_ns = bpf_ktime_get_coarse_ns();
+		bpf_map_update_elem(&XLB_MAP_CONNS, flow, &nconn, BPF_ANY);
+	}
+	c->be = be;
+	c->be_id = id;
+	c->new_flow = create;
+	return XLB_CONTINUE;
+}
+
+/**
+ * fwd_fib - route lookup towards @dst.
+ * @src: source address for policy routing, or NULL to ask the kernel for one
+ * Returns: the bpf_fib_lookup() result code; @fib holds the next hop.
+ */
+static __always_inline int fwd_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __u8 family,
+				   const __u8 *src, const __u8 *dst, __u32 tot_len, __u8 proto)
+{
+	__u32 flags = 0;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = family;
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->l4_protocol = proto;
+	fib->tot_len = tot_len;
+	if (family == XLB_AF_INET) {
+		if (src)
+			fib->ipv4_src = *(const __u32 *)src;
+		fib->ipv4_dst = *(const __u32 *)dst;
+	} else {
+		if (src)
+			__builtin_memcpy(fib->ipv6_src, src, 16);
+		__builtin_memcpy(fib->ipv6_dst, dst, 16);
+	}
+	if (!src)
+		flags |= BPF_FIB_LOOKUP_SRC;
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+}
+
+/* Map a failed route lookup to a reason: rewritten packets go to the kernel. */
+static __always_inline int fwd_fib_fail_reason(int rc)
+{
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return XLB_R_PASS_NO_NEIGH;
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return XLB_R_DROP_TOO_BIG;
+	return XLB_R_PASS_FIB;
+}
+
+/**
+ * fwd_l2_out - write the next hop's MACs and send: XDP_TX out of the ingress
+ * device, or a redirect to another one. A VLAN-tagged packet can only go back
+ * out where it came from (its tag means nothing elsewhere).
+ * Returns: an XDP verdict, with *reason possibly changed.
+ */
+static __always_inline int fwd_l2_out(struct xdp_md *ctx, const struct xlb_pkt *p,
+				      const struct bpf_fib_lookup *fib, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end) {
+		*reason = XLB_R_DROP_TRUNC_ETH;
+		return XDP_DROP;
+	}
+	if (fib->ifindex != ctx->ingress_ifindex && p->vlans) {
+		*reason = XLB_R_PASS_VLAN_FWD;
+		return XDP_PASS;
+	}
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (fib->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+/**
+ * encap_push - make room for an outer header of @hlen bytes between the L2
+ * header (and its VLAN tags) and the IP header.
+ * Returns: 0, or -1 if the head could not be adjusted.
+ */
+static __always_inline int encap_push(struct xdp_md *ctx, const struct xlb_pkt *p, int hlen)
+{
+	__u8 l2[ETH_HLEN + 4 * XLB_VLAN_MAX_DEPTH];
+	void *data, *data_end;
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(l2) > data_end)
+		return -1; /* never: an IP header follows */
+	__builtin_memcpy(l2, data, sizeof(l2));
+	if (bpf_xdp_adjust_head(ctx, -hlen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(l2) > data_end)
+		return -1;
+	/* Copy the whole L2 block; a shorter one is followed by the outer
+	 * header, which the caller writes afterwards. */
+	if (p->vlans == 0)
+		__builtin_memcpy(data, l2, ETH_HLEN);
+	else if (p->vlans == 1)
+		__builtin_memcpy(data, l2, ETH_HLEN + 4);
+	else
+		__builtin_memcpy(data, l2, ETH_HLEN + 8);
+	return 0;
+}
+
+/**
+ * fwd_tunnel - encapsulate in IPIP / IP6IP6 towards the backend.
+ * Returns: an XDP verdict; sets *reason.
+ */
+static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
+				      const struct xlb_backend_val *be, __u32 hash,
+				      const struct xlb_globals *g, __u32 *reason)
+{
+	struct bpf_fib_lookup fib;
+	__u8 src[16] = {};
+	const __u8 *srcp = src;
+	void *data, *data_end;
+	int rc, hlen;
+
+	hlen = be->family == XLB_AF_INET ? (int)sizeof(struct iphdr) : (int)sizeof(struct ipv6hdr);
+	if (!g) {
+		srcp = NULL;
+	} else if (be->family == XLB_AF_INET) {
+		*(__u32 *)src = g->tun_src4;
+		if (!g->tun_src4)
+			srcp = NULL;
+		else if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+			*(__u16 *)&src[2] = (__u16)hash; /* low 16 bits of the address */
+	} else {
+		__builtin_memcpy(src, g->tun_src6, 16);
+		if (!(*(__u64 *)src | *(__u64 *)&src[8]))
+			srcp = NULL;
+		else if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+			*(__u32 *)&src[12] = hash; /* low 32 bits of the address */
+	}
+	rc = fwd_fib(ctx, &fib, be->family, srcp, be->addr, p->ip_len + hlen,
+		     be->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
+		*reason = fwd_fib_fail_reason(rc);
+		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
+	}
+	if (!srcp) { /* the kernel chose the source */
+		if (be->family == XLB_AF_INET)
+			*(__u32 *)src = fib.ipv4_src;
+		else
+			__builtin_memcpy(src, fib.ipv6_src, 16);
+	}
+
+	if (encap_push(ctx, p, hlen)) {
+		*reason = XLB_R_DROP_ADJUST;
+		return XDP_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (be->family == XLB_AF_INET) {
+		struct iphdr *outer = data + (p->l3 & 0x1f);
+		struct iphdr *inner = (void *)(outer + 1);
+
+		if ((void *)(inner + 1) > data_end) {
+			*reason = XLB_R_DROP_ADJUST;
+			return XDP_DROP;
+		}
+		outer->version = 4;
+		outer->ihl = 5;
+		outer->tos = inner->tos;
+		outer->tot_len = bpf_htons(p->ip_len + sizeof(*outer));
+		outer->id = 0;
+		outer->frag_off = inner->frag_off & bpf_htons(XLB_IP_DF);
+		outer->ttl = 64;
+		outer->protocol = IPPROTO_IPIP;
+		outer->check = 0;
+		outer->saddr = *(__u32 *)src;
+		outer->daddr = *(const __u32 *)be->addr;
+		outer->check = csum_ipv4_hdr20(outer);
+	} else {
+		struct ipv6hdr *outer = data + (p->l3 & 0x1f);
+
+		if ((void *)(outer + 1) > data_end) {
+			*reason = XLB_R_DROP_ADJUST;
+			return XDP_DROP;
+		}
+		/* version 6, the inner traffic class, flow label from the flow hash (ECMP/RSS entropy) */
+		*(__be32 *)outer = bpf_htonl(0x60000000 | ((__u32)p->tos << 20) | (hash & 0xfffff));
+		outer->payload_len = bpf_htons(p->ip_len);
+		outer->nexthdr = IPPROTO_IPV6;
+		outer->hop_limit = 64;
+		__builtin_memcpy(&outer->saddr, src, 16);
+		__builtin_memcpy(&outer->daddr, be->addr, 16);
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		*reason = XLB_R_PASS_NO_NEIGH;
+		return XDP_PASS;
+	}
+	*reason = XLB_R_FWD_TUNNEL;
+	return fwd_l2_out(ctx, p, &fib, reason);
+}
+
+/**
+ * nat_rewrite - replace the address and port at one end of a TCP/UDP packet,
+ * fixing the IPv4 header and L4 checksums incrementally.
+ * @dst: rewrite the destination (client -> backend) or the source (replies)
+ * Returns: 0, or -1 if the headers moved out of reach.
+ */
+static __always_inline int nat_rewrite(struct xdp_md *ctx, const struct xlb_pkt *p, int dst,
+				       const __u8 *addr, __be16 port)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u16 *l4csum = NULL;
+	__be16 *l4port;
+	void *l4 = data + (p->l4 & 0xff);
+
+	if (p->flow.proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return -1;
+		l4csum = &th->check;
+		l4port = dst ? &th->dest : &th->source;
+	} else {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		/* UDP over IPv4 may carry no checksum (RFC 768): leave it at 0 */
+		if (uh->check || p->flow.family == XLB_AF_INET6)
+			l4csum = &uh->check;
+		l4port = dst ? &uh->dest : &uh->source;
+	}
+
+	if (p->flow.family == XLB_AF_INET) {
+		struct iphdr *iph = data + (p->l3 & 0x1f);
+		__u32 *field;
+		__u32 from;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		field = dst ? &iph->daddr : &iph->saddr;
+		from = *field;
+		*field = *(const __u32 *)addr;
+		csum_replace4(&iph->check, from, *field);
+		if (l4csum)
+			csum_replace4(l4csum, from, *field);
+	} else {
+		struct ipv6hdr *ip6 = data + (p->l3 & 0x1f);
+		__u32 from[4];
+		__u8 *field;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		field = dst ? (__u8 *)&ip6->daddr : (__u8 *)&ip6->saddr;
+		__builtin_memcpy(from, field, 16);
+		__builtin_memcpy(field, addr, 16);
+		if (l4csum)
+			csum_replace16(l4csum, from, (const __u32 *)addr);
+	}
+	if (port && port != *l4port) {
+		if (l4csum)
+			csum_replace2(l4csum, *l4port, port);
+		*l4port = port;
+	}
+	if (l4csum && p->flow.proto == IPPROTO_UDP && *l4csum == 0)
+		*l4csum = 0xffff; /* a computed 0 is sent as all ones (RFC 768) */
+	return 0;
+}
+
+/**
+ * fwd_nat - rewrite the destination to the backend, remember the reverse
+ * mapping for the replies, and send.
+ * Returns: an XDP verdict; sets *reason.
+ */
+static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
+				   const struct xlb_vip_val *vip, const struct xlb_choice *c,
+				   __u32 *reason)
+{
+	const struct xlb_backend_val *be = c->be;
+	__be16 bport = be->port ? be->port : p->flow.dport;
+	struct bpf_fib_lookup fib;
+	int rc;
+
+	if (c->new_flow) {
+		struct xlb_nat_key rk = {};
+		struct xlb_nat_val rv = {};
+
+		__builtin_memcpy(rk.backend, be->addr, 16);
+		__builtin_memcpy(rk.client, p->flow.src, 16);
+		rk.bport = bport;
+		rk.cport = p->flow.sport;
+		rk.proto = p->flow.proto;
+		rk.family = p->flow.family;
+		__builtin_memcpy(rv.vip, p->flow.dst, 16);
+		rv.vport = p->flow.dport;
+		rv.vip_id = vip->vip_id;
+		bpf_map_update_elem(&XLB_MAP_NAT, &rk, &rv, BPF_ANY);
+	}
+	rc = fwd_fib(ctx, &fib, p->flow.family, p->flow.src, be->addr, p->ip_len, p->flow.proto);
+	if (nat_rewrite(ctx, p, 1, be->addr, bport)) {
+		*reason = XLB_R_DROP_TRUNC_L4;
+		return XDP_DROP;
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		*reason = fwd_fib_fail_reason(rc);
+		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
+	}
+	*reason = XLB_R_FWD_NAT;
+	return fwd_l2_out(ctx, p, &fib, reason);
+}
+
+/**
+ * fwd_dr - direct routing: the backend (on-link, holding the VIP) gets the
+ * packet unchanged but for the destination MAC.
+ * Returns: an XDP verdict; sets *reason.
+ */
+static __always_inline int fwd_dr(struct xdp_md *ctx, struct xlb_pkt *p,
+				  const struct xlb_backend_val *be, __u32 *reason)
+{
+	struct bpf_fib_lookup fib;
+	int rc;
+
+	rc = fwd_fib(ctx, &fib, be->family, p->flow.src, be->addr, p->ip_len, p->flow.proto);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The packet still says "to the VIP": the kernel cannot forward it. */
+		*reason = XLB_R_DROP_DR_NO_NEIGH;
+		return XDP_DROP;
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		*reason = rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XLB_R_DROP_TOO_BIG : XLB_R_DROP_DR_FIB;
+		return XDP_DROP;
+	}
+	/* bpf_fib_lookup() leaves the gateway in the destination when the
+	 * backend is not on-link: its MAC is not the backend's. */
+	if (!addr_eq(be->family, (const __u8 *)fib.ipv6_dst, be->addr)) {
+		*reason = XLB_R_DROP_DR_FIB;
+		return XDP_DROP;
+	}
+	*reason = XLB_R_FWD_DR;
+	return fwd_l2_out(ctx, p, &fib, reason);
+}
+
+/* Send a packet to its backend by the VIP's mode. */
+static __always_inline int fwd_by_mode(struct xdp_md *ctx, struct xlb_pkt *p,
+				       const struct xlb_vip_val *vip, const struct xlb_choice *c,
+				       const struct xlb_globals *g, __u32 *reason)
+{
+	if (vip->mode == XLB_MODE_TUNNEL)
+		return fwd_tunnel(ctx, p, c->be, flow_hash(&p->flow, 0), g, reason);
+	if (vip->mode == XLB_MODE_NAT)
+		return fwd_nat(ctx, p, vip, c, reason);
+	return fwd_dr(ctx, p, c->be, reason);
+}
+
+/**
+ * nat_reply - a backend's reply to a NAT flow: source back to the VIP.
+ * Returns: an XDP verdict, or XLB_CONTINUE if the packet is not a NAT reply.
+ */
+static __always_inline int nat_reply(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
+{
+	struct xlb_nat_key rk = {};
+	struct xlb_nat_val *rv;
+	struct bpf_fib_lookup fib;
+	int rc;
+
+	__builtin_memcpy(rk.backend, p->flow.src, 16);
+	__builtin_memcpy(rk.client, p->flow.dst, 16);
+	rk.bport = p->flow.sport;
+	rk.cport = p->flow.dport;
+	rk.proto = p->flow.proto;
+	rk.family = p->flow.family;
+	rv = bpf_map_lookup_elem(&XLB_MAP_NAT, &rk);
+	if (!rv)
+		return XLB_CONTINUE;
+	rc = fwd_fib(ctx, &fib, p->flow.family, rv->vip, p->flow.dst, p->ip_len, p->flow.proto);
+	if (nat_rewrite(ctx, p, 0, rv->vip, rv->vport)) {
+		*reason = XLB_R_DROP_TRUNC_L4;
+		return XDP_DROP;
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		*reason = fwd_fib_fail_reason(rc);
+		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
+	}
+	*reason = XLB_R_FWD_NAT_REPLY;
+	return fwd_l2_out(ctx, p, &fib, reason);
+}
+
+/* Echo request to a VIP: turn it into the reply in place and send it back. */
+static __always_inline int icmp_echo_reply(void *data, void *data_end, struct xlb_pkt *p,
+					   __u32 *reason)
+{
+	struct ethhdr *eth = data;
+	__u8 mac[ETH_ALEN];
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	if (p->flow.family == XLB_AF_INET) {
+		struct iphdr *iph = data + (p->l3 & 0x1f);
+		struct icmp_hdr *ih = data + (p->l4 & 0xff);
+		__u32 a;
+
+		if ((void *)(iph + 1) > data_end || (void *)(ih + 1) > data_end)
+			return XDP_DROP;
+		/* swapping the addresses leaves the IP checksum as it was */
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		ih->type = ICMP_ECHOREPLY;
+		csum_replace2(&ih->checksum, bpf_htons(ICMP_ECHO << 8), bpf_htons(ICMP_ECHOREPLY << 8));
+	} else {
+		struct ipv6hdr *ip6 = data + (p->l3 & 0x1f);
+		struct icmp_hdr *ih = data + (p->l4 & 0xff);
+		struct in6_addr a;
+
+		if ((void *)(ip6 + 1) > data_end || (void *)(ih + 1) > data_end)
+			return XDP_DROP;
+		a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ih->type = ICMPV6_ECHO_REPLY;
+		csum_replace2(&ih->checksum, bpf_htons(ICMPV6_ECHO_REQUEST << 8),
+			      bpf_htons(ICMPV6_ECHO_REPLY << 8));
+	}
+	*reason = XLB_R_TX_ICMP_ECHO;
+	return XDP_TX;
+}
+
+/**
+ * icmp_ptb - "fragmentation needed" / "packet too big" about a VIP flow: the
+ * quoted packet left the VIP towards a client, so send the error to the
+ * backend that owns the client -> VIP flow (dr and tunnel; in nat mode the
+ * backend never saw the VIP address, so the kernel gets it).
+ * @inner_off: offset of the quoted IP header
+ * Returns: an XDP verdict; sets *reason.
+ */
+static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32 inner_off,
+				    const struct xlb_globals *g, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xlb_flow inner = {};
+	struct xlb_vip_val *vip;
+	struct xlb_choice c;
+	__be16 *ports;
+	__u32 l4;
+	int rc;
+
+	*reason = XLB_R_PASS_ICMP;
+	if (p->flow.family == XLB_AF_INET) {
+		struct iphdr *iph = data + (inner_off & 0xff);
+
+		if ((void *)(iph + 1) > data_end)
+			return XDP_PASS;
+		if (iph->ihl < 5)
+			return XDP_PASS;
+		l4 = inner_off + iph->ihl * 4;
+		inner.family = XLB_AF_INET;
+		inner.proto = iph->protocol;
+		/* quoted: VIP -> client; the flow is client -> VIP */
+		*(__u32 *)inner.src = iph->daddr;
+		*(__u32 *)inner.dst = iph->saddr;
+	} else {
+		struct ipv6hdr *ip6 = data + (inner_off & 0xff);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_PASS;
+		l4 = inner_off + sizeof(*ip6);
+		inner.family = XLB_AF_INET6;
+		inner.proto = ip6->nexthdr;
+		__builtin_memcpy(inner.src, &ip6->daddr, 16);
+		__builtin_memcpy(inner.dst, &ip6->saddr, 16);
+	}
+	if (inner.proto != IPPROTO_TCP && inner.proto != IPPROTO_UDP)
+		return XDP_PASS;
+	ports = data + (l4 & 0xff);
+	if ((void *)(ports + 2) > data_end)
+		return XDP_PASS;
+	inner.sport = ports[1];
+	inner.dport = ports[0];
+	vip = lb_lookup_vip(inner.dst, inner.family, inner.dport, inner.proto, g);
+	if (!vip || vip->mode == XLB_MODE_NAT)
+		return XDP_PASS;
+	rc = lb_select_backend(&inner, vip, 0, &c);
+	if (rc != XLB_CONTINUE) {
+		*reason = rc;
+		return XDP_DROP;
+	}
+	if (vip->mode == XLB_MODE_TUNNEL) {
+		rc = fwd_tunnel(ctx, p, c.be, flow_hash(&inner, 0), g, reason);
+	} else {
+		rc = fwd_dr(ctx, p, c.be, reason);
+	}
+	if (*reason == XLB_R_FWD_TUNNEL || *reason == XLB_R_FWD_DR)
+		*reason = XLB_R_FWD_ICMP_PTB;
+	return rc;
+}
+
+/* ICMP / ICMPv6 addressed to a VIP. */
+static __always_inline int handle_icmp(struct xdp_md *ctx, struct xlb_pkt *p,
+				       const struct xlb_globals *g, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *ih = data + (p->l4 & 0xff);
+
+	if ((void *)(ih + 8) > data_end) {
+		*reason = XLB_R_DROP_TRUNC_L4;
+		return XDP_DROP;
+	}
+	if (!lb_is_vip_addr(p->flow.dst, p->flow.family)) {
+		*reason = XLB_R_PASS_NO_VIP;
+		return XDP_PASS;
+	}
+	if (p->flow.family == XLB_AF_INET) {
+		if (ih[0] == ICMP_ECHO && ih[1] == 0)
+			return icmp_echo_reply(data, data_end, p, reason);
+		if (ih[0] == ICMP_DEST_UNREACH && ih[1] == ICMP_FRAG_NEEDED)
+			return icmp_ptb(ctx, p, p->l4 + 8, g, reason);
+	} else {
+		if (ih[0] == ICMPV6_ECHO_REQUEST && ih[1] == 0)
+			return icmp_echo_reply(data, data_end, p, reason);
+		if (ih[0] == ICMPV6_PKT_TOOBIG && ih[1] == 0)
+			return icmp_ptb(ctx, p, p->l4 + 8, g, reason);
+	}
+	*reason = XLB_R_PASS_ICMP;
+	return XDP_PASS;
+}
+
+/* Everything after parsing the IP header. */
+static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xlb_globals *g = globals_get();
+	struct xlb_vip_val *vip;
+	struct xlb_choice c;
+	__u8 proto = p->flow.proto;
+	int rc;
+
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + (p->l4 & 0xff);
+
+		if ((void *)(th + 1) > data_end || th->doff < 5 ||
+		    p->l4 + th->doff * 4 > p->l3 + p->ip_len) {
+			*reason = XLB_R_DROP_TRUNC_L4;
+			return XDP_DROP;
+		}
+		p->flow.sport = th->source;
+		p->flow.dport = th->dest;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = data + (p->l4 & 0xff);
+
+		if ((void *)(uh + 1) > data_end || p->l4 + sizeof(*uh) > p->l3 + p->ip_len) {
+			*reason = XLB_R_DROP_TRUNC_L4;
+			return XDP_DROP;
+		}
+		/* a datagram longer than its IP packet would be forwarded cut (RFC 768) */
+		if (bpf_ntohs(uh->len) < sizeof(*uh) ||
+		    p->l4 + bpf_ntohs(uh->len) > p->l3 + p->ip_len) {
+			*reason = XLB_R_DROP_BAD_L4;
+			return XDP_DROP;
+		}
+		p->flow.sport = uh->source;
+		p->flow.dport = uh->dest;
+	} else if ((proto == IPPROTO_ICMP && p->flow.family == XLB_AF_INET) ||
+		   (proto == IPPROTO_ICMPV6 && p->flow.family == XLB_AF_INET6)) {
+		return handle_icmp(ctx, p, g, reason);
+	} else {
+		*reason = lb_is_vip_addr(p->flow.dst, p->flow.family) ? XLB_R_PASS_L4
+									: XLB_R_PASS_NO_VIP;
+		return XDP_PASS;
+	}
+
+	vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g);
+	if (!vip) {
+		if (g && g->nat_vips) {
+			rc = nat_reply(ctx, p, reason);
+			if (rc != XLB_CONTINUE)
+				return rc;
+		}
+		*reason = XLB_R_PASS_NO_VIP;
+		return XDP_PASS;
+	}
+
+	rc = lb_select_backend(&p->flow, vip, 1, &c);
+	if (rc != XLB_CONTINUE) {
+		*reason = rc;
+		return XDP_DROP;
+	}
+	stats_add(&XLB_MAP_STATS_VIP, vip->vip_id, p->len, c.new_flow);
+	stats_add(&XLB_MAP_STATS_BACKEND, c.be_id, p->len, c.new_flow);
+	return fwd_by_mode(ctx, p, vip, &c, g, reason);
+}
+
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xlb_pkt p = {};
+	struct xlb_reason_stats *rs;
+	__u32 reason = XLB_R_NONE;
+	int action, rc;
+
+	p.len = data_end - data;
+	rc = parse_eth(data, data_end, &p);
+	if (rc == XLB_CONTINUE)
+		rc = p.l3_proto == ETH_P_IP ? parse_ipv4(data, data_end, &p)
+					    : parse_ipv6(data, data_end, &p);
+	if (rc == XLB_CONTINUE) {
+		action = handle_ip(ctx, &p, &reason);
+	} else {
+		reason = rc;
+		action = reason_verdict(reason);
+	}
+
+	/* The single exit: every packet is counted in exactly one reason. */
+	if (reason >= XLB_R_MAX)
+		reason = XLB_R_NONE;
+	rs = bpf_map_lookup_elem(&XLB_MAP_STATS_REASON, &reason);
+	if (rs) {
+		rs->packets++;
+		rs->bytes += p.len;
+	}
+	return action;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xlb_abi.h - every struct and constant that crosses the kernel boundary.
+ *
+ * The single source of truth for the layouts shared by the XDP program
+ * (bpf/xlb.bpf.c), the addon and the TypeScript control plane. The TS side
+ * (src/dataplane/xdp/abi.gen.ts) is generated from the BTF of the compiled
+ * object by `make abi`, and test/unit/abi.test.ts fails when the two drift.
+ *
+ * Rules: fixed-width types only; network-order fields are __be16/__be32;
+ * explicit padding, no packed; a struct whose layout changes bumps
+ * XLB_ABI_VERSION and the map it lives in gets a new _vN name.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define XLB_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define XLB_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* Bumped on any layout change; mirrored in the object's .rodata (xlb_abi_version). */
+#define XLB_ABI_VERSION 1
+
+/* Map names (pins live at /sys/fs/bpf/xlb/<instance>/<map>). */
+#define XLB_MAP_VIPS xlb_vips
+#define XLB_MAP_VIP_ADDRS xlb_vip_addrs
+#define XLB_MAP_BACKENDS xlb_backends
+#define XLB_MAP_RINGS xlb_rings
+#define XLB_MAP_CONNS xlb_conns
+#define XLB_MAP_NAT xlb_nat
+#define XLB_MAP_GLOBALS xlb_globals
+#define XLB_MAP_STATS_VIP xlb_stats_vip
+#define XLB_MAP_STATS_BACKEND xlb_stats_backend
+#define XLB_MAP_STATS_REASON xlb_stats_reason
+
+/* Address families as stored in keys (values of AF_INET / AF_INET6). */
+enum xlb_family {
+	XLB_AF_INET = 2,
+	XLB_AF_INET6 = 10,
+};
+
+/* Forwarding mode of a virtual service. */
+enum xlb_mode {
+	XLB_MODE_DR = 0,     /* L2 direct routing: destination MAC rewrite */
+	XLB_MODE_TUNNEL = 1, /* IPIP (IPv4) / IP6IP6 (IPv6) encapsulation to the backend */
+	XLB_MODE_NAT = 2,    /* destination rewrite, replies rewritten back through xlb_nat */
+};
+
+/* Ring layout: xlb_rings holds chunks of XLB_RING_CHUNK backend ids, because
+ * an array map's elements are 8-byte aligned (a bare __u32 value would waste
+ * half the memory, also in the mmap'ed view). A ring of M entries takes
+ * ceil(M / XLB_RING_CHUNK) chunks; ring slot s starts at chunk s * that. */
+enum xlb_ring_consts {
+	XLB_RING_CHUNK = 16,
+};
+
+/* Per-VIP flags (xlb_vip_val.flags). */
+enum xlb_vip_flags {
+	XLB_VIP_F_PERSIST = 1 << 0, /* hash the source address only ("sh"-like persistence) */
+};
+
+/* Per-backend flags (xlb_backend_val.flags). */
+enum xlb_backend_flags {
+	XLB_BE_F_UP = 1 << 0, /* in service: existing flows keep it; cleared = removed or down */
+};
+
+/* Global flags (xlb_globals.flags). */
+enum xlb_global_flags {
+	XLB_G_TUN_SRC_ENTROPY = 1 << 0, /* mix the flow hash into the outer source's low bits */
+};
+
+/*
+ * Why a packet left the program: every packet lands in exactly one of these
+ * (xlb_stats_reason is indexed by it). Values are fixed and never renumbered;
+ * a retired value becomes XLB_R_UNUSED_<n>.
+ */
+enum xlb_reason {
+	XLB_R_NONE = 0,		     /* never counted: a bug if nonzero */
+	XLB_R_PASS_NOT_IP = 1,	     /* ARP, LLDP, anything not IPv4/IPv6 */
+	XLB_R_PASS_NO_VIP = 2,	     /* IP packet not for a virtual service */
+	XLB_R_PASS_FRAGMENT = 3,     /* IPv4 fragment or IPv6 fragment header */
+	XLB_R_PASS_NO_NEIGH = 4,     /* rewritten, next hop has no neighbour entry yet */
+	XLB_R_PASS_FIB = 5,	     /* rewritten, route lookup failed (no route, blackhole...) */
+	XLB_R_PASS_ICMP = 6,	     /* ICMP to a VIP that xlb does not handle (passed) */
+	XLB_R_PASS_L4 = 7,	     /* VIP address, protocol other than TCP/UDP/ICMP */
+	XLB_R_TX_ICMP_ECHO = 8,	     /* echo request to a VIP answered in XDP */
+	XLB_R_FWD_DR = 9,	     /* forwarded, dr mode */
+	XLB_R_FWD_TUNNEL = 10,	     /* forwarded, tunnel mode */
+	XLB_R_FWD_NAT = 11,	     /* forwarded, nat mode (client -> backend) */
+	XLB_R_FWD_NAT_REPLY = 12,    /* forwarded, nat reply (backend -> client) */
+	XLB_R_FWD_ICMP_PTB = 13,     /* frag-needed / packet-too-big sent to the flow's backend */
+	XLB_R_DROP_TRUNC_ETH = 14,   /* shorter than an Ethernet (+VLAN) header */
+	XLB_R_DROP_TRUNC_IP = 15,    /* IP header cut short */
+	XLB_R_DROP_BAD_IP = 16,	     /* bad version, IHL < 5, lengths beyond the frame */
+	XLB_R_DROP_TRUNC_L4 = 17,    /* TCP/UDP/ICMP header cut short */
+	XLB_R_DROP_NO_BACKEND = 18,  /* VIP with an empty ring */
+	XLB_R_DROP_TOO_BIG = 19,     /* encapsulated packet would exceed the egress MTU */
+	XLB_R_DROP_DR_NO_NEIGH = 20, /* dr mode, backend MAC unknown (packet not rewritten) */
+	XLB_R_DROP_DR_FIB = 21,	     /* dr mode, backend not routable */
+	XLB_R_DROP_ADJUST = 22,	     /* bpf_xdp_adjust_head failed */
+	XLB_R_DROP_BAD_BACKEND = 23, /* ring points at a backend of another family / invalid */
+	XLB_R_DROP_IPV6_EXT = 24,    /* IPv6 extension header cut short or overrunning */
+	XLB_R_PASS_VLAN_FWD = 25,    /* VLAN-tagged and the next hop is on another device */
+	XLB_R_PASS_IPV6_EXT = 26,    /* IPv6 extension chain too long or too deep to walk */
+	XLB_R_DROP_BAD_L4 = 27,	     /* UDP length outside 8 .. IP payload */
+	XLB_R_MAX = 28,
+};
+
+/* Key of xlb_vips: one virtual service. */
+struct xlb_vip_key {
+	__u8 addr[16]; /* IPv4 in addr[0..3] (rest zero), or IPv6; network order */
+	__be16 port;   /* L4 port, network order; 0 = all ports */
+	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;   /* enum xlb_family */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout changed");
+
+/* Value of xlb_vips. */
+struct xlb_vip_val {
+	__u32 vip_id; /* index into xlb_stats_vip, < max VIPs */
+	__u32 ring;   /* ring slot: its chunks start at ring * ceil(ring_size / XLB_RING_CHUNK) */
+	__u8 mode;    /* enum xlb_mode */
+	__u8 flags;   /* enum xlb_vip_flags */
+	__u8 pad[2];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_vip_val) == 12, "xlb_vip_val layout changed");
+
+/* Key of xlb_vip_addrs: an address that carries at least one VIP (ICMP echo, PTB). */
+struct xlb_addr_key {
+	__u8 addr[16]; /* as in xlb_vip_key */
+	__u8 family;   /* enum xlb_family */
+	__u8 pad[3];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_addr_key) == 20, "xlb_addr_key layout changed");
+
+/* Value of xlb_vip_addrs. */
+struct xlb_addr_val {
+	__u32 vips; /* number of VIPs on this address; informational */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_addr_val) == 4, "xlb_addr_val layout changed");
+
+/* Value of xlb_backends (an array indexed by backend id; id 0 is never used). */
+struct xlb_backend_val {
+	__u8 addr[16]; /* backend address, network order (IPv4 in addr[0..3]) */
+	__be16 port;   /* nat mode: destination port; 0 = keep the VIP's port */
+	__u8 family;   /* enum xlb_family; 0 = slot unused */
+	__u8 flags;    /* enum xlb_backend_flags */
+	__u32 vip_id;  /* the VIP this backend belongs to */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_backend_val) == 24, "xlb_backend_val layout changed");
+
+/* Value of xlb_rings: XLB_RING_CHUNK consecutive ring entries. */
+struct xlb_ring_chunk {
+	__u32 ids[XLB_RING_CHUNK]; /* backend ids, 0 = empty ring */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_ring_chunk) == 64, "xlb_ring_chunk layout changed");
+
+/* A flow in the client -> VIP direction: key of xlb_conns and input of the hash. */
+struct xlb_flow {
+	__u8 src[16];  /* client address */
+	__u8 dst[16];  /* VIP address */
+	__be16 sport;  /* client port (ICMP: 0) */
+	__be16 dport;  /* VIP port */
+	__u8 proto;    /* IPPROTO_* */
+	__u8 family;   /* enum xlb_family */
+	__u8 pad[2];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_flow) == 40, "xlb_flow layout changed");
+
+/* Value of xlb_conns. */
+struct xlb_conn_val {
+	__u32 backend_id; /* chosen backend */
+	__u32 vip_id;	  /* VIP at the time of the choice: a mismatch reschedules */
+	__u64 atime_ns;	  /* last use, coarse monotonic ns, refreshed at most once a second */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_conn_val) == 16, "xlb_conn_val layout changed");
+
+/* Key of xlb_nat: a backend's reply as it arrives (backend -> client). */
+struct xlb_nat_key {
+	__u8 backend[16]; /* reply source: backend address */
+	__u8 client[16];  /* reply destination: client address */
+	__be16 bport;	  /* backend port */
+	__be16 cport;	  /* client port */
+	__u8 proto;	  /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;	  /* enum xlb_family */
+	__u8 pad[2];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_nat_key) == 40, "xlb_nat_key layout changed");
+
+/* Value of xlb_nat: what the reply's source is rewritten to. */
+struct xlb_nat_val {
+	__u8 vip[16];  /* VIP address */
+	__be16 vport;  /* VIP port */
+	__u8 pad[2];
+	__u32 vip_id;  /* for the VIP's counters */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_nat_val) == 24, "xlb_nat_val layout changed");
+
+/* The single entry of xlb_globals, written by the control plane at run time. */
+struct xlb_globals {
+	__u8 tun_src6[16]; /* tunnel mode outer source, IPv6 */
+	__be32 tun_src4;   /* tunnel mode outer source, IPv4 */
+	__u32 flags;	   /* enum xlb_global_flags */
+	__u32 nat_vips;	   /* number of nat-mode VIPs: 0 skips the reply lookup */
+	__u32 wildcard_vips; /* number of all-ports VIPs: 0 skips the second lookup */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_globals) == 32, "xlb_globals layout changed");
+
+/* Per-CPU counters of a VIP or backend (xlb_stats_vip / xlb_stats_backend). */
+struct xlb_stats {
+	__u64 packets;	 /* packets forwarded */
+	__u64 bytes;	 /* bytes as received (before encapsulation) */
+	__u64 new_flows; /* connection-table misses that chose this VIP / backend */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_stats) == 24, "xlb_stats layout changed");
+
+/* Per-CPU counters of a reason (xlb_stats_reason). */
+struct xlb_reason_stats {
+	__u64 packets; /* packets */
+	__u64 bytes;   /* bytes as received */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_reason_stats) == 16, "xlb_reason_stats layout changed");
+
+#endif /* XLB_ABI_H */

@@ -1,0 +1,322 @@
+/**
+ * @module dataplane/xdp/xdp-dataplane
+ * The XDP data plane seen from TypeScript: loads bpf/.output/xlb.bpf.o with
+ * sizes from the config, checks the maps against the generated ABI, and
+ * writes VIPs, backends, rings and globals; reads the per-CPU counters.
+ * Edge module: all kernel access goes through the addon (src/native).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { native, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
+import { AbiError } from '../../errors.js';
+import { splitPerCpu } from '../../native/percpu.js';
+import { parseAddr } from '../../net/addr.js';
+import {
+  MAPS,
+  STRUCTS,
+  XLB_ABI_VERSION,
+  XlbReason,
+  XlbRingConsts,
+  decodeXlbReasonStats,
+  decodeXlbStats,
+  encodeXlbAddrKey,
+  encodeXlbAddrVal,
+  encodeXlbBackendVal,
+  encodeXlbGlobals,
+  encodeXlbVipKey,
+  encodeXlbVipVal,
+  type XlbGlobals,
+  type XlbStats,
+} from './abi.gen.js';
+
+/** Default Maglev ring size M (prime), as Katran: M > 100 x backends per VIP. */
+export const DEFAULT_RING_SIZE = 65537;
+
+/** Where the build puts the object, relative to the repository root. */
+export function defaultObjectPath(): string {
+  // dist/src/dataplane/xdp/ -> repository root
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../../..', '../../..']) {
+    const p = resolve(here, up, 'bpf/.output/xlb.bpf.o');
+    if (existsSync(p)) return p;
+  }
+  return resolve(here, '../../../../bpf/.output/xlb.bpf.o');
+}
+
+/** Sizes and knobs fixed at load time. */
+export interface XdpLoadOptions {
+  /** path of xlb.bpf.o; default: the build output */
+  objectPath?: string;
+  /** Maglev ring size M, prime; default 65537 */
+  ringSize?: number;
+  /** most VIPs (xlb_vips, xlb_stats_vip) */
+  maxVips: number;
+  /** ring slots; default maxVips + 2 (spares for write-beside-then-flip) */
+  maxRings?: number;
+  /** backend ids are 1 .. maxBackends - 1 (id 0 means "none") */
+  maxBackends: number;
+  /** connection-table entries (LRU) */
+  maxConns: number;
+  /** NAT reverse entries (LRU); default maxConns */
+  maxNat?: number;
+}
+
+/** A VIP entry as written to xlb_vips. */
+export interface VipSpec {
+  addr: string;
+  /** 0 = all ports */
+  port: number;
+  /** 6 TCP, 17 UDP */
+  proto: number;
+  vipId: number;
+  ring: number;
+  /** XlbMode */
+  mode: number;
+  /** XlbVipFlags */
+  flags?: number;
+}
+
+/** A backend entry as written to xlb_backends. */
+export interface BackendSpec {
+  addr: string;
+  /** nat: destination port, 0 = the VIP's */
+  port?: number;
+  vipId: number;
+  /** XlbBackendFlags; default UP */
+  flags?: number;
+}
+
+/** Packets and bytes per reason name (summed over CPUs). */
+export type ReasonCounters = Record<string, { packets: bigint; bytes: bigint }>;
+
+/** Decode every CPU's slot of a per-CPU value and add the fields up. */
+function sumPerCpuStruct<T extends object>(buf: Buffer, valueSize: number, ncpus: number, decode: (b: Buffer) => T): T {
+  const slots = splitPerCpu(buf, valueSize, ncpus).map((b) => decode(b) as Record<string, bigint>);
+  const acc: Record<string, bigint> = { ...slots[0] };
+  for (const v of slots.slice(1)) for (const k in v) acc[k] = (acc[k] ?? 0n) + (v[k] ?? 0n);
+  return acc as T;
+}
+
+const MAP_NAMES = ['xlb_vips', 'xlb_vip_addrs', 'xlb_backends', 'xlb_rings', 'xlb_conns', 'xlb_nat', 'xlb_globals', 'xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason'] as const;
+type MapName = (typeof MAP_NAMES)[number];
+
+/** The loaded XDP program and its maps. */
+export class XdpDataplane {
+  readonly obj: NativeBpfObject;
+  readonly ringSize: number;
+  readonly maxRings: number;
+  readonly maps: Record<MapName, NativeBpfMap>;
+  readonly ncpus: number;
+  #ring: Uint32Array | null = null;
+
+  private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
+    this.obj = obj;
+    this.ringSize = ringSize;
+    this.maxRings = maxRings;
+    const maps = {} as Record<MapName, NativeBpfMap>;
+    for (const n of MAP_NAMES) maps[n] = obj.map(n);
+    this.maps = maps;
+    this.ncpus = native().possibleCpus();
+  }
+
+  /**
+   * Open, size and load the object (sync: the verifier runs on this thread).
+   * @throws SystemError from the addon (verifier log attached), AbiError on a layout mismatch
+   */
+  static load(opts: XdpLoadOptions, Ctor: NativeBpfObjectCtor = native().BpfObject): XdpDataplane {
+    const ringSize = opts.ringSize ?? DEFAULT_RING_SIZE;
+    const maxRings = opts.maxRings ?? opts.maxVips + 2;
+    const obj = new Ctor(opts.objectPath ?? defaultObjectPath());
+    try {
+      const u32 = (v: number): Buffer => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32LE(v);
+        return b;
+      };
+      obj.setGlobal('ring_size', u32(ringSize));
+      obj.setMapMaxEntries('xlb_vips', opts.maxVips);
+      obj.setMapMaxEntries('xlb_vip_addrs', opts.maxVips);
+      obj.setMapMaxEntries('xlb_stats_vip', opts.maxVips);
+      obj.setMapMaxEntries('xlb_backends', opts.maxBackends);
+      obj.setMapMaxEntries('xlb_stats_backend', opts.maxBackends);
+      obj.setMapMaxEntries('xlb_rings', maxRings * ringChunks(ringSize));
+      obj.setMapMaxEntries('xlb_conns', opts.maxConns);
+      obj.setMapMaxEntries('xlb_nat', opts.maxNat ?? opts.maxConns);
+      obj.load();
+      const dp = new XdpDataplane(obj, ringSize, maxRings);
+      dp.checkAbi();
+      return dp;
+    } catch (err) {
+      obj.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Load-time guard (H-12): every map's key and value size must match the
+   * generated layouts.
+   * @throws AbiError
+   */
+  checkAbi(): void {
+    const size = (t: string): number => {
+      if (t === '__u32') return 4;
+      const s = STRUCTS.find((x) => x.name === t);
+      if (!s) throw new AbiError('XLB_ERR_ABI_MISMATCH', `unknown ABI type ${t}`);
+      return s.size;
+    };
+    for (const m of MAPS) {
+      const live = this.maps[m.name as MapName];
+      if (!live) continue;
+      if (live.keySize !== size(m.key) || live.valueSize !== size(m.value)) {
+        throw new AbiError('XLB_ERR_ABI_MISMATCH', `map ${m.name}: key/value ${live.keySize}/${live.valueSize} bytes, ABI v${XLB_ABI_VERSION} says ${size(m.key)}/${size(m.value)}`);
+      }
+    }
+  }
+
+  /** Add or replace a VIP. */
+  putVip(v: VipSpec): void {
+    const a = parseAddr(v.addr);
+    this.maps.xlb_vips.update(
+      encodeXlbVipKey({ addr: a.bytes, port: v.port, proto: v.proto, family: a.family }),
+      encodeXlbVipVal({ vipId: v.vipId, ring: v.ring, mode: v.mode, flags: v.flags ?? 0 }),
+    );
+  }
+
+  /** Remove a VIP; false if it was not there. */
+  deleteVip(addr: string, port: number, proto: number): boolean {
+    const a = parseAddr(addr);
+    return this.maps.xlb_vips.delete(encodeXlbVipKey({ addr: a.bytes, port, proto, family: a.family }));
+  }
+
+  /** Mark an address as carrying VIPs (ICMP echo and PTB handling). */
+  putVipAddr(addr: string, vips = 1): void {
+    const a = parseAddr(addr);
+    this.maps.xlb_vip_addrs.update(encodeXlbAddrKey({ addr: a.bytes, family: a.family }), encodeXlbAddrVal({ vips }));
+  }
+
+  /** Forget a VIP address. */
+  deleteVipAddr(addr: string): boolean {
+    const a = parseAddr(addr);
+    return this.maps.xlb_vip_addrs.delete(encodeXlbAddrKey({ addr: a.bytes, family: a.family }));
+  }
+
+  /** Write backend `id` (1 .. maxBackends - 1). */
+  putBackend(id: number, b: BackendSpec): void {
+    if (!Number.isInteger(id) || id < 1 || id >= this.maps.xlb_backends.maxEntries) throw new RangeError(`backend id ${id} out of range 1..${this.maps.xlb_backends.maxEntries - 1}`);
+    const a = parseAddr(b.addr);
+    this.maps.xlb_backends.update(u32key(id), encodeXlbBackendVal({ addr: a.bytes, port: b.port ?? 0, family: a.family, flags: b.flags ?? 1, vipId: b.vipId }));
+  }
+
+  /** Mark backend `id` removed (its flows are rescheduled). */
+  clearBackend(id: number): void {
+    this.maps.xlb_backends.update(u32key(id), Buffer.alloc(this.maps.xlb_backends.valueSize));
+  }
+
+  /**
+   * Write a whole ring slot through the mmap'ed xlb_rings (a memcpy, no
+   * syscall). The slot must not be the one a VIP uses now: write beside,
+   * then flip the VIP's ring index with putVip().
+   */
+  writeRing(slot: number, ring: Uint32Array): void {
+    if (ring.length !== this.ringSize) throw new RangeError(`ring has ${ring.length} entries, ring size is ${this.ringSize}`);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.maxRings) throw new RangeError(`ring slot ${slot} out of range 0..${this.maxRings - 1}`);
+    this.#ringView().set(ring, this.#slotBase(slot));
+  }
+
+  /** The mmap'ed xlb_rings as one array of backend ids. */
+  #ringView(): Uint32Array {
+    if (!this.#ring) this.#ring = new Uint32Array(this.maps.xlb_rings.mmap(), 0, this.maxRings * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK);
+    return this.#ring;
+  }
+
+  /** Index in #ringView() of the first entry of a slot. */
+  #slotBase(slot: number): number {
+    return slot * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK;
+  }
+
+  /** Read a ring slot back (a copy). */
+  readRing(slot: number): Uint32Array {
+    const base = this.#slotBase(slot);
+    return this.#ringView().slice(base, base + this.ringSize);
+  }
+
+  /** Replace the globals entry. */
+  setGlobals(g: Partial<XlbGlobals>): void {
+    const full: XlbGlobals = { tunSrc6: new Uint8Array(16), tunSrc4: 0, flags: 0, natVips: 0, wildcardVips: 0, ...g };
+    this.maps.xlb_globals.update(u32key(0), encodeXlbGlobals(full));
+  }
+
+  /** Counters of every reason, summed over CPUs, by reason name. */
+  reasonCounters(): ReasonCounters {
+    const out: ReasonCounters = {};
+    const m = this.maps.xlb_stats_reason;
+    for (const [name, idx] of Object.entries(XlbReason)) {
+      if (name === 'XLB_R_MAX') continue;
+      const v = m.lookup(u32key(idx));
+      out[name] = v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => decodeXlbReasonStats(b)) : { packets: 0n, bytes: 0n };
+    }
+    return out;
+  }
+
+  /** Per-VIP counters summed over CPUs. */
+  vipStats(vipId: number): XlbStats {
+    return this.#stats(this.maps.xlb_stats_vip, vipId);
+  }
+
+  /** Per-backend counters summed over CPUs. */
+  backendStats(id: number): XlbStats {
+    return this.#stats(this.maps.xlb_stats_backend, id);
+  }
+
+  #stats(m: NativeBpfMap, idx: number): XlbStats {
+    const v = m.lookup(u32key(idx));
+    return v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => decodeXlbStats(b)) : { packets: 0n, bytes: 0n, newFlows: 0n };
+  }
+
+  /** Zero the per-VIP, per-backend and per-reason counters. */
+  clearCounters(): void {
+    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason'] as const) {
+      const m = this.maps[n];
+      const zero = Buffer.alloc(m.valueBufferSize);
+      for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
+    }
+  }
+
+  /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */
+  clearAll(): void {
+    for (const n of MAP_NAMES) {
+      const m = this.maps[n];
+      if (n === 'xlb_rings') {
+        this.#ringView().fill(0);
+        continue;
+      }
+      if (m.type === BPF_MAP_TYPE_ARRAY || m.type === BPF_MAP_TYPE_PERCPU_ARRAY) {
+        const zero = Buffer.alloc(m.valueBufferSize);
+        for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
+        continue;
+      }
+      for (let k = m.nextKey(null); k; k = m.nextKey(null)) m.delete(k);
+    }
+  }
+
+  /** Close the object and its maps (the program stays attached only through a pinned link). */
+  close(): void {
+    this.#ring = null;
+    this.obj.close();
+  }
+}
+
+/** Chunks of XLB_RING_CHUNK entries one ring of `m` entries takes in xlb_rings. */
+export function ringChunks(m: number): number {
+  return Math.ceil(m / XlbRingConsts.XLB_RING_CHUNK);
+}
+
+const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+
+function u32key(i: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(i);
+  return b;
+}

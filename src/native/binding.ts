@@ -1,0 +1,388 @@
+/**
+ * The typed face of the native addon (native/, target `xlb_native`), and the
+ * ONLY module that loads the `.node` file (H-26).
+ *
+ * Layer: the kernel edge. Everything below these interfaces is C++ over
+ * libbpf and a few syscalls; it moves bytes (Buffer in, Buffer out) and never
+ * interprets struct fields (H-14). Loading is lazy ({@link native}), so code
+ * and unit tests that never touch the kernel do not need the addon built.
+ * Consumers take the native classes as injectable parameters with
+ * `native().X` as the default, so unit tests can pass fakes.
+ *
+ * Conventions of every call below:
+ * - Errors from the kernel or libbpf are `Error`s shaped like Node's system
+ *   errors: `code` (`'EPERM'`, `'ENOENT'`, ... or `'XLB_ERR_BPF_<NAME>'` for
+ *   libbpf's private codes), `errno` (NEGATIVE, Node's convention: ENOENT is
+ *   -2), `syscall` (the libbpf function or syscall, e.g.
+ *   `'bpf_map_update_elem'`), message `"<syscall> failed: <strerror>"` plus
+ *   `" (<detail or path>)"`, and `path` when a file path was involved.
+ *   Wrap calls with `callNative` (./errors.ts) to get {@link SystemError}s.
+ * - Argument errors are `TypeError`s with precise messages, e.g.
+ *   `"bpfMap.update: key must be a Buffer of 20 bytes"`. C++ checks only
+ *   types and sizes (H-25): ranges, defaults and spelling are checked by the
+ *   TS that calls these.
+ * - Using a closed object throws `Error("bpfMap.lookup: map is closed")`.
+ * - Everything is synchronous on the calling thread, except `loadAsync`.
+ *
+ * @module native/binding
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XlbError } from '../errors.js';
+
+/** BPF map types (`enum bpf_map_type`, include/uapi/linux/bpf.h) that xlb uses or tests. */
+export const BPF_MAP_TYPE = {
+  HASH: 1,
+  ARRAY: 2,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  LPM_TRIE: 11,
+  DEVMAP: 14,
+  PERCPU_CGROUP_STORAGE: 21,
+  DEVMAP_HASH: 25,
+} as const;
+
+/** Flags of `update()` / `updateBatch()` (include/uapi/linux/bpf.h). */
+export const BPF_UPDATE = {
+  /** Create or update. */
+  ANY: 0,
+  /** Create only; EEXIST if present. */
+  NOEXIST: 1,
+  /** Update only; ENOENT if absent. */
+  EXIST: 2,
+} as const;
+
+/** Map creation flags for `setMapFlags()` (include/uapi/linux/bpf.h). */
+export const BPF_MAP_FLAG = {
+  /** Hash maps: allocate elements on demand. */
+  NO_PREALLOC: 1 << 0,
+  /** Arrays: allow `mmap()`. */
+  MMAPABLE: 1 << 10,
+} as const;
+
+/** XDP program verdicts (`enum xdp_action`). */
+export const XDP_ACTION = {
+  ABORTED: 0,
+  DROP: 1,
+  PASS: 2,
+  TX: 3,
+  REDIRECT: 4,
+} as const;
+
+/** How to attach an XDP program: driver, generic (skb), or driver-if-supported. */
+export type XdpMode = 'native' | 'generic' | 'auto';
+
+/** What `xdpQuery()` reports as attached. */
+export interface XdpAttachment {
+  /** Kernel id of the attached program. */
+  progId: number;
+  /** Attach mode; `'multi'` when programs are attached in several modes (progId is the driver one, else generic). */
+  mode: 'native' | 'generic' | 'hw' | 'multi';
+}
+
+/** Options of `new BpfObject()`; an extension beyond libbpf's defaults. */
+export interface BpfObjectOpenOptions {
+  /**
+   * Kernel log level for BTF and program loads. 0 (default): no log on the
+   * first attempt; a failed load is retried by libbpf at level 1 into the
+   * object's 16 MiB buffer, so `verifierLog` is always there on failure,
+   * while successful loads cost nothing extra and cannot fail with ENOSPC
+   * because of a long log. 1 or 2: log from the first attempt.
+   */
+  kernelLogLevel?: number;
+}
+
+/** Input of `BpfObject.testRun()`. */
+export interface TestRunOptions {
+  /** The packet, from the Ethernet header on. */
+  data: Buffer;
+  /** Repetitions (the kernel treats 0 as 1); `duration` is the mean. Default 1. */
+  repeat?: number;
+  /**
+   * Run as if received on this interface: passes `ctx_in = struct xdp_md
+   * { data: 0, data_end: len, ingress_ifindex, rx_queue_index }`. Resolved in
+   * the calling thread's netns. Without it the kernel uses lo (ifindex 1).
+   */
+  ingressIfindex?: number;
+  /** RX queue for `ingressIfindex` (must exist on the device). Default 0. */
+  rxQueueIndex?: number;
+  /** Capacity of the output buffer, bytes. Default `data.length + 512` (room for encapsulation). */
+  dataOutSize?: number;
+}
+
+/** Output of `BpfObject.testRun()`. */
+export interface TestRunResult {
+  /** The program's return value (an XDP verdict). */
+  retval: number;
+  /** The packet after the program (exactly `data_size_out` bytes). */
+  data: Buffer;
+  /** Kernel-measured mean run time per repetition, ns. */
+  duration: number;
+}
+
+/** Output of `BpfMap.lookupBatch()`. */
+export interface LookupBatchResult {
+  /** `count` keys, back to back. */
+  keys: Buffer;
+  /** `count` values of `valueBufferSize` bytes each. */
+  values: Buffer;
+  /** Elements returned (may be less than asked, even mid-walk). */
+  count: number;
+  /** Token to pass as `inBatch` to continue; null when the walk is over. */
+  nextBatch: Buffer | null;
+}
+
+/** A BPF map by fd. */
+export interface NativeBpfMap {
+  /** Map name: libbpf's full name for object maps, the kernel's (15 chars max) for pins. */
+  readonly name: string;
+  /** `enum bpf_map_type`; see {@link BPF_MAP_TYPE}. */
+  readonly type: number;
+  /** Key size, bytes. */
+  readonly keySize: number;
+  /** Value size as declared (one CPU's slot for per-CPU maps), bytes. */
+  readonly valueSize: number;
+  /** Capacity, entries. */
+  readonly maxEntries: number;
+  /** `map_flags` at creation. */
+  readonly flags: number;
+  /** The map fd (-1 once closed). Borrowed from the object for object maps. */
+  readonly fd: number;
+  /** Whether values are one slot per possible CPU. */
+  readonly perCpu: boolean;
+  /**
+   * Bytes of one value in lookup/update buffers: `valueSize`, or for per-CPU
+   * maps `possibleCpus() * roundup(valueSize, 8)` (split with ./percpu.ts).
+   */
+  readonly valueBufferSize: number;
+
+  /** @returns the value, or null if the key is absent. */
+  lookup(key: Buffer): Buffer | null;
+  /** @param flags {@link BPF_UPDATE}; default ANY. */
+  update(key: Buffer, value: Buffer, flags?: number): void;
+  /** @returns false if the key was absent. */
+  delete(key: Buffer): boolean;
+  /** Iteration: the key after `key` (null: the first); null at the end. */
+  nextKey(key: Buffer | null): Buffer | null;
+  /**
+   * Batched lookup of up to `count` elements, starting at `inBatch` (null:
+   * the start). The token is 4 bytes (a bucket index) for hash-type maps and
+   * `keySize` bytes (the last key) for arrays, per the kernel. Hash maps fail
+   * with ENOSPC if `count` is smaller than the fullest bucket.
+   */
+  lookupBatch(inBatch: Buffer | null, count: number): LookupBatchResult;
+  /**
+   * Batched update. `keys` is count x keySize, `values` count x valueBufferSize.
+   * @param flags 0 (BPF_ANY) or BPF_F_LOCK only: the kernel rejects NOEXIST/EXIST
+   *   for batches with EINVAL (generic_map_update_batch)
+   * @returns elements updated; on failure the error has `count` (done so far)
+   */
+  updateBatch(keys: Buffer, values: Buffer, count: number, flags?: number): number;
+  /** Batched delete (hash-type maps). @returns elements deleted; on failure the error has `count` */
+  deleteBatch(keys: Buffer, count: number): number;
+  /**
+   * Maps a `BPF_F_MMAPABLE` array read-write, shared with the kernel. Element
+   * i is at byte `i * roundup(valueSize, 8)`; the length is that times
+   * maxEntries. The mapping holds its own reference on the map: it stays
+   * valid after `close()` (and after the object closes) and is unmapped when
+   * the ArrayBuffer is garbage collected.
+   */
+  mmap(): ArrayBuffer;
+  /** Pins the map at `path` on a bpffs. */
+  pin(path: string): void;
+  /** Idempotent. Maps of an object are also closed when the object closes. */
+  close(): void;
+}
+
+/** The BpfMap class. */
+export interface NativeBpfMapCtor {
+  /** Opens a pinned map (bpf_obj_get); EINVAL if the pin is not a map. */
+  fromPin(path: string): NativeBpfMap;
+}
+
+/** A BPF link (an XDP attachment). */
+export interface NativeBpfLink {
+  /** The link fd (-1 once closed). */
+  readonly fd: number;
+  /** Pins the link: the attachment then outlives this process. */
+  pin(path: string): void;
+  /** Removes the pin made by `pin()` or opened by `fromPin()`; EINVAL if none. */
+  unpin(): void;
+  /** Atomically replaces the attached program (bpf_link_update). */
+  update(progFd: number): void;
+  /** Detaches the program; the link stays, defunct, until closed. */
+  detach(): void;
+  /** Idempotent. Detaches the program unless the link is pinned. */
+  close(): void;
+}
+
+/** The BpfLink class. */
+export interface NativeBpfLinkCtor {
+  /** Opens a pinned link; EINVAL if the pin is not a link. */
+  fromPin(path: string): NativeBpfLink;
+}
+
+/** A BPF ELF object: open, configure, load, use. */
+export interface NativeBpfObject {
+  /** Object name (from the file name). */
+  readonly name: string;
+  /** Maps as libbpf names them (internal ones like `<obj>.rodata`). */
+  mapNames(): string[];
+  /** Programs, by function name. */
+  programNames(): string[];
+
+  /** Before load. */
+  setMapMaxEntries(map: string, n: number): void;
+  /** Before load: `map_flags` (see {@link BPF_MAP_FLAG}). */
+  setMapFlags(map: string, flags: number): void;
+  /**
+   * Before load: sets a global variable of .rodata/.data/.bss (found in the
+   * BTF DATASEC) to `value`, which must be exactly the variable's size
+   * (TypeError otherwise). Host byte order is the caller's business.
+   */
+  setGlobal(name: string, value: Buffer): void;
+  /**
+   * Before load: use the map pinned at `pinPath` instead of creating `map`.
+   * Type, key/value size, max_entries and flags must match (EINVAL with the
+   * mismatch in the message otherwise).
+   */
+  reuseMap(map: string, pinPath: string): void;
+
+  /**
+   * Loads and verifies every program, on the calling thread. On failure the
+   * error also has `verifierLog` (kernel log; empty if the failure was not
+   * the verifier's) and `libbpfLog` (libbpf's WARN/INFO lines). An object
+   * can be loaded once; after a failed load it can only be closed.
+   */
+  load(): void;
+  /** `load()` on a libuv worker thread (AsyncWorker "xlb:LoadWorker"); the object refuses other calls meanwhile. */
+  loadAsync(): Promise<void>;
+
+  /** After load: the map, valid while this object is open (closed by it first). */
+  map(name: string): NativeBpfMap;
+  /** After load: the program's fd (owned by the object). */
+  programFd(name: string): number;
+  /**
+   * After load: attaches `prog` to `ifindex` (in the calling thread's netns)
+   * through a BPF_XDP link. The link is independent of this object.
+   */
+  attachXdp(prog: string, ifindex: number, mode: XdpMode): NativeBpfLink;
+  /**
+   * After load: BPF_PROG_TEST_RUN, synchronous on the calling thread, so
+   * helpers such as bpf_fib_lookup see that thread's netns (after
+   * `enterNetns`). Per call it allocates only the result and its Buffer.
+   */
+  testRun(prog: string, opts: TestRunOptions): TestRunResult;
+  /** Idempotent; closes this object's maps first. Also runs on GC and env teardown. */
+  close(): void;
+}
+
+/** The BpfObject class. */
+export interface NativeBpfObjectCtor {
+  /** Opens (does not load) the ELF object at `path` (bpf_object__open_file). */
+  new (path: string, options?: BpfObjectOpenOptions): NativeBpfObject;
+}
+
+/** Everything the addon exports. */
+export interface NativeAddon {
+  BpfObject: NativeBpfObjectCtor;
+  BpfMap: NativeBpfMapCtor;
+  BpfLink: NativeBpfLinkCtor;
+  /** libbpf_num_possible_cpus(): the slot count of per-CPU values. */
+  possibleCpus(): number;
+  /** libbpf_version_string(), e.g. `'v1.1'`. */
+  libbpfVersion(): string;
+  /**
+   * Moves the CALLING thread into the network namespace at `path` (e.g.
+   * `/var/run/netns/<name>`). Other threads (libuv's pool) stay put.
+   * @returns an fd of the previous namespace, for {@link NativeAddon.restoreNetns}
+   */
+  enterNetns(path: string): number;
+  /** Moves the calling thread back and closes `fd` (kept open if setns fails). */
+  restoreNetns(fd: number): void;
+  /** if_nametoindex in the calling thread's netns; ENODEV if absent. */
+  ifNameToIndex(name: string): number;
+  /** What XDP program is attached to `ifindex` (calling thread's netns), or null. */
+  xdpQuery(ifindex: number): XdpAttachment | null;
+  /**
+   * Allocation-free BPF_PROG_TEST_RUN for benchmark loops (an extension of
+   * `testRun`): runs the program `progFd` (from `programFd()`) on `data`,
+   * writes the output packet into `dataOut` (its length is the capacity;
+   * ENOSPC if too small) and stores `[retval, dataSizeOut, durationNs]` into
+   * `result`. `ingressIfindex` 0 means no ctx_in. Same threading rule as
+   * `testRun`.
+   * @returns retval
+   */
+  testRunFd(
+    progFd: number,
+    data: Buffer,
+    dataOut: Buffer,
+    repeat: number,
+    ingressIfindex: number,
+    rxQueueIndex: number,
+    result: Uint32Array,
+  ): number;
+}
+
+/** Exports the loaded module must have, checked once at load. */
+const EXPORTS: readonly (keyof NativeAddon)[] = [
+  'BpfObject',
+  'BpfMap',
+  'BpfLink',
+  'possibleCpus',
+  'libbpfVersion',
+  'enterNetns',
+  'restoreNetns',
+  'ifNameToIndex',
+  'xdpQuery',
+  'testRunFd',
+];
+
+/**
+ * The addon's directory (the one holding binding.gyp), found upward from this
+ * file so it works from src/ (type stripping) and from dist/src/.
+ */
+function nativeDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'native');
+    if (existsSync(join(candidate, 'binding.gyp'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new XlbError('XLB_ERR_NATIVE_UNAVAILABLE', ['no native/binding.gyp above ' + fileURLToPath(import.meta.url)]);
+    dir = parent;
+  }
+}
+
+let cached: NativeAddon | undefined;
+
+/**
+ * Loads the addon (once) with node-gyp-build from the native/ directory.
+ * @param dir the addon directory; default: the project's native/
+ * @throws XlbError XLB_ERR_NATIVE_UNAVAILABLE if it is not built or incomplete
+ */
+export function loadNative(dir: string = nativeDir()): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  let mod: unknown;
+  try {
+    mod = nodeGypBuild(dir);
+  } catch (e) {
+    throw new XlbError('XLB_ERR_NATIVE_UNAVAILABLE', [`${(e as Error).message} (build it: cd native && node-gyp rebuild)`], { cause: e });
+  }
+  const missing = EXPORTS.filter((k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
+  if (missing.length > 0) throw new XlbError('XLB_ERR_NATIVE_UNAVAILABLE', [`${dir}: addon lacks ${missing.join(', ')} (stale build?)`]);
+  return mod as NativeAddon;
+}
+
+/**
+ * The addon, loaded on first use.
+ * @throws XlbError XLB_ERR_NATIVE_UNAVAILABLE
+ */
+export function native(): NativeAddon {
+  cached ??= loadNative();
+  return cached;
+}

@@ -1,0 +1,853 @@
+/**
+ * The data path, packet by packet: crafted packets through BPF_PROG_TEST_RUN
+ * against the real bpf/.output/xlb.bpf.o, in a namespace whose routes and
+ * permanent neighbours make every bpf_fib_lookup() deterministic. Each case
+ * asserts the verdict, every byte of the output and the counters (every
+ * packet lands in exactly one reason). Root only.
+ */
+import { describe, it, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { pkt, hexDiff, type PacketBuilder } from '../support/packet.js';
+import { isRoot, LAB_MAC } from '../support/fib-lab.js';
+import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
+import { flowHash } from '../../src/lb/flow-hash.js';
+import { parseAddr } from '../../src/net/addr.js';
+import { buildMaglevRing } from '../../src/lb/maglev.js';
+
+const NODE = LAB_MAC.xa;
+const CLIENT_MAC = LAB_MAC.client;
+const C4 = '10.0.0.2';
+const C6 = 'fd00::2';
+const VIP4 = '10.9.0.1';
+const VIP6 = 'fd09::1';
+const TUN4 = '10.0.0.1';
+const TUN6 = 'fd00::1';
+
+interface Case {
+  name: string;
+  setup?: (h: XdpHarness) => void;
+  input: (h: XdpHarness) => Buffer;
+  ingress?: 'xa' | 'xc';
+  verdict: Verdict;
+  /** expected output; omitted = the input unchanged */
+  output?: (h: XdpHarness) => Buffer;
+  /** the one reason this packet counts in */
+  reason: string;
+  /** expected per-VIP / per-backend counters after the case */
+  vip?: { id: number; packets: number; newFlows: number };
+  backend?: { id: number; packets: number; newFlows: number };
+  /** extra checks after the packet */
+  then?: (h: XdpHarness) => void;
+}
+
+// --- services -------------------------------------------------------------
+
+const dr4tcp: TestService = { vipId: 1, addr: VIP4, port: 80, proto: TCP, mode: 'dr', backends: [{ id: 1, addr: '10.0.0.10' }] };
+const dr4udp: TestService = { vipId: 2, addr: VIP4, port: 53, proto: UDP, mode: 'dr', backends: [{ id: 2, addr: '10.0.0.10' }] };
+const dr6tcp: TestService = { vipId: 3, addr: VIP6, port: 80, proto: TCP, mode: 'dr', backends: [{ id: 3, addr: 'fd00::10' }] };
+const dr6udp: TestService = { vipId: 4, addr: VIP6, port: 53, proto: UDP, mode: 'dr', backends: [{ id: 4, addr: 'fd00::10' }] };
+const tun4tcp: TestService = { vipId: 5, addr: '10.9.0.5', port: 80, proto: TCP, mode: 'tunnel', backends: [{ id: 5, addr: '10.0.0.11' }] };
+const tun4udp: TestService = { vipId: 6, addr: '10.9.0.5', port: 53, proto: UDP, mode: 'tunnel', backends: [{ id: 6, addr: '10.1.0.10' }] };
+const tun6tcp: TestService = { vipId: 7, addr: 'fd09::5', port: 80, proto: TCP, mode: 'tunnel', backends: [{ id: 7, addr: 'fd00::11' }] };
+const tun6udp: TestService = { vipId: 8, addr: 'fd09::5', port: 53, proto: UDP, mode: 'tunnel', backends: [{ id: 8, addr: 'fd01::10' }] };
+const nat4tcp: TestService = { vipId: 9, addr: '10.9.0.9', port: 80, proto: TCP, mode: 'nat', backends: [{ id: 9, addr: '10.0.0.12', port: 8080 }] };
+const nat4udp: TestService = { vipId: 10, addr: '10.9.0.9', port: 53, proto: UDP, mode: 'nat', backends: [{ id: 10, addr: '10.0.0.12', port: 5353 }] };
+const nat6tcp: TestService = { vipId: 11, addr: 'fd09::9', port: 80, proto: TCP, mode: 'nat', backends: [{ id: 11, addr: 'fd00::12', port: 8080 }] };
+const nat6udp: TestService = { vipId: 12, addr: 'fd09::9', port: 53, proto: UDP, mode: 'nat', backends: [{ id: 12, addr: 'fd00::12' }] };
+const multi: TestService = {
+  vipId: 13,
+  addr: '10.9.0.13',
+  port: 443,
+  proto: TCP,
+  mode: 'dr',
+  backends: [
+    { id: 20, addr: '10.0.0.10' },
+    { id: 21, addr: '10.0.0.11' },
+    { id: 22, addr: '10.0.0.12' },
+  ],
+};
+const BE_MAC: Record<string, string> = { '10.0.0.10': LAB_MAC.be10, '10.0.0.11': LAB_MAC.be11, '10.0.0.12': LAB_MAC.be12 };
+const MULTI_ADDR: Record<number, string> = { 20: '10.0.0.10', 21: '10.0.0.11', 22: '10.0.0.12' };
+
+/** Packet builders used by several cases. */
+const tcp4 = (dst: string, dport: number, sport = 40000, payload = 'xlb-payload'): PacketBuilder =>
+  pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { syn: true }, seq: 100 }).payload(payload);
+const udp4 = (dst: string, dport: number, sport = 40001, payload = 'dns?'): PacketBuilder =>
+  pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 8 }).udp(sport, dport).payload(payload);
+const tcp6 = (dst: string, dport: number, sport = 40002, payload = 'xlb-v6'): PacketBuilder =>
+  pkt().eth(CLIENT_MAC, NODE).ipv6(C6, dst).tcp(sport, dport, { flags: { syn: true }, seq: 200 }).payload(payload);
+const udp6 = (dst: string, dport: number, sport = 40003, payload = 'dns6?'): PacketBuilder =>
+  pkt().eth(CLIENT_MAC, NODE).ipv6(C6, dst).udp(sport, dport).payload(payload);
+
+/** The IPv6 outer flow label the program derives from the flow hash. */
+function label6(src: string, dst: string, sport: number, dport: number, proto: number): number {
+  const s = parseAddr(src);
+  const d = parseAddr(dst);
+  return flowHash({ family: 10, src: s.bytes, dst: d.bytes, sport, dport, proto }) & 0xfffff;
+}
+
+/** The inner packet (no Ethernet) of a builder chain starting at IP. */
+const inner4tcp = (dst: string, dport: number, sport = 40000, payload = 'xlb-payload'): PacketBuilder =>
+  pkt().ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { syn: true }, seq: 100 }).payload(payload);
+
+// --- the table ------------------------------------------------------------
+
+const cases: Case[] = [
+  // dr mode
+  {
+    name: 'dr v4 tcp: destination MAC rewritten, XDP_TX',
+    setup: (h) => h.service(dr4tcp),
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 1, packets: 1, newFlows: 1 },
+    backend: { id: 1, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'dr v4 udp',
+    setup: (h) => h.service(dr4udp),
+    input: () => udp4(VIP4, 53).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 8 }).udp(40001, 53).payload('dns?').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 2, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'dr v6 tcp',
+    setup: (h) => h.service(dr6tcp),
+    input: () => tcp6(VIP6, 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6).tcp(40002, 80, { flags: { syn: true }, seq: 200 }).payload('xlb-v6').build(),
+    reason: 'XLB_R_FWD_DR',
+    backend: { id: 3, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'dr v6 udp',
+    setup: (h) => h.service(dr6udp),
+    input: () => udp6(VIP6, 53).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6).udp(40003, 53).payload('dns6?').build(),
+    reason: 'XLB_R_FWD_DR',
+  },
+  {
+    name: 'dr: backend behind another device -> XDP_REDIRECT',
+    setup: (h) => h.service({ ...dr4tcp, backends: [{ id: 1, addr: '10.1.0.10' }] }),
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'REDIRECT',
+    output: () => pkt().eth(LAB_MAC.xc, LAB_MAC.beC10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+  },
+  {
+    name: 'dr: backend without a neighbour entry -> dropped, untouched',
+    setup: (h) => h.service({ ...dr4tcp, backends: [{ id: 1, addr: '10.1.0.99' }] }),
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_DR_NO_NEIGH',
+  },
+  {
+    name: 'dr: backend not on-link (behind a gateway) -> dropped',
+    setup: (h) => h.service({ ...dr4tcp, backends: [{ id: 1, addr: '10.2.0.5' }] }),
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_DR_FIB',
+  },
+  // tunnel mode
+  {
+    name: 'tunnel v4 tcp: IPIP to the backend',
+    setup: (h) => {
+      h.service(tun4tcp);
+      h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    },
+    input: () => tcp4('10.9.0.5', 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be11).ipv4(TUN4, '10.0.0.11', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+    vip: { id: 5, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'tunnel v4 udp: IPIP, backend behind xc -> XDP_REDIRECT, DF and TOS copied',
+    setup: (h) => {
+      h.service(tun4udp);
+      h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    },
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.5', { id: 8, df: true, tos: 0x28 }).udp(40001, 53).payload('dns?').build(),
+    verdict: 'REDIRECT',
+    output: () =>
+      pkt()
+        .eth(LAB_MAC.xc, LAB_MAC.beC10)
+        .ipv4(TUN4, '10.1.0.10', { proto: 4, ttl: 64, id: 0, df: true, tos: 0x28 })
+        .inner(pkt().ipv4(C4, '10.9.0.5', { id: 8, df: true, tos: 0x28 }).udp(40001, 53).payload('dns?'))
+        .build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'tunnel v4: no configured source -> the kernel picks the egress address',
+    setup: (h) => h.service(tun4tcp),
+    input: () => tcp4('10.9.0.5', 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be11).ipv4('10.0.0.1', '10.0.0.11', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'tunnel v4: source entropy puts the flow hash in the low 16 bits',
+    setup: (h) => {
+      h.service(tun4tcp);
+      h.dp.setGlobals({ tunSrc4: 0xac100000, flags: 1 });
+    },
+    input: () => tcp4('10.9.0.5', 80).build(),
+    verdict: 'TX',
+    output: () => {
+      const s = parseAddr(C4);
+      const d = parseAddr('10.9.0.5');
+      const hsh = flowHash({ family: 2, src: s.bytes, dst: d.bytes, sport: 40000, dport: 80, proto: TCP });
+      // the low 16 bits of the hash, stored as they sit in memory (host order u16 at bytes 2..3)
+      const lo = Buffer.alloc(2);
+      lo.writeUInt16LE(hsh & 0xffff);
+      const src = `172.16.${lo[0]}.${lo[1]}`;
+      return pkt().eth(NODE, LAB_MAC.be11).ipv4(src, '10.0.0.11', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build();
+    },
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'tunnel v6 tcp: IP6IP6, flow label from the flow hash',
+    setup: (h) => {
+      h.service(tun6tcp);
+      h.dp.setGlobals({ tunSrc6: parseAddr(TUN6).bytes });
+    },
+    input: () => tcp6('fd09::5', 80).build(),
+    verdict: 'TX',
+    output: () =>
+      pkt()
+        .eth(NODE, LAB_MAC.be11)
+        .ipv6(TUN6, 'fd00::11', { nextHeader: 41, hopLimit: 64, flowLabel: label6(C6, 'fd09::5', 40002, 80, TCP) })
+        .inner(pkt().ipv6(C6, 'fd09::5').tcp(40002, 80, { flags: { syn: true }, seq: 200 }).payload('xlb-v6'))
+        .build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'tunnel v6 udp: IP6IP6 behind xc -> XDP_REDIRECT',
+    setup: (h) => {
+      h.service(tun6udp);
+      h.dp.setGlobals({ tunSrc6: parseAddr(TUN6).bytes });
+    },
+    input: () => udp6('fd09::5', 53).build(),
+    verdict: 'REDIRECT',
+    output: () =>
+      pkt()
+        .eth(LAB_MAC.xc, LAB_MAC.beC10)
+        .ipv6(TUN6, 'fd01::10', { nextHeader: 41, hopLimit: 64, flowLabel: label6(C6, 'fd09::5', 40003, 53, UDP) })
+        .inner(pkt().ipv6(C6, 'fd09::5').udp(40003, 53).payload('dns6?'))
+        .build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'tunnel: encapsulated packet above the egress MTU -> dropped',
+    setup: (h) => {
+      h.service(tun4tcp);
+      h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    },
+    input: () => tcp4('10.9.0.5', 80, 40000, 'x'.repeat(1500 - 40)).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TOO_BIG',
+  },
+  {
+    name: 'tunnel: backend without a neighbour -> encapsulated and passed to the kernel',
+    setup: (h) => {
+      h.service({ ...tun4tcp, backends: [{ id: 5, addr: '10.1.0.99' }] });
+      h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    },
+    input: () => tcp4('10.9.0.5', 80).build(),
+    verdict: 'PASS',
+    output: () => pkt().eth(CLIENT_MAC, NODE).ipv4(TUN4, '10.1.0.99', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build(),
+    reason: 'XLB_R_PASS_NO_NEIGH',
+  },
+  // nat mode
+  {
+    name: 'nat v4 tcp: destination address and port rewritten, checksums fixed',
+    setup: (h) => h.service(nat4tcp),
+    input: () => tcp4('10.9.0.9', 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 7 }).tcp(40000, 8080, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_NAT',
+    vip: { id: 9, packets: 1, newFlows: 1 },
+    backend: { id: 9, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'nat v4 udp',
+    setup: (h) => h.service(nat4udp),
+    input: () => udp4('10.9.0.9', 53).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 8 }).udp(40001, 5353).payload('dns?').build(),
+    reason: 'XLB_R_FWD_NAT',
+  },
+  {
+    name: 'nat v4 udp without a checksum keeps checksum 0',
+    setup: (h) => h.service(nat4udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.9', { id: 8 }).udp(40001, 53, { checksum: 'none' }).payload('dns?').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 8 }).udp(40001, 5353, { checksum: 'none' }).payload('dns?').build(),
+    reason: 'XLB_R_FWD_NAT',
+  },
+  {
+    name: 'nat v6 tcp',
+    setup: (h) => h.service(nat6tcp),
+    input: () => tcp6('fd09::9', 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv6(C6, 'fd00::12').tcp(40002, 8080, { flags: { syn: true }, seq: 200 }).payload('xlb-v6').build(),
+    reason: 'XLB_R_FWD_NAT',
+  },
+  {
+    name: 'nat v6 udp, backend port 0 keeps the VIP port',
+    setup: (h) => h.service(nat6udp),
+    input: () => udp6('fd09::9', 53).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv6(C6, 'fd00::12').udp(40003, 53).payload('dns6?').build(),
+    reason: 'XLB_R_FWD_NAT',
+  },
+  {
+    name: 'nat v4 reply path: backend -> client gets the VIP as source',
+    setup: (h) => {
+      h.service(nat4tcp);
+      h.dp.setGlobals({ natVips: 1 });
+      assert.equal(h.run(tcp4('10.9.0.9', 80).build()).verdict, 'TX'); // creates the reverse entry
+      h.dp.clearCounters();
+    },
+    input: () => pkt().eth(LAB_MAC.be12, NODE).ipv4('10.0.0.12', C4, { id: 9 }).tcp(8080, 40000, { flags: { syn: true, ack: true }, seq: 5, ack: 101 }).payload('reply').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv4('10.9.0.9', C4, { id: 9 }).tcp(80, 40000, { flags: { syn: true, ack: true }, seq: 5, ack: 101 }).payload('reply').build(),
+    reason: 'XLB_R_FWD_NAT_REPLY',
+  },
+  {
+    name: 'nat v6 reply path',
+    setup: (h) => {
+      h.service(nat6udp);
+      h.dp.setGlobals({ natVips: 1 });
+      assert.equal(h.run(udp6('fd09::9', 53).build()).verdict, 'TX');
+      h.dp.clearCounters();
+    },
+    input: () => pkt().eth(LAB_MAC.be12, NODE).ipv6('fd00::12', C6).udp(53, 40003).payload('answer').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv6('fd09::9', C6).udp(53, 40003).payload('answer').build(),
+    reason: 'XLB_R_FWD_NAT_REPLY',
+  },
+  {
+    name: 'nat: reply of an unknown flow is passed untouched',
+    setup: (h) => {
+      h.service(nat4tcp);
+      h.dp.setGlobals({ natVips: 1 });
+    },
+    input: () => pkt().eth(LAB_MAC.be12, NODE).ipv4('10.0.0.12', C4).tcp(8080, 40999).payload('reply').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  {
+    name: 'nat: backend without a neighbour -> rewritten and passed to the kernel',
+    setup: (h) => h.service({ ...nat4tcp, backends: [{ id: 9, addr: '10.1.0.99', port: 8080 }] }),
+    input: () => tcp4('10.9.0.9', 80).build(),
+    verdict: 'PASS',
+    output: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.1.0.99', { id: 7 }).tcp(40000, 8080, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_PASS_NO_NEIGH',
+  },
+  // connection table, Maglev, drain, removal, persistence
+  {
+    name: 'maglev: a new flow goes where the ring says',
+    setup: (h) => h.service(multi),
+    input: () => tcp4('10.9.0.13', 443, 41000).build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 41000, dport: 443, proto: TCP });
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(41000, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 13, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'conn table hit: the flow keeps its backend after backends are added',
+    setup: (h) => {
+      h.service({ ...multi, backends: [{ id: 20, addr: '10.0.0.10' }] });
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sportMovedBy(h)).build()).verdict, 'TX');
+      h.service(multi); // two more backends; the ring now sends this flow elsewhere
+      h.dp.clearCounters();
+    },
+    input: (h) => tcp4('10.9.0.13', 443, sportMovedBy(h)).build(),
+    verdict: 'TX',
+    output: (h) => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 13, packets: 1, newFlows: 0 },
+    backend: { id: 20, packets: 1, newFlows: 0 },
+  },
+  {
+    name: 'conn table miss: the same flow without an entry follows the new ring',
+    setup: (h) => h.service(multi),
+    input: (h) => tcp4('10.9.0.13', 443, sportMovedBy(h)).build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: sportMovedBy(h), dport: 443, proto: TCP });
+      assert.notEqual(id, 20);
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 13, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'drain (weight 0): an existing flow stays on the draining backend',
+    setup: (h) => {
+      h.service(multi);
+      const sport = sportOn(h, 21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, weight: 0 } : b)) });
+      h.dp.clearCounters();
+    },
+    input: (h) => tcp4('10.9.0.13', 443, sportOn(h, 21)).build(),
+    verdict: 'TX',
+    output: (h) => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    backend: { id: 21, packets: 1, newFlows: 0 },
+  },
+  {
+    name: 'drain (weight 0): a new flow never goes to the draining backend',
+    setup: (h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, weight: 0 } : b)) }),
+    input: () => tcp4('10.9.0.13', 443, 45000).build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 45000, dport: 443, proto: TCP });
+      assert.notEqual(id, 21);
+      assert.ok(!h.rings.get(13)!.includes(21));
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(45000, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+  },
+  {
+    name: 'backend removed: its flows are rescheduled by the ring',
+    setup: (h) => {
+      h.service(multi);
+      const sport = sportOn(h, 22);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      h.dp.clearBackend(22);
+      h.service({ ...multi, backends: multi.backends.filter((b) => b.id !== 22) });
+      h.dp.clearCounters();
+    },
+    input: (h) => tcp4('10.9.0.13', 443, sportOn22(h)).build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: sportOn22(h), dport: 443, proto: TCP });
+      assert.notEqual(id, 22);
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn22(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 13, packets: 1, newFlows: 1 },
+    backend: { id: 22, packets: 0, newFlows: 0 },
+  },
+  {
+    name: 'backend down (UP flag cleared, still in the ring) -> packets dropped, never sent to it',
+    setup: (h) => h.service({ ...multi, backends: [{ id: 20, addr: '10.0.0.10', flags: 0 }] }),
+    input: () => tcp4('10.9.0.13', 443).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_NO_BACKEND',
+  },
+  {
+    name: 'persistence: every port of one client lands on the source-hash backend',
+    setup: (h) => {
+      h.service({ ...multi, persist: true });
+      for (const sp of [50001, 50002, 50003]) assert.equal(h.run(tcp4('10.9.0.13', 443, sp).build()).verdict, 'TX');
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 0, dport: 0, proto: 0 }, true);
+      assert.equal(h.dp.backendStats(id).packets, 3n, 'three ports, one backend');
+      h.dp.clearCounters();
+    },
+    input: () => tcp4('10.9.0.13', 443, 50004).build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 0, dport: 0, proto: 0 }, true);
+      const b = h.dp.backendStats(id);
+      assert.equal(b.packets, 1n);
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(50004, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+    then: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 0, dport: 0, proto: 0 }, true);
+      assert.equal(h.dp.backendStats(id).newFlows, 1n);
+    },
+  },
+  {
+    name: 'all-ports VIP (port 0) takes any port',
+    setup: (h) => {
+      h.service({ ...dr4tcp, vipId: 14, port: 0, backends: [{ id: 30, addr: '10.0.0.11' }] });
+      h.dp.setGlobals({ wildcardVips: 1 });
+    },
+    input: () => tcp4(VIP4, 12345).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 12345, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 14, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'a port VIP wins over the all-ports VIP on the same address',
+    setup: (h) => {
+      h.service({ ...dr4tcp, vipId: 14, port: 0, backends: [{ id: 30, addr: '10.0.0.11' }] });
+      h.service(dr4tcp);
+      h.dp.setGlobals({ wildcardVips: 1 });
+    },
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 1, packets: 1, newFlows: 1 },
+  },
+  {
+    name: 'VIP with an empty ring -> dropped',
+    setup: (h) => h.service({ ...dr4tcp, backends: [] }),
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_NO_BACKEND',
+  },
+  // ICMP
+  {
+    name: 'ICMP echo request to a VIP answered in XDP',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { id: 3 }).icmp(8, 0, { id: 0x1234, seq: 1 }).payload('ping-data').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv4(VIP4, C4, { id: 3 }).icmp(0, 0, { id: 0x1234, seq: 1 }).payload('ping-data').build(),
+    reason: 'XLB_R_TX_ICMP_ECHO',
+  },
+  {
+    name: 'ICMPv6 echo request to a VIP answered in XDP',
+    setup: (h) => h.service(dr6tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6).icmp6(128, 0, { id: 0x4321, seq: 2 }).payload('ping6').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv6(VIP6, C6).icmp6(129, 0, { id: 0x4321, seq: 2 }).payload('ping6').build(),
+    reason: 'XLB_R_TX_ICMP_ECHO',
+  },
+  {
+    name: 'ICMP echo to a non-VIP address is passed',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.0.0.1').icmp(8, 0, { id: 1, seq: 1 }).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  {
+    name: 'other ICMP to a VIP (timestamp) is passed',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4).icmp(13, 0, { id: 1, seq: 1 }).payload(Buffer.alloc(12)).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_ICMP',
+  },
+  {
+    name: 'ICMP frag-needed about a dr flow goes to that flow\'s backend',
+    setup: (h) => h.service(dr4tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv4('10.0.0.254', VIP4)
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4(VIP4, C4, { df: true }).tcp(80, 40000, { flags: { ack: true } }).truncate(28))
+        .build(),
+    verdict: 'TX',
+    output: () =>
+      pkt()
+        .eth(NODE, LAB_MAC.be10)
+        .ipv4('10.0.0.254', VIP4)
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4(VIP4, C4, { df: true }).tcp(80, 40000, { flags: { ack: true } }).truncate(28))
+        .build(),
+    reason: 'XLB_R_FWD_ICMP_PTB',
+  },
+  {
+    name: 'ICMPv6 packet-too-big about a tunnel flow is encapsulated to that flow\'s backend',
+    setup: (h) => {
+      h.service(tun6tcp);
+      h.dp.setGlobals({ tunSrc6: parseAddr(TUN6).bytes });
+    },
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv6('fd00::fe', 'fd09::5')
+        .icmp6(2, 0, { mtu: 1280 })
+        .inner(pkt().ipv6('fd09::5', C6).tcp(80, 40002, { flags: { ack: true } }).payload('x'.repeat(40)))
+        .build(),
+    verdict: 'TX',
+    output: () =>
+      pkt()
+        .eth(NODE, LAB_MAC.be11)
+        .ipv6(TUN6, 'fd00::11', { nextHeader: 41, hopLimit: 64, flowLabel: label6(C6, 'fd09::5', 40002, 80, TCP) })
+        .inner(
+          pkt()
+            .ipv6('fd00::fe', 'fd09::5')
+            .icmp6(2, 0, { mtu: 1280 })
+            .inner(pkt().ipv6('fd09::5', C6).tcp(80, 40002, { flags: { ack: true } }).payload('x'.repeat(40))),
+        )
+        .build(),
+    reason: 'XLB_R_FWD_ICMP_PTB',
+  },
+  {
+    name: 'ICMP frag-needed quoting a non-VIP flow is passed',
+    setup: (h) => h.service(dr4tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv4('10.0.0.254', VIP4)
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4(VIP4, C4).tcp(8080, 40000).truncate(28))
+        .build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_ICMP',
+  },
+  // fragments, options, VLAN
+  {
+    name: 'IPv4 first fragment (MF) to a VIP is passed untouched',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { mf: true }).tcp(40000, 80).payload('frag').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_FRAGMENT',
+  },
+  {
+    name: 'IPv4 later fragment (offset) to a VIP is passed untouched',
+    setup: (h) => h.service(dr4udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { fragOffset: 185, proto: UDP }).payload('tail-of-datagram').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_FRAGMENT',
+  },
+  {
+    name: 'IPv6 fragment header to a VIP is passed untouched',
+    setup: (h) => h.service(dr6udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { ext: [{ type: 44 }] }).udp(40003, 53).payload('frag6').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_FRAGMENT',
+  },
+  {
+    name: 'IPv6 destination-options header is walked; the packet is forwarded',
+    setup: (h) => h.service(dr6udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { ext: [{ type: 60 }] }).udp(40003, 53).payload('opts6').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6, { ext: [{ type: 60 }] }).udp(40003, 53).payload('opts6').build(),
+    reason: 'XLB_R_FWD_DR',
+  },
+  {
+    name: 'IPv4 with options to a nat VIP: forwarded, options intact, checksums right',
+    setup: (h) => h.service(nat4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.9', { id: 7, options: Buffer.from([1, 1, 1, 0]) }).tcp(40000, 80, { seq: 100 }).payload('opt').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 7, options: Buffer.from([1, 1, 1, 0]) }).tcp(40000, 8080, { seq: 100 }).payload('opt').build(),
+    reason: 'XLB_R_FWD_NAT',
+  },
+  {
+    name: 'VLAN-tagged packet to a dr VIP: tag kept, back out with XDP_TX',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { seq: 100 }).payload('tagged').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).vlan(100).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { seq: 100 }).payload('tagged').build(),
+    reason: 'XLB_R_FWD_DR',
+  },
+  {
+    name: 'VLAN-tagged packet to a tunnel VIP: outer header after the tag',
+    setup: (h) => {
+      h.service(tun4tcp);
+      h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    },
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, '10.9.0.5', { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be11).vlan(100).ipv4(TUN4, '10.0.0.11', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  {
+    name: 'VLAN-tagged packet whose backend is behind another device is passed',
+    setup: (h) => h.service({ ...dr4tcp, backends: [{ id: 1, addr: '10.1.0.10' }] }),
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, VIP4).tcp(40000, 80).payload('tagged').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_VLAN_FWD',
+  },
+  // not for us
+  {
+    name: 'non-VIP TCP (ssh to the node) is passed untouched',
+    setup: (h) => h.service(dr4tcp),
+    input: () => tcp4('10.0.0.1', 22).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  {
+    name: 'VIP address, port without a VIP is passed untouched',
+    setup: (h) => h.service(dr4tcp),
+    input: () => tcp4(VIP4, 81).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  {
+    name: 'ARP is passed',
+    input: () => Buffer.concat([pkt().eth(CLIENT_MAC, 'ff:ff:ff:ff:ff:ff').build().subarray(0, 12), Buffer.from('080600010800060400010200000000020a0000020000000000000a000001', 'hex')]),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NOT_IP',
+  },
+  {
+    name: 'GRE to a VIP address is passed',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { proto: 47 }).payload(Buffer.from('00000800', 'hex')).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_L4',
+  },
+  {
+    name: 'VRRP multicast is passed',
+    input: () => pkt().eth(CLIENT_MAC, '01:00:5e:00:00:12').ipv4(C4, '224.0.0.18', { proto: 112, ttl: 255 }).payload(Buffer.from('3101640100010000', 'hex')).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  // malformed
+  {
+    // (BPF_PROG_TEST_RUN refuses frames under 14 bytes, so the shortest frame is a bare Ethernet header.)
+    name: 'bare Ethernet header announcing IPv4 is dropped',
+    input: () => tcp4(VIP4, 80).build().subarray(0, 14),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_IP',
+  },
+  {
+    name: 'VLAN tag cut short is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, VIP4).tcp(1, 80).build().subarray(0, 16),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_ETH',
+  },
+  {
+    name: 'IPv4 header cut short is dropped',
+    input: () => tcp4(VIP4, 80).build().subarray(0, 14 + 12),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_IP',
+  },
+  {
+    name: 'IPv4 options cut short (IHL beyond the frame) is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { ihl: 15, totalLength: 20 }).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_IP',
+  },
+  {
+    name: 'IPv4 IHL < 5 is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { ihl: 4 }).tcp(40000, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'IPv4 total length beyond the frame is dropped',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { totalLength: 1400 }).tcp(40000, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'IPv4 version field 6 in an IPv4 frame is dropped',
+    input: () => {
+      const b = tcp4(VIP4, 80).build();
+      b[14] = 0x65;
+      return b;
+    },
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'TCP header cut short is dropped',
+    setup: (h) => h.service(dr4tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { totalLength: 30 }).tcp(40000, 80).build().subarray(0, 14 + 30),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_L4',
+  },
+  {
+    name: 'UDP header cut short is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { totalLength: 24 }).udp(40000, 53).build().subarray(0, 14 + 24),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_L4',
+  },
+  {
+    name: 'ICMP header cut short is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { totalLength: 24 }).icmp(8, 0).build().subarray(0, 14 + 24),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_L4',
+  },
+  {
+    name: 'IPv6 header cut short is dropped',
+    input: () => tcp6(VIP6, 80).build().subarray(0, 14 + 30),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_IP',
+  },
+  {
+    name: 'IPv6 payload length beyond the frame is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { payloadLength: 900 }).tcp(40000, 80).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'IPv6 extension header cut short is dropped',
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { nextHeader: 60, payloadLength: 1 }).payload(Buffer.from([17])).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_IPV6_EXT',
+  },
+  {
+    name: 'TCP data offset below 5 is dropped',
+    input: () => {
+      const b = tcp4(VIP4, 80).build();
+      b[14 + 20 + 12] = 0x40;
+      return b;
+    },
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_L4',
+  },
+];
+
+/** The ring of a service, built as the harness builds it (nothing written to the maps). */
+function ringFor(s: TestService, m: number): Uint32Array {
+  return buildMaglevRing(s.backends.map((b) => ({ id: b.id, key: `${b.addr}:${b.port ?? 0}`, weight: b.weight ?? 1 })), m);
+}
+
+/** The backend the full `multi` ring gives the client's flow from `sport`. */
+function multiChoice(h: XdpHarness, sport: number): number {
+  const ring = ringFor(multi, h.dp.ringSize);
+  const hsh = flowHash({ family: 2, src: parseAddr(C4).bytes, dst: parseAddr(multi.addr).bytes, sport, dport: multi.port, proto: multi.proto });
+  return ring[hsh % h.dp.ringSize]!;
+}
+
+/** A source port whose flow the 3-backend ring sends away from backend 20. */
+function sportMovedBy(h: XdpHarness): number {
+  for (let sp = 42000; sp < 43000; sp++) if (multiChoice(h, sp) !== 20) return sp;
+  throw new Error('no port found');
+}
+
+/** A source port whose flow the 3-backend ring sends to `id`. */
+function sportOn(h: XdpHarness, id: number): number {
+  for (let sp = 43000; sp < 44000; sp++) if (multiChoice(h, sp) === id) return sp;
+  throw new Error('no port found');
+}
+const sportOn22 = (h: XdpHarness): number => sportOn(h, 22);
+
+describe('xlb_xdp fixtures (BPF_PROG_TEST_RUN)', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
+  let h: XdpHarness;
+  before(() => {
+    h = XdpHarness.open();
+  });
+  after(() => {
+    h?.close();
+  });
+  beforeEach(() => {
+    h.reset();
+  });
+
+  it('has at least 40 cases with unique names', () => {
+    assert.ok(cases.length >= 40, `${cases.length} cases`);
+    assert.equal(new Set(cases.map((c) => c.name)).size, cases.length);
+  });
+
+  for (const c of cases) {
+    it(c.name, () => {
+      c.setup?.(h);
+      const input = c.input(h);
+      const res = h.run(input, c.ingress === 'xc' ? h.lab.ifC : h.lab.ifA);
+      assert.equal(res.verdict, c.verdict, `verdict (reasons: ${JSON.stringify(h.reasons())})`);
+      const expected = c.output ? c.output(h) : input;
+      if (!res.data.equals(expected)) assert.fail(`output differs:\n${hexDiff(res.data, expected)}`);
+      assert.deepEqual(h.reasons(), { [c.reason]: 1 }, 'exactly one reason counted');
+      if (c.vip) {
+        const s = h.dp.vipStats(c.vip.id);
+        assert.deepEqual([s.packets, s.newFlows], [BigInt(c.vip.packets), BigInt(c.vip.newFlows)], 'vip counters');
+        if (c.vip.packets) assert.equal(s.bytes, BigInt(input.length * c.vip.packets), 'vip bytes');
+      }
+      if (c.backend) {
+        const s = h.dp.backendStats(c.backend.id);
+        assert.deepEqual([s.packets, s.newFlows], [BigInt(c.backend.packets), BigInt(c.backend.newFlows)], 'backend counters');
+      }
+      c.then?.(h);
+    });
+  }
+});
