@@ -60,7 +60,7 @@ function median(xs: number[]): number {
 
 /** Run the XDP micro-benchmarks; returns the rows for the table and results.json. */
 export function benchXdp(log: (s: string) => void): BenchRow[] {
-  const h = XdpHarness.open({ maxConns: 1 << 20, maxVips: 16, maxBackends: 64, ringSize: 65537 });
+  const h = XdpHarness.open({ maxConns: Number(process.env.XLB_BENCH_CONNS ?? 1 << 20), maxVips: 16, maxBackends: 64, ringSize: 65537 });
   const floorObj = new (native().BpfObject)(resolve(dirname(defaultObjectPath()), 'floor.bpf.o'));
   try {
     floorObj.load();

@@ -52,6 +52,13 @@ struct icmp_hdr {
 /* Load-time knobs (written by the loader before load; the verifier sees constants). */
 const volatile __u32 xlb_abi_version = XLB_ABI_VERSION;
 const volatile __u32 ring_size = 65537; /* Maglev ring size M, prime */
+/* Next-hop cache lifetime in jiffies (25 = 25 ms at HZ=1000, 100 ms at HZ=250);
+ * 0 = a route lookup per packet. */
+const volatile __u64 nh_cache_jiffies = 25;
+/* New flows recorded per second per CPU before the connection table is
+ * left alone (a SYN flood must not flush it); 0 = no limit. Flows above it
+ * still go where the Maglev ring says. As Katran's MAX_CONN_RATE. */
+const volatile __u32 conn_rate_limit = 125000;
 
 /* Maps: max_entries here are defaults; the loader sizes them from the config. */
 struct {
@@ -84,13 +91,22 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } XLB_MAP_RINGS SEC(".maps");
 
+/* Connection tables: IPv4 flows under a compact key, IPv6 under the full one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlb_flow4);
+	__type(value, struct xlb_conn_val);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} XLB_MAP_CONNS4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct xlb_flow);
 	__type(value, struct xlb_conn_val);
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-} XLB_MAP_CONNS SEC(".maps");
+} XLB_MAP_CONNS6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -106,6 +122,28 @@ struct {
 	__type(value, struct xlb_globals);
 	__uint(max_entries, 1);
 } XLB_MAP_GLOBALS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_cpu_state);
+	__uint(max_entries, 1);
+} XLB_MAP_CPU SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLB_EV_MAX);
+} XLB_MAP_STATS_EVENT SEC(".maps");
+
+/* Per-CPU next hop per backend id (sized as xlb_backends). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_nh);
+	__uint(max_entries, 4096);
+} XLB_MAP_NH_CACHE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -137,6 +175,7 @@ struct xlb_abi_enums {
 	enum xlb_global_flags global_flags;
 	enum xlb_reason reason;
 	enum xlb_ring_consts ring_consts;
+	enum xlb_event event;
 };
 const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
 
@@ -183,6 +222,14 @@ static __always_inline void stats_add(void *map, __u32 idx, __u32 len, __u32 new
 	}
 }
 
+static __always_inline void event_add(__u32 ev)
+{
+	__u64 *n = bpf_map_lookup_elem(&XLB_MAP_STATS_EVENT, &ev);
+
+	if (n)
+		(*n)++;
+}
+
 static __always_inline struct xlb_globals *globals_get(void)
 {
 	__u32 zero = 0;
@@ -222,6 +269,29 @@ static __always_inline int lb_is_vip_addr(const __u8 *addr, __u8 family)
 }
 
 /**
+ * conn_may_record - the new-flow budget of this CPU (conn_rate_limit a second).
+ * Returns: 1 if a new flow may go into the connection table.
+ */
+static __always_inline int conn_may_record(void)
+{
+	struct xlb_cpu_state *st;
+	__u32 zero = 0;
+	__u64 now;
+
+	if (!conn_rate_limit)
+		return 1;
+	st = bpf_map_lookup_elem(&XLB_MAP_CPU, &zero);
+	if (!st)
+		return 1;
+	now = bpf_ktime_get_coarse_ns();
+	if (now - st->window_ns > NSEC_PER_SEC) {
+		st->window_ns = now;
+		st->new_flows = 0;
+	}
+	return ++st->new_flows <= conn_rate_limit;
+}
+
+/**
  * lb_select_backend - the backend of a flow: the connection table first, then
  * the VIP's Maglev ring.
  * @create: record a new choice in the connection table (not for ICMP errors)
@@ -233,20 +303,26 @@ static __always_inline int lb_select_backend(const struct xlb_flow *flow,
 {
 	struct xlb_conn_val *conn, nconn = {};
 	struct xlb_backend_val *be;
+	struct xlb_flow4 k4 = {};
+	void *conns = &XLB_MAP_CONNS6;
+	const void *key = flow;
 	__u32 idx, id, pos;
 
-	conn = bpf_map_lookup_elem(&XLB_MAP_CONNS, flow);
+	if (flow->family == XLB_AF_INET) {
+		k4.src = *(const __u32 *)flow->src;
+		k4.dst = *(const __u32 *)flow->dst;
+		k4.sport = flow->sport;
+		k4.dport = flow->dport;
+		k4.proto = flow->proto;
+		conns = &XLB_MAP_CONNS4;
+		key = &k4;
+	}
+	conn = bpf_map_lookup_elem(conns, key);
 	if (conn && conn->vip_id == vip->vip_id) {
 		id = conn->backend_id;
 		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
 		/* Draining backends (weight 0, out of the ring) are still UP: their flows stay. */
 		if (be && (be->flags & XLB_BE_F_UP) && be->vip_id == vip->vip_id) {
-			__u64 now = bpf_ktime_get_coarse_ns();
-
-			/* Refresh the idle time at most once a second: a write per
-			 * packet would dirty the cache line for nothing. */
-			if (now - conn->atime_ns > NSEC_PER_SEC)
-				conn->atime_ns = now;
 			c->be = be;
 			c->be_id = id;
 			c->new_flow = 0;
@@ -271,15 +347,22 @@ static __always_inline int lb_select_backend(const struct xlb_flow *flow,
 		return XLB_R_DROP_NO_BACKEND;
 	if (be->family != flow->family) /* 4in6 / 6in4 are not offered */
 		return XLB_R_DROP_BAD_BACKEND;
-	if (create) {
-		nconn.backend_id = id;
-		nconn.vip_id = vip->vip_id;
-		nconn.atime_ns = bpf_ktime_get_coarse_ns();
-		bpf_map_update_elem(&XLB_MAP_CONNS, flow, &nconn, BPF_ANY);
-	}
 	c->be = be;
 	c->be_id = id;
 	c->new_flow = create;
+	if (!create)
+		return XLB_CONTINUE;
+	/* nat flows are always recorded: their replies need the reverse entry anyway */
+	if (vip->mode != XLB_MODE_NAT && !conn_may_record()) {
+		event_add(XLB_EV_CONN_FLOOD_SKIP);
+		return XLB_CONTINUE;
+	}
+	nconn.backend_id = id;
+	nconn.vip_id = vip->vip_id;
+	if (bpf_map_update_elem(conns, key, &nconn, BPF_ANY))
+		event_add(XLB_EV_CONN_INSERT_FAIL);
+	else
+		event_add(XLB_EV_CONN_NEW);
 	return XLB_CONTINUE;
 }
 
@@ -291,7 +374,7 @@ static __always_inline int lb_select_backend(const struct xlb_flow *flow,
 static __always_inline int fwd_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __u8 family,
 				   const __u8 *src, const __u8 *dst, __u32 tot_len, __u8 proto)
 {
-	__u32 flags = 0;
+	int rc;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = family;
@@ -307,9 +390,12 @@ static __always_inline int fwd_fib(struct xdp_md *ctx, struct bpf_fib_lookup *fi
 			__builtin_memcpy(fib->ipv6_src, src, 16);
 		__builtin_memcpy(fib->ipv6_dst, dst, 16);
 	}
-	if (!src)
-		flags |= BPF_FIB_LOOKUP_SRC;
-	return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	if (src)
+		return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
+	if (rc < 0) /* before Linux 6.8: no BPF_FIB_LOOKUP_SRC, no source */
+		rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	return rc;
 }
 
 /* Map a failed route lookup to a reason: rewritten packets go to the kernel. */
@@ -322,6 +408,61 @@ static __always_inline int fwd_fib_fail_reason(int rc)
 	return XLB_R_PASS_FIB;
 }
 
+/* Copy a successful lookup's next hop into @nh. */
+static __always_inline void nh_from_fib(struct xlb_nh *nh, const struct bpf_fib_lookup *fib)
+{
+	nh->ifindex = fib->ifindex;
+	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
+}
+
+/**
+ * nh_resolve - the next hop towards a backend: from this CPU's cache while it
+ * is fresh, for this ingress device and for packets no longer than one that
+ * already fit the path MTU; from bpf_fib_lookup() otherwise (which refills
+ * the cache on success). The lookup asks the kernel for the source address
+ * too (tunnel mode without a configured source).
+ * @tot_len: IP length of the packet as it will leave (after encapsulation)
+ * @now: jiffies
+ * Returns: a bpf_fib_lookup() code; *out is the entry on success, and on
+ * BPF_FIB_LKUP_RET_NO_NEIGH (its src is then valid, its next hop is not).
+ */
+static __always_inline int nh_resolve(struct xdp_md *ctx, __u32 be_id,
+				      const struct xlb_backend_val *be, __u32 tot_len, __u8 proto,
+				      __u64 now, struct xlb_nh **out)
+{
+	struct xlb_nh *nh = bpf_map_lookup_elem(&XLB_MAP_NH_CACHE, &be_id);
+	struct bpf_fib_lookup fib;
+	int rc;
+
+	if (!nh)
+		return BPF_FIB_LKUP_RET_NOT_FWDED; /* never: sized as xlb_backends */
+	*out = nh;
+	if (now < nh->expires && nh->in_ifindex == ctx->ingress_ifindex && tot_len <= nh->ok_len)
+		return BPF_FIB_LKUP_RET_SUCCESS;
+
+	rc = fwd_fib(ctx, &fib, be->family, NULL, be->addr, tot_len, proto);
+	nh->expires = 0;
+	event_add(XLB_EV_NH_REFRESH);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return rc;
+	/* ipv4_src shares its first bytes with ipv6_src, ipv4_dst with ipv6_dst */
+	if (be->family == XLB_AF_INET)
+		*(__u32 *)nh->src = fib.ipv4_src;
+	else
+		__builtin_memcpy(nh->src, fib.ipv6_src, 16);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	nh_from_fib(nh, &fib);
+	nh->in_ifindex = ctx->ingress_ifindex;
+	/* a gateway leaves its own address in the destination */
+	nh->onlink = addr_eq(be->family, (const __u8 *)fib.ipv6_dst, be->addr);
+	nh->ok_len = tot_len;
+	if (nh_cache_jiffies)
+		nh->expires = now + nh_cache_jiffies;
+	return rc;
+}
+
 /**
  * fwd_l2_out - write the next hop's MACs and send: XDP_TX out of the ingress
  * device, or a redirect to another one. A VLAN-tagged packet can only go back
@@ -329,7 +470,7 @@ static __always_inline int fwd_fib_fail_reason(int rc)
  * Returns: an XDP verdict, with *reason possibly changed.
  */
 static __always_inline int fwd_l2_out(struct xdp_md *ctx, const struct xlb_pkt *p,
-				      const struct bpf_fib_lookup *fib, __u32 *reason)
+				      const struct xlb_nh *nh, __u32 *reason)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -339,15 +480,15 @@ static __always_inline int fwd_l2_out(struct xdp_md *ctx, const struct xlb_pkt *
 		*reason = XLB_R_DROP_TRUNC_ETH;
 		return XDP_DROP;
 	}
-	if (fib->ifindex != ctx->ingress_ifindex && p->vlans) {
+	if (nh->ifindex != ctx->ingress_ifindex && p->vlans) {
 		*reason = XLB_R_PASS_VLAN_FWD;
 		return XDP_PASS;
 	}
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	if (fib->ifindex == ctx->ingress_ifindex)
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	if (nh->ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(fib->ifindex, 0);
+	return bpf_redirect(nh->ifindex, 0);
 }
 
 /**
@@ -387,43 +528,37 @@ static __always_inline int encap_push(struct xdp_md *ctx, const struct xlb_pkt *
  * Returns: an XDP verdict; sets *reason.
  */
 static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
-				      const struct xlb_backend_val *be, __u32 hash,
-				      const struct xlb_globals *g, __u32 *reason)
+				      const struct xlb_choice *c, __u32 hash,
+				      const struct xlb_globals *g, __u64 now, __u32 *reason)
 {
-	struct bpf_fib_lookup fib;
+	const struct xlb_backend_val *be = c->be;
+	struct xlb_nh *nh = NULL;
 	__u8 src[16] = {};
-	const __u8 *srcp = src;
+	int have_src = 0;
 	void *data, *data_end;
 	int rc, hlen;
 
 	hlen = be->family == XLB_AF_INET ? (int)sizeof(struct iphdr) : (int)sizeof(struct ipv6hdr);
-	if (!g) {
-		srcp = NULL;
-	} else if (be->family == XLB_AF_INET) {
+	if (g && be->family == XLB_AF_INET && g->tun_src4) {
 		*(__u32 *)src = g->tun_src4;
-		if (!g->tun_src4)
-			srcp = NULL;
-		else if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+		have_src = 1;
+		if (g->flags & XLB_G_TUN_SRC_ENTROPY)
 			*(__u16 *)&src[2] = (__u16)hash; /* low 16 bits of the address */
-	} else {
+	} else if (g && be->family == XLB_AF_INET6 &&
+		   (*(__u64 *)g->tun_src6 | *(__u64 *)&g->tun_src6[8])) {
 		__builtin_memcpy(src, g->tun_src6, 16);
-		if (!(*(__u64 *)src | *(__u64 *)&src[8]))
-			srcp = NULL;
-		else if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+		have_src = 1;
+		if (g->flags & XLB_G_TUN_SRC_ENTROPY)
 			*(__u32 *)&src[12] = hash; /* low 32 bits of the address */
 	}
-	rc = fwd_fib(ctx, &fib, be->family, srcp, be->addr, p->ip_len + hlen,
-		     be->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
+	rc = nh_resolve(ctx, c->be_id, be, p->ip_len + hlen,
+			be->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6, now, &nh);
+	if (!nh || (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)) {
 		*reason = fwd_fib_fail_reason(rc);
 		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
 	}
-	if (!srcp) { /* the kernel chose the source */
-		if (be->family == XLB_AF_INET)
-			*(__u32 *)src = fib.ipv4_src;
-		else
-			__builtin_memcpy(src, fib.ipv6_src, 16);
-	}
+	if (!have_src) /* the kernel's choice */
+		__builtin_memcpy(src, nh->src, 16);
 
 	if (encap_push(ctx, p, hlen)) {
 		*reason = XLB_R_DROP_ADJUST;
@@ -471,7 +606,7 @@ static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
 		return XDP_PASS;
 	}
 	*reason = XLB_R_FWD_TUNNEL;
-	return fwd_l2_out(ctx, p, &fib, reason);
+	return fwd_l2_out(ctx, p, nh, reason);
 }
 
 /**
@@ -550,11 +685,11 @@ static __always_inline int nat_rewrite(struct xdp_md *ctx, const struct xlb_pkt 
  */
 static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
 				   const struct xlb_vip_val *vip, const struct xlb_choice *c,
-				   __u32 *reason)
+				   __u64 now, __u32 *reason)
 {
 	const struct xlb_backend_val *be = c->be;
 	__be16 bport = be->port ? be->port : p->flow.dport;
-	struct bpf_fib_lookup fib;
+	struct xlb_nh *nh = NULL;
 	int rc;
 
 	if (c->new_flow) {
@@ -570,19 +705,20 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
 		__builtin_memcpy(rv.vip, p->flow.dst, 16);
 		rv.vport = p->flow.dport;
 		rv.vip_id = vip->vip_id;
-		bpf_map_update_elem(&XLB_MAP_NAT, &rk, &rv, BPF_ANY);
+		if (bpf_map_update_elem(&XLB_MAP_NAT, &rk, &rv, BPF_ANY))
+			event_add(XLB_EV_NAT_INSERT_FAIL);
 	}
-	rc = fwd_fib(ctx, &fib, p->flow.family, p->flow.src, be->addr, p->ip_len, p->flow.proto);
+	rc = nh_resolve(ctx, c->be_id, be, p->ip_len, p->flow.proto, now, &nh);
 	if (nat_rewrite(ctx, p, 1, be->addr, bport)) {
 		*reason = XLB_R_DROP_TRUNC_L4;
 		return XDP_DROP;
 	}
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (!nh || rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		*reason = fwd_fib_fail_reason(rc);
 		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
 	}
 	*reason = XLB_R_FWD_NAT;
-	return fwd_l2_out(ctx, p, &fib, reason);
+	return fwd_l2_out(ctx, p, nh, reason);
 }
 
 /**
@@ -591,41 +727,40 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
  * Returns: an XDP verdict; sets *reason.
  */
 static __always_inline int fwd_dr(struct xdp_md *ctx, struct xlb_pkt *p,
-				  const struct xlb_backend_val *be, __u32 *reason)
+				  const struct xlb_choice *c, __u64 now, __u32 *reason)
 {
-	struct bpf_fib_lookup fib;
+	struct xlb_nh *nh = NULL;
 	int rc;
 
-	rc = fwd_fib(ctx, &fib, be->family, p->flow.src, be->addr, p->ip_len, p->flow.proto);
+	rc = nh_resolve(ctx, c->be_id, c->be, p->ip_len, p->flow.proto, now, &nh);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The packet still says "to the VIP": the kernel cannot forward it. */
 		*reason = XLB_R_DROP_DR_NO_NEIGH;
 		return XDP_DROP;
 	}
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (!nh || rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		*reason = rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XLB_R_DROP_TOO_BIG : XLB_R_DROP_DR_FIB;
 		return XDP_DROP;
 	}
-	/* bpf_fib_lookup() leaves the gateway in the destination when the
-	 * backend is not on-link: its MAC is not the backend's. */
-	if (!addr_eq(be->family, (const __u8 *)fib.ipv6_dst, be->addr)) {
+	/* Behind a gateway the next hop's MAC is not the backend's. */
+	if (!nh->onlink) {
 		*reason = XLB_R_DROP_DR_FIB;
 		return XDP_DROP;
 	}
 	*reason = XLB_R_FWD_DR;
-	return fwd_l2_out(ctx, p, &fib, reason);
+	return fwd_l2_out(ctx, p, nh, reason);
 }
 
 /* Send a packet to its backend by the VIP's mode. */
 static __always_inline int fwd_by_mode(struct xdp_md *ctx, struct xlb_pkt *p,
 				       const struct xlb_vip_val *vip, const struct xlb_choice *c,
-				       const struct xlb_globals *g, __u32 *reason)
+				       const struct xlb_globals *g, __u64 now, __u32 *reason)
 {
 	if (vip->mode == XLB_MODE_TUNNEL)
-		return fwd_tunnel(ctx, p, c->be, flow_hash(&p->flow, 0), g, reason);
+		return fwd_tunnel(ctx, p, c, flow_hash(&p->flow, 0), g, now, reason);
 	if (vip->mode == XLB_MODE_NAT)
-		return fwd_nat(ctx, p, vip, c, reason);
-	return fwd_dr(ctx, p, c->be, reason);
+		return fwd_nat(ctx, p, vip, c, now, reason);
+	return fwd_dr(ctx, p, c, now, reason);
 }
 
 /**
@@ -637,6 +772,7 @@ static __always_inline int nat_reply(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	struct xlb_nat_key rk = {};
 	struct xlb_nat_val *rv;
 	struct bpf_fib_lookup fib;
+	struct xlb_nh nh;
 	int rc;
 
 	__builtin_memcpy(rk.backend, p->flow.src, 16);
@@ -657,8 +793,9 @@ static __always_inline int nat_reply(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 		*reason = fwd_fib_fail_reason(rc);
 		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
 	}
+	nh_from_fib(&nh, &fib);
 	*reason = XLB_R_FWD_NAT_REPLY;
-	return fwd_l2_out(ctx, p, &fib, reason);
+	return fwd_l2_out(ctx, p, &nh, reason);
 }
 
 /* Echo request to a VIP: turn it into the reply in place and send it back. */
@@ -714,7 +851,7 @@ static __always_inline int icmp_echo_reply(void *data, void *data_end, struct xl
  * Returns: an XDP verdict; sets *reason.
  */
 static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32 inner_off,
-				    const struct xlb_globals *g, __u32 *reason)
+				    const struct xlb_globals *g, __u64 now, __u32 *reason)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -765,11 +902,10 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 		*reason = rc;
 		return XDP_DROP;
 	}
-	if (vip->mode == XLB_MODE_TUNNEL) {
-		rc = fwd_tunnel(ctx, p, c.be, flow_hash(&inner, 0), g, reason);
-	} else {
-		rc = fwd_dr(ctx, p, c.be, reason);
-	}
+	if (vip->mode == XLB_MODE_TUNNEL)
+		rc = fwd_tunnel(ctx, p, &c, flow_hash(&inner, 0), g, now, reason);
+	else
+		rc = fwd_dr(ctx, p, &c, now, reason);
 	if (*reason == XLB_R_FWD_TUNNEL || *reason == XLB_R_FWD_DR)
 		*reason = XLB_R_FWD_ICMP_PTB;
 	return rc;
@@ -795,12 +931,12 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct xlb_pkt *p,
 		if (ih[0] == ICMP_ECHO && ih[1] == 0)
 			return icmp_echo_reply(data, data_end, p, reason);
 		if (ih[0] == ICMP_DEST_UNREACH && ih[1] == ICMP_FRAG_NEEDED)
-			return icmp_ptb(ctx, p, p->l4 + 8, g, reason);
+			return icmp_ptb(ctx, p, p->l4 + 8, g, bpf_jiffies64(), reason);
 	} else {
 		if (ih[0] == ICMPV6_ECHO_REQUEST && ih[1] == 0)
 			return icmp_echo_reply(data, data_end, p, reason);
 		if (ih[0] == ICMPV6_PKT_TOOBIG && ih[1] == 0)
-			return icmp_ptb(ctx, p, p->l4 + 8, g, reason);
+			return icmp_ptb(ctx, p, p->l4 + 8, g, bpf_jiffies64(), reason);
 	}
 	*reason = XLB_R_PASS_ICMP;
 	return XDP_PASS;
@@ -869,7 +1005,7 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	}
 	stats_add(&XLB_MAP_STATS_VIP, vip->vip_id, p->len, c.new_flow);
 	stats_add(&XLB_MAP_STATS_BACKEND, c.be_id, p->len, c.new_flow);
-	return fwd_by_mode(ctx, p, vip, &c, g, reason);
+	return fwd_by_mode(ctx, p, vip, &c, g, bpf_jiffies64(), reason);
 }
 
 SEC("xdp")

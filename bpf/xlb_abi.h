@@ -30,9 +30,13 @@
 #define XLB_MAP_VIP_ADDRS xlb_vip_addrs
 #define XLB_MAP_BACKENDS xlb_backends
 #define XLB_MAP_RINGS xlb_rings
-#define XLB_MAP_CONNS xlb_conns
+#define XLB_MAP_CONNS4 xlb_conns4
+#define XLB_MAP_CONNS6 xlb_conns6
 #define XLB_MAP_NAT xlb_nat
 #define XLB_MAP_GLOBALS xlb_globals
+#define XLB_MAP_NH_CACHE xlb_nh_cache
+#define XLB_MAP_CPU xlb_cpu
+#define XLB_MAP_STATS_EVENT xlb_stats_event
 #define XLB_MAP_STATS_VIP xlb_stats_vip
 #define XLB_MAP_STATS_BACKEND xlb_stats_backend
 #define XLB_MAP_STATS_REASON xlb_stats_reason
@@ -56,6 +60,16 @@ enum xlb_mode {
  * ceil(M / XLB_RING_CHUNK) chunks; ring slot s starts at chunk s * that. */
 enum xlb_ring_consts {
 	XLB_RING_CHUNK = 16,
+};
+
+/* Things the data path counts besides the one reason per packet (xlb_stats_event). */
+enum xlb_event {
+	XLB_EV_CONN_NEW = 0,	     /* flows recorded in the connection table */
+	XLB_EV_CONN_FLOOD_SKIP = 1,  /* new flows not recorded: above conn_rate_limit on this CPU */
+	XLB_EV_CONN_INSERT_FAIL = 2, /* connection-table insert failed */
+	XLB_EV_NH_REFRESH = 3,	     /* next-hop cache refreshed from the kernel FIB */
+	XLB_EV_NAT_INSERT_FAIL = 4,  /* NAT reverse entry insert failed */
+	XLB_EV_MAX = 5,
 };
 
 /* Per-VIP flags (xlb_vip_val.flags). */
@@ -159,7 +173,7 @@ struct xlb_ring_chunk {
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_ring_chunk) == 64, "xlb_ring_chunk layout changed");
 
-/* A flow in the client -> VIP direction: key of xlb_conns and input of the hash. */
+/* A flow in the client -> VIP direction: the input of the hash, and the key of xlb_conns6. */
 struct xlb_flow {
 	__u8 src[16];  /* client address */
 	__u8 dst[16];  /* VIP address */
@@ -171,13 +185,30 @@ struct xlb_flow {
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_flow) == 40, "xlb_flow layout changed");
 
-/* Value of xlb_conns. */
+/* Key of xlb_conns4: an IPv4 flow, compact (a smaller key makes inserts cheaper). */
+struct xlb_flow4 {
+	__be32 src;    /* client address */
+	__be32 dst;    /* VIP address */
+	__be16 sport;  /* client port */
+	__be16 dport;  /* VIP port */
+	__u8 proto;    /* IPPROTO_* */
+	__u8 pad[3];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_flow4) == 16, "xlb_flow4 layout changed");
+
+/* Value of xlb_conns4 / xlb_conns6. */
 struct xlb_conn_val {
 	__u32 backend_id; /* chosen backend */
 	__u32 vip_id;	  /* VIP at the time of the choice: a mismatch reschedules */
-	__u64 atime_ns;	  /* last use, coarse monotonic ns, refreshed at most once a second */
 };
-XLB_ABI_ASSERT(sizeof(struct xlb_conn_val) == 16, "xlb_conn_val layout changed");
+XLB_ABI_ASSERT(sizeof(struct xlb_conn_val) == 8, "xlb_conn_val layout changed");
+
+/* Per-CPU state of the data path (xlb_cpu, one entry). */
+struct xlb_cpu_state {
+	__u64 window_ns;   /* start of the current one-second new-flow window */
+	__u64 new_flows;   /* new flows recorded in that window */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_cpu_state) == 16, "xlb_cpu_state layout changed");
 
 /* Key of xlb_nat: a backend's reply as it arrives (backend -> client). */
 struct xlb_nat_key {
@@ -209,6 +240,26 @@ struct xlb_globals {
 	__u32 wildcard_vips; /* number of all-ports VIPs: 0 skips the second lookup */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_globals) == 32, "xlb_globals layout changed");
+
+/*
+ * Value of xlb_nh_cache (per-CPU, indexed by backend id): the next hop towards
+ * a backend as bpf_fib_lookup() last gave it, so that the route and neighbour
+ * lookups run once per refresh interval, not per packet. The kernel's tables
+ * stay the truth: an entry expires after nh_cache_jiffies; zeroing it forces
+ * a refresh.
+ */
+struct xlb_nh {
+	__u64 expires;	  /* jiffies; 0 = empty */
+	__u32 ifindex;	  /* egress device */
+	__u32 in_ifindex; /* ingress device it was resolved for */
+	__u8 dmac[6];	  /* next hop MAC */
+	__u8 smac[6];	  /* egress device MAC */
+	__u16 ok_len;	  /* largest IP length (after encapsulation) known to fit the path MTU */
+	__u8 onlink;	  /* 1: the backend itself is the next hop (no gateway) */
+	__u8 pad;
+	__u8 src[16];	  /* the source address the kernel would use towards the backend */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_nh) == 48, "xlb_nh layout changed");
 
 /* Per-CPU counters of a VIP or backend (xlb_stats_vip / xlb_stats_backend). */
 struct xlb_stats {

@@ -18,6 +18,26 @@ export function xlbBackendFlagsName(v: number): string {
   return enumName(XlbBackendFlags, 'XLB_BE', v);
 }
 
+/** enum xlb_event */
+export const XlbEvent = {
+  /** flows recorded in the connection table */
+  XLB_EV_CONN_NEW: 0,
+  /** new flows not recorded: above conn_rate_limit on this CPU */
+  XLB_EV_CONN_FLOOD_SKIP: 1,
+  /** connection-table insert failed */
+  XLB_EV_CONN_INSERT_FAIL: 2,
+  /** next-hop cache refreshed from the kernel FIB */
+  XLB_EV_NH_REFRESH: 3,
+  /** NAT reverse entry insert failed */
+  XLB_EV_NAT_INSERT_FAIL: 4,
+  XLB_EV_MAX: 5,
+} as const;
+export type XlbEvent = (typeof XlbEvent)[keyof typeof XlbEvent];
+/** Name of a xlb_event value; unknown values become XLB_EV_<n>. */
+export function xlbEventName(v: number): string {
+  return enumName(XlbEvent, 'XLB_EV', v);
+}
+
 /** enum xlb_family */
 export const XlbFamily = {
   XLB_AF_INET: 2,
@@ -232,38 +252,61 @@ export function decodeXlbBackendVal(b: Buffer, offset = 0): XlbBackendVal {
   };
 }
 
-/** Value of xlb_conns. (struct xlb_conn_val, 16 bytes) */
+/** Value of xlb_conns4 / xlb_conns6. (struct xlb_conn_val, 8 bytes) */
 export interface XlbConnVal {
   /** chosen backend (u32 at 0) */
   backendId: number;
   /** VIP at the time of the choice: a mismatch reschedules (u32 at 4) */
   vipId: number;
-  /** last use, coarse monotonic ns, refreshed at most once a second (u64 at 8) */
-  atimeNs: bigint;
 }
-export const XLB_CONN_VAL_SIZE = 16;
-export const xlbConnValLayout: StructLayout = {"name":"xlb_conn_val","size":16,"fields":[{"name":"backend_id","offset":0,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":4,"size":4,"kind":"u32","pad":false},{"name":"atime_ns","offset":8,"size":8,"kind":"u64","pad":false}]};
-/** Encode XlbConnVal into exactly 16 bytes (padding zeroed). */
+export const XLB_CONN_VAL_SIZE = 8;
+export const xlbConnValLayout: StructLayout = {"name":"xlb_conn_val","size":8,"fields":[{"name":"backend_id","offset":0,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":4,"size":4,"kind":"u32","pad":false}]};
+/** Encode XlbConnVal into exactly 8 bytes (padding zeroed). */
 export function encodeXlbConnVal(v: XlbConnVal, buf?: Buffer, offset = 0): Buffer {
-  const b = buf ?? Buffer.alloc(16);
+  const b = buf ?? Buffer.alloc(8);
   const o = offset;
   wrU32(b, o + 0, v.backendId);
   wrU32(b, o + 4, v.vipId);
-  wrU64(b, o + 8, v.atimeNs);
   return b;
 }
-/** Decode XlbConnVal from 16 bytes at offset. */
+/** Decode XlbConnVal from 8 bytes at offset. */
 export function decodeXlbConnVal(b: Buffer, offset = 0): XlbConnVal {
-  if (b.length < offset + 16) throw new RangeError('xlb_conn_val: need 16 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  if (b.length < offset + 8) throw new RangeError('xlb_conn_val: need 8 bytes at offset ' + offset + ', have ' + (b.length - offset));
   const o = offset;
   return {
     backendId: rdU32(b, o + 0),
     vipId: rdU32(b, o + 4),
-    atimeNs: rdU64(b, o + 8),
   };
 }
 
-/** A flow in the client -> VIP direction: key of xlb_conns and input of the hash. (struct xlb_flow, 40 bytes) */
+/** Per-CPU state of the data path (xlb_cpu, one entry). (struct xlb_cpu_state, 16 bytes) */
+export interface XlbCpuState {
+  /** start of the current one-second new-flow window (u64 at 0) */
+  windowNs: bigint;
+  /** new flows recorded in that window (u64 at 8) */
+  newFlows: bigint;
+}
+export const XLB_CPU_STATE_SIZE = 16;
+export const xlbCpuStateLayout: StructLayout = {"name":"xlb_cpu_state","size":16,"fields":[{"name":"window_ns","offset":0,"size":8,"kind":"u64","pad":false},{"name":"new_flows","offset":8,"size":8,"kind":"u64","pad":false}]};
+/** Encode XlbCpuState into exactly 16 bytes (padding zeroed). */
+export function encodeXlbCpuState(v: XlbCpuState, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(16);
+  const o = offset;
+  wrU64(b, o + 0, v.windowNs);
+  wrU64(b, o + 8, v.newFlows);
+  return b;
+}
+/** Decode XlbCpuState from 16 bytes at offset. */
+export function decodeXlbCpuState(b: Buffer, offset = 0): XlbCpuState {
+  if (b.length < offset + 16) throw new RangeError('xlb_cpu_state: need 16 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    windowNs: rdU64(b, o + 0),
+    newFlows: rdU64(b, o + 8),
+  };
+}
+
+/** A flow in the client -> VIP direction: the input of the hash, and the key of xlb_conns6. (struct xlb_flow, 40 bytes) */
 export interface XlbFlow {
   /** client address (bytes[16] at 0) */
   src: Uint8Array;
@@ -304,6 +347,46 @@ export function decodeXlbFlow(b: Buffer, offset = 0): XlbFlow {
     dport: b.readUInt16BE(o + 34),
     proto: b.readUInt8(o + 36),
     family: b.readUInt8(o + 37),
+  };
+}
+
+/** Key of xlb_conns4: an IPv4 flow, compact (a smaller key makes inserts cheaper). (struct xlb_flow4, 16 bytes) */
+export interface XlbFlow4 {
+  /** client address (be32 at 0) */
+  src: number;
+  /** VIP address (be32 at 4) */
+  dst: number;
+  /** client port (be16 at 8) */
+  sport: number;
+  /** VIP port (be16 at 10) */
+  dport: number;
+  /** IPPROTO_* (u8 at 12) */
+  proto: number;
+}
+export const XLB_FLOW4_SIZE = 16;
+export const xlbFlow4Layout: StructLayout = {"name":"xlb_flow4","size":16,"fields":[{"name":"src","offset":0,"size":4,"kind":"be32","pad":false},{"name":"dst","offset":4,"size":4,"kind":"be32","pad":false},{"name":"sport","offset":8,"size":2,"kind":"be16","pad":false},{"name":"dport","offset":10,"size":2,"kind":"be16","pad":false},{"name":"proto","offset":12,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":13,"size":3,"kind":"bytes","pad":true}]};
+/** Encode XlbFlow4 into exactly 16 bytes (padding zeroed). */
+export function encodeXlbFlow4(v: XlbFlow4, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(16);
+  const o = offset;
+  b.fill(0, o, o + 16);
+  b.writeUInt32BE(v.src, o + 0);
+  b.writeUInt32BE(v.dst, o + 4);
+  b.writeUInt16BE(v.sport, o + 8);
+  b.writeUInt16BE(v.dport, o + 10);
+  b.writeUInt8(v.proto, o + 12);
+  return b;
+}
+/** Decode XlbFlow4 from 16 bytes at offset. */
+export function decodeXlbFlow4(b: Buffer, offset = 0): XlbFlow4 {
+  if (b.length < offset + 16) throw new RangeError('xlb_flow4: need 16 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    src: b.readUInt32BE(o + 0),
+    dst: b.readUInt32BE(o + 4),
+    sport: b.readUInt16BE(o + 8),
+    dport: b.readUInt16BE(o + 10),
+    proto: b.readUInt8(o + 12),
   };
 }
 
@@ -419,6 +502,58 @@ export function decodeXlbNatVal(b: Buffer, offset = 0): XlbNatVal {
     vip: new Uint8Array(b.subarray(o + 0, o + 16)),
     vport: b.readUInt16BE(o + 16),
     vipId: rdU32(b, o + 20),
+  };
+}
+
+/** struct xlb_nh (struct xlb_nh, 48 bytes) */
+export interface XlbNh {
+  /** jiffies; 0 = empty (u64 at 0) */
+  expires: bigint;
+  /** egress device (u32 at 8) */
+  ifindex: number;
+  /** ingress device it was resolved for (u32 at 12) */
+  inIfindex: number;
+  /** next hop MAC (bytes[6] at 16) */
+  dmac: Uint8Array;
+  /** egress device MAC (bytes[6] at 22) */
+  smac: Uint8Array;
+  /** largest IP length (after encapsulation) known to fit the path MTU (u16 at 28) */
+  okLen: number;
+  /** 1: the backend itself is the next hop (no gateway) (u8 at 30) */
+  onlink: number;
+  /** the source address the kernel would use towards the backend (bytes[16] at 32) */
+  src: Uint8Array;
+}
+export const XLB_NH_SIZE = 48;
+export const xlbNhLayout: StructLayout = {"name":"xlb_nh","size":48,"fields":[{"name":"expires","offset":0,"size":8,"kind":"u64","pad":false},{"name":"ifindex","offset":8,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":12,"size":4,"kind":"u32","pad":false},{"name":"dmac","offset":16,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":22,"size":6,"kind":"bytes","pad":false},{"name":"ok_len","offset":28,"size":2,"kind":"u16","pad":false},{"name":"onlink","offset":30,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":31,"size":1,"kind":"u8","pad":true},{"name":"src","offset":32,"size":16,"kind":"bytes","pad":false}]};
+/** Encode XlbNh into exactly 48 bytes (padding zeroed). */
+export function encodeXlbNh(v: XlbNh, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(48);
+  const o = offset;
+  b.fill(0, o, o + 48);
+  wrU64(b, o + 0, v.expires);
+  wrU32(b, o + 8, v.ifindex);
+  wrU32(b, o + 12, v.inIfindex);
+  wrBytes(b, o + 16, 6, v.dmac, 'xlb_nh.dmac');
+  wrBytes(b, o + 22, 6, v.smac, 'xlb_nh.smac');
+  wrU16(b, o + 28, v.okLen);
+  b.writeUInt8(v.onlink, o + 30);
+  wrBytes(b, o + 32, 16, v.src, 'xlb_nh.src');
+  return b;
+}
+/** Decode XlbNh from 48 bytes at offset. */
+export function decodeXlbNh(b: Buffer, offset = 0): XlbNh {
+  if (b.length < offset + 48) throw new RangeError('xlb_nh: need 48 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    expires: rdU64(b, o + 0),
+    ifindex: rdU32(b, o + 8),
+    inIfindex: rdU32(b, o + 12),
+    dmac: new Uint8Array(b.subarray(o + 16, o + 22)),
+    smac: new Uint8Array(b.subarray(o + 22, o + 28)),
+    okLen: rdU16(b, o + 28),
+    onlink: b.readUInt8(o + 30),
+    src: new Uint8Array(b.subarray(o + 32, o + 48)),
   };
 }
 
@@ -575,7 +710,7 @@ export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbFlowLayout, xlbGlobalsLayout, xlbNatKeyLayout, xlbNatValLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipValLayout];
-export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1}}];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipValLayout];
+export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

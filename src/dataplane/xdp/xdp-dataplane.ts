@@ -11,11 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { native, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
 import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
+import { rdU64 } from './abi-runtime.js';
 import { parseAddr } from '../../net/addr.js';
 import {
   MAPS,
   STRUCTS,
   XLB_ABI_VERSION,
+  XlbEvent,
   XlbReason,
   XlbRingConsts,
   decodeXlbReasonStats,
@@ -56,10 +58,16 @@ export interface XdpLoadOptions {
   maxRings?: number;
   /** backend ids are 1 .. maxBackends - 1 (id 0 means "none") */
   maxBackends: number;
-  /** connection-table entries (LRU) */
+  /** IPv4 connection-table entries (LRU) */
   maxConns: number;
+  /** IPv6 connection-table entries (LRU); default maxConns */
+  maxConns6?: number;
   /** NAT reverse entries (LRU); default maxConns */
   maxNat?: number;
+  /** lifetime of a cached next hop, jiffies (default 25; 0 = a route lookup per packet) */
+  nhCacheJiffies?: number;
+  /** new flows recorded per second per CPU (default 125000; 0 = no limit) */
+  connRateLimit?: number;
 }
 
 /** A VIP entry as written to xlb_vips. */
@@ -98,7 +106,22 @@ function sumPerCpuStruct<T extends object>(buf: Buffer, valueSize: number, ncpus
   return acc as T;
 }
 
-const MAP_NAMES = ['xlb_vips', 'xlb_vip_addrs', 'xlb_backends', 'xlb_rings', 'xlb_conns', 'xlb_nat', 'xlb_globals', 'xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason'] as const;
+const MAP_NAMES = [
+  'xlb_vips',
+  'xlb_vip_addrs',
+  'xlb_backends',
+  'xlb_rings',
+  'xlb_conns4',
+  'xlb_conns6',
+  'xlb_nat',
+  'xlb_globals',
+  'xlb_nh_cache',
+  'xlb_cpu',
+  'xlb_stats_vip',
+  'xlb_stats_backend',
+  'xlb_stats_reason',
+  'xlb_stats_event',
+] as const;
 type MapName = (typeof MAP_NAMES)[number];
 
 /** The loaded XDP program and its maps. */
@@ -135,13 +158,21 @@ export class XdpDataplane {
         return b;
       };
       obj.setGlobal('ring_size', u32(ringSize));
+      if (opts.nhCacheJiffies !== undefined) {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(BigInt(opts.nhCacheJiffies));
+        obj.setGlobal('nh_cache_jiffies', b);
+      }
+      if (opts.connRateLimit !== undefined) obj.setGlobal('conn_rate_limit', u32(opts.connRateLimit));
       obj.setMapMaxEntries('xlb_vips', opts.maxVips);
       obj.setMapMaxEntries('xlb_vip_addrs', opts.maxVips);
       obj.setMapMaxEntries('xlb_stats_vip', opts.maxVips);
       obj.setMapMaxEntries('xlb_backends', opts.maxBackends);
       obj.setMapMaxEntries('xlb_stats_backend', opts.maxBackends);
+      obj.setMapMaxEntries('xlb_nh_cache', opts.maxBackends);
       obj.setMapMaxEntries('xlb_rings', maxRings * ringChunks(ringSize));
-      obj.setMapMaxEntries('xlb_conns', opts.maxConns);
+      obj.setMapMaxEntries('xlb_conns4', opts.maxConns);
+      obj.setMapMaxEntries('xlb_conns6', opts.maxConns6 ?? opts.maxConns);
       obj.setMapMaxEntries('xlb_nat', opts.maxNat ?? opts.maxConns);
       obj.load();
       const dp = new XdpDataplane(obj, ringSize, maxRings);
@@ -161,6 +192,7 @@ export class XdpDataplane {
   checkAbi(): void {
     const size = (t: string): number => {
       if (t === '__u32') return 4;
+      if (t === '__u64') return 8;
       const s = STRUCTS.find((x) => x.name === t);
       if (!s) throw new AbiError('XLB_ERR_ABI_MISMATCH', `unknown ABI type ${t}`);
       return s.size;
@@ -206,11 +238,19 @@ export class XdpDataplane {
     if (!Number.isInteger(id) || id < 1 || id >= this.maps.xlb_backends.maxEntries) throw new RangeError(`backend id ${id} out of range 1..${this.maps.xlb_backends.maxEntries - 1}`);
     const a = parseAddr(b.addr);
     this.maps.xlb_backends.update(u32key(id), encodeXlbBackendVal({ addr: a.bytes, port: b.port ?? 0, family: a.family, flags: b.flags ?? 1, vipId: b.vipId }));
+    this.flushNextHop(id);
+  }
+
+  /** Drop backend `id`'s cached next hop on every CPU: the next packet asks the kernel's FIB. */
+  flushNextHop(id: number): void {
+    const m = this.maps.xlb_nh_cache;
+    m.update(u32key(id), Buffer.alloc(m.valueBufferSize));
   }
 
   /** Mark backend `id` removed (its flows are rescheduled). */
   clearBackend(id: number): void {
     this.maps.xlb_backends.update(u32key(id), Buffer.alloc(this.maps.xlb_backends.valueSize));
+    this.flushNextHop(id);
   }
 
   /**
@@ -274,9 +314,21 @@ export class XdpDataplane {
     return v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => decodeXlbStats(b)) : { packets: 0n, bytes: 0n, newFlows: 0n };
   }
 
-  /** Zero the per-VIP, per-backend and per-reason counters. */
+  /** Event counters (XlbEvent names), summed over CPUs. */
+  eventCounters(): Record<string, bigint> {
+    const out: Record<string, bigint> = {};
+    const m = this.maps.xlb_stats_event;
+    for (const [name, idx] of Object.entries(XlbEvent)) {
+      if (name === 'XLB_EV_MAX') continue;
+      const v = m.lookup(u32key(idx));
+      out[name] = v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => ({ n: rdU64(b, 0) })).n : 0n;
+    }
+    return out;
+  }
+
+  /** Zero the per-VIP, per-backend, per-reason and event counters. */
   clearCounters(): void {
-    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason'] as const) {
+    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event'] as const) {
       const m = this.maps[n];
       const zero = Buffer.alloc(m.valueBufferSize);
       for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
