@@ -15,11 +15,11 @@ endif
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 CLANG ?= clang
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Wall -Werror
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Wall -Werror
 OUT := bpf/.output
 
 BPF_HDRS := bpf/xlb_abi.h $(wildcard bpf/lib/*.h)
-BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
+BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/lru_insert.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
 NATIVE := native/build/Release/xlb_native.node
 # Build the addon against the headers of the node that runs it (no download).
 NODEDIR := $(shell dirname $$(dirname $$(readlink -f $$(command -v node))))

@@ -9,13 +9,20 @@
  * call's verdict; ROUNDS rounds interleave all paths, the median round is
  * reported. The per-call figure includes a fixed timer/cache overhead that
  * the floor carries too: compare ratios, not ns across methods.
+ *
+ * New flows are measured in two regimes, each with its own load of the
+ * object: every new flow recorded in the connection table (conn_rate_limit
+ * 0), and new flows beyond the per-CPU recording budget (conn_rate_limit 1,
+ * Katran's flood behaviour: not recorded, still sent where the ring says).
+ * `lru_insert` is the bare cost of a lookup miss + insert in a per-CPU-LRU
+ * map like xlb_conns4, by a program that does nothing else.
  */
+import { dirname, resolve } from 'node:path';
 import { native } from '../src/native/binding.js';
+import { defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { pkt } from '../test/support/packet.js';
 import { LAB_MAC } from '../test/support/fib-lab.js';
 import { XdpHarness, XDP, TCP, type TestService } from '../test/support/xdp-harness.js';
-import { dirname, resolve } from 'node:path';
-import { defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
 
 export interface BenchRow {
   key: string;
@@ -27,8 +34,10 @@ export interface BenchRow {
 
 const CALLS = Number(process.env.XLB_BENCH_CALLS ?? 200_000);
 const ROUNDS = Number(process.env.XLB_BENCH_ROUNDS ?? 5);
+const CONNS = Number(process.env.XLB_BENCH_CONNS ?? 1 << 20);
 
-const SERVICES: Record<'dr' | 'tunnel' | 'nat', TestService> = {
+const MODES = ['dr', 'tunnel', 'nat'] as const;
+const SERVICES: Record<(typeof MODES)[number], TestService> = {
   dr: { vipId: 1, addr: '10.9.0.1', port: 80, proto: TCP, mode: 'dr', backends: [{ id: 1, addr: '10.0.0.10' }, { id: 2, addr: '10.0.0.11' }, { id: 3, addr: '10.0.0.12' }] },
   tunnel: { vipId: 2, addr: '10.9.0.2', port: 80, proto: TCP, mode: 'tunnel', backends: [{ id: 4, addr: '10.0.0.10' }, { id: 5, addr: '10.0.0.11' }, { id: 6, addr: '10.0.0.12' }] },
   nat: { vipId: 3, addr: '10.9.0.3', port: 80, proto: TCP, mode: 'nat', backends: [{ id: 7, addr: '10.0.0.10', port: 8080 }, { id: 8, addr: '10.0.0.11', port: 8080 }, { id: 9, addr: '10.0.0.12', port: 8080 }] },
@@ -39,18 +48,18 @@ function packet(dst: string): Buffer {
   return pkt().eth(LAB_MAC.client, LAB_MAC.xa).ipv4('10.0.0.2', dst).tcp(40000, 80, { flags: { ack: true } }).payload(Buffer.alloc(6)).build();
 }
 
-type Runner = () => number; // returns the average ns of one measurement
+type Run = (data: Buffer) => { retval: number; duration: number };
 
-/** Time `calls` runs; `prep(i, buf)` may change the packet before each. */
-function measure(run: (data: Buffer) => { retval: number; duration: number }, data: Buffer, want: number[], calls: number, prep?: (i: number, b: Buffer) => void): number {
+/** Time `calls` runs; `prep(buf)` may change the packet before each. */
+function measure(run: Run, data: Buffer, want: number[], prep?: (b: Buffer) => void): number {
   let total = 0;
-  for (let i = 0; i < calls; i++) {
-    if (prep) prep(i, data);
+  for (let i = 0; i < CALLS; i++) {
+    if (prep) prep(data);
     const r = run(data);
     if (!want.includes(r.retval)) throw new Error(`bench: verdict ${r.retval}, expected ${want.join('/')} (call ${i})`);
     total += r.duration;
   }
-  return total / calls;
+  return total / CALLS;
 }
 
 function median(xs: number[]): number {
@@ -58,57 +67,88 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+let flowSeq = 0;
+/** A source address and port never used before in this process (10.64.0.0/10). */
+function nextFlow(b: Buffer): void {
+  const n = ++flowSeq;
+  b.writeUInt32BE(0x0a400000 + (n >>> 6), 26);
+  b.writeUInt16BE(1024 + (n & 63), 34);
+}
+
+function openHarness(connRateLimit: number): XdpHarness {
+  const h = XdpHarness.open({ maxConns: CONNS, maxVips: 16, maxBackends: 64, ringSize: 65537, connRateLimit });
+  for (const s of Object.values(SERVICES)) h.service(s);
+  h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+  return h;
+}
+
+const LABELS: Record<string, string> = {
+  'bpf_ns.floor': 'XDP floor (MAC swap + XDP_TX)',
+  'bpf_ns.pass': 'xlb, non-VIP packet passed',
+  'bpf_ns.lru_insert': 'bare LRU lookup miss + insert (16-byte key)',
+};
+function label(k: string): string {
+  if (LABELS[k]) return LABELS[k]!;
+  const [, mode, path] = k.split('.');
+  const what = path === 'hit' ? 'conn-table hit' : path === 'new_flow' ? 'new flow, recorded' : 'new flow above the rate budget (flood)';
+  return `xlb ${mode}, ${what}`;
+}
+
 /** Run the XDP micro-benchmarks; returns the rows for the table and results.json. */
 export function benchXdp(log: (s: string) => void): BenchRow[] {
-  const h = XdpHarness.open({ maxConns: Number(process.env.XLB_BENCH_CONNS ?? 1 << 20), maxVips: 16, maxBackends: 64, ringSize: 65537 });
-  const floorObj = new (native().BpfObject)(resolve(dirname(defaultObjectPath()), 'floor.bpf.o'));
+  const h = openHarness(0);
+  const flood = openHarness(1);
+  const outDir = dirname(defaultObjectPath());
+  const floorObj = new (native().BpfObject)(resolve(outDir, 'floor.bpf.o'));
+  const lruObj = new (native().BpfObject)(resolve(outDir, 'lru_insert.bpf.o'));
   try {
     floorObj.load();
-    for (const s of Object.values(SERVICES)) h.service(s);
-    h.dp.setGlobals({ tunSrc4: 0x0a000001, natVips: 1 });
+    lruObj.setMapMaxEntries('lru_bench', CONNS);
+    lruObj.load();
     const ifA = h.lab.ifA;
-    const xlb = (data: Buffer): { retval: number; duration: number } => h.dp.obj.testRun('xlb_xdp', { data, ingressIfindex: ifA });
-    const floor = (data: Buffer): { retval: number; duration: number } => floorObj.testRun('xlb_floor', { data, ingressIfindex: ifA });
+    const prog = (obj: { testRun: (p: string, o: { data: Buffer; ingressIfindex: number }) => { retval: number; duration: number } }, name: string): Run => (data) => obj.testRun(name, { data, ingressIfindex: ifA });
+    const xlb = prog(h.dp.obj, 'xlb_xdp');
+    const xlbFlood = prog(flood.dp.obj, 'xlb_xdp');
+    // exhaust the flood instance's budget of one recorded flow per second
+    xlbFlood(Buffer.from(packet(SERVICES.dr.addr)));
 
-    const runners: Record<string, Runner> = {};
-    runners['bpf_ns.floor'] = () => measure(floor, packet('10.9.0.1'), [XDP.TX], CALLS);
-    runners['bpf_ns.pass'] = () => measure(xlb, packet('10.0.0.1'), [XDP.PASS], CALLS);
-    let flowSeq = 0;
-    for (const mode of ['dr', 'tunnel', 'nat'] as const) {
+    const runners: Record<string, () => number> = {
+      'bpf_ns.floor': () => measure(prog(floorObj, 'xlb_floor'), packet('10.9.0.1'), [XDP.TX]),
+      'bpf_ns.pass': () => measure(xlb, packet('10.0.0.1'), [XDP.PASS]),
+      'bpf_ns.lru_insert': () => measure(prog(lruObj, 'xlb_lru_insert'), packet('10.9.0.1'), [XDP.TX], nextFlow),
+    };
+    for (const mode of MODES) {
       const vip = SERVICES[mode].addr;
-      // hit: one flow, its conn entry made by a first packet
       runners[`bpf_ns.${mode}.hit`] = () => {
         const p = packet(vip);
-        xlb(Buffer.from(p));
-        return measure(xlb, p, [XDP.TX], CALLS);
+        xlb(Buffer.from(p)); // the first packet records the flow
+        return measure(xlb, p, [XDP.TX]);
       };
-      // new flow: a different source address and port on every packet
-      runners[`bpf_ns.${mode}.new_flow`] = () =>
-        measure(xlb, packet(vip), [XDP.TX, XDP.PASS], CALLS, (_i, b) => {
-          const n = ++flowSeq;
-          b.writeUInt16BE(0x0a00 | ((n >>> 24) & 0xff), 26); // source 10.x.y.z ...
-          b.writeUInt16BE((n >>> 8) & 0xffff, 28);
-          b.writeUInt16BE(1024 + (n & 0xff) * 200, 34); // ... and port
-        });
+      runners[`bpf_ns.${mode}.new_flow`] = () => measure(xlb, packet(vip), [XDP.TX], nextFlow);
+      runners[`bpf_ns.${mode}.new_flow_flood`] = () => measure(mode === 'nat' ? xlb : xlbFlood, packet(vip), [XDP.TX], nextFlow);
     }
+    // nat flows are always recorded (their replies need the reverse entry): no flood figure
+    delete runners['bpf_ns.nat.new_flow_flood'];
+
     const samples: Record<string, number[]> = {};
     for (let r = 0; r < ROUNDS; r++) {
       for (const [k, run] of Object.entries(runners)) (samples[k] ??= []).push(run());
       log(`  xdp round ${r + 1}/${ROUNDS} done`);
     }
-    const rows: BenchRow[] = [];
-    const label = (k: string): string => {
-      if (k === 'bpf_ns.floor') return 'XDP floor (MAC swap + XDP_TX)';
-      if (k === 'bpf_ns.pass') return 'xlb, non-VIP packet passed';
-      const [, mode, path] = k.split('.');
-      return `xlb ${mode}, ${path === 'hit' ? 'conn-table hit' : 'new flow (new src addr+port each packet)'}`;
-    };
-    for (const [k, xs] of Object.entries(samples)) rows.push({ key: k, value: Math.round(median(xs) * 10) / 10, label: `${label(k)}, ns/packet`, ratioTo: k === 'bpf_ns.floor' ? undefined : 'bpf_ns.floor' });
-    return rows;
+    const events = flood.dp.eventCounters();
+    if (events.XLB_EV_CONN_FLOOD_SKIP === 0n) throw new Error('bench: the flood regime recorded every flow');
+    return Object.entries(samples).map(([k, xs]) => ({
+      key: k,
+      value: Math.round(median(xs) * 10) / 10,
+      label: `${label(k)}, ns/packet`,
+      ratioTo: k === 'bpf_ns.floor' ? undefined : 'bpf_ns.floor',
+    }));
   } finally {
+    lruObj.close();
     floorObj.close();
+    flood.close();
     h.close();
   }
 }
 
-export const XDP_BENCH_METHOD = `BPF_PROG_TEST_RUN, repeat=1 per call, kernel-reported duration averaged over ${CALLS} calls (every verdict checked), median of ${ROUNDS} interleaved rounds`;
+export const XDP_BENCH_METHOD = `BPF_PROG_TEST_RUN, repeat=1 per call, kernel-reported duration averaged over ${CALLS} calls (every verdict checked), median of ${ROUNDS} interleaved rounds; conn tables of ${CONNS} entries`;

@@ -64,9 +64,24 @@ const volatile __u32 conn_rate_limit = 125000;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xlb_vip_key);
-	__type(value, struct xlb_vip_val);
+	__type(value, struct xlb_vip_ref);
 	__uint(max_entries, 512);
 } XLB_MAP_VIPS SEC(".maps");
+
+/* VIPs by id: what a connection-table hit needs, without a lookup by address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_val);
+	__uint(max_entries, 512);
+} XLB_MAP_VIP_TABLE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLB_FILTER_WORDS * XLB_FILTER_PLANES);
+} XLB_MAP_ADDR_FILTER SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -176,6 +191,7 @@ struct xlb_abi_enums {
 	enum xlb_reason reason;
 	enum xlb_ring_consts ring_consts;
 	enum xlb_event event;
+	enum xlb_filter_consts filter_consts;
 };
 const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
 
@@ -183,6 +199,7 @@ const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
 struct xlb_choice {
 	struct xlb_backend_val *be;
 	__u32 be_id;
+	__u32 vip_id;
 	__u32 new_flow;
 };
 
@@ -238,38 +255,127 @@ static __always_inline struct xlb_globals *globals_get(void)
 }
 
 /**
+ * addr_filter_bit - an address's bit in a plane of xlb_addr_filter
+ * (src/dataplane/xdp/addr-filter.ts computes the same).
+ */
+static __always_inline __u32 addr_filter_bit(const __u8 *addr, __u8 family)
+{
+	const __u32 *w = (const __u32 *)addr;
+	__u32 x = family == XLB_AF_INET ? w[0] : w[0] ^ w[1] ^ w[2] ^ w[3];
+
+	return (x * 0x9e3779b1) >> 20; /* 12 bits: 4096 per plane */
+}
+
+/* 0: @addr is certainly not in @plane; 1: it may be. */
+static __always_inline int addr_filter_has(__u32 plane, const __u8 *addr, __u8 family)
+{
+	__u32 bit = addr_filter_bit(addr, family);
+	__u32 idx = plane * XLB_FILTER_WORDS + (bit >> 6);
+	__u64 *w = bpf_map_lookup_elem(&XLB_MAP_ADDR_FILTER, &idx);
+
+	return w && ((*w >> (bit & 63)) & 1);
+}
+
+/**
  * lb_lookup_vip - the virtual service for (addr, port, proto).
- * Returns: the VIP, or NULL. An exact port match wins over the all-ports VIP.
+ * Returns: the VIP (its id in *vip_id), or NULL. An exact port match wins
+ * over the all-ports VIP.
  */
 static __always_inline struct xlb_vip_val *lb_lookup_vip(const __u8 *addr, __u8 family,
 							 __be16 port, __u8 proto,
-							 const struct xlb_globals *g)
+							 const struct xlb_globals *g, __u32 *vip_id)
 {
 	struct xlb_vip_key key = {};
+	struct xlb_vip_ref *ref;
 	struct xlb_vip_val *vip;
+	__u32 id;
 
 	__builtin_memcpy(key.addr, addr, 16);
 	key.port = port;
 	key.proto = proto;
 	key.family = family;
-	vip = bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
-	if (vip || !g || !g->wildcard_vips)
-		return vip;
-	key.port = 0;
-	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
+	ref = bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
+	if (!ref && g && g->wildcard_vips) {
+		key.port = 0;
+		ref = bpf_map_lookup_elem(&XLB_MAP_VIPS, &key);
+	}
+	if (!ref)
+		return NULL;
+	id = ref->vip_id;
+	vip = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &id);
+	if (!vip || !(vip->flags & XLB_VIP_F_ACTIVE))
+		return NULL;
+	*vip_id = id;
+	return vip;
 }
 
 static __always_inline int lb_is_vip_addr(const __u8 *addr, __u8 family)
 {
 	struct xlb_addr_key key = {};
 
+	if (!addr_filter_has(XLB_FILTER_VIP, addr, family))
+		return 0;
 	__builtin_memcpy(key.addr, addr, 16);
 	key.family = family;
 	return bpf_map_lookup_elem(&XLB_MAP_VIP_ADDRS, &key) != NULL;
 }
 
 /**
- * conn_may_record - the new-flow budget of this CPU (conn_rate_limit a second).
+ * conn_key - the connection table of a flow and its key there: IPv4 flows
+ * live under a compact key (built in *k4), IPv6 flows under the flow itself.
+ */
+static __always_inline void *conn_key(const struct xlb_flow *flow, struct xlb_flow4 *k4,
+				      const void **key)
+{
+	if (flow->family == XLB_AF_INET) {
+		k4->src = *(const __u32 *)flow->src;
+		k4->dst = *(const __u32 *)flow->dst;
+		k4->sport = flow->sport;
+		k4->dport = flow->dport;
+		k4->proto = flow->proto;
+		*key = k4;
+		return &XLB_MAP_CONNS4;
+	}
+	*key = flow;
+	return &XLB_MAP_CONNS6;
+}
+
+/**
+ * lb_conn_hit - the backend a flow was given, if the record still holds: its
+ * VIP id still carries the same generation and the backend is still up and
+ * the VIP's. Draining backends (weight 0, out of the ring) are still up.
+ * Returns: 1 with @c and *vipp filled, or 0.
+ */
+static __always_inline int lb_conn_hit(void *conns, const void *key, struct xlb_choice *c,
+				       struct xlb_vip_val **vipp)
+{
+	struct xlb_conn_val *conn = bpf_map_lookup_elem(conns, key);
+	struct xlb_backend_val *be;
+	struct xlb_vip_val *vip;
+	__u32 vip_id, id;
+
+	if (!conn)
+		return 0;
+	vip_id = conn->vip_id;
+	vip = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &vip_id);
+	if (!vip || !(vip->flags & XLB_VIP_F_ACTIVE) || vip->gen != conn->vip_gen)
+		return 0;
+	id = conn->backend_id;
+	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	if (!be || !(be->flags & XLB_BE_F_UP) || be->vip_id != vip_id)
+		return 0;
+	c->be = be;
+	c->be_id = id;
+	c->vip_id = vip_id;
+	c->new_flow = 0;
+	*vipp = vip;
+	return 1;
+}
+
+/**
+ * conn_may_record - the new-flow budget of this CPU: conn_rate_limit flows
+ * per window of at least a second. The clock is read only once the budget
+ * is spent, so flows within it cost no time lookup.
  * Returns: 1 if a new flow may go into the connection table.
  */
 static __always_inline int conn_may_record(void)
@@ -283,54 +389,30 @@ static __always_inline int conn_may_record(void)
 	st = bpf_map_lookup_elem(&XLB_MAP_CPU, &zero);
 	if (!st)
 		return 1;
+	if (++st->new_flows <= conn_rate_limit)
+		return 1;
 	now = bpf_ktime_get_coarse_ns();
-	if (now - st->window_ns > NSEC_PER_SEC) {
-		st->window_ns = now;
-		st->new_flows = 0;
-	}
-	return ++st->new_flows <= conn_rate_limit;
+	if (now - st->window_ns < NSEC_PER_SEC)
+		return 0;
+	st->window_ns = now; /* a new window, this flow its first */
+	st->new_flows = 1;
+	return 1;
 }
 
 /**
- * lb_select_backend - the backend of a flow: the connection table first, then
- * the VIP's Maglev ring.
- * @create: record a new choice in the connection table (not for ICMP errors)
+ * lb_schedule - pick a backend from the VIP's Maglev ring (a flow without a
+ * valid record: new, or its backend removed / down) and record the choice.
+ * @create: record it in the connection table (not for ICMP errors)
  * Returns: XLB_CONTINUE with @c filled, or a drop reason.
  */
-static __always_inline int lb_select_backend(const struct xlb_flow *flow,
-					     const struct xlb_vip_val *vip, int create,
-					     struct xlb_choice *c)
+static __always_inline int lb_schedule(const struct xlb_flow *flow, __u32 vip_id,
+				       const struct xlb_vip_val *vip, void *conns, const void *key,
+				       int create, struct xlb_choice *c)
 {
-	struct xlb_conn_val *conn, nconn = {};
+	struct xlb_conn_val nconn = {};
 	struct xlb_backend_val *be;
-	struct xlb_flow4 k4 = {};
-	void *conns = &XLB_MAP_CONNS6;
-	const void *key = flow;
 	__u32 idx, id, pos;
 
-	if (flow->family == XLB_AF_INET) {
-		k4.src = *(const __u32 *)flow->src;
-		k4.dst = *(const __u32 *)flow->dst;
-		k4.sport = flow->sport;
-		k4.dport = flow->dport;
-		k4.proto = flow->proto;
-		conns = &XLB_MAP_CONNS4;
-		key = &k4;
-	}
-	conn = bpf_map_lookup_elem(conns, key);
-	if (conn && conn->vip_id == vip->vip_id) {
-		id = conn->backend_id;
-		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
-		/* Draining backends (weight 0, out of the ring) are still UP: their flows stay. */
-		if (be && (be->flags & XLB_BE_F_UP) && be->vip_id == vip->vip_id) {
-			c->be = be;
-			c->be_id = id;
-			c->new_flow = 0;
-			return XLB_CONTINUE;
-		}
-	}
-
-	/* Miss, or the backend was removed / went down: (re)schedule. */
 	pos = flow_hash(flow, vip->flags & XLB_VIP_F_PERSIST) % ring_size;
 	idx = vip->ring * ((ring_size + XLB_RING_CHUNK - 1) / XLB_RING_CHUNK) + pos / XLB_RING_CHUNK;
 	{
@@ -349,6 +431,7 @@ static __always_inline int lb_select_backend(const struct xlb_flow *flow,
 		return XLB_R_DROP_BAD_BACKEND;
 	c->be = be;
 	c->be_id = id;
+	c->vip_id = vip_id;
 	c->new_flow = create;
 	if (!create)
 		return XLB_CONTINUE;
@@ -358,7 +441,8 @@ static __always_inline int lb_select_backend(const struct xlb_flow *flow,
 		return XLB_CONTINUE;
 	}
 	nconn.backend_id = id;
-	nconn.vip_id = vip->vip_id;
+	nconn.vip_id = vip_id;
+	nconn.vip_gen = vip->gen;
 	if (bpf_map_update_elem(conns, key, &nconn, BPF_ANY))
 		event_add(XLB_EV_CONN_INSERT_FAIL);
 	else
@@ -491,36 +575,48 @@ static __always_inline int fwd_l2_out(struct xdp_md *ctx, const struct xlb_pkt *
 	return bpf_redirect(nh->ifindex, 0);
 }
 
+/*
+ * After bpf_xdp_adjust_head() made @hlen bytes of room at the front, move the
+ * ethertype and any VLAN tags from their old place to the new front, and the
+ * MACs too when @keep_macs (a packet handed to the kernel must keep them; a
+ * forwarded one gets the next hop's). @hlen is a constant after inlining.
+ */
+static __always_inline int l2_move(void *data, void *data_end, const int hlen, __u8 vlans,
+				   int keep_macs)
+{
+	__u8 *to = data, *from = data + hlen;
+
+	if ((void *)(from + ETH_HLEN + 4 * XLB_VLAN_MAX_DEPTH) > data_end)
+		return -1; /* never: an IP header follows */
+	/* hlen >= 20 > 12: the old and new places do not overlap */
+	if (keep_macs)
+		__builtin_memcpy(to, from, 2 * ETH_ALEN);
+	if (vlans == 0)
+		__builtin_memcpy(to + 2 * ETH_ALEN, from + 2 * ETH_ALEN, 2);
+	else if (vlans == 1)
+		__builtin_memcpy(to + 2 * ETH_ALEN, from + 2 * ETH_ALEN, 2 + 4);
+	else
+		__builtin_memcpy(to + 2 * ETH_ALEN, from + 2 * ETH_ALEN, 2 + 8);
+	return 0;
+}
+
 /**
  * encap_push - make room for an outer header of @hlen bytes between the L2
  * header (and its VLAN tags) and the IP header.
  * Returns: 0, or -1 if the head could not be adjusted.
  */
-static __always_inline int encap_push(struct xdp_md *ctx, const struct xlb_pkt *p, int hlen)
+static __always_inline int encap_push(struct xdp_md *ctx, const struct xlb_pkt *p, int hlen,
+				      int keep_macs)
 {
-	__u8 l2[ETH_HLEN + 4 * XLB_VLAN_MAX_DEPTH];
 	void *data, *data_end;
 
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(l2) > data_end)
-		return -1; /* never: an IP header follows */
-	__builtin_memcpy(l2, data, sizeof(l2));
 	if (bpf_xdp_adjust_head(ctx, -hlen))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(l2) > data_end)
-		return -1;
-	/* Copy the whole L2 block; a shorter one is followed by the outer
-	 * header, which the caller writes afterwards. */
-	if (p->vlans == 0)
-		__builtin_memcpy(data, l2, ETH_HLEN);
-	else if (p->vlans == 1)
-		__builtin_memcpy(data, l2, ETH_HLEN + 4);
-	else
-		__builtin_memcpy(data, l2, ETH_HLEN + 8);
-	return 0;
+	if (hlen == sizeof(struct iphdr))
+		return l2_move(data, data_end, sizeof(struct iphdr), p->vlans, keep_macs);
+	return l2_move(data, data_end, sizeof(struct ipv6hdr), p->vlans, keep_macs);
 }
 
 /**
@@ -528,9 +624,12 @@ static __always_inline int encap_push(struct xdp_md *ctx, const struct xlb_pkt *
  * Returns: an XDP verdict; sets *reason.
  */
 static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
-				      const struct xlb_choice *c, __u32 hash,
+				      const struct xlb_choice *c, const struct xlb_flow *flow,
 				      const struct xlb_globals *g, __u64 now, __u32 *reason)
 {
+	int entropy = g && (g->flags & XLB_G_TUN_SRC_ENTROPY);
+	/* the flow hash: for the IPv6 flow label and the source entropy only */
+	__u32 hash = (entropy || c->be->family == XLB_AF_INET6) ? flow_hash(flow, 0) : 0;
 	const struct xlb_backend_val *be = c->be;
 	struct xlb_nh *nh = NULL;
 	__u8 src[16] = {};
@@ -542,13 +641,13 @@ static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
 	if (g && be->family == XLB_AF_INET && g->tun_src4) {
 		*(__u32 *)src = g->tun_src4;
 		have_src = 1;
-		if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+		if (entropy)
 			*(__u16 *)&src[2] = (__u16)hash; /* low 16 bits of the address */
 	} else if (g && be->family == XLB_AF_INET6 &&
 		   (*(__u64 *)g->tun_src6 | *(__u64 *)&g->tun_src6[8])) {
 		__builtin_memcpy(src, g->tun_src6, 16);
 		have_src = 1;
-		if (g->flags & XLB_G_TUN_SRC_ENTROPY)
+		if (entropy)
 			*(__u32 *)&src[12] = hash; /* low 32 bits of the address */
 	}
 	rc = nh_resolve(ctx, c->be_id, be, p->ip_len + hlen,
@@ -560,7 +659,7 @@ static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
 	if (!have_src) /* the kernel's choice */
 		__builtin_memcpy(src, nh->src, 16);
 
-	if (encap_push(ctx, p, hlen)) {
+	if (encap_push(ctx, p, hlen, rc == BPF_FIB_LKUP_RET_NO_NEIGH)) {
 		*reason = XLB_R_DROP_ADJUST;
 		return XDP_DROP;
 	}
@@ -570,22 +669,24 @@ static __always_inline int fwd_tunnel(struct xdp_md *ctx, struct xlb_pkt *p,
 		struct iphdr *outer = data + (p->l3 & 0x1f);
 		struct iphdr *inner = (void *)(outer + 1);
 
+		struct iphdr o = {};
+
 		if ((void *)(inner + 1) > data_end) {
 			*reason = XLB_R_DROP_ADJUST;
 			return XDP_DROP;
 		}
-		outer->version = 4;
-		outer->ihl = 5;
-		outer->tos = inner->tos;
-		outer->tot_len = bpf_htons(p->ip_len + sizeof(*outer));
-		outer->id = 0;
-		outer->frag_off = inner->frag_off & bpf_htons(XLB_IP_DF);
-		outer->ttl = 64;
-		outer->protocol = IPPROTO_IPIP;
-		outer->check = 0;
-		outer->saddr = *(__u32 *)src;
-		outer->daddr = *(const __u32 *)be->addr;
-		outer->check = csum_ipv4_hdr20(outer);
+		/* built on the stack, then stored whole */
+		o.version = 4;
+		o.ihl = 5;
+		o.tos = inner->tos;
+		o.tot_len = bpf_htons(p->ip_len + sizeof(o));
+		o.frag_off = inner->frag_off & bpf_htons(XLB_IP_DF);
+		o.ttl = 64;
+		o.protocol = IPPROTO_IPIP;
+		o.saddr = *(__u32 *)src;
+		o.daddr = *(const __u32 *)be->addr;
+		o.check = csum_ipv4_hdr20(&o);
+		__builtin_memcpy(outer, &o, sizeof(o));
 	} else {
 		struct ipv6hdr *outer = data + (p->l3 & 0x1f);
 
@@ -704,7 +805,7 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
 		rk.family = p->flow.family;
 		__builtin_memcpy(rv.vip, p->flow.dst, 16);
 		rv.vport = p->flow.dport;
-		rv.vip_id = vip->vip_id;
+		rv.vip_id = c->vip_id;
 		if (bpf_map_update_elem(&XLB_MAP_NAT, &rk, &rv, BPF_ANY))
 			event_add(XLB_EV_NAT_INSERT_FAIL);
 	}
@@ -757,7 +858,7 @@ static __always_inline int fwd_by_mode(struct xdp_md *ctx, struct xlb_pkt *p,
 				       const struct xlb_globals *g, __u64 now, __u32 *reason)
 {
 	if (vip->mode == XLB_MODE_TUNNEL)
-		return fwd_tunnel(ctx, p, c, flow_hash(&p->flow, 0), g, now, reason);
+		return fwd_tunnel(ctx, p, c, &p->flow, g, now, reason);
 	if (vip->mode == XLB_MODE_NAT)
 		return fwd_nat(ctx, p, vip, c, now, reason);
 	return fwd_dr(ctx, p, c, now, reason);
@@ -856,10 +957,13 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xlb_flow inner = {};
-	struct xlb_vip_val *vip;
+	struct xlb_vip_val *vip, *hit_vip;
+	struct xlb_flow4 k4 = {};
 	struct xlb_choice c;
+	const void *key;
+	void *conns;
 	__be16 *ports;
-	__u32 l4;
+	__u32 l4, vip_id = 0;
 	int rc;
 
 	*reason = XLB_R_PASS_ICMP;
@@ -894,16 +998,19 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 		return XDP_PASS;
 	inner.sport = ports[1];
 	inner.dport = ports[0];
-	vip = lb_lookup_vip(inner.dst, inner.family, inner.dport, inner.proto, g);
+	vip = lb_lookup_vip(inner.dst, inner.family, inner.dport, inner.proto, g, &vip_id);
 	if (!vip || vip->mode == XLB_MODE_NAT)
 		return XDP_PASS;
-	rc = lb_select_backend(&inner, vip, 0, &c);
-	if (rc != XLB_CONTINUE) {
-		*reason = rc;
-		return XDP_DROP;
+	conns = conn_key(&inner, &k4, &key);
+	if (!lb_conn_hit(conns, key, &c, &hit_vip) || c.vip_id != vip_id) {
+		rc = lb_schedule(&inner, vip_id, vip, conns, key, 0, &c);
+		if (rc != XLB_CONTINUE) {
+			*reason = rc;
+			return XDP_DROP;
+		}
 	}
 	if (vip->mode == XLB_MODE_TUNNEL)
-		rc = fwd_tunnel(ctx, p, &c, flow_hash(&inner, 0), g, now, reason);
+		rc = fwd_tunnel(ctx, p, &c, &inner, g, now, reason);
 	else
 		rc = fwd_dr(ctx, p, &c, now, reason);
 	if (*reason == XLB_R_FWD_TUNNEL || *reason == XLB_R_FWD_DR)
@@ -942,15 +1049,33 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct xlb_pkt *p,
 	return XDP_PASS;
 }
 
+/* A TCP/UDP packet that is not for a VIP: a nat reply, or the kernel's. */
+static __always_inline int not_for_vip(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
+{
+	int rc;
+
+	if (addr_filter_has(XLB_FILTER_NAT_SRC, p->flow.src, p->flow.family)) {
+		rc = nat_reply(ctx, p, reason);
+		if (rc != XLB_CONTINUE)
+			return rc;
+	}
+	*reason = XLB_R_PASS_NO_VIP;
+	return XDP_PASS;
+}
+
 /* Everything after parsing the IP header. */
 static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xlb_globals *g = globals_get();
-	struct xlb_vip_val *vip;
-	struct xlb_choice c;
+	struct xlb_vip_val *vip = NULL;
+	struct xlb_flow4 k4 = {};
+	struct xlb_choice c = {};
 	__u8 proto = p->flow.proto;
+	__u32 vip_id = 0;
+	const void *key;
+	void *conns;
 	int rc;
 
 	if (proto == IPPROTO_TCP) {
@@ -987,23 +1112,22 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 		return XDP_PASS;
 	}
 
-	vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g);
-	if (!vip) {
-		if (g && g->nat_vips) {
-			rc = nat_reply(ctx, p, reason);
-			if (rc != XLB_CONTINUE)
-				return rc;
+	/* Not for a VIP (most of what the node itself receives): one array read. */
+	if (!addr_filter_has(XLB_FILTER_VIP, p->flow.dst, p->flow.family))
+		return not_for_vip(ctx, p, reason);
+	/* A flow with a valid record needs no lookup by address. */
+	conns = conn_key(&p->flow, &k4, &key);
+	if (!lb_conn_hit(conns, key, &c, &vip)) {
+		vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g, &vip_id);
+		if (!vip)
+			return not_for_vip(ctx, p, reason);
+		rc = lb_schedule(&p->flow, vip_id, vip, conns, key, 1, &c);
+		if (rc != XLB_CONTINUE) {
+			*reason = rc;
+			return XDP_DROP;
 		}
-		*reason = XLB_R_PASS_NO_VIP;
-		return XDP_PASS;
 	}
-
-	rc = lb_select_backend(&p->flow, vip, 1, &c);
-	if (rc != XLB_CONTINUE) {
-		*reason = rc;
-		return XDP_DROP;
-	}
-	stats_add(&XLB_MAP_STATS_VIP, vip->vip_id, p->len, c.new_flow);
+	stats_add(&XLB_MAP_STATS_VIP, c.vip_id, p->len, c.new_flow);
 	stats_add(&XLB_MAP_STATS_BACKEND, c.be_id, p->len, c.new_flow);
 	return fwd_by_mode(ctx, p, vip, &c, g, bpf_jiffies64(), reason);
 }

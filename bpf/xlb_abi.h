@@ -27,6 +27,8 @@
 
 /* Map names (pins live at /sys/fs/bpf/xlb/<instance>/<map>). */
 #define XLB_MAP_VIPS xlb_vips
+#define XLB_MAP_VIP_TABLE xlb_vip_table
+#define XLB_MAP_ADDR_FILTER xlb_addr_filter
 #define XLB_MAP_VIP_ADDRS xlb_vip_addrs
 #define XLB_MAP_BACKENDS xlb_backends
 #define XLB_MAP_RINGS xlb_rings
@@ -72,9 +74,23 @@ enum xlb_event {
 	XLB_EV_MAX = 5,
 };
 
+/*
+ * The address filter (xlb_addr_filter): a 4096-bit set per plane, one bit per
+ * address hash (see addr_filter_bit() in bpf/xlb.bpf.c and its TS twin). A
+ * clear bit means "certainly not", so traffic that is not for xlb leaves after
+ * one array read instead of hash-table lookups.
+ */
+enum xlb_filter_consts {
+	XLB_FILTER_WORDS = 64,	 /* __u64 words per plane */
+	XLB_FILTER_VIP = 0,	 /* plane 0: VIP addresses (destination) */
+	XLB_FILTER_NAT_SRC = 1,	 /* plane 1: nat backends' addresses (source of replies) */
+	XLB_FILTER_PLANES = 2,
+};
+
 /* Per-VIP flags (xlb_vip_val.flags). */
 enum xlb_vip_flags {
 	XLB_VIP_F_PERSIST = 1 << 0, /* hash the source address only ("sh"-like persistence) */
+	XLB_VIP_F_ACTIVE = 1 << 1,  /* the slot holds a VIP (xlb_vip_table) */
 };
 
 /* Per-backend flags (xlb_backend_val.flags). */
@@ -133,15 +149,23 @@ struct xlb_vip_key {
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout changed");
 
-/* Value of xlb_vips. */
-struct xlb_vip_val {
-	__u32 vip_id; /* index into xlb_stats_vip, < max VIPs */
-	__u32 ring;   /* ring slot: its chunks start at ring * ceil(ring_size / XLB_RING_CHUNK) */
-	__u8 mode;    /* enum xlb_mode */
-	__u8 flags;   /* enum xlb_vip_flags */
-	__u8 pad[2];
+/* Value of xlb_vips: which slot of xlb_vip_table describes the VIP. */
+struct xlb_vip_ref {
+	__u32 vip_id; /* index into xlb_vip_table and xlb_stats_vip, < max VIPs (<= 65535) */
 };
-XLB_ABI_ASSERT(sizeof(struct xlb_vip_val) == 12, "xlb_vip_val layout changed");
+XLB_ABI_ASSERT(sizeof(struct xlb_vip_ref) == 4, "xlb_vip_ref layout changed");
+
+/*
+ * Value of xlb_vip_table (an array indexed by VIP id). Eight bytes, so that
+ * a ring flip (a new `ring`, the rest unchanged) is seen whole by readers.
+ */
+struct xlb_vip_val {
+	__u32 ring;   /* ring slot: its chunks start at ring * ceil(ring_size / XLB_RING_CHUNK) */
+	__u16 gen;    /* generation of the id: changes when the id is given to another VIP */
+	__u8 mode;    /* enum xlb_mode */
+	__u8 flags;   /* enum xlb_vip_flags; no XLB_VIP_F_ACTIVE = free slot */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_vip_val) == 8, "xlb_vip_val layout changed");
 
 /* Key of xlb_vip_addrs: an address that carries at least one VIP (ICMP echo, PTB). */
 struct xlb_addr_key {
@@ -196,17 +220,21 @@ struct xlb_flow4 {
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_flow4) == 16, "xlb_flow4 layout changed");
 
-/* Value of xlb_conns4 / xlb_conns6. */
+/*
+ * Value of xlb_conns4 / xlb_conns6. A hit is trusted without looking the VIP
+ * up by address: its id and generation must still match xlb_vip_table.
+ */
 struct xlb_conn_val {
 	__u32 backend_id; /* chosen backend */
-	__u32 vip_id;	  /* VIP at the time of the choice: a mismatch reschedules */
+	__u16 vip_id;	  /* VIP of the flow */
+	__u16 vip_gen;	  /* xlb_vip_val.gen at the time of the choice */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_conn_val) == 8, "xlb_conn_val layout changed");
 
 /* Per-CPU state of the data path (xlb_cpu, one entry). */
 struct xlb_cpu_state {
-	__u64 window_ns;   /* start of the current one-second new-flow window */
-	__u64 new_flows;   /* new flows recorded in that window */
+	__u64 window_ns;   /* coarse monotonic ns when the current new-flow window began */
+	__u64 new_flows;   /* new flows seen in that window */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_cpu_state) == 16, "xlb_cpu_state layout changed");
 
@@ -236,8 +264,8 @@ struct xlb_globals {
 	__u8 tun_src6[16]; /* tunnel mode outer source, IPv6 */
 	__be32 tun_src4;   /* tunnel mode outer source, IPv4 */
 	__u32 flags;	   /* enum xlb_global_flags */
-	__u32 nat_vips;	   /* number of nat-mode VIPs: 0 skips the reply lookup */
 	__u32 wildcard_vips; /* number of all-ports VIPs: 0 skips the second lookup */
+	__u32 pad;
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_globals) == 32, "xlb_globals layout changed");
 

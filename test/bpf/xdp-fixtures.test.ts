@@ -309,7 +309,6 @@ const cases: Case[] = [
     name: 'nat v4 reply path: backend -> client gets the VIP as source',
     setup: (h) => {
       h.service(nat4tcp);
-      h.dp.setGlobals({ natVips: 1 });
       assert.equal(h.run(tcp4('10.9.0.9', 80).build()).verdict, 'TX'); // creates the reverse entry
       h.dp.clearCounters();
     },
@@ -322,7 +321,6 @@ const cases: Case[] = [
     name: 'nat v6 reply path',
     setup: (h) => {
       h.service(nat6udp);
-      h.dp.setGlobals({ natVips: 1 });
       assert.equal(h.run(udp6('fd09::9', 53).build()).verdict, 'TX');
       h.dp.clearCounters();
     },
@@ -335,7 +333,6 @@ const cases: Case[] = [
     name: 'nat: reply of an unknown flow is passed untouched',
     setup: (h) => {
       h.service(nat4tcp);
-      h.dp.setGlobals({ natVips: 1 });
     },
     input: () => pkt().eth(LAB_MAC.be12, NODE).ipv4('10.0.0.12', C4).tcp(8080, 40999).payload('reply').build(),
     verdict: 'PASS',

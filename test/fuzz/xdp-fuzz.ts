@@ -86,7 +86,7 @@ function main(): number {
   let forwarded = 0;
   try {
     for (const s of SERVICES) h.service(s);
-    h.dp.setGlobals({ tunSrc4: 0x0a000001, tunSrc6: parseAddr('fd00::1').bytes, natVips: 2, wildcardVips: 1 });
+    h.dp.setGlobals({ tunSrc4: 0x0a000001, tunSrc6: parseAddr('fd00::1').bytes, wildcardVips: 1 });
     const rng = mulberry32(seed);
     const BATCH = 2000;
     const verdictClass = (r: string): Verdict | 'FWD' => (r.startsWith('XLB_R_PASS') ? 'PASS' : r.startsWith('XLB_R_DROP') ? 'DROP' : 'FWD');

@@ -50,6 +50,8 @@ export class XdpHarness {
   #netnsFd: number;
   /** ring per VIP id, as last written */
   readonly rings = new Map<number, Uint32Array>();
+  /** backend addresses of nat services, for the filter's reply plane */
+  readonly #natSources = new Set<string>();
 
   private constructor(dp: XdpDataplane, lab: FibLab, fd: number) {
     this.dp = dp;
@@ -83,6 +85,10 @@ export class XdpHarness {
     this.rings.set(s.vipId, ring);
     this.dp.putVip({ addr: s.addr, port: s.port, proto: s.proto, vipId: s.vipId, ring: s.vipId, mode: MODE[s.mode], flags: s.persist ? 1 : 0 });
     this.dp.putVipAddr(s.addr);
+    if (s.mode === 'nat') {
+      for (const b of s.backends) this.#natSources.add(b.addr);
+      this.dp.setNatSources(this.#natSources);
+    }
   }
 
   /** The backend id the ring of `vipId` gives a flow (what a conn-table miss picks). */
@@ -112,6 +118,7 @@ export class XdpHarness {
   reset(): void {
     this.dp.clearAll();
     this.rings.clear();
+    this.#natSources.clear();
   }
 
   close(): void {

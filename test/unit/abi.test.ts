@@ -50,11 +50,19 @@ describe('ABI codecs', () => {
 
   it('padding is zeroed and ignored; encoding at an offset works', () => {
     const buf = Buffer.alloc(40, 0xee);
-    abi.encodeXlbVipVal({ vipId: 7, ring: 3, mode: 1, flags: 1 }, buf, 20);
-    assert.equal(buf.subarray(20, 32).toString('hex'), '07000000' + '03000000' + '0101' + '0000');
-    assert.equal(buf[19], 0xee);
-    assert.equal(buf[32], 0xee);
-    assert.deepEqual(abi.decodeXlbVipVal(buf, 20), { vipId: 7, ring: 3, mode: 1, flags: 1 });
+    abi.encodeXlbAddrKey({ addr: new Uint8Array([10, 9, 0, 1]), family: 2 }, buf, 10);
+    assert.equal(buf.subarray(10, 30).toString('hex'), '0a090001' + '00'.repeat(12) + '02' + '000000');
+    assert.equal(buf[9], 0xee);
+    assert.equal(buf[30], 0xee);
+    const back = abi.decodeXlbAddrKey(buf, 10);
+    assert.equal(back.family, 2);
+    assert.deepEqual([...back.addr.subarray(0, 4)], [10, 9, 0, 1]);
+  });
+
+  it('vip slot: 8 bytes, host-order ring and generation', () => {
+    const b = abi.encodeXlbVipVal({ ring: 3, gen: 0x102, mode: 1, flags: 3 });
+    assert.equal(b.toString('hex'), '03000000' + '0201' + '01' + '03');
+    assert.deepEqual(abi.decodeXlbVipVal(b), { ring: 3, gen: 0x102, mode: 1, flags: 3 });
   });
 
   it('u64 fields decode as bigint, per-CPU stride is the value size rounded to 8', () => {

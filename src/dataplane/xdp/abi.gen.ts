@@ -49,6 +49,22 @@ export function xlbFamilyName(v: number): string {
   return enumName(XlbFamily, 'XLB_AF', v);
 }
 
+/** enum xlb_filter_consts */
+export const XlbFilterConsts = {
+  /** __u64 words per plane */
+  XLB_FILTER_WORDS: 64,
+  /** plane 0: VIP addresses (destination) */
+  XLB_FILTER_VIP: 0,
+  /** plane 1: nat backends' addresses (source of replies) */
+  XLB_FILTER_NAT_SRC: 1,
+  XLB_FILTER_PLANES: 2,
+} as const;
+export type XlbFilterConsts = (typeof XlbFilterConsts)[keyof typeof XlbFilterConsts];
+/** Name of a xlb_filter_consts value; unknown values become XLB_FILTER_<n>. */
+export function xlbFilterConstsName(v: number): string {
+  return enumName(XlbFilterConsts, 'XLB_FILTER', v);
+}
+
 /** enum xlb_global_flags */
 export const XlbGlobalFlags = {
   /** mix the flow hash into the outer source's low bits */
@@ -155,11 +171,13 @@ export function xlbRingConstsName(v: number): string {
 export const XlbVipFlags = {
   /** hash the source address only ("sh"-like persistence) */
   XLB_VIP_F_PERSIST: 1,
+  /** the slot holds a VIP (xlb_vip_table) */
+  XLB_VIP_F_ACTIVE: 2,
 } as const;
 export type XlbVipFlags = (typeof XlbVipFlags)[keyof typeof XlbVipFlags];
-/** Name of a xlb_vip_flags value; unknown values become XLB_VIP_<n>. */
+/** Name of a xlb_vip_flags value; unknown values become XLB_VIP_F_<n>. */
 export function xlbVipFlagsName(v: number): string {
-  return enumName(XlbVipFlags, 'XLB_VIP', v);
+  return enumName(XlbVipFlags, 'XLB_VIP_F', v);
 }
 
 /** Key of xlb_vip_addrs: an address that carries at least one VIP (ICMP echo, PTB). (struct xlb_addr_key, 20 bytes) */
@@ -252,21 +270,24 @@ export function decodeXlbBackendVal(b: Buffer, offset = 0): XlbBackendVal {
   };
 }
 
-/** Value of xlb_conns4 / xlb_conns6. (struct xlb_conn_val, 8 bytes) */
+/** struct xlb_conn_val (struct xlb_conn_val, 8 bytes) */
 export interface XlbConnVal {
   /** chosen backend (u32 at 0) */
   backendId: number;
-  /** VIP at the time of the choice: a mismatch reschedules (u32 at 4) */
+  /** VIP of the flow (u16 at 4) */
   vipId: number;
+  /** xlb_vip_val.gen at the time of the choice (u16 at 6) */
+  vipGen: number;
 }
 export const XLB_CONN_VAL_SIZE = 8;
-export const xlbConnValLayout: StructLayout = {"name":"xlb_conn_val","size":8,"fields":[{"name":"backend_id","offset":0,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":4,"size":4,"kind":"u32","pad":false}]};
+export const xlbConnValLayout: StructLayout = {"name":"xlb_conn_val","size":8,"fields":[{"name":"backend_id","offset":0,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":4,"size":2,"kind":"u16","pad":false},{"name":"vip_gen","offset":6,"size":2,"kind":"u16","pad":false}]};
 /** Encode XlbConnVal into exactly 8 bytes (padding zeroed). */
 export function encodeXlbConnVal(v: XlbConnVal, buf?: Buffer, offset = 0): Buffer {
   const b = buf ?? Buffer.alloc(8);
   const o = offset;
   wrU32(b, o + 0, v.backendId);
-  wrU32(b, o + 4, v.vipId);
+  wrU16(b, o + 4, v.vipId);
+  wrU16(b, o + 6, v.vipGen);
   return b;
 }
 /** Decode XlbConnVal from 8 bytes at offset. */
@@ -275,15 +296,16 @@ export function decodeXlbConnVal(b: Buffer, offset = 0): XlbConnVal {
   const o = offset;
   return {
     backendId: rdU32(b, o + 0),
-    vipId: rdU32(b, o + 4),
+    vipId: rdU16(b, o + 4),
+    vipGen: rdU16(b, o + 6),
   };
 }
 
 /** Per-CPU state of the data path (xlb_cpu, one entry). (struct xlb_cpu_state, 16 bytes) */
 export interface XlbCpuState {
-  /** start of the current one-second new-flow window (u64 at 0) */
+  /** coarse monotonic ns when the current new-flow window began (u64 at 0) */
   windowNs: bigint;
-  /** new flows recorded in that window (u64 at 8) */
+  /** new flows seen in that window (u64 at 8) */
   newFlows: bigint;
 }
 export const XLB_CPU_STATE_SIZE = 16;
@@ -398,22 +420,20 @@ export interface XlbGlobals {
   tunSrc4: number;
   /** enum xlb_global_flags (u32 at 20) */
   flags: number;
-  /** number of nat-mode VIPs: 0 skips the reply lookup (u32 at 24) */
-  natVips: number;
-  /** number of all-ports VIPs: 0 skips the second lookup (u32 at 28) */
+  /** number of all-ports VIPs: 0 skips the second lookup (u32 at 24) */
   wildcardVips: number;
 }
 export const XLB_GLOBALS_SIZE = 32;
-export const xlbGlobalsLayout: StructLayout = {"name":"xlb_globals","size":32,"fields":[{"name":"tun_src6","offset":0,"size":16,"kind":"bytes","pad":false},{"name":"tun_src4","offset":16,"size":4,"kind":"be32","pad":false},{"name":"flags","offset":20,"size":4,"kind":"u32","pad":false},{"name":"nat_vips","offset":24,"size":4,"kind":"u32","pad":false},{"name":"wildcard_vips","offset":28,"size":4,"kind":"u32","pad":false}]};
+export const xlbGlobalsLayout: StructLayout = {"name":"xlb_globals","size":32,"fields":[{"name":"tun_src6","offset":0,"size":16,"kind":"bytes","pad":false},{"name":"tun_src4","offset":16,"size":4,"kind":"be32","pad":false},{"name":"flags","offset":20,"size":4,"kind":"u32","pad":false},{"name":"wildcard_vips","offset":24,"size":4,"kind":"u32","pad":false},{"name":"pad","offset":28,"size":4,"kind":"u32","pad":true}]};
 /** Encode XlbGlobals into exactly 32 bytes (padding zeroed). */
 export function encodeXlbGlobals(v: XlbGlobals, buf?: Buffer, offset = 0): Buffer {
   const b = buf ?? Buffer.alloc(32);
   const o = offset;
+  b.fill(0, o, o + 32);
   wrBytes(b, o + 0, 16, v.tunSrc6, 'xlb_globals.tun_src6');
   b.writeUInt32BE(v.tunSrc4, o + 16);
   wrU32(b, o + 20, v.flags);
-  wrU32(b, o + 24, v.natVips);
-  wrU32(b, o + 28, v.wildcardVips);
+  wrU32(b, o + 24, v.wildcardVips);
   return b;
 }
 /** Decode XlbGlobals from 32 bytes at offset. */
@@ -424,8 +444,7 @@ export function decodeXlbGlobals(b: Buffer, offset = 0): XlbGlobals {
     tunSrc6: new Uint8Array(b.subarray(o + 0, o + 16)),
     tunSrc4: b.readUInt32BE(o + 16),
     flags: rdU32(b, o + 20),
-    natVips: rdU32(b, o + 24),
-    wildcardVips: rdU32(b, o + 28),
+    wildcardVips: rdU32(b, o + 24),
   };
 }
 
@@ -673,44 +692,66 @@ export function decodeXlbVipKey(b: Buffer, offset = 0): XlbVipKey {
   };
 }
 
-/** Value of xlb_vips. (struct xlb_vip_val, 12 bytes) */
-export interface XlbVipVal {
-  /** index into xlb_stats_vip, < max VIPs (u32 at 0) */
+/** Value of xlb_vips: which slot of xlb_vip_table describes the VIP. (struct xlb_vip_ref, 4 bytes) */
+export interface XlbVipRef {
+  /** index into xlb_vip_table and xlb_stats_vip, < max VIPs (<= 65535) (u32 at 0) */
   vipId: number;
-  /** ring slot: its chunks start at ring * ceil(ring_size / XLB_RING_CHUNK) (u32 at 4) */
-  ring: number;
-  /** enum xlb_mode (u8 at 8) */
-  mode: number;
-  /** enum xlb_vip_flags (u8 at 9) */
-  flags: number;
 }
-export const XLB_VIP_VAL_SIZE = 12;
-export const xlbVipValLayout: StructLayout = {"name":"xlb_vip_val","size":12,"fields":[{"name":"vip_id","offset":0,"size":4,"kind":"u32","pad":false},{"name":"ring","offset":4,"size":4,"kind":"u32","pad":false},{"name":"mode","offset":8,"size":1,"kind":"u8","pad":false},{"name":"flags","offset":9,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":10,"size":2,"kind":"bytes","pad":true}]};
-/** Encode XlbVipVal into exactly 12 bytes (padding zeroed). */
-export function encodeXlbVipVal(v: XlbVipVal, buf?: Buffer, offset = 0): Buffer {
-  const b = buf ?? Buffer.alloc(12);
+export const XLB_VIP_REF_SIZE = 4;
+export const xlbVipRefLayout: StructLayout = {"name":"xlb_vip_ref","size":4,"fields":[{"name":"vip_id","offset":0,"size":4,"kind":"u32","pad":false}]};
+/** Encode XlbVipRef into exactly 4 bytes (padding zeroed). */
+export function encodeXlbVipRef(v: XlbVipRef, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(4);
   const o = offset;
-  b.fill(0, o, o + 12);
   wrU32(b, o + 0, v.vipId);
-  wrU32(b, o + 4, v.ring);
-  b.writeUInt8(v.mode, o + 8);
-  b.writeUInt8(v.flags, o + 9);
   return b;
 }
-/** Decode XlbVipVal from 12 bytes at offset. */
-export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
-  if (b.length < offset + 12) throw new RangeError('xlb_vip_val: need 12 bytes at offset ' + offset + ', have ' + (b.length - offset));
+/** Decode XlbVipRef from 4 bytes at offset. */
+export function decodeXlbVipRef(b: Buffer, offset = 0): XlbVipRef {
+  if (b.length < offset + 4) throw new RangeError('xlb_vip_ref: need 4 bytes at offset ' + offset + ', have ' + (b.length - offset));
   const o = offset;
   return {
     vipId: rdU32(b, o + 0),
-    ring: rdU32(b, o + 4),
-    mode: b.readUInt8(o + 8),
-    flags: b.readUInt8(o + 9),
+  };
+}
+
+/** struct xlb_vip_val (struct xlb_vip_val, 8 bytes) */
+export interface XlbVipVal {
+  /** ring slot: its chunks start at ring * ceil(ring_size / XLB_RING_CHUNK) (u32 at 0) */
+  ring: number;
+  /** generation of the id: changes when the id is given to another VIP (u16 at 4) */
+  gen: number;
+  /** enum xlb_mode (u8 at 6) */
+  mode: number;
+  /** enum xlb_vip_flags; no XLB_VIP_F_ACTIVE = free slot (u8 at 7) */
+  flags: number;
+}
+export const XLB_VIP_VAL_SIZE = 8;
+export const xlbVipValLayout: StructLayout = {"name":"xlb_vip_val","size":8,"fields":[{"name":"ring","offset":0,"size":4,"kind":"u32","pad":false},{"name":"gen","offset":4,"size":2,"kind":"u16","pad":false},{"name":"mode","offset":6,"size":1,"kind":"u8","pad":false},{"name":"flags","offset":7,"size":1,"kind":"u8","pad":false}]};
+/** Encode XlbVipVal into exactly 8 bytes (padding zeroed). */
+export function encodeXlbVipVal(v: XlbVipVal, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(8);
+  const o = offset;
+  wrU32(b, o + 0, v.ring);
+  wrU16(b, o + 4, v.gen);
+  b.writeUInt8(v.mode, o + 6);
+  b.writeUInt8(v.flags, o + 7);
+  return b;
+}
+/** Decode XlbVipVal from 8 bytes at offset. */
+export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
+  if (b.length < offset + 8) throw new RangeError('xlb_vip_val: need 8 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    ring: rdU32(b, o + 0),
+    gen: rdU16(b, o + 4),
+    mode: b.readUInt8(o + 6),
+    flags: b.readUInt8(o + 7),
   };
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipValLayout];
-export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1}}];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
+export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

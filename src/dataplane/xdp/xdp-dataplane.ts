@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { native, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
 import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
-import { rdU64 } from './abi-runtime.js';
-import { parseAddr } from '../../net/addr.js';
+import { rdU64, wrU64 } from './abi-runtime.js';
+import { parseAddr, type AddrKey } from '../../net/addr.js';
+import { buildFilterPlane } from './addr-filter.js';
 import {
   MAPS,
   STRUCTS,
@@ -27,7 +28,12 @@ import {
   encodeXlbBackendVal,
   encodeXlbGlobals,
   encodeXlbVipKey,
+  encodeXlbVipRef,
   encodeXlbVipVal,
+  decodeXlbVipRef,
+  decodeXlbVipVal,
+  XlbFilterConsts,
+  XlbVipFlags,
   type XlbGlobals,
   type XlbStats,
 } from './abi.gen.js';
@@ -70,14 +76,16 @@ export interface XdpLoadOptions {
   connRateLimit?: number;
 }
 
-/** A VIP entry as written to xlb_vips. */
+/** A VIP as written to xlb_vips and xlb_vip_table. */
 export interface VipSpec {
   addr: string;
   /** 0 = all ports */
   port: number;
   /** 6 TCP, 17 UDP */
   proto: number;
+  /** slot in xlb_vip_table and xlb_stats_vip, < maxVips */
   vipId: number;
+  /** ring slot */
   ring: number;
   /** XlbMode */
   mode: number;
@@ -108,6 +116,8 @@ function sumPerCpuStruct<T extends object>(buf: Buffer, valueSize: number, ncpus
 
 const MAP_NAMES = [
   'xlb_vips',
+  'xlb_vip_table',
+  'xlb_addr_filter',
   'xlb_vip_addrs',
   'xlb_backends',
   'xlb_rings',
@@ -132,6 +142,8 @@ export class XdpDataplane {
   readonly maps: Record<MapName, NativeBpfMap>;
   readonly ncpus: number;
   #ring: Uint32Array | null = null;
+  /** VIP addresses by "addr|port|proto", for the filter's VIP plane */
+  readonly #vipAddrs = new Map<string, AddrKey>();
 
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
@@ -164,7 +176,9 @@ export class XdpDataplane {
         obj.setGlobal('nh_cache_jiffies', b);
       }
       if (opts.connRateLimit !== undefined) obj.setGlobal('conn_rate_limit', u32(opts.connRateLimit));
+      if (opts.maxVips > 0xffff) throw new RangeError(`maxVips ${opts.maxVips}: at most 65535 (VIP ids are 16-bit in the connection table)`);
       obj.setMapMaxEntries('xlb_vips', opts.maxVips);
+      obj.setMapMaxEntries('xlb_vip_table', opts.maxVips);
       obj.setMapMaxEntries('xlb_vip_addrs', opts.maxVips);
       obj.setMapMaxEntries('xlb_stats_vip', opts.maxVips);
       obj.setMapMaxEntries('xlb_backends', opts.maxBackends);
@@ -206,19 +220,55 @@ export class XdpDataplane {
     }
   }
 
-  /** Add or replace a VIP. */
+  /**
+   * Add or replace a VIP. The slot of `vipId` in xlb_vip_table is written
+   * first, then the lookup by address points at it. Rewriting the same VIP
+   * under the same id (a ring flip, a mode change) keeps the id's generation,
+   * so its recorded flows stay; giving the id to another VIP bumps it, so
+   * flows recorded for the previous owner are rescheduled.
+   */
   putVip(v: VipSpec): void {
     const a = parseAddr(v.addr);
-    this.maps.xlb_vips.update(
-      encodeXlbVipKey({ addr: a.bytes, port: v.port, proto: v.proto, family: a.family }),
-      encodeXlbVipVal({ vipId: v.vipId, ring: v.ring, mode: v.mode, flags: v.flags ?? 0 }),
-    );
+    const key = encodeXlbVipKey({ addr: a.bytes, port: v.port, proto: v.proto, family: a.family });
+    const ref = this.maps.xlb_vips.lookup(key);
+    const slotBuf = this.maps.xlb_vip_table.lookup(u32key(v.vipId));
+    const slot = slotBuf ? decodeXlbVipVal(slotBuf) : { ring: 0, gen: 0, mode: 0, flags: 0 };
+    const same = ref !== null && decodeXlbVipRef(ref).vipId === v.vipId && (slot.flags & XlbVipFlags.XLB_VIP_F_ACTIVE) !== 0;
+    const gen = same ? slot.gen : (slot.gen + 1) & 0xffff || 1;
+    this.maps.xlb_vip_table.update(u32key(v.vipId), encodeXlbVipVal({ ring: v.ring, gen, mode: v.mode, flags: (v.flags ?? 0) | XlbVipFlags.XLB_VIP_F_ACTIVE }));
+    this.maps.xlb_vips.update(key, encodeXlbVipRef({ vipId: v.vipId }));
+    this.#vipAddrs.set(`${v.addr}|${v.port}|${v.proto}`, a);
+    this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipAddrs.values());
   }
 
-  /** Remove a VIP; false if it was not there. */
+  /** Remove a VIP; false if it was not there. Its slot is marked free. */
   deleteVip(addr: string, port: number, proto: number): boolean {
     const a = parseAddr(addr);
-    return this.maps.xlb_vips.delete(encodeXlbVipKey({ addr: a.bytes, port, proto, family: a.family }));
+    const key = encodeXlbVipKey({ addr: a.bytes, port, proto, family: a.family });
+    const ref = this.maps.xlb_vips.lookup(key);
+    if (!ref) return false;
+    const id = decodeXlbVipRef(ref).vipId;
+    this.maps.xlb_vips.delete(key);
+    const slotBuf = this.maps.xlb_vip_table.lookup(u32key(id));
+    if (slotBuf) this.maps.xlb_vip_table.update(u32key(id), encodeXlbVipVal({ ...decodeXlbVipVal(slotBuf), flags: 0 }));
+    this.#vipAddrs.delete(`${addr}|${port}|${proto}`);
+    this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipAddrs.values());
+    return true;
+  }
+
+  /** The source addresses of nat backends (their replies are looked up in xlb_nat). */
+  setNatSources(addrs: Iterable<string>): void {
+    this.#writeFilter(XlbFilterConsts.XLB_FILTER_NAT_SRC, [...addrs].map(parseAddr));
+  }
+
+  #writeFilter(plane: number, addrs: Iterable<AddrKey>): void {
+    const words = buildFilterPlane(addrs);
+    const m = this.maps.xlb_addr_filter;
+    const v = Buffer.alloc(8);
+    for (let i = 0; i < words.length; i++) {
+      wrU64(v, 0, words[i]!);
+      m.update(u32key(plane * XlbFilterConsts.XLB_FILTER_WORDS + i), v);
+    }
   }
 
   /** Mark an address as carrying VIPs (ICMP echo and PTB handling). */
@@ -283,7 +333,7 @@ export class XdpDataplane {
 
   /** Replace the globals entry. */
   setGlobals(g: Partial<XlbGlobals>): void {
-    const full: XlbGlobals = { tunSrc6: new Uint8Array(16), tunSrc4: 0, flags: 0, natVips: 0, wildcardVips: 0, ...g };
+    const full: XlbGlobals = { tunSrc6: new Uint8Array(16), tunSrc4: 0, flags: 0, wildcardVips: 0, ...g };
     this.maps.xlb_globals.update(u32key(0), encodeXlbGlobals(full));
   }
 
@@ -337,6 +387,7 @@ export class XdpDataplane {
 
   /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */
   clearAll(): void {
+    this.#vipAddrs.clear();
     for (const n of MAP_NAMES) {
       const m = this.maps[n];
       if (n === 'xlb_rings') {
