@@ -102,16 +102,17 @@ test-unit: build
 	$(Q)node --test --test-reporter=spec $$(find dist/test/unit -name '*.test.js' | sort)
 
 # Root tier: BPF_PROG_TEST_RUN against the real object, in namespaces the tests build.
+# Pinned to one CPU, so that per-CPU state (next-hop cache, counters) is deterministic.
 test-bpf: build
 	$(call msg,TEST,bpf)
-	$(Q)node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test/bpf -name '*.test.js' | sort)
+	$(Q)taskset -c 0 node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test/bpf -name '*.test.js' | sort)
 
 test-fuzz: build
 	$(call msg,FUZZ,1000000 packets)
 	$(Q)node dist/test/fuzz/xdp-fuzz.js --packets $${FUZZ_PACKETS:-1000000}
 
 bench: build
-	$(Q)node dist/bench/run.js
+	$(Q)taskset -c $$(( $$(nproc) - 1 )) node dist/bench/run.js
 
 demo: build
 	$(Q)node dist/src/tools/demo.js

@@ -389,10 +389,10 @@ static __always_inline int conn_may_record(void)
 	st = bpf_map_lookup_elem(&XLB_MAP_CPU, &zero);
 	if (!st)
 		return 1;
-	if (++st->new_flows <= conn_rate_limit)
+	if (++st->new_flows <= conn_rate_limit && st->window_ns)
 		return 1;
 	now = bpf_ktime_get_coarse_ns();
-	if (now - st->window_ns < NSEC_PER_SEC)
+	if (st->window_ns && now - st->window_ns < NSEC_PER_SEC)
 		return 0;
 	st->window_ns = now; /* a new window, this flow its first */
 	st->new_flows = 1;

@@ -6,6 +6,8 @@
  * packet lands in exactly one reason). Root only.
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { pkt, hexDiff, type PacketBuilder } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
@@ -686,7 +688,78 @@ const cases: Case[] = [
     verdict: 'PASS',
     reason: 'XLB_R_PASS_NO_VIP',
   },
+  {
+    name: 'a deleted VIP: its recorded flows are not forwarded',
+    setup: (h) => {
+      h.service(dr4tcp);
+      assert.equal(h.run(tcp4(VIP4, 80).build()).verdict, 'TX');
+      assert.ok(h.dp.deleteVip(VIP4, 80, TCP));
+      h.dp.clearCounters();
+    },
+    input: () => tcp4(VIP4, 80).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_NO_VIP',
+  },
+  {
+    name: 'a VIP id given to another VIP: the old owner\'s records no longer hit',
+    setup: (h) => {
+      h.service(multi);
+      const sport = sportOn(h, 21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      assert.ok(h.dp.deleteVip('10.9.0.13', 443, TCP));
+      // id 13 now serves another address, with the same backend ids and ring
+      h.service({ ...multi, addr: '10.9.0.14' });
+      h.service({ ...multi, vipId: 15, backends: [{ id: 40, addr: '10.0.0.12' }] });
+      h.dp.clearCounters();
+    },
+    input: (h) => tcp4('10.9.0.13', 443, sportOn(h, 21)).build(),
+    verdict: 'TX',
+    output: (h) => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 15, packets: 1, newFlows: 1 },
+    backend: { id: 21, packets: 0, newFlows: 0 },
+  },
+  {
+    name: 'ICMP frag-needed about a nat flow is passed (the backend never saw the VIP)',
+    setup: (h) => h.service(nat4tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv4('10.0.0.254', '10.9.0.9')
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4('10.9.0.9', C4, { df: true }).tcp(80, 40000, { flags: { ack: true } }).truncate(28))
+        .build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_ICMP',
+  },
+  {
+    name: 'IPv6 extension chain longer than the walk bound is passed',
+    setup: (h) => h.service(dr6udp),
+    input: () =>
+      pkt()
+        .eth(CLIENT_MAC, NODE)
+        .ipv6(C6, VIP6, { ext: Array.from({ length: 7 }, () => ({ type: 60 })) })
+        .udp(40003, 53)
+        .payload('deep')
+        .build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_EXT',
+  },
   // malformed
+  {
+    name: 'UDP length beyond the IP packet is dropped',
+    setup: (h) => h.service(dr4udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4).udp(40001, 53, { length: 200 }).payload('dns?').build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_L4',
+  },
+  {
+    name: 'UDP length below 8 is dropped',
+    setup: (h) => h.service(dr4udp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4).udp(40001, 53, { length: 4 }).payload('dns?').build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_L4',
+  },
   {
     // (BPF_PROG_TEST_RUN refuses frames under 14 bytes, so the shortest frame is a bare Ethernet header.)
     name: 'bare Ethernet header announcing IPv4 is dropped',
@@ -847,4 +920,78 @@ describe('xlb_xdp fixtures (BPF_PROG_TEST_RUN)', { skip: !isRoot() && 'needs roo
       c.then?.(h);
     });
   }
+});
+
+/** True when this process may run on one CPU only (per-CPU state is then deterministic). */
+function pinnedToOneCpu(): boolean {
+  const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return !!m && /^\d+$/.test(m[1]!);
+}
+
+describe('next-hop cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
+  let h: XdpHarness;
+  before(() => {
+    // a lifetime no test outlives: what is cached stays cached until flushed
+    h = XdpHarness.open({ nhCacheJiffies: 1_000_000 });
+  });
+  after(() => h?.close());
+
+  it('serves the cached MAC until the entry is flushed, then asks the FIB again', (t) => {
+    // the cache is per CPU: on another CPU the entry is cold and refreshed
+    if (!pinnedToOneCpu()) return t.skip('needs a process pinned to one CPU (make test-bpf runs taskset -c 0)');
+    h.reset();
+    h.service(dr4tcp);
+    const mac = (b: Buffer): string => b.subarray(0, 6).toString('hex');
+    assert.equal(mac(h.run(tcp4(VIP4, 80).build()).data), '020000000010');
+    assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 1n);
+    execFileSync('ip', ['-n', h.lab.ns, 'neigh', 'replace', '10.0.0.10', 'lladdr', '02:00:00:00:00:99', 'dev', 'xa', 'nud', 'permanent']);
+    try {
+      assert.equal(mac(h.run(tcp4(VIP4, 80).build()).data), '020000000010', 'cached');
+      assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 1n);
+      h.dp.flushNextHop(1);
+      assert.equal(mac(h.run(tcp4(VIP4, 80).build()).data), '020000000099', 'after the flush');
+      assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 2n);
+    } finally {
+      execFileSync('ip', ['-n', h.lab.ns, 'neigh', 'replace', '10.0.0.10', 'lladdr', LAB_MAC.be10, 'dev', 'xa', 'nud', 'permanent']);
+    }
+  });
+
+  it('a larger packet than the cached path MTU check covered asks the FIB again', () => {
+    h.reset();
+    h.service(tun4tcp);
+    h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+    assert.equal(h.run(tcp4('10.9.0.5', 80).build()).verdict, 'TX');
+    assert.equal(h.run(tcp4('10.9.0.5', 80, 40000, 'x'.repeat(1500 - 40)).build()).verdict, 'DROP');
+    assert.deepEqual(h.reasons(), { XLB_R_FWD_TUNNEL: 1, XLB_R_DROP_TOO_BIG: 1 });
+  });
+});
+
+describe('new-flow rate budget (conn_rate_limit)', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
+  let h: XdpHarness;
+  before(() => {
+    h = XdpHarness.open({ connRateLimit: 2 });
+  });
+  after(() => h?.close());
+
+  it('records flows within the budget, forwards the rest by the ring without recording them', () => {
+    h.reset();
+    h.service(multi);
+    const sports = [46001, 46002, 46003, 46004];
+    for (const sp of sports) assert.equal(h.run(tcp4('10.9.0.13', 443, sp).build()).verdict, 'TX');
+    const ev = h.dp.eventCounters();
+    assert.equal(ev.XLB_EV_CONN_NEW, 2n);
+    assert.equal(ev.XLB_EV_CONN_FLOOD_SKIP, 2n);
+    assert.equal(h.dp.vipStats(13).newFlows, 4n, 'every one was a new flow');
+    let recorded = 0;
+    for (let k = h.dp.maps.xlb_conns4.nextKey(null); k; k = h.dp.maps.xlb_conns4.nextKey(k)) recorded++;
+    assert.equal(recorded, 2);
+  });
+
+  it('nat flows are recorded whatever the budget (their replies need it)', () => {
+    h.reset();
+    h.service(nat4tcp);
+    for (const sp of [47001, 47002, 47003, 47004]) assert.equal(h.run(tcp4('10.9.0.9', 80, sp).build()).verdict, 'TX');
+    assert.equal(h.dp.eventCounters().XLB_EV_CONN_NEW, 4n);
+    assert.equal(h.dp.eventCounters().XLB_EV_CONN_FLOOD_SKIP, 0n);
+  });
 });
