@@ -968,7 +968,7 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 
 	*reason = XLB_R_PASS_ICMP;
 	if (p->flow.family == XLB_AF_INET) {
-		struct iphdr *iph = data + (inner_off & 0xff);
+		struct iphdr *iph = data + (inner_off & 0x1ff);
 
 		if ((void *)(iph + 1) > data_end)
 			return XDP_PASS;
@@ -981,7 +981,7 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 		*(__u32 *)inner.src = iph->daddr;
 		*(__u32 *)inner.dst = iph->saddr;
 	} else {
-		struct ipv6hdr *ip6 = data + (inner_off & 0xff);
+		struct ipv6hdr *ip6 = data + (inner_off & 0x1ff);
 
 		if ((void *)(ip6 + 1) > data_end)
 			return XDP_PASS;
@@ -993,7 +993,7 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	}
 	if (inner.proto != IPPROTO_TCP && inner.proto != IPPROTO_UDP)
 		return XDP_PASS;
-	ports = data + (l4 & 0xff);
+	ports = data + (l4 & 0x1ff);
 	if ((void *)(ports + 2) > data_end)
 		return XDP_PASS;
 	inner.sport = ports[1];

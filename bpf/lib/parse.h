@@ -28,7 +28,8 @@
 #define XLB_IPV6_EXT_MAX 6
 #endif
 
-/* Largest L4 offset handled; packet offsets are masked with 0xff for the verifier. */
+/* Largest L4 offset handled; packet offsets are masked with 0xff (quoted
+ * headers inside ICMP errors with 0x1ff) for the verifier. */
 #define XLB_L4_OFF_MAX 255
 
 #define XLB_CONTINUE (-1)

@@ -17,21 +17,9 @@
 import { isTableCode, SystemError, type SystemErrorCode, type SystemErrorDetails } from '../errors.js';
 
 /** The shape of a system error thrown by the addon. */
-export interface NativeSystemError extends Error {
+export interface NativeSystemError extends Error, SystemErrorDetails {
   /** Errno name or `XLB_ERR_BPF_*`. */
   code: string;
-  /** Negative errno. */
-  errno: number;
-  /** libbpf function or syscall that failed. */
-  syscall: string;
-  /** File path involved. */
-  path?: string;
-  /** Kernel verifier log (failed loads). */
-  verifierLog?: string;
-  /** libbpf WARN/INFO output of the operation. */
-  libbpfLog?: string;
-  /** Elements processed before a batch operation failed. */
-  count?: number;
 }
 
 /**

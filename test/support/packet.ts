@@ -14,8 +14,8 @@
  *
  * @module test/support/packet
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { inetChecksum, ipv4HeaderChecksum, l4Checksum, onesSum } from '../../src/net/checksum.js';
+import { AF_INET, AF_INET6, formatAddr, parseAddr } from '../../src/net/addr.js';
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -81,39 +81,14 @@ export function mac(s: string): Buffer {
 }
 
 /**
- * Parse an IPv4 (4 bytes) or IPv6 (16 bytes) address. IPv6 supports '::'
- * compression, embedded dotted IPv4 ('::ffff:192.0.2.1') and a zone suffix
- * ('fe80::1%eth0', ignored).
+ * Parse an IPv4 (4 bytes) or IPv6 (16 bytes) address, with the production
+ * parser (src/net/addr.ts). A zone suffix ('fe80::1%eth0') is ignored.
  * @throws TypeError if `s` is neither
  */
 export function ip(s: string): Buffer {
-  if (isIPv4(s)) return Buffer.from(s.split('.').map(Number));
   const pct = s.indexOf('%');
-  const a = pct >= 0 ? s.slice(0, pct) : s;
-  if (!isIPv6(a)) throw new TypeError(`ip: bad IP address '${s}'`);
-  const out = Buffer.alloc(16);
-  let head = a;
-  let v4: Buffer | null = null;
-  const lastColon = a.lastIndexOf(':');
-  if (a.indexOf('.', lastColon) >= 0) {
-    v4 = ip(a.slice(lastColon + 1));
-    head = a.slice(0, lastColon + 1);
-    if (!head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const groupsWanted = v4 ? 6 : 8;
-  const dbl = head.indexOf('::');
-  const toGroups = (x: string): number[] => (x === '' ? [] : x.split(':').map((g) => parseInt(g, 16)));
-  let groups: number[];
-  if (dbl >= 0) {
-    const left = toGroups(head.slice(0, dbl));
-    const right = toGroups(head.slice(dbl + 2));
-    groups = [...left, ...new Array<number>(groupsWanted - left.length - right.length).fill(0), ...right];
-  } else {
-    groups = toGroups(head);
-  }
-  for (let i = 0; i < groupsWanted; i++) out.writeUInt16BE(groups[i] ?? 0, i * 2);
-  if (v4) v4.copy(out, 12);
-  return out;
+  const a = parseAddr(pct >= 0 ? s.slice(0, pct) : s);
+  return Buffer.from(a.family === AF_INET ? a.bytes.subarray(0, 4) : a.bytes);
 }
 
 /**
@@ -121,11 +96,7 @@ export function ip(s: string): Buffer {
  * the first 4 bytes followed by 12 zero bytes; IPv6 as is.
  */
 export function ipKey16(s: string): Buffer {
-  const a = ip(s);
-  if (a.length === 16) return a;
-  const out = Buffer.alloc(16);
-  a.copy(out, 0);
-  return out;
+  return Buffer.from(parseAddr(s).bytes);
 }
 
 /** Format 4 bytes at `off` as dotted IPv4. */
@@ -135,27 +106,7 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
 
 /** Format 16 bytes at `off` as IPv6 in RFC 5952 canonical form. */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
-  // RFC 5952 §4.2: compress the longest run (>= 2) of zero groups, the first on ties.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hx = (x: number[]): string => x.map((v) => v.toString(16)).join(':');
-  if (best < 0) return hx(g);
-  return `${hx(g.slice(0, best))}::${hx(g.slice(best + bestLen))}`;
+  return formatAddr(AF_INET6, buf.subarray(off, off + 16));
 }
 
 function formatMac(buf: Uint8Array, off: number): string {
