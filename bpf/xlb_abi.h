@@ -265,9 +265,11 @@ struct xlb_globals {
 	__be32 tun_src4;   /* tunnel mode outer source, IPv4 */
 	__u32 flags;	   /* enum xlb_global_flags */
 	__u32 wildcard_vips; /* number of all-ports VIPs: 0 skips the second lookup */
-	__u32 pad;
+	__u32 ring_size;   /* M the rings were built for (control plane's record, checked on restart) */
+	__u32 abi_version; /* XLB_ABI_VERSION of the control plane that wrote the maps */
+	__u8 pad[4];
 };
-XLB_ABI_ASSERT(sizeof(struct xlb_globals) == 32, "xlb_globals layout changed");
+XLB_ABI_ASSERT(sizeof(struct xlb_globals) == 40, "xlb_globals layout changed");
 
 /*
  * Value of xlb_nh_cache (per-CPU, indexed by backend id): the next hop towards

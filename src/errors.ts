@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   XLB_ERR_CONFIG_DUPLICATE: 'duplicate %s (first defined at %s)',
   /** Values that are each valid but cannot be combined. */
   XLB_ERR_CONFIG_CONFLICT: 'conflicts with %s: %s',
+  /** The config file cannot be read: reason. */
+  XLB_ERR_CONFIG_READ: 'cannot read config file: %s',
 
   // --- Wire formats (CodecError) --------------------------------------------
   /** Input ends before the field: proto, field, offset. */
@@ -85,6 +87,14 @@ export const ERROR_CODES = {
   XLB_ERR_BPF_WRNGPID: '%s failed: %s',
   XLB_ERR_BPF_INVSEQ: '%s failed: %s',
   XLB_ERR_BPF_NLPARSE: '%s failed: %s',
+
+  // --- Daemon ---------------------------------------------------------------
+  /** /sys/fs/bpf is not a bpffs: what to do. */
+  XLB_ERR_DAEMON_BPFFS: '%s',
+  /** The first config could not be applied: why. */
+  XLB_ERR_DAEMON_APPLY: '%s',
+  /** No daemon answers on the control socket: path, reason. */
+  XLB_ERR_DAEMON_NOT_RUNNING: 'no xlb daemon on %s (%s)',
 
   // --- Command line (CliUsageError) -----------------------------------------
   /** Bad arguments or options: what is wrong. */

@@ -412,7 +412,7 @@ export function decodeXlbFlow4(b: Buffer, offset = 0): XlbFlow4 {
   };
 }
 
-/** The single entry of xlb_globals, written by the control plane at run time. (struct xlb_globals, 32 bytes) */
+/** The single entry of xlb_globals, written by the control plane at run time. (struct xlb_globals, 40 bytes) */
 export interface XlbGlobals {
   /** tunnel mode outer source, IPv6 (bytes[16] at 0) */
   tunSrc6: Uint8Array;
@@ -422,29 +422,37 @@ export interface XlbGlobals {
   flags: number;
   /** number of all-ports VIPs: 0 skips the second lookup (u32 at 24) */
   wildcardVips: number;
+  /** M the rings were built for (control plane's record, checked on restart) (u32 at 28) */
+  ringSize: number;
+  /** XLB_ABI_VERSION of the control plane that wrote the maps (u32 at 32) */
+  abiVersion: number;
 }
-export const XLB_GLOBALS_SIZE = 32;
-export const xlbGlobalsLayout: StructLayout = {"name":"xlb_globals","size":32,"fields":[{"name":"tun_src6","offset":0,"size":16,"kind":"bytes","pad":false},{"name":"tun_src4","offset":16,"size":4,"kind":"be32","pad":false},{"name":"flags","offset":20,"size":4,"kind":"u32","pad":false},{"name":"wildcard_vips","offset":24,"size":4,"kind":"u32","pad":false},{"name":"pad","offset":28,"size":4,"kind":"u32","pad":true}]};
-/** Encode XlbGlobals into exactly 32 bytes (padding zeroed). */
+export const XLB_GLOBALS_SIZE = 40;
+export const xlbGlobalsLayout: StructLayout = {"name":"xlb_globals","size":40,"fields":[{"name":"tun_src6","offset":0,"size":16,"kind":"bytes","pad":false},{"name":"tun_src4","offset":16,"size":4,"kind":"be32","pad":false},{"name":"flags","offset":20,"size":4,"kind":"u32","pad":false},{"name":"wildcard_vips","offset":24,"size":4,"kind":"u32","pad":false},{"name":"ring_size","offset":28,"size":4,"kind":"u32","pad":false},{"name":"abi_version","offset":32,"size":4,"kind":"u32","pad":false},{"name":"pad","offset":36,"size":4,"kind":"bytes","pad":true}]};
+/** Encode XlbGlobals into exactly 40 bytes (padding zeroed). */
 export function encodeXlbGlobals(v: XlbGlobals, buf?: Buffer, offset = 0): Buffer {
-  const b = buf ?? Buffer.alloc(32);
+  const b = buf ?? Buffer.alloc(40);
   const o = offset;
-  b.fill(0, o, o + 32);
+  b.fill(0, o, o + 40);
   wrBytes(b, o + 0, 16, v.tunSrc6, 'xlb_globals.tun_src6');
   b.writeUInt32BE(v.tunSrc4, o + 16);
   wrU32(b, o + 20, v.flags);
   wrU32(b, o + 24, v.wildcardVips);
+  wrU32(b, o + 28, v.ringSize);
+  wrU32(b, o + 32, v.abiVersion);
   return b;
 }
-/** Decode XlbGlobals from 32 bytes at offset. */
+/** Decode XlbGlobals from 40 bytes at offset. */
 export function decodeXlbGlobals(b: Buffer, offset = 0): XlbGlobals {
-  if (b.length < offset + 32) throw new RangeError('xlb_globals: need 32 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  if (b.length < offset + 40) throw new RangeError('xlb_globals: need 40 bytes at offset ' + offset + ', have ' + (b.length - offset));
   const o = offset;
   return {
     tunSrc6: new Uint8Array(b.subarray(o + 0, o + 16)),
     tunSrc4: b.readUInt32BE(o + 16),
     flags: rdU32(b, o + 20),
     wildcardVips: rdU32(b, o + 24),
+    ringSize: rdU32(b, o + 28),
+    abiVersion: rdU32(b, o + 32),
   };
 }
 

@@ -5,7 +5,7 @@
  * writes VIPs, backends, rings and globals; reads the per-CPU counters.
  * Edge module: all kernel access goes through the addon (src/native).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
@@ -32,6 +32,7 @@ import {
   encodeXlbVipVal,
   decodeXlbVipRef,
   decodeXlbVipVal,
+  decodeXlbGlobals,
   XlbFilterConsts,
   XlbVipFlags,
   type XlbGlobals,
@@ -74,6 +75,12 @@ export interface XdpLoadOptions {
   nhCacheJiffies?: number;
   /** new flows recorded per second per CPU (default 125000; 0 = no limit) */
   connRateLimit?: number;
+  /**
+   * bpffs directory for the maps (/sys/fs/bpf/xlb/<instance>): maps pinned
+   * there are reused (forwarding state survives a restart), the others are
+   * pinned there after load
+   */
+  pinDir?: string;
 }
 
 /** A VIP as written to xlb_vips and xlb_vip_table. */
@@ -141,6 +148,8 @@ export class XdpDataplane {
   readonly maxRings: number;
   readonly maps: Record<MapName, NativeBpfMap>;
   readonly ncpus: number;
+  /** maps taken over from pins rather than created by this load */
+  reusedMaps: string[] = [];
   #ring: Uint32Array | null = null;
   /** VIP addresses by "addr|port|proto", for the filter's VIP plane */
   readonly #vipAddrs = new Map<string, AddrKey>();
@@ -188,9 +197,28 @@ export class XdpDataplane {
       obj.setMapMaxEntries('xlb_conns4', opts.maxConns);
       obj.setMapMaxEntries('xlb_conns6', opts.maxConns6 ?? opts.maxConns);
       obj.setMapMaxEntries('xlb_nat', opts.maxNat ?? opts.maxConns);
+      const reused: string[] = [];
+      if (opts.pinDir) {
+        for (const name of MAP_NAMES) {
+          const path = `${opts.pinDir}/${name}`;
+          if (!existsSync(path)) continue;
+          try {
+            obj.reuseMap(name, path);
+          } catch (err) {
+            throw new AbiError('XLB_ERR_ABI_MISMATCH', `pinned map ${path} does not fit this program or these limits (${(err as Error).message}); \`xlb unload\` removes the old maps (and their flows)`, { cause: err });
+          }
+          reused.push(name);
+        }
+      }
       obj.load();
       const dp = new XdpDataplane(obj, ringSize, maxRings);
       dp.checkAbi();
+      dp.reusedMaps = reused;
+      if (opts.pinDir) {
+        mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
+        for (const name of MAP_NAMES) if (!reused.includes(name)) dp.maps[name].pin(`${opts.pinDir}/${name}`);
+        if (reused.includes('xlb_globals')) dp.#checkPinnedGlobals();
+      }
       return dp;
     } catch (err) {
       obj.close();
@@ -331,10 +359,55 @@ export class XdpDataplane {
     return this.#ringView().slice(base, base + this.ringSize);
   }
 
-  /** Replace the globals entry. */
+  /** Replace the globals entry (the ring size and ABI version are always this program's). */
   setGlobals(g: Partial<XlbGlobals>): void {
-    const full: XlbGlobals = { tunSrc6: new Uint8Array(16), tunSrc4: 0, flags: 0, wildcardVips: 0, ...g };
+    const full: XlbGlobals = { tunSrc6: new Uint8Array(16), tunSrc4: 0, flags: 0, wildcardVips: 0, ...g, ringSize: this.ringSize, abiVersion: XLB_ABI_VERSION };
     this.maps.xlb_globals.update(u32key(0), encodeXlbGlobals(full));
+  }
+
+  /** The globals entry as it is. */
+  globals(): XlbGlobals {
+    const v = this.maps.xlb_globals.lookup(u32key(0));
+    return decodeXlbGlobals(v ?? Buffer.alloc(this.maps.xlb_globals.valueSize));
+  }
+
+  /**
+   * Reused maps were written for a ring size and an ABI version: both must be
+   * this program's (an empty record, never written, is accepted).
+   * @throws AbiError
+   */
+  #checkPinnedGlobals(): void {
+    const g = this.globals();
+    if (g.abiVersion === 0 && g.ringSize === 0) return;
+    if (g.abiVersion !== XLB_ABI_VERSION) throw new AbiError('XLB_ERR_ABI_MISMATCH', `pinned maps were written by ABI version ${g.abiVersion}, this is version ${XLB_ABI_VERSION}; \`xlb unload\` first`);
+    if (g.ringSize !== this.ringSize) throw new AbiError('XLB_ERR_ABI_MISMATCH', `pinned rings were built for ring_size ${g.ringSize}, the config says ${this.ringSize}; \`xlb unload\` first (it drops the connection table)`);
+  }
+
+  /**
+   * Attach the program to an interface through a pinned XDP link: an existing
+   * link (a previous run's) has its program replaced atomically, so
+   * forwarding never stops; otherwise a new link is made and pinned.
+   * @param linkPath bpffs path of the link pin
+   * @param ifindex interface index (in the caller's network namespace)
+   */
+  attach(linkPath: string, ifindex: number, mode: 'native' | 'generic' | 'auto'): 'updated' | 'attached' {
+    const fd = this.obj.programFd('xlb_xdp');
+    if (existsSync(linkPath)) {
+      const link = native().BpfLink.fromPin(linkPath);
+      try {
+        link.update(fd);
+      } finally {
+        link.close();
+      }
+      return 'updated';
+    }
+    const link = this.obj.attachXdp('xlb_xdp', ifindex, mode);
+    try {
+      link.pin(linkPath);
+    } finally {
+      link.close();
+    }
+    return 'attached';
   }
 
   /** Counters of every reason, summed over CPUs, by reason name. */

@@ -1,0 +1,146 @@
+/**
+ * @module cli/actions
+ * What the `xlb` commands do: the daemon for `load`, the control socket for
+ * `reload` and `status`, the pins for `unload`. Edge module (files, sockets,
+ * signals, stdout).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { pino, destination, type Logger } from 'pino';
+import { loadConfigFile } from '../config/load.js';
+import { Daemon, pidPath, unloadInstance } from '../daemon/daemon.js';
+import { controlPath, controlRequest } from '../daemon/control.js';
+import { XlbError } from '../errors.js';
+import { EXIT, exitCodeOf, type Actions, type InstanceOpts } from './program.js';
+
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+const err = (s: string): void => void process.stderr.write(`${s}\n`);
+
+async function instanceOf(opts: InstanceOpts): Promise<string | null> {
+  if (opts.instance) return opts.instance;
+  if (!opts.config) return 'default';
+  const res = await loadConfigFile(opts.config);
+  if (!res.ok) {
+    for (const e of res.errors) err(e.message);
+    return null;
+  }
+  return res.config.instance;
+}
+
+function makeLogger(level: string, format: 'json' | 'pretty'): Logger {
+  if (format === 'pretty') return pino({ level, transport: { target: 'pino-pretty', options: { destination: 2 } } });
+  return pino({ level }, destination(2));
+}
+
+async function ask(instance: string, req: Parameters<typeof controlRequest>[1]): Promise<Record<string, unknown>> {
+  const path = controlPath(instance);
+  try {
+    return await controlRequest(path, req);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new XlbError('XLB_ERR_DAEMON_NOT_RUNNING', [path, code]);
+    throw e;
+  }
+}
+
+function pidAlive(instance: string): number | null {
+  const p = pidPath(instance);
+  if (!existsSync(p)) return null;
+  const pid = Number(readFileSync(p, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+/** The real actions. */
+export const realActions: Actions = {
+  async load(config) {
+    const res = await loadConfigFile(config);
+    if (!res.ok) {
+      for (const e of res.errors) err(e.message);
+      return EXIT.FAILED;
+    }
+    const log = makeLogger(res.config.log.level, res.config.log.format);
+    let daemon: Daemon;
+    try {
+      daemon = await Daemon.start(res.config, log);
+    } catch (e) {
+      log.fatal({ err: e }, 'xlb could not start');
+      await new Promise((r) => setTimeout(r, 50));
+      return exitCodeOf(e);
+    }
+    log.info({ instance: res.config.instance, pid: process.pid }, 'xlb running');
+    return new Promise<number>((resolve) => {
+      process.on('SIGHUP', () => {
+        log.info('SIGHUP: reloading');
+        void daemon.reload();
+      });
+      const stop = (sig: string): void => {
+        log.info({ sig }, 'stopping the control plane; the XDP program keeps forwarding (xlb unload removes it)');
+        void daemon.stop().then(() => resolve(EXIT.OK));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+
+  async validate(configs) {
+    let code: number = EXIT.OK;
+    for (const c of configs) {
+      const res = await loadConfigFile(c);
+      if (res.ok) out(`${c}: ok (${res.config.services.length} services)`);
+      else {
+        for (const e of res.errors) err(e.message);
+        code = EXIT.FAILED;
+      }
+    }
+    return code;
+  },
+
+  async reload(opts) {
+    const instance = await instanceOf(opts);
+    if (!instance) return EXIT.FAILED;
+    const reply = await ask(instance, opts.file ? { cmd: 'reload', config: opts.file } : { cmd: 'reload' });
+    if (reply.ok) {
+      const s = reply.summary as { added: string[]; removed: string[]; changed: string[]; unchanged: number } | undefined;
+      out(`reloaded: ${s ? `${s.added.length} added, ${s.removed.length} removed, ${s.changed.length} changed, ${s.unchanged} unchanged` : 'ok'}`);
+      return EXIT.OK;
+    }
+    for (const e of [...((reply.errors as string[]) ?? []), ...((reply.failures as string[]) ?? [])]) err(e);
+    if (reply.error) err(String(reply.error));
+    err('reload rejected: the running config stays in force');
+    return EXIT.FAILED;
+  },
+
+  async status(opts) {
+    const instance = await instanceOf(opts);
+    if (!instance) return EXIT.FAILED;
+    const reply = await ask(instance, { cmd: 'status' });
+    if (opts.json) {
+      out(JSON.stringify(reply, null, 2));
+      return EXIT.OK;
+    }
+    out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, interfaces ${(reply.interfaces as string[]).join(', ')}`);
+    for (const s of reply.services as { name: string; vip: string; mode: string; packets: number; newFlows: number; backends: { backend: string; weight: number; packets: number }[] }[]) {
+      out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}`);
+      for (const b of s.backends) out(`    ${b.backend}  weight ${b.weight}  packets ${b.packets}`);
+    }
+    return EXIT.OK;
+  },
+
+  async unload(opts) {
+    const instance = await instanceOf(opts);
+    if (!instance) return EXIT.FAILED;
+    const pid = pidAlive(instance);
+    if (pid) {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && pidAlive(instance); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    const gone = unloadInstance(instance);
+    out(`unloaded ${instance}: ${gone.links.length ? `detached from ${gone.links.join(', ')}` : 'no XDP links'}, ${gone.maps.length} pinned maps removed`);
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * @module cli/program
+ * The `xlb` command line (commander): builds the program with its actions
+ * injected, so tests can run it with fakes (H-46). Exit codes are decided in
+ * one place (`exitCodeOf`) and documented in the README.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { XlbError } from '../errors.js';
+
+/** Process exit codes of xlb. */
+export const EXIT = {
+  /** success */
+  OK: 0,
+  /** invalid config, rejected reload, failed operation */
+  FAILED: 1,
+  /** bad command line */
+  USAGE: 2,
+  /** no daemon runs for the instance */
+  NOT_RUNNING: 3,
+  /** a kernel or system call failed (permissions, BPF, netlink) */
+  SYSTEM: 4,
+} as const;
+
+/** Which instance a command is about: by name, or by the config that names it. */
+export interface InstanceOpts {
+  instance?: string;
+  config?: string;
+}
+
+/** What the commands do; src/cli/actions.ts has the real ones. */
+export interface Actions {
+  load(config: string): Promise<number>;
+  validate(configs: string[]): Promise<number>;
+  reload(opts: InstanceOpts & { file?: string }): Promise<number>;
+  status(opts: InstanceOpts & { json?: boolean }): Promise<number>;
+  unload(opts: InstanceOpts): Promise<number>;
+}
+
+function instanceName(v: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(v)) throw new InvalidArgumentError('expected an instance name: [a-z0-9][a-z0-9_-]{0,31}');
+  return v;
+}
+
+/**
+ * Build the program. `run(code)` receives each action's exit code.
+ * @param actions the command implementations
+ */
+export function buildProgram(actions: Actions, run: (p: Promise<number>) => void): Command {
+  const program = new Command('xlb')
+    .description('eBPF/XDP L4 load balancer: XDP forwarding (dr, tunnel, nat), Maglev, connection tracking')
+    .version('0.1.0')
+    .showHelpAfterError('(xlb <command> --help for usage)');
+  program
+    .command('load')
+    .description('run the daemon in the foreground for a config (SIGHUP reloads it); the XDP program keeps forwarding when the daemon exits')
+    .argument('<config>', 'config file (YAML)')
+    .action((config: string) => run(actions.load(config)));
+  program
+    .command('validate')
+    .description('check config files; exit 0 if all are valid, 1 with every error listed otherwise')
+    .argument('<config...>', 'config files (YAML)')
+    .action((configs: string[]) => run(actions.validate(configs)));
+  const withInstance = (c: Command): Command =>
+    c.option('-i, --instance <name>', 'instance name (default: "default", or the one the --config file names)', instanceName).option('-c, --config <file>', 'take the instance name from this config');
+  withInstance(
+    program
+      .command('reload')
+      .description('ask the running daemon to validate and apply its config file again (or --file); a rejected config changes nothing')
+      .option('-f, --file <config>', 'apply this config file instead of the one the daemon was started with'),
+  ).action((opts: InstanceOpts & { file?: string }) => run(actions.reload(opts)));
+  withInstance(program.command('status').description('show the running daemon: services, backends, counters').option('--json', 'print JSON')).action((opts: InstanceOpts & { json?: boolean }) =>
+    run(actions.status(opts)),
+  );
+  withInstance(program.command('unload').description('stop the daemon if it runs, detach the XDP program and remove the pinned maps (drops the connection table)')).action((opts: InstanceOpts) =>
+    run(actions.unload(opts)),
+  );
+  return program;
+}
+
+/** The exit code for an error that reached the top. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (err instanceof XlbError) {
+    if (err.code === 'XLB_ERR_DAEMON_NOT_RUNNING') return EXIT.NOT_RUNNING;
+    if (err.code.startsWith('XLB_ERR_CONFIG') || err.code === 'XLB_ERR_DAEMON_APPLY') return EXIT.FAILED;
+    if (err.code === 'XLB_ERR_CLI_USAGE') return EXIT.USAGE;
+    return EXIT.SYSTEM;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return EXIT.SYSTEM;
+  return EXIT.FAILED;
+}

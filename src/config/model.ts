@@ -1,0 +1,265 @@
+/**
+ * @module config/model
+ * The typed, validated configuration of one xlb instance: what
+ * {@link ../config/load.js} produces from YAML and what the daemon, the
+ * reconciler and the CLI consume. Also the defaults and value ranges that the
+ * loader, the JSON Schema (src/config/schema.ts) and the docs share.
+ *
+ * Layer: control plane, pure data. No I/O; imports nothing.
+ *
+ * Naming: the YAML format is snake_case (`xdp_mode`), the model camelCase
+ * (`xdpMode`). Every address in the model is canonical text (IPv4 dotted
+ * quad, IPv6 RFC 5952 compressed lowercase), so equal addresses compare equal.
+ */
+
+/** Where a config node starts in its file. */
+export interface SourceLoc {
+  /** Config file path as the user gave it. */
+  file: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  col: number;
+}
+
+/** Log levels, most verbose first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+/** Log output: one JSON object per line, or human-readable lines. */
+export type LogFormat = 'json' | 'pretty';
+/** How the XDP program is attached: driver (native), skb (generic), or native with a fallback to generic (auto). */
+export type XdpMode = 'native' | 'generic' | 'auto';
+/** Forwarding mode of a virtual service. */
+export type ServiceMode = 'dr' | 'tunnel' | 'nat';
+/** Transport protocol of a virtual service. */
+export type Protocol = 'tcp' | 'udp';
+
+/** Accepted values of the enum-valued keys, in documentation order. */
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+/** Accepted `log.format` values. */
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+/** Accepted `interfaces[].xdp_mode` values. */
+export const XDP_MODES: readonly XdpMode[] = ['native', 'generic', 'auto'];
+/** Accepted `services[].mode` values. */
+export const SERVICE_MODES: readonly ServiceMode[] = ['dr', 'tunnel', 'nat'];
+/** Accepted `services[].protocol` values. */
+export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
+
+/** The whole validated configuration of one xlb instance. */
+export interface XlbConfig {
+  /** The file the config was read from (as given; used in messages). */
+  file: string;
+  /** Instance name: names the pin directory /sys/fs/bpf/xlb/<instance>/ and the socket /run/xlb/<instance>.sock. */
+  instance: string;
+  /** Interfaces the XDP program is attached to (at least one, names unique). */
+  interfaces: InterfaceConfig[];
+  /** Prometheus endpoint. */
+  metrics: {
+    /** Listen address: an IP address (canonical) or a host name. */
+    host: string;
+    /** Listen port, 1..65535. */
+    port: number;
+  };
+  /** Logging. */
+  log: {
+    /** Least severe level written. */
+    level: LogLevel;
+    /** Output format. */
+    format: LogFormat;
+  };
+  /** Map sizes and data-path knobs, fixed at load time. */
+  limits: Limits;
+  /** Outer headers of tunnel-mode services. */
+  tunnel: {
+    /** IPv4 outer source address for IPv4 tunnel VIPs; absent = the kernel's choice. */
+    source4?: string;
+    /** IPv6 outer source address for IPv6 tunnel VIPs; absent = the kernel's choice. */
+    source6?: string;
+    /** Put the flow hash in the low bits of the outer source address (RSS entropy on the backend). */
+    sourceEntropy: boolean;
+  };
+  /** Virtual services, in file order. */
+  services: ServiceConfig[];
+}
+
+/** One interface the XDP program is attached to. */
+export interface InterfaceConfig {
+  /** Linux interface name (1..15 characters). */
+  name: string;
+  /** Attach mode. */
+  xdpMode: XdpMode;
+  /** Where the entry starts in the file. */
+  loc: SourceLoc;
+}
+
+/** Map sizes and data-path knobs. Changing any of them needs a reload of the BPF object. */
+export interface Limits {
+  /** Most virtual services (xlb_vips, xlb_stats_vip entries), 1..65535. */
+  maxVips: number;
+  /** Size of the backend table; backend ids are 1..maxBackends - 1 (0 means "none"). */
+  maxBackends: number;
+  /** IPv4 connection-table entries (LRU). */
+  maxConns: number;
+  /** IPv6 connection-table entries (LRU); defaults to maxConns. */
+  maxConns6: number;
+  /** NAT reverse entries (LRU); defaults to maxConns. */
+  maxNat: number;
+  /** Maglev ring size M, entries per VIP; prime. */
+  ringSize: number;
+  /** New flows recorded in the connection table per second per CPU; 0 = unlimited. */
+  connRateLimit: number;
+  /** Lifetime of a cached next hop, milliseconds; 0 = a FIB lookup per packet. */
+  nextHopCacheMs: number;
+}
+
+/** One virtual service (VIP). */
+export interface ServiceConfig {
+  /** Unique name; default `<address>:<port|all>/<protocol>` (IPv6 address in brackets). */
+  name: string;
+  /** VIP address, canonical text. */
+  address: string;
+  /** Address family of {@link address}. */
+  family: 4 | 6;
+  /** VIP port 1..65535; 0 = all ports. */
+  port: number;
+  /** Transport protocol. */
+  protocol: Protocol;
+  /** Forwarding mode. */
+  mode: ServiceMode;
+  /** Hash the client source address only, so a client sticks to one backend across connections. */
+  persistence: boolean;
+  /** Backends, in file order (may be empty). */
+  backends: BackendConfig[];
+  /** Where the entry starts in the file. */
+  loc: SourceLoc;
+}
+
+/** One backend (real server) of a service. */
+export interface BackendConfig {
+  /** Backend address, canonical text; same family as the service. */
+  address: string;
+  /** Destination port (nat only); 0 = the VIP's port. */
+  port: number;
+  /** Maglev weight 0..65535; 0 drains the backend (existing flows stay, no new ones). */
+  weight: number;
+  /** dr only: the interface the backend is reached on (informative). */
+  interface?: string;
+  /** Where the entry starts in the file. */
+  loc: SourceLoc;
+}
+
+/** Default instance name. */
+export const DEFAULT_INSTANCE = 'default';
+/** Default `interfaces[].xdp_mode`. */
+export const DEFAULT_XDP_MODE: XdpMode = 'native';
+/** Default metrics listener: loopback only, so /metrics is not exposed by accident. */
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9901';
+/** Default log level. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+/** Default log format. */
+export const DEFAULT_LOG_FORMAT: LogFormat = 'json';
+/** Default `services[].protocol`. */
+export const DEFAULT_PROTOCOL: Protocol = 'tcp';
+/** Default backend weight. */
+export const DEFAULT_WEIGHT = 1;
+/** Default `limits.next_hop_cache`, as written in YAML (100 ms = 25 jiffies at HZ=250, the data path's default). */
+export const DEFAULT_NEXT_HOP_CACHE = '100ms';
+
+/**
+ * Defaults of {@link Limits}. `maxConns6` and `maxNat` default to the
+ * configured `maxConns`, not to this table's value.
+ */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  /** VIP table entries: Katran's MAX_VIPS. */
+  maxVips: 512,
+  /** backend table entries (ids 1..4095). */
+  maxBackends: 4096,
+  /** 1 Mi IPv4 connection entries. */
+  maxConns: 1_048_576,
+  maxConns6: 1_048_576,
+  maxNat: 1_048_576,
+  /** Maglev M, prime, as Katran and Cilium. */
+  ringSize: 65_537,
+  /** new flows per second per CPU, Katran's MAX_CONN_RATE. */
+  connRateLimit: 125_000,
+  /** milliseconds. */
+  nextHopCacheMs: 100,
+});
+
+/** An inclusive integer range. */
+export interface IntRange {
+  /** Smallest accepted value. */
+  min: number;
+  /** Largest accepted value. */
+  max: number;
+}
+
+/** Accepted ranges of the `limits` keys (`nextHopCacheMs` in milliseconds). */
+export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.freeze({
+  /** the VIP id is a u16 slot. */
+  maxVips: { min: 1, max: 65_535 },
+  /** at least one backend id besides the reserved 0. */
+  maxBackends: { min: 2, max: 1_048_576 },
+  /** 1 Ki .. 64 Mi entries (2^26). */
+  maxConns: { min: 1024, max: 1 << 26 },
+  maxConns6: { min: 1024, max: 1 << 26 },
+  maxNat: { min: 1024, max: 1 << 26 },
+  /** primes only; 16777213 is the largest prime ≤ 2^24 (src/lb/maglev.ts MAX_RING_SIZE). */
+  ringSize: { min: 3, max: 16_777_213 },
+  /** a u32 in the data path. */
+  connRateLimit: { min: 0, max: 4_294_967_295 },
+  /** 0 s .. 10 s. */
+  nextHopCacheMs: { min: 0, max: 10_000 },
+});
+
+/** Port range of VIPs and nat backends. */
+export const PORT_RANGE: IntRange = { min: 1, max: 65_535 };
+/** Backend weight range (ipvsadm's). */
+export const WEIGHT_RANGE: IntRange = { min: 0, max: 65_535 };
+
+/** Instance names: they become path components and socket names. */
+export const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/**
+ * Linux interface names: 1..15 bytes (IFNAMSIZ - 1), no '/', ':' or
+ * whitespace (dev_valid_name), and not "." or "..".
+ */
+export const IFNAME_PATTERN = /^(?!\.{1,2}$)[^/:\s]{1,15}$/;
+
+/**
+ * The stable identity of a service, used by the reconciler to match old and
+ * new configs: `${address}|${port}|${protocol}`.
+ * @param s a service (canonical address)
+ * @returns the key, e.g. `10.9.0.1|80|tcp`
+ */
+export function serviceKey(s: Pick<ServiceConfig, 'address' | 'port' | 'protocol'>): string {
+  return `${s.address}|${s.port}|${s.protocol}`;
+}
+
+/**
+ * The identity of a backend within a service: `${address}:${port}`. This is
+ * the Maglev key the ring's permutation derives from, so it must not change
+ * while the backend does not.
+ * @param b a backend (canonical address; port 0 = the VIP's)
+ * @returns the key, e.g. `10.0.0.10:0`
+ */
+export function backendKey(b: Pick<BackendConfig, 'address' | 'port'>): string {
+  return `${b.address}:${b.port}`;
+}
+
+/**
+ * An address and port as people write them: `10.0.0.1:80`, `[fd00::1]:80`.
+ * @param address canonical address
+ * @param port a port, or `all` / undefined (address alone)
+ */
+export function formatHostPort(address: string, port?: number | 'all'): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return port === undefined ? address : `${host}:${port}`;
+}
+
+/**
+ * The default name of a service: `<address>:<port|all>/<protocol>`, IPv6
+ * addresses in brackets (`[fd99::10]:80/tcp`).
+ * @param s a service (canonical address; port 0 = all)
+ */
+export function defaultServiceName(s: Pick<ServiceConfig, 'address' | 'port' | 'protocol'>): string {
+  return `${formatHostPort(s.address, s.port === 0 ? 'all' : s.port)}/${s.protocol}`;
+}

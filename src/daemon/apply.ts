@@ -1,0 +1,210 @@
+/**
+ * @module daemon/apply
+ * Carries a plan (daemon/plan.ts) out on the XDP data plane, and reads back
+ * what the data plane holds (after a restart, from the pinned maps). Edge
+ * module: every write goes through XdpDataplane; a failed write is a result,
+ * counted and returned, never an exception that stops the apply halfway
+ * (H-38).
+ *
+ * Order matters for "no lookup sees a half-written state": new backends are
+ * written before any ring names them, a ring is written into a free slot
+ * before a VIP points at it, and removed backends and old ring slots are
+ * released only after a grace period, when no packet can still be reading
+ * them.
+ */
+import { decodeXlbBackendVal, decodeXlbVipKey, decodeXlbVipRef, decodeXlbVipVal, XlbGlobalFlags, XlbMode, XlbVipFlags } from '../dataplane/xdp/abi.gen.js';
+import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
+import { formatAddr, parseAddr } from '../net/addr.js';
+import type { DataplaneView, Plan, PlannedService, Step } from './plan.js';
+
+/** Time a released ring slot or backend id waits before reuse: XDP runs take microseconds. */
+export const GRACE_MS = 50;
+
+/** A write that failed. */
+export interface ApplyFailure {
+  step: Step['op'];
+  what: string;
+  err: Error;
+}
+
+/** The result of applying a plan. */
+export interface ApplyResult {
+  ok: boolean;
+  failures: ApplyFailure[];
+  steps: number;
+}
+
+const MODE = { dr: XlbMode.XLB_MODE_DR, tunnel: XlbMode.XLB_MODE_TUNNEL, nat: XlbMode.XLB_MODE_NAT } as const;
+const MODE_NAME: Record<number, PlannedService['mode']> = { [XlbMode.XLB_MODE_DR]: 'dr', [XlbMode.XLB_MODE_TUNNEL]: 'tunnel', [XlbMode.XLB_MODE_NAT]: 'nat' };
+
+function u32key(i: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(i);
+  return b;
+}
+
+/**
+ * Applies plans to one data plane and keeps what the planner needs to know:
+ * ring slots and backend ids in their grace period stay "used".
+ */
+export class Applier {
+  readonly dp: XdpDataplane;
+  services = new Map<string, PlannedService & { ring: number }>();
+  nextVipId = 0;
+  nextBackendId = 1;
+  /** slot or id -> time it becomes free */
+  readonly #ringGrace = new Map<number, number>();
+  readonly #backendGrace = new Map<number, number>();
+  readonly #now: () => number;
+  #vipAddrs = new Set<string>();
+  /** failed writes since start */
+  failures = 0;
+
+  constructor(dp: XdpDataplane, now: () => number = Date.now) {
+    this.dp = dp;
+    this.#now = now;
+  }
+
+  /** What the planner sees: the services, and every id and slot not free yet. */
+  view(): DataplaneView {
+    const t = this.#now();
+    for (const [k, until] of this.#ringGrace) if (until <= t) this.#ringGrace.delete(k);
+    for (const [k, until] of this.#backendGrace) if (until <= t) this.#backendGrace.delete(k);
+    const usedRings = new Set<number>(this.#ringGrace.keys());
+    const usedBackendIds = new Set<number>(this.#backendGrace.keys());
+    for (const s of this.services.values()) {
+      usedRings.add(s.ring);
+      for (const b of s.backends) usedBackendIds.add(b.id);
+    }
+    return { services: new Map(this.services), usedBackendIds, usedRings, nextVipId: this.nextVipId, nextBackendId: this.nextBackendId };
+  }
+
+  /**
+   * Carry out a plan. Releases (old rings, removed backends) happen after
+   * GRACE_MS; the returned promise resolves once they are done.
+   */
+  async apply(plan: Plan): Promise<ApplyResult> {
+    const failures: ApplyFailure[] = [];
+    const releases: Step[] = [];
+    const attempt = (step: Step, what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        failures.push({ step: step.op, what, err: err as Error });
+      }
+    };
+    for (const step of plan.steps) {
+      switch (step.op) {
+        case 'put-backend':
+          attempt(step, `backend ${step.id} ${step.address}`, () => this.dp.putBackend(step.id, { addr: step.address, port: step.port, vipId: step.vipId }));
+          break;
+        case 'write-ring':
+          attempt(step, `ring slot ${step.slot}`, () => this.dp.writeRing(step.slot, step.ring));
+          break;
+        case 'put-vip': {
+          const s = step.service;
+          attempt(step, `vip ${s.name}`, () =>
+            this.dp.putVip({ addr: s.address, port: s.port, proto: s.proto, vipId: s.vipId, ring: step.ring, mode: MODE[s.mode], flags: s.persistence ? XlbVipFlags.XLB_VIP_F_PERSIST : 0 }),
+          );
+          break;
+        }
+        case 'delete-vip': {
+          const s = step.service;
+          attempt(step, `vip ${s.name}`, () => void this.dp.deleteVip(s.address, s.port, s.proto));
+          break;
+        }
+        case 'globals':
+          attempt(step, 'globals', () => {
+            this.dp.setGlobals({
+              tunSrc4: step.tunSrc4 ? Buffer.from(parseAddr(step.tunSrc4).bytes).readUInt32BE(0) : 0,
+              tunSrc6: step.tunSrc6 ? parseAddr(step.tunSrc6).bytes : new Uint8Array(16),
+              flags: step.sourceEntropy ? XlbGlobalFlags.XLB_G_TUN_SRC_ENTROPY : 0,
+              wildcardVips: step.wildcardVips,
+            });
+            this.dp.setNatSources(step.natSources);
+            const want = new Set(step.vipAddrs);
+            for (const a of want) if (!this.#vipAddrs.has(a)) this.dp.putVipAddr(a);
+            for (const a of this.#vipAddrs) if (!want.has(a)) this.dp.deleteVipAddr(a);
+            this.#vipAddrs = want;
+          });
+          break;
+        case 'free-ring':
+        case 'clear-backend':
+          releases.push(step);
+          break;
+      }
+    }
+    this.services = plan.services;
+    this.nextVipId = plan.nextVipId;
+    this.nextBackendId = plan.nextBackendId;
+    const until = this.#now() + GRACE_MS;
+    for (const r of releases) {
+      if (r.op === 'free-ring') this.#ringGrace.set(r.slot, until);
+      else if (r.op === 'clear-backend') this.#backendGrace.set(r.id, until);
+    }
+    if (releases.length) {
+      await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
+      for (const r of releases) if (r.op === 'clear-backend') attempt(r, `backend ${r.id}`, () => this.dp.clearBackend(r.id));
+    }
+    this.failures += failures.length;
+    return { ok: failures.length === 0, failures, steps: plan.steps.length };
+  }
+
+  /**
+   * Rebuild what the data plane holds from its maps (pinned by a previous
+   * run): services, their backends, ring slots, ids. Weights are not in the
+   * maps, so every ring is rewritten by the first plan (with the same
+   * content when the config is the same: Maglev is deterministic).
+   */
+  recover(): void {
+    const dp = this.dp;
+    const backendsByVip = new Map<number, { id: number; address: string; port: number }[]>();
+    const bm = dp.maps.xlb_backends;
+    for (let id = 1; id < bm.maxEntries; id++) {
+      const v = bm.lookup(u32key(id));
+      if (!v) continue;
+      const b = decodeXlbBackendVal(v);
+      if (!b.family || !(b.flags & 1)) continue;
+      const list = backendsByVip.get(b.vipId) ?? [];
+      list.push({ id, address: formatAddr(b.family, b.addr), port: b.port });
+      backendsByVip.set(b.vipId, list);
+    }
+    const services = new Map<string, PlannedService & { ring: number }>();
+    const vm = dp.maps.xlb_vips;
+    let maxVip = -1;
+    let maxBe = 0;
+    for (let k = vm.nextKey(null); k; k = vm.nextKey(k)) {
+      const ref = vm.lookup(k);
+      if (!ref) continue;
+      const key = decodeXlbVipKey(k);
+      const vipId = decodeXlbVipRef(ref).vipId;
+      const slotBuf = dp.maps.xlb_vip_table.lookup(u32key(vipId));
+      if (!slotBuf) continue;
+      const slot = decodeXlbVipVal(slotBuf);
+      if (!(slot.flags & XlbVipFlags.XLB_VIP_F_ACTIVE)) continue;
+      const address = formatAddr(key.family, key.addr);
+      const protocol = key.proto === 17 ? 'udp' : 'tcp';
+      const skey = `${address}|${key.port}|${protocol}`;
+      const backends = (backendsByVip.get(vipId) ?? []).map((b) => ({ id: b.id, key: `${b.address}:${b.port}`, address: b.address, port: b.port, weight: -1 }));
+      services.set(skey, {
+        key: skey,
+        name: '',
+        vipId,
+        address,
+        port: key.port,
+        proto: key.proto === 17 ? 17 : 6,
+        mode: MODE_NAME[slot.mode] ?? 'dr',
+        persistence: (slot.flags & XlbVipFlags.XLB_VIP_F_PERSIST) !== 0,
+        backends,
+        ringDigest: '(recovered)',
+        ring: slot.ring,
+      });
+      maxVip = Math.max(maxVip, vipId);
+      for (const b of backends) maxBe = Math.max(maxBe, b.id);
+      this.#vipAddrs.add(address);
+    }
+    this.services = services;
+    this.nextVipId = maxVip + 1;
+    this.nextBackendId = maxBe + 1;
+  }
+}

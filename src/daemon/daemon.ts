@@ -1,0 +1,320 @@
+/**
+ * @module daemon/daemon
+ * `xlb load`: the long-running control plane of one instance. Loads the XDP
+ * program (reusing the maps a previous run pinned, so forwarding carries on
+ * across restarts), applies the config, attaches to the interfaces through
+ * pinned links, serves /metrics and the control socket, and reloads on SIGHUP
+ * or `xlb reload`: validate all, then apply only the difference; a rejected
+ * config changes nothing. Edge module: wiring of I/O.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { release } from 'node:os';
+import type { Logger } from 'pino';
+import { loadConfigFile } from '../config/load.js';
+import type { XlbConfig } from '../config/model.js';
+import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
+import { native } from '../native/binding.js';
+import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
+import { Applier } from './apply.js';
+import { controlPath, serveControl, type ControlRequest } from './control.js';
+import { planReconcile, PlanError } from './plan.js';
+import { XlbError } from '../errors.js';
+
+/** bpffs root of the pins; one directory per instance below it. */
+export function pinRoot(): string {
+  return process.env.XLB_PIN_ROOT ?? '/sys/fs/bpf/xlb';
+}
+
+/** The pid file of an instance. */
+export function pidPath(instance: string, runDir = process.env.XLB_RUN_DIR ?? '/run/xlb'): string {
+  return `${runDir}/${instance}.pid`;
+}
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/**
+ * CONFIG_HZ of the running kernel (the data path counts time in jiffies):
+ * from /boot/config-<release> or /proc/config.gz; 250 (Debian's) if neither says.
+ */
+export function kernelHz(): number {
+  const grep = (text: string): number | null => {
+    const m = /^CONFIG_HZ=(\d+)$/m.exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  try {
+    const hz = grep(readFileSync(`/boot/config-${release()}`, 'utf8'));
+    if (hz) return hz;
+  } catch {
+    /* not there */
+  }
+  try {
+    const hz = grep(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
+    if (hz) return hz;
+  } catch {
+    /* not there */
+  }
+  return 250;
+}
+
+/** Limits that cannot change without reloading the program (and losing its maps). */
+function loadShape(c: XlbConfig): string {
+  const l = c.limits;
+  return JSON.stringify([l.maxVips, l.maxBackends, l.maxConns, l.maxConns6, l.maxNat, l.ringSize, l.connRateLimit, l.nextHopCacheMs]);
+}
+
+/** Result of a reload, as `xlb reload` prints it. */
+export interface ReloadReply {
+  ok: boolean;
+  errors?: string[];
+  summary?: { added: string[]; removed: string[]; changed: string[]; unchanged: number };
+  failures?: string[];
+}
+
+/** A running instance. */
+export class Daemon {
+  readonly log: Logger;
+  config: XlbConfig;
+  readonly dp: XdpDataplane;
+  readonly applier: Applier;
+  readonly metrics: XlbMetrics;
+  readonly pinDir: string;
+  #http: Server | null = null;
+  #control: NetServer | null = null;
+  #reloading: Promise<ReloadReply> | null = null;
+  #attached = new Set<string>();
+  readonly startedAt = Date.now();
+
+  private constructor(config: XlbConfig, dp: XdpDataplane, log: Logger, pinDir: string) {
+    this.config = config;
+    this.dp = dp;
+    this.log = log;
+    this.pinDir = pinDir;
+    this.applier = new Applier(dp);
+    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values() });
+  }
+
+  /**
+   * Start an instance from a validated config.
+   * @throws XlbError (ABI mismatch, plan does not fit), SystemError (kernel)
+   */
+  static async start(config: XlbConfig, log: Logger): Promise<Daemon> {
+    const root = pinRoot();
+    const fsRoot = root.split('/').slice(0, 4).join('/'); // /sys/fs/bpf
+    try {
+      if (statfsSync(fsRoot).type !== BPF_FS_MAGIC) throw new Error('not bpffs');
+    } catch {
+      throw new XlbError('XLB_ERR_DAEMON_BPFFS', `${fsRoot} is not a mounted bpffs: mount it (mount -t bpf bpf ${fsRoot}); under \`ip netns exec\` use \`nsenter --net=/var/run/netns/NAME\` instead, which keeps the host's bpffs`);
+    }
+    const pinDir = `${root}/${config.instance}`;
+    const l = config.limits;
+    const dp = XdpDataplane.load({
+      maxVips: l.maxVips,
+      maxBackends: l.maxBackends,
+      maxConns: l.maxConns,
+      maxConns6: l.maxConns6,
+      maxNat: l.maxNat,
+      ringSize: l.ringSize,
+      connRateLimit: l.connRateLimit,
+      nhCacheJiffies: Math.round((l.nextHopCacheMs * kernelHz()) / 1000),
+      pinDir,
+    });
+    const d = new Daemon(config, dp, log, pinDir);
+    try {
+      if (dp.reusedMaps.length) {
+        d.applier.recover();
+        log.info({ maps: dp.reusedMaps.length, services: d.applier.services.size }, 'reusing pinned maps: forwarding state kept');
+      }
+      const reply = await d.#apply(config);
+      if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
+      d.#attachAll(config);
+      d.#startHttp();
+      d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
+      writeFileSync(pidPath(config.instance), `${process.pid}\n`);
+      return d;
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+  }
+
+  /** Attach to the configured interfaces not attached yet; detach the ones that left. */
+  #attachAll(config: XlbConfig): void {
+    const want = new Set(config.interfaces.map((i) => i.name));
+    for (const i of config.interfaces) {
+      if (this.#attached.has(i.name)) continue;
+      const ifindex = native().ifNameToIndex(i.name);
+      const how = this.dp.attach(`${this.pinDir}/link_${i.name}`, ifindex, i.xdpMode);
+      this.#attached.add(i.name);
+      this.log.info({ ifname: i.name, ifindex, mode: i.xdpMode, how }, how === 'updated' ? 'XDP program replaced on a pinned link' : 'XDP program attached');
+    }
+    for (const name of [...this.#attached]) {
+      if (want.has(name)) continue;
+      detachPinnedLink(`${this.pinDir}/link_${name}`);
+      this.#attached.delete(name);
+      this.log.info({ ifname: name }, 'XDP program detached');
+    }
+  }
+
+  #startHttp(): void {
+    const { host, port } = this.config.metrics;
+    this.#http = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
+        res.writeHead(404).end('not found: try /metrics\n');
+        return;
+      }
+      this.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(`${err.message}\n`),
+      );
+    });
+    this.#http.on('error', (err) => this.log.error({ err }, 'metrics listener failed'));
+    this.#http.listen(port, host, () => this.log.info({ host, port }, 'metrics on /metrics'));
+  }
+
+  async #apply(config: XlbConfig): Promise<ReloadReply> {
+    let plan;
+    try {
+      plan = planReconcile(this.applier.view(), config, this.dp.ringSize, { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings });
+    } catch (err) {
+      if (err instanceof PlanError) return { ok: false, errors: [err.message] };
+      throw err;
+    }
+    const t0 = performance.now();
+    const res = await this.applier.apply(plan);
+    this.metrics.updateFailures.inc(res.failures.length);
+    for (const f of res.failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
+    this.log.info({ ...plan.summary, steps: res.steps, ms: Math.round(performance.now() - t0) }, 'config applied');
+    return { ok: res.ok, summary: plan.summary, failures: res.failures.map((f) => `${f.what}: ${f.err.message}`) };
+  }
+
+  /**
+   * Reload from a file (the running one by default): validate everything,
+   * then apply the difference. A rejected config changes nothing.
+   */
+  reload(path = this.config.file): Promise<ReloadReply> {
+    const run = async (): Promise<ReloadReply> => {
+      const res = await loadConfigFile(path);
+      if (!res.ok) {
+        this.metrics.reloads.inc({ result: 'failure' });
+        const errors = res.errors.map((e) => e.message);
+        this.log.error({ errors }, 'reload rejected: the running config stays');
+        return { ok: false, errors };
+      }
+      const next = res.config;
+      const refuse = (why: string): ReloadReply => {
+        this.metrics.reloads.inc({ result: 'failure' });
+        this.log.error({ why }, 'reload rejected: the running config stays');
+        return { ok: false, errors: [why] };
+      };
+      if (next.instance !== this.config.instance) return refuse(`instance changed (${this.config.instance} -> ${next.instance}): start a new daemon instead`);
+      if (loadShape(next) !== loadShape(this.config)) return refuse('limits changed: they size the maps, so they need `xlb unload` and a new `xlb load` (which drops the connection table)');
+      if (next.metrics.host !== this.config.metrics.host || next.metrics.port !== this.config.metrics.port) return refuse('metrics.listen changed: restart the daemon to move it');
+      try {
+        for (const i of next.interfaces) native().ifNameToIndex(i.name);
+      } catch (err) {
+        return refuse(`interface: ${(err as Error).message}`);
+      }
+      const reply = await this.#apply(next);
+      if (!reply.ok && reply.errors) {
+        this.metrics.reloads.inc({ result: 'failure' });
+        return reply;
+      }
+      this.config = next;
+      this.#attachAll(next);
+      this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
+      return reply;
+    };
+    // one reload at a time
+    const p = (this.#reloading ?? Promise.resolve()).then(run, run);
+    this.#reloading = p;
+    return p;
+  }
+
+  /** What `xlb status` shows. */
+  status(): Record<string, unknown> {
+    return {
+      ok: true,
+      instance: this.config.instance,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      config: this.config.file,
+      interfaces: [...this.#attached],
+      services: [...this.applier.services.values()].map((s) => {
+        const st = this.dp.vipStats(s.vipId);
+        return {
+          name: s.name,
+          vip: `${s.address}:${s.port === 0 ? 'all' : s.port}/${s.proto === 17 ? 'udp' : 'tcp'}`,
+          mode: s.mode,
+          packets: Number(st.packets),
+          newFlows: Number(st.newFlows),
+          backends: s.backends.map((b) => ({ backend: b.key, weight: b.weight, packets: Number(this.dp.backendStats(b.id).packets) })),
+        };
+      }),
+    };
+  }
+
+  async #handle(req: ControlRequest): Promise<unknown> {
+    if (req.cmd === 'status') return this.status();
+    if (req.cmd === 'reload') return this.reload(req.config ?? this.config.file);
+    return { ok: false, error: `unknown command ${JSON.stringify((req as { cmd: unknown }).cmd)}` };
+  }
+
+  /**
+   * Stop the control plane. The XDP program stays attached through its pinned
+   * links and keeps forwarding with the pinned maps; `xlb unload` removes them.
+   */
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.#control ? this.#control.close(() => resolve()) : resolve()));
+    this.#http = null;
+    this.#control = null;
+    for (const p of [controlPath(this.config.instance), pidPath(this.config.instance)]) {
+      try {
+        unlinkSync(p);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.dp.close();
+  }
+}
+
+/** Detach the XDP program behind a pinned link and remove the pin. */
+export function detachPinnedLink(path: string): void {
+  const link = native().BpfLink.fromPin(path);
+  try {
+    link.detach();
+    link.unpin();
+  } finally {
+    link.close();
+  }
+}
+
+/**
+ * `xlb unload`: detach every pinned link of an instance and remove its pins.
+ * @returns what was removed
+ */
+export function unloadInstance(instance: string): { links: string[]; maps: string[] } {
+  const dir = `${pinRoot()}/${instance}`;
+  const out = { links: [] as string[], maps: [] as string[] };
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const path = `${dir}/${name}`;
+    if (name.startsWith('link_')) {
+      try {
+        detachPinnedLink(path);
+      } catch {
+        rmSync(path, { force: true });
+      }
+      out.links.push(name.slice(5));
+    } else {
+      rmSync(path, { force: true });
+      out.maps.push(name);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}

@@ -1,0 +1,226 @@
+/**
+ * @module daemon/plan
+ * Desired data-plane state from a config, and the steps that take the data
+ * plane from what it holds to that state. Pure: no I/O, no timers, no addon.
+ *
+ * Identities are stable across reloads and restarts: a service keeps its VIP
+ * id and a backend (of a service) keeps its backend id for as long as it
+ * stays in the config, so recorded flows keep their backend. Freed ids are
+ * reused last (round-robin allocation), so a record of a removed backend is
+ * not silently taken over by a newcomer. Rings are written beside the one in
+ * use, into a free slot, and the VIP is then flipped to it (DESIGN §4).
+ */
+import type { ServiceConfig, XlbConfig } from '../config/model.js';
+import { backendKey, serviceKey } from '../config/model.js';
+import { buildMaglevRing } from '../lb/maglev.js';
+
+/** A backend as the data plane holds it. */
+export interface PlannedBackend {
+  /** backend id (1 .. maxBackends - 1) */
+  id: number;
+  /** `${address}:${port}` */
+  key: string;
+  address: string;
+  port: number;
+  weight: number;
+}
+
+/** A service as the data plane holds it. */
+export interface PlannedService {
+  /** serviceKey(): `${address}|${port}|${protocol}` */
+  key: string;
+  name: string;
+  vipId: number;
+  address: string;
+  port: number;
+  proto: 6 | 17;
+  mode: 'dr' | 'tunnel' | 'nat';
+  persistence: boolean;
+  backends: PlannedBackend[];
+  /** a digest of what the ring is built from: same digest, same ring */
+  ringDigest: string;
+}
+
+/** What the data plane holds, as far as the planner needs to know. */
+export interface DataplaneView {
+  /** services by key */
+  services: Map<string, PlannedService & { ring: number }>;
+  /** backend ids in use (also those of services being removed) */
+  usedBackendIds: Set<number>;
+  /** ring slots in use or waiting out their grace period */
+  usedRings: Set<number>;
+  /** where the round-robin id allocation continues */
+  nextVipId: number;
+  nextBackendId: number;
+}
+
+/** One change to the data plane, applied in order. */
+export type Step =
+  | { op: 'put-backend'; id: number; address: string; port: number; vipId: number }
+  | { op: 'write-ring'; slot: number; ring: Uint32Array; vipKey: string }
+  | { op: 'put-vip'; service: PlannedService; ring: number }
+  | { op: 'free-ring'; slot: number }
+  | { op: 'clear-backend'; id: number }
+  | { op: 'delete-vip'; service: PlannedService; ring: number }
+  | { op: 'globals'; tunSrc4?: string; tunSrc6?: string; sourceEntropy: boolean; wildcardVips: number; natSources: string[]; vipAddrs: string[] };
+
+/** The result of planning. */
+export interface Plan {
+  steps: Step[];
+  /** the services after the plan is applied */
+  services: Map<string, PlannedService & { ring: number }>;
+  nextVipId: number;
+  nextBackendId: number;
+  /** what changed, for logs and the reload reply */
+  summary: { added: string[]; removed: string[]; changed: string[]; unchanged: number };
+}
+
+/** Thrown when the config does not fit the loaded maps (ids or ring slots run out). */
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+/** The first id of [lo, hi) not in `used`, searching round-robin from `cursor`. */
+function allocate(used: Set<number>, cursor: number, lo: number, hi: number, what: string): number {
+  const n = hi - lo;
+  for (let i = 0; i < n; i++) {
+    const id = lo + ((((cursor - lo + i) % n) + n) % n);
+    if (!used.has(id)) return id;
+  }
+  throw new PlanError(`no free ${what} id (all ${n} in use)`);
+}
+
+function freeSlot(used: Set<number>, limit: number): number {
+  for (let s = 0; s < limit; s++) if (!used.has(s)) return s;
+  throw new PlanError(`no free ring slot (all ${limit} in use or in their grace period)`);
+}
+
+const PROTO = { tcp: 6, udp: 17 } as const;
+
+/** The digest of what a ring depends on (backend keys and weights). */
+function ringDigest(backends: readonly { key: string; weight: number }[]): string {
+  return backends
+    .map((b) => `${b.key}=${b.weight}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * Plan the steps from `view` to `config`.
+ * @param ringSize M of the loaded program
+ * @param limits the loaded map sizes: VIP ids < maxVips, backend ids < maxBackends, ring slots < maxRings
+ * @throws PlanError when the config needs more ids or ring slots than the loaded maps have
+ */
+export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: { maxVips: number; maxBackends: number; maxRings: number }): Plan {
+  const steps: Step[] = [];
+  const usedVip = new Set([...view.services.values()].map((s) => s.vipId));
+  const usedBe = new Set(view.usedBackendIds);
+  const usedRings = new Set(view.usedRings);
+  let nextVipId = view.nextVipId;
+  let nextBackendId = view.nextBackendId;
+  const out = new Map<string, PlannedService & { ring: number }>();
+  const summary: Plan['summary'] = { added: [], removed: [], changed: [], unchanged: 0 };
+  const wanted = new Map(config.services.map((s) => [serviceKey(s), s] as const));
+  const later: Step[] = []; // clear removed backends and free old rings after the flips
+
+  // services that leave: the VIP goes first, then its backends and ring
+  for (const [key, cur] of view.services) {
+    if (wanted.has(key)) continue;
+    steps.push({ op: 'delete-vip', service: cur, ring: cur.ring });
+    for (const b of cur.backends) later.push({ op: 'clear-backend', id: b.id });
+    later.push({ op: 'free-ring', slot: cur.ring });
+    summary.removed.push(cur.name);
+  }
+
+  for (const [key, svc] of wanted) {
+    const cur = view.services.get(key);
+    let vipId: number;
+    if (cur) {
+      vipId = cur.vipId;
+    } else {
+      vipId = allocate(usedVip, nextVipId, 0, limits.maxVips, 'VIP');
+      usedVip.add(vipId);
+      nextVipId = vipId + 1;
+    }
+    const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
+    const backends: PlannedBackend[] = [];
+    for (const b of svc.backends) {
+      const bkey = backendKey(b);
+      const had = curBackends.get(bkey);
+      let id: number;
+      if (had) {
+        id = had.id;
+      } else {
+        id = allocate(usedBe, nextBackendId, 1, limits.maxBackends, 'backend');
+        usedBe.add(id);
+        nextBackendId = id + 1;
+        steps.push({ op: 'put-backend', id, address: b.address, port: b.port, vipId });
+      }
+      backends.push({ id, key: bkey, address: b.address, port: b.port, weight: b.weight });
+    }
+    const wantedKeys = new Set(backends.map((b) => b.key));
+    for (const b of cur?.backends ?? []) if (!wantedKeys.has(b.key)) later.push({ op: 'clear-backend', id: b.id });
+
+    const planned: PlannedService = {
+      key,
+      name: svc.name,
+      vipId,
+      address: svc.address,
+      port: svc.port,
+      proto: PROTO[svc.protocol],
+      mode: svc.mode,
+      persistence: svc.persistence,
+      backends,
+      ringDigest: ringDigest(backends),
+    };
+    const sameRing = cur !== undefined && cur.ringDigest === planned.ringDigest;
+    const sameVip = cur !== undefined && sameRing && cur.mode === planned.mode && cur.persistence === planned.persistence && cur.name === planned.name;
+    if (sameVip && cur) {
+      out.set(key, { ...planned, ring: cur.ring });
+      summary.unchanged++;
+      continue;
+    }
+    let ring = cur?.ring ?? -1;
+    if (!sameRing) {
+      ring = freeSlot(usedRings, limits.maxRings);
+      usedRings.add(ring);
+      steps.push({ op: 'write-ring', slot: ring, ring: buildRing(backends, ringSize), vipKey: key });
+      if (cur) later.push({ op: 'free-ring', slot: cur.ring });
+    }
+    steps.push({ op: 'put-vip', service: planned, ring });
+    out.set(key, { ...planned, ring });
+    (cur ? summary.changed : summary.added).push(planned.name);
+  }
+  steps.push(globalsStep(config, out));
+  steps.push(...later);
+  return { steps, services: out, nextVipId, nextBackendId, summary };
+}
+
+function buildRing(backends: readonly PlannedBackend[], m: number): Uint32Array {
+  return buildMaglevRing(
+    backends.map((b) => ({ id: b.id, key: b.key, weight: b.weight })),
+    m,
+  );
+}
+
+function globalsStep(config: XlbConfig, services: Map<string, PlannedService>): Step {
+  const list = [...services.values()];
+  return {
+    op: 'globals',
+    tunSrc4: config.tunnel.source4,
+    tunSrc6: config.tunnel.source6,
+    sourceEntropy: config.tunnel.sourceEntropy,
+    wildcardVips: list.filter((s) => s.port === 0).length,
+    natSources: [...new Set(list.filter((s) => s.mode === 'nat').flatMap((s) => s.backends.map((b) => b.address)))],
+    vipAddrs: [...new Set(list.map((s) => s.address))],
+  };
+}
+
+/** An empty view: a data plane that holds nothing yet. */
+export function emptyView(): DataplaneView {
+  return { services: new Map(), usedBackendIds: new Set(), usedRings: new Set(), nextVipId: 0, nextBackendId: 1 };
+}
+
+/** Exported for tests: the ring a planned service gets. */
+export const _buildRing = buildRing;
+export type { ServiceConfig };

@@ -1,0 +1,144 @@
+/**
+ * @module metrics/metrics
+ * The Prometheus registry of a running xlb (prom-client): data-plane counters
+ * read from the per-CPU maps at scrape time, backend weights and states from
+ * the applied config, reload results, build info, and the Node process
+ * metrics. Names follow Prometheus conventions: `xlb_` prefix, `_total` for
+ * counters, base units (bytes).
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
+import type { PlannedService } from '../daemon/plan.js';
+
+/** What the collectors read at scrape time. */
+export interface MetricsSource {
+  dp(): XdpDataplane | null;
+  services(): Iterable<PlannedService>;
+}
+
+/** The registry and the metrics the daemon updates itself. */
+export interface XlbMetrics {
+  registry: Registry;
+  reloads: Counter<'result'>;
+  updateFailures: Counter;
+}
+
+/** The version reported by xlb_build_info. */
+export const XLB_VERSION = '0.1.0';
+
+function vipLabels(s: PlannedService): { vip: string; service: string } {
+  const vip = s.address.includes(':') ? `[${s.address}]:${s.port}/${s.proto === 17 ? 'udp' : 'tcp'}` : `${s.address}:${s.port}/${s.proto === 17 ? 'udp' : 'tcp'}`;
+  return { vip, service: s.name };
+}
+
+/**
+ * Build the registry.
+ * @param src where the collectors read from
+ */
+export function createMetrics(src: MetricsSource): XlbMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const perVip = (name: string, help: string, field: 'packets' | 'bytes' | 'newFlows'): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['vip', 'service'],
+      registers: [registry],
+      collect() {
+        const dp = src.dp();
+        this.reset();
+        if (!dp) return;
+        for (const s of src.services()) this.inc(vipLabels(s), Number(dp.vipStats(s.vipId)[field]));
+      },
+    });
+  };
+  perVip('xlb_vip_packets_total', 'Packets received for the virtual service and sent to a backend.', 'packets');
+  perVip('xlb_vip_bytes_total', 'Bytes of those packets, as received.', 'bytes');
+  perVip('xlb_vip_new_flows_total', 'Flows the connection table did not know (scheduled by the Maglev ring).', 'newFlows');
+
+  const perBackend = (name: string, help: string, field: 'packets' | 'bytes' | 'newFlows'): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['vip', 'service', 'backend'],
+      registers: [registry],
+      collect() {
+        const dp = src.dp();
+        this.reset();
+        if (!dp) return;
+        for (const s of src.services()) {
+          const l = vipLabels(s);
+          for (const b of s.backends) this.inc({ ...l, backend: b.key }, Number(dp.backendStats(b.id)[field]));
+        }
+      },
+    });
+  };
+  perBackend('xlb_backend_packets_total', 'Packets sent to the backend.', 'packets');
+  perBackend('xlb_backend_bytes_total', 'Bytes sent to the backend, as received.', 'bytes');
+  perBackend('xlb_backend_new_flows_total', 'New flows scheduled to the backend.', 'newFlows');
+
+  new Gauge({
+    name: 'xlb_backend_weight',
+    help: 'Configured Maglev weight of the backend (0 = draining).',
+    labelNames: ['vip', 'service', 'backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of src.services()) for (const b of s.backends) this.set({ ...vipLabels(s), backend: b.key }, b.weight);
+    },
+  });
+  new Gauge({
+    name: 'xlb_backend_up',
+    help: 'Whether the backend is in service (1) or not (0).',
+    labelNames: ['vip', 'service', 'backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of src.services()) for (const b of s.backends) this.set({ ...vipLabels(s), backend: b.key }, 1);
+    },
+  });
+
+  new Counter({
+    name: 'xlb_packets_total',
+    help: 'Packets seen by the XDP program, by the one reason each was counted under.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const dp = src.dp();
+      this.reset();
+      if (!dp) return;
+      for (const [k, v] of Object.entries(dp.reasonCounters())) if (k !== 'XLB_R_NONE' || v.packets) this.inc({ reason: k.replace(/^XLB_R_/, '').toLowerCase() }, Number(v.packets));
+    },
+  });
+  new Counter({
+    name: 'xlb_bytes_total',
+    help: 'Bytes seen by the XDP program, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const dp = src.dp();
+      this.reset();
+      if (!dp) return;
+      for (const [k, v] of Object.entries(dp.reasonCounters())) if (k !== 'XLB_R_NONE' || v.bytes) this.inc({ reason: k.replace(/^XLB_R_/, '').toLowerCase() }, Number(v.bytes));
+    },
+  });
+  new Counter({
+    name: 'xlb_dataplane_events_total',
+    help: 'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes.',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      const dp = src.dp();
+      this.reset();
+      if (!dp) return;
+      for (const [k, v] of Object.entries(dp.eventCounters())) this.inc({ event: k.replace(/^XLB_EV_/, '').toLowerCase() }, Number(v));
+    },
+  });
+  const reloads = new Counter({ name: 'xlb_reloads_total', help: 'Config reloads, by result (success, failure).', labelNames: ['result'], registers: [registry] });
+  reloads.inc({ result: 'success' }, 0);
+  reloads.inc({ result: 'failure' }, 0);
+  const updateFailures = new Counter({ name: 'xlb_dataplane_update_failures_total', help: 'Data-plane map writes that failed.', registers: [registry] });
+  new Gauge({ name: 'xlb_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node'], registers: [registry] }).set({ version: XLB_VERSION, node: process.version }, 1);
+  return { registry, reloads, updateFailures };
+}
