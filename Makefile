@@ -29,7 +29,7 @@ ABI_GEN := src/dataplane/xdp/abi.gen.ts
 # Debian 12 packages the build and the tests use; `make deps` installs the missing ones.
 SYS_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 pkg-config make g++ python3 ethtool
 
-.PHONY: all build deps bpf native tsc abi abi-check test test-unit test-bpf test-fuzz bench demo lint clean
+.PHONY: all build deps bpf native tsc abi abi-check test test-unit test-bpf test-fuzz test-e2e bench demo lint clean
 
 all: build
 
@@ -95,7 +95,7 @@ abi-check: $(OUT)/xlb.bpf.o $(GEN_ABI)
 	$(Q)node $(GEN_ABI) $(OUT)/xlb.bpf.o bpf/xlb_abi.h $(OUT)/abi.gen.ts && \
 	diff -u $(ABI_GEN) $(OUT)/abi.gen.ts || { echo "$(ABI_GEN) is stale: run make abi" >&2; exit 1; }
 
-test: build abi-check test-unit test-bpf test-fuzz
+test: build abi-check test-unit test-bpf test-fuzz test-e2e
 
 test-unit: build
 	$(call msg,TEST,unit)
@@ -106,6 +106,11 @@ test-unit: build
 test-bpf: build
 	$(call msg,TEST,bpf)
 	$(Q)taskset -c 0 node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test/bpf -name '*.test.js' | sort)
+
+# Root tier: the lab (namespaces, real HTTP backends) with the daemon, serially.
+test-e2e: build
+	$(call msg,TEST,e2e)
+	$(Q)node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test/e2e -name '*.test.js' | sort)
 
 test-fuzz: build
 	$(call msg,FUZZ,1000000 packets)

@@ -21,6 +21,7 @@ import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
 import { Applier } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
 import { planReconcile, PlanError } from './plan.js';
+import { NeighbourKeeper } from './neigh-keeper.js';
 import { XlbError } from '../errors.js';
 
 /** bpffs root of the pins; one directory per instance below it. */
@@ -85,6 +86,7 @@ export class Daemon {
   #control: NetServer | null = null;
   #reloading: Promise<ReloadReply> | null = null;
   #attached = new Set<string>();
+  readonly #neigh = new NeighbourKeeper();
   readonly startedAt = Date.now();
 
   private constructor(config: XlbConfig, dp: XdpDataplane, log: Logger, pinDir: string) {
@@ -127,6 +129,7 @@ export class Daemon {
         d.applier.recover();
         log.info({ maps: dp.reusedMaps.length, services: d.applier.services.size }, 'reusing pinned maps: forwarding state kept');
       }
+      d.#neigh.start();
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
       d.#attachAll(config);
@@ -184,6 +187,7 @@ export class Daemon {
     }
     const t0 = performance.now();
     const res = await this.applier.apply(plan);
+    this.#neigh.set([...plan.services.values()].flatMap((s) => s.backends.map((b) => b.address)));
     this.metrics.updateFailures.inc(res.failures.length);
     for (const f of res.failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
     this.log.info({ ...plan.summary, steps: res.steps, ms: Math.round(performance.now() - t0) }, 'config applied');
@@ -267,6 +271,7 @@ export class Daemon {
    * links and keeps forwarding with the pinned maps; `xlb unload` removes them.
    */
   async stop(): Promise<void> {
+    this.#neigh.stop();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#control ? this.#control.close(() => resolve()) : resolve()));
     this.#http = null;

@@ -5,6 +5,7 @@
  *   node dist/src/lab/client.js --url http://10.99.0.10/ --count 300 --concurrency 4 --timeout 2000
  *   node dist/src/lab/client.js --url http://[fd99::10]/ --duration-ms 5000 --count 100000
  *
+ * --url may be repeated: request i goes to url[i mod n].
  * Every request is a GET on a NEW TCP connection (agent: false, Connection:
  * close), so each one is a new flow for the load balancer. --timeout bounds
  * each whole exchange (connect, answer, body), so a stalled SYN fails as
@@ -24,7 +25,7 @@ import http from 'node:http';
 
 /** Parsed command line. */
 interface Args {
-  url: string;
+  urls: string[];
   count: number;
   concurrency: number;
   timeout: number;
@@ -36,17 +37,19 @@ interface Args {
 const MAX_DEADLINE_MS = 600_000;
 
 function usage(msg: string): never {
-  process.stderr.write(`client: ${msg}\nusage: client.js --url URL [--count N] [--concurrency C] [--timeout MS] [--duration-ms MS] [--deadline-ms MS]\n`);
+  process.stderr.write(`client: ${msg}\nusage: client.js --url URL [--url URL...] [--count N] [--concurrency C] [--timeout MS] [--duration-ms MS] [--deadline-ms MS]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
   const opts = new Map<string, string>();
+  const urls: string[] = [];
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i] ?? '';
     const v = argv[i + 1];
     if (!k.startsWith('--') || v === undefined) usage(`bad argument ${JSON.stringify(k)}`);
-    opts.set(k.slice(2), v);
+    if (k === '--url') urls.push(v);
+    else opts.set(k.slice(2), v);
   }
   const int = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
     const s = opts.get(k);
@@ -55,13 +58,16 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isInteger(n) || n < min || n > max) usage(`--${k} must be an integer in [${min}, ${max}]`);
     return n;
   };
-  for (const k of opts.keys()) if (!['url', 'count', 'concurrency', 'timeout', 'duration-ms', 'deadline-ms'].includes(k)) usage(`unknown option --${k}`);
-  const url = opts.get('url');
-  if (!url) usage('--url is required');
-  try {
-    if (new URL(url).protocol !== 'http:') usage('--url must be http://');
-  } catch {
-    usage(`bad --url ${url}`);
+  for (const k of opts.keys()) if (!['count', 'concurrency', 'timeout', 'duration-ms', 'deadline-ms'].includes(k)) usage(`unknown option --${k}`);
+  if (urls.length === 0) usage('--url is required');
+  for (const url of urls) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      usage(`bad --url ${url}`);
+    }
+    if (u.protocol !== 'http:') usage('--url must be http://');
   }
   const durationMs = int('duration-ms', undefined, 1, MAX_DEADLINE_MS);
   const count = int('count', durationMs === undefined ? 100 : 1_000_000, 1, 10_000_000) as number;
@@ -69,7 +75,7 @@ function parseArgs(argv: string[]): Args {
   const timeout = int('timeout', 2000, 1, 120_000) as number;
   const def = durationMs !== undefined ? durationMs + timeout : Math.ceil(count / concurrency) * timeout + timeout;
   const deadlineMs = int('deadline-ms', Math.min(def, MAX_DEADLINE_MS), 1, MAX_DEADLINE_MS) as number;
-  return { url, count, concurrency, timeout, durationMs, deadlineMs };
+  return { urls, count, concurrency, timeout, durationMs, deadlineMs };
 }
 
 /** One GET on a new connection: resolves to the backend name, rejects with a short reason. */
@@ -122,9 +128,10 @@ async function main(): Promise<void> {
 
   const worker = async (): Promise<void> => {
     while (!expired && started < a.count && Date.now() < stopStarting && Date.now() < deadline) {
+      const url = a.urls[started % a.urls.length] ?? '';
       started++;
       try {
-        const name = await getOnce(a.url, a.timeout, inflight);
+        const name = await getOnce(url, a.timeout, inflight);
         ok++;
         byBackend[name] = (byBackend[name] ?? 0) + 1;
       } catch (err) {

@@ -166,8 +166,8 @@ export async function buildBpfObject(name: string, source: string): Promise<stri
 
 /** What {@link runClient} asks of client.js. */
 export interface ClientOptions {
-  /** URL to GET, e.g. `http://10.99.0.10/` or `http://[fd99::10]/` */
-  url: string;
+  /** URL to GET, e.g. `http://10.99.0.10/` or `http://[fd99::10]/`; several: request i goes to url[i mod n] */
+  url: string | readonly string[];
   /** number of requests (the maximum in duration mode); default 100 */
   count?: number;
   /** requests in flight at once; default 4 */
@@ -211,7 +211,8 @@ export async function runClient(lab: { ns: { client: string } }, opts: ClientOpt
   const count = opts.count ?? 100;
   const concurrency = opts.concurrency ?? 4;
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const args = [CLIENT_SCRIPT, '--url', opts.url, '--count', String(count), '--concurrency', String(concurrency), '--timeout', String(timeoutMs)];
+  const urls = typeof opts.url === 'string' ? [opts.url] : opts.url;
+  const args = [CLIENT_SCRIPT, ...urls.flatMap((u) => ['--url', u]), '--count', String(count), '--concurrency', String(concurrency), '--timeout', String(timeoutMs)];
   if (opts.durationMs !== undefined) args.push('--duration-ms', String(opts.durationMs));
   if (opts.deadlineMs !== undefined) args.push('--deadline-ms', String(opts.deadlineMs));
   // the client's own deadline (see client.ts) plus slack for node's start

@@ -2,9 +2,11 @@
  * @module lab/http-backend
  * The lab's HTTP backend, started inside a backend namespace:
  *
- *   node dist/src/lab/http-backend.js --name be1 [--port 80] [--host ::]
+ *   node dist/src/lab/http-backend.js --name be1 [--port 80[,8080...]] [--host ::]
  *
- * Listens on [::]:80, dual stack (IPv4 arrives as ::ffff:a.b.c.d), and
+ * Listens on [::]:80 (or each port of the comma-separated list; the lab uses
+ * 80 and 8080, see examples/lab.yaml), dual stack (IPv4 arrives as
+ * ::ffff:a.b.c.d), and
  * answers every request with status 200, the body `backend <name>\n` and the
  * headers `X-Backend: <name>`, `X-Client-Addr` (the peer address it saw:
  * the real client in dr and tunnel modes, and in nat mode too, since xlb
@@ -17,8 +19,9 @@
  *   the first line is written at once (for long-lived connection tests).
  * A bad N answers 400.
  *
- * Prints one JSON line `{"event":"listening","name":..,"port":..}` on stdout
- * once it listens (Lab waits for it), nothing else on stdout. SIGTERM/SIGINT:
+ * Prints one JSON line `{"event":"listening","name":..,"ports":[..]}` on
+ * stdout once it listens on every port (Lab waits for it), nothing else on
+ * stdout. SIGTERM/SIGINT:
  * closes the listener, ends streams and open connections, exits 0 (forced
  * after 2 s).
  *
@@ -32,7 +35,7 @@ const MAX_SLOW_MS = 60_000;
 const MAX_STREAM_SECS = 3600;
 
 function usage(msg: string): never {
-  process.stderr.write(`http-backend: ${msg}\nusage: http-backend.js --name NAME [--port N] [--host ADDR]\n`);
+  process.stderr.write(`http-backend: ${msg}\nusage: http-backend.js --name NAME [--port N[,N...]] [--host ADDR]\n`);
   process.exit(2);
 }
 
@@ -46,8 +49,8 @@ for (let i = 0; i < argv.length; i += 2) {
 }
 const name = opts.get('name') ?? usage('--name is required');
 if (!/^[\w.-]{1,64}$/.test(name)) usage('--name: 1-64 of [A-Za-z0-9_.-]');
-const port = Number(opts.get('port') ?? '80');
-if (!Number.isInteger(port) || port < 1 || port > 65535) usage('--port must be 1-65535');
+const ports = (opts.get('port') ?? '80').split(',').map(Number);
+if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535) || new Set(ports).size !== ports.length) usage('--port: distinct ports 1-65535, comma-separated');
 const host = opts.get('host') ?? '::';
 
 /** Timers of open /slow and /stream answers, cleared on shutdown. */
@@ -63,7 +66,7 @@ function intParam(u: URL, key: string, min: number, max: number): number | undef
   return n >= min && n <= max ? n : undefined;
 }
 
-const server = http.createServer((req, res) => {
+function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   req.resume(); // any request body is ignored
   const u = new URL(req.url ?? '/', 'http://backend');
   const headers = {
@@ -117,15 +120,22 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(200, headers);
   res.end(body);
-});
+}
 
-server.on('error', (err) => {
-  process.stderr.write(`http-backend ${name}: ${err.message}\n`);
-  process.exit(1);
+const servers = ports.map((port) => {
+  const server = http.createServer(handle);
+  server.on('error', (err) => {
+    process.stderr.write(`http-backend ${name}: port ${port}: ${err.message}\n`);
+    process.exit(1);
+  });
+  return { port, server };
 });
-server.listen({ host, port, ipv6Only: false }, () => {
-  process.stdout.write(`${JSON.stringify({ event: 'listening', name, port, pid: process.pid })}\n`);
-});
+let listening = 0;
+for (const { port, server } of servers) {
+  server.listen({ host, port, ipv6Only: false }, () => {
+    if (++listening === servers.length) process.stdout.write(`${JSON.stringify({ event: 'listening', name, ports, pid: process.pid })}\n`);
+  });
+}
 
 let stopping = false;
 function shutdown(): void {
@@ -135,8 +145,11 @@ function shutdown(): void {
   timers.clear();
   for (const r of streams) r.end();
   streams.clear();
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+  let open = servers.length;
+  for (const { server } of servers) {
+    server.close(() => --open === 0 && process.exit(0));
+    server.closeAllConnections();
+  }
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGTERM', shutdown);

@@ -37,12 +37,21 @@
  *   and the node routes that answer back to the client; without accept_local
  *   the node drops it as a martian (its source is one of the node's own
  *   addresses).
+ * - Neighbours: createLab ends by fetching once from every backend (v4 and
+ *   v6) from the node, which proves the path and leaves the node's neighbour
+ *   entries for the backends resolved (option `primeNeighbours`). This
+ *   matters for xlb's dr mode: on a cold neighbour table xlb passes the
+ *   frame to the kernel, which delivers it to the node's own VIP instead of
+ *   resolving the backend (measured: every dr connection timed out; tunnel
+ *   and nat recover, since the kernel forwards the passed packet).
  * Without xlb, traffic to a VIP is simply delivered to the node itself.
  *
  * ## Backends (each mode)
  * Every backend has eth0 on 10.99.1.0/24 and fd99:1::/64 behind the bridge,
  * default routes via the node (10.99.1.1, fd99:1::1), and the VIPs
- * 10.99.0.10/32 and fd99::10/128 on lo. rp_filter is off everywhere.
+ * 10.99.0.10/32 and fd99::10/128 on lo. rp_filter is off everywhere. Each
+ * runs src/lab/http-backend.ts, named be1..be3, on [::]:80 and [::]:8080
+ * ({@link LAB_BACKEND_PORTS}), so it answers on its own address and on the VIPs.
  * - dr: xlb rewrites only the destination MAC to the backend's eth0 and
  *   redirects the frame out of xlb1. The backend accepts it because the VIP is
  *   a local address (on lo). `arp_ignore=1` (answer ARP only for addresses of
@@ -91,7 +100,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { buildBpfObject, LabError, nsExec, nsSpawn, run, stopChild } from './exec.js';
+import { buildBpfObject, LabError, nsExec, nsSpawn, run, runClient, stopChild } from './exec.js';
 
 export { LabError } from './exec.js';
 
@@ -111,6 +120,12 @@ export const LAB_ADDR = {
   nodeBe4: '10.99.1.1',
   nodeBe6: 'fd99:1::1',
 } as const;
+
+/**
+ * Ports every backend's HTTP server listens on: 80 (dr, and nat's target)
+ * and 8080 (examples/lab.yaml's tunnel services: dr and tunnel keep the port).
+ */
+export const LAB_BACKEND_PORTS: readonly number[] = [80, 8080];
 
 /** Fixed MAC addresses (locally administered), so tests can name frames. */
 export const LAB_MAC = {
@@ -175,10 +190,12 @@ export interface Lab {
   };
   /** the backends, be1..be3 */
   readonly backends: readonly LabBackend[];
+  /** ports the backends' HTTP servers listen on (none when started with http: false) */
+  readonly backendPorts: readonly number[];
   /** how backends decapsulate tunnel mode (see the module comment) */
   readonly decap: LabDecap;
-  /** how long createLab took, and down() once it ran, ms */
-  readonly timings: { upMs: number; downMs: number | undefined };
+  /** how long createLab took (and each of its steps), and down() once it ran, ms */
+  readonly timings: { upMs: number; downMs: number | undefined; steps: Record<string, number> };
   /**
    * Start a process in one of the lab's namespaces (nsenter, see lab/exec);
    * down() stops it (SIGTERM, then SIGKILL).
@@ -202,10 +219,17 @@ export interface CreateLabOptions {
   prefix?: string;
   /** start the HTTP backends; default true */
   http?: boolean;
+  /** their ports; default {@link LAB_BACKEND_PORTS} */
+  backendPorts?: readonly number[];
   /** tunnel decapsulation: 'auto' (kernel when it has ipip and ip6_tunnel, else xdp; the default), or forced */
   decap?: 'auto' | LabDecap;
-  /** how long to wait for the HTTP servers to listen, ms; default 15000 */
+  /** how long to wait for the HTTP servers to listen and answer the node, ms; default 15000 */
   readyTimeoutMs?: number;
+  /**
+   * finish by fetching once from every backend (v4 and v6) from the node, which
+   * leaves the node's neighbour entries for them resolved; default true
+   */
+  primeNeighbours?: boolean;
   /** the backend script (for tests of createLab's failure path); default dist/src/lab/http-backend.js */
   backendScript?: string;
 }
@@ -476,7 +500,13 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
 
   const created: string[] = [];
   const children = new Set<ChildProcess>();
-  const timings: { upMs: number; downMs: number | undefined } = { upMs: 0, downMs: undefined };
+  const timings: Lab['timings'] = { upMs: 0, downMs: undefined, steps: {} };
+  let stepT = performance.now();
+  const step = (name: string): void => {
+    const now = performance.now();
+    timings.steps[name] = Math.round(now - stepT);
+    stepT = now;
+  };
   let tearing: Promise<void> | undefined;
   let downDone = false;
   const down = (): Promise<void> => {
@@ -527,6 +557,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     const failedAdd = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failedAdd) throw failedAdd.reason;
 
+    step('namespaces');
     // 2. namespace-wide settings, before any device exists so `default` applies to them
     const common = [
       'net.ipv6.conf.all.accept_dad=0',
@@ -559,6 +590,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       ),
     ]);
 
+    step('sysctl');
     // 3. devices, each created inside its namespace (peers moved at creation)
     await Promise.all([
       ipBatch(ns.node, [
@@ -571,6 +603,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       ]),
     ]);
 
+    step('devices');
     // 4. addresses, routes, links up; offloads
     await Promise.all([
       ipBatch(ns.client, ['link set lo up', 'link set c0 up', `addr add ${A.client4}/24 dev c0`, `addr add ${A.client6}/64 dev c0 nodad`]).then(() =>
@@ -607,6 +640,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       ),
     ]);
 
+    step('addresses');
     // 5. tunnel-mode decapsulation on the backends
     let decap: LabDecap = 'none';
     const want = opts.decap ?? 'auto';
@@ -629,19 +663,37 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       await Promise.all(backends.map((b) => run('ip', ['-n', b.ns, 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'obj', obj, 'sec', 'xdp'])));
     }
 
+    step('decap');
     // 6. HTTP backends, waited for (bounded)
-    if (opts.http ?? true) {
+    const backendPorts = opts.http ?? true ? [...(opts.backendPorts ?? LAB_BACKEND_PORTS)] : [];
+    if (backendPorts.length) {
       const script = opts.backendScript ?? BACKEND_SCRIPT;
       if (!existsSync(script)) throw new LabError('XLB_LAB_INVALID', `backend script missing: ${script} (run npx tsc -p tsconfig.json)`);
       const readyMs = opts.readyTimeoutMs ?? 15_000;
       await Promise.all(
         backends.map((b) => {
-          const child = spawnIn(b.ns, process.execPath, [script, '--name', b.name]);
+          const child = spawnIn(b.ns, process.execPath, [script, '--name', b.name, '--port', backendPorts.join(',')]);
           return waitListening(child, `http-backend ${b.name} in ${b.ns}`, readyMs);
         }),
       );
     }
 
+    step('http');
+    // 7. the node reaches every backend (bounded retries): proves the path and
+    //    resolves the node's neighbour entries for the backends
+    if (backendPorts.length && (opts.primeNeighbours ?? true)) {
+      const port = backendPorts[0] ?? 80;
+      const urls = backends.flatMap((b) => [`http://${b.v4}:${port}/`, `http://[${b.v6}]:${port}/`]);
+      const until = Date.now() + (opts.readyTimeoutMs ?? 15_000);
+      for (;;) {
+        const r = await runClient({ ns: { client: ns.node } }, { url: urls, count: urls.length, concurrency: urls.length, timeoutMs: 2000 });
+        if (r.ok === urls.length) break;
+        if (Date.now() > until) throw new LabError('XLB_LAB_TIMEOUT', `the node does not reach every backend: ${JSON.stringify(r)}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+
+    step('prime');
     timings.upMs = Math.round(performance.now() - t0);
     return {
       prefix,
@@ -661,6 +713,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
         backendMac: LAB_MAC.xlb1,
       },
       backends,
+      backendPorts,
       decap,
       timings,
       spawn: spawnIn,

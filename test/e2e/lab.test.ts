@@ -180,10 +180,10 @@ describe('e2e lab (no xlb)', { concurrency: false }, () => {
     if (isRoot) await destroyLab(PREFIX);
   });
 
-  it('each backend answers HTTP on its own v4 and v6 address, from the node', async (t) => {
+  it('each backend answers HTTP on its own v4 and v6 address (ports 80 and 8080), from the node', async (t) => {
     if (!lab) return t.skip('needs root');
     for (const b of lab.backends) {
-      for (const host of [b.v4, `[${b.v6}]`]) {
+      for (const host of [b.v4, `[${b.v6}]`, `${b.v4}:8080`, `[${b.v6}]:8080`]) {
         const r = await runClient(lab, { ns: lab.node.ns, url: `http://${host}/`, count: 3, concurrency: 3 });
         assert.deepEqual({ ok: r.ok, failed: r.failed, byBackend: r.byBackend }, { ok: 3, failed: 0, byBackend: { [b.name]: 3 } }, `${b.name} at ${host}: ${JSON.stringify(r)}`);
       }

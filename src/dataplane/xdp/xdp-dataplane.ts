@@ -13,7 +13,7 @@ import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
 import { rdU64, wrU64 } from './abi-runtime.js';
 import { parseAddr, type AddrKey } from '../../net/addr.js';
-import { buildFilterPlane } from './addr-filter.js';
+import { addrFilterBit, buildFilterPlane } from './addr-filter.js';
 import {
   MAPS,
   STRUCTS,
@@ -28,6 +28,7 @@ import {
   encodeXlbBackendVal,
   encodeXlbGlobals,
   encodeXlbVipKey,
+  decodeXlbVipKey,
   encodeXlbVipRef,
   encodeXlbVipVal,
   decodeXlbVipRef,
@@ -151,8 +152,7 @@ export class XdpDataplane {
   /** maps taken over from pins rather than created by this load */
   reusedMaps: string[] = [];
   #ring: Uint32Array | null = null;
-  /** VIP addresses by "addr|port|proto", for the filter's VIP plane */
-  readonly #vipAddrs = new Map<string, AddrKey>();
+
 
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
@@ -265,8 +265,7 @@ export class XdpDataplane {
     const gen = same ? slot.gen : (slot.gen + 1) & 0xffff || 1;
     this.maps.xlb_vip_table.update(u32key(v.vipId), encodeXlbVipVal({ ring: v.ring, gen, mode: v.mode, flags: (v.flags ?? 0) | XlbVipFlags.XLB_VIP_F_ACTIVE }));
     this.maps.xlb_vips.update(key, encodeXlbVipRef({ vipId: v.vipId }));
-    this.#vipAddrs.set(`${v.addr}|${v.port}|${v.proto}`, a);
-    this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipAddrs.values());
+    this.#addFilterBit(XlbFilterConsts.XLB_FILTER_VIP, a);
   }
 
   /** Remove a VIP; false if it was not there. Its slot is marked free. */
@@ -279,9 +278,30 @@ export class XdpDataplane {
     this.maps.xlb_vips.delete(key);
     const slotBuf = this.maps.xlb_vip_table.lookup(u32key(id));
     if (slotBuf) this.maps.xlb_vip_table.update(u32key(id), encodeXlbVipVal({ ...decodeXlbVipVal(slotBuf), flags: 0 }));
-    this.#vipAddrs.delete(`${addr}|${port}|${proto}`);
-    this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipAddrs.values());
+    this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipKeyAddrs());
     return true;
+  }
+
+  /** The addresses of every VIP in xlb_vips (the map is the truth, also after a restart). */
+  #vipKeyAddrs(): AddrKey[] {
+    const out: AddrKey[] = [];
+    const m = this.maps.xlb_vips;
+    for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
+      const key = decodeXlbVipKey(k);
+      out.push({ family: key.family, bytes: key.addr });
+    }
+    return out;
+  }
+
+  /** Set one address's bit, leaving every other bit as it is. */
+  #addFilterBit(plane: number, a: AddrKey): void {
+    const bit = addrFilterBit(a.family, a.bytes);
+    const m = this.maps.xlb_addr_filter;
+    const key = u32key(plane * XlbFilterConsts.XLB_FILTER_WORDS + (bit >> 6));
+    const cur = m.lookup(key) ?? Buffer.alloc(8);
+    const v = Buffer.alloc(8);
+    wrU64(v, 0, rdU64(cur, 0) | (1n << BigInt(bit & 63)));
+    m.update(key, v);
   }
 
   /** The source addresses of nat backends (their replies are looked up in xlb_nat). */
@@ -289,6 +309,11 @@ export class XdpDataplane {
     this.#writeFilter(XlbFilterConsts.XLB_FILTER_NAT_SRC, [...addrs].map(parseAddr));
   }
 
+  /**
+   * Rewrite a plane word by word. A bit that stays set is set in both the old
+   * and the new word, and each word is replaced whole: no lookup ever sees a
+   * present address missing.
+   */
   #writeFilter(plane: number, addrs: Iterable<AddrKey>): void {
     const words = buildFilterPlane(addrs);
     const m = this.maps.xlb_addr_filter;
@@ -460,7 +485,6 @@ export class XdpDataplane {
 
   /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */
   clearAll(): void {
-    this.#vipAddrs.clear();
     for (const n of MAP_NAMES) {
       const m = this.maps[n];
       if (n === 'xlb_rings') {

@@ -257,7 +257,7 @@ describe('examples/', () => {
     assert.ok(r.ok);
     const c = r.config;
     assert.equal(c.instance, 'lab');
-    assert.deepEqual(c.interfaces.map((i) => i.name), ['xlb0']);
+    assert.deepEqual(c.interfaces.map((i) => i.name), ['xlb0', 'xlb1']);
     assert.deepEqual(c.metrics, { host: '127.0.0.1', port: 9901 });
     const summary = c.services.map((s) => ({
       vip: `${s.address} ${s.port}/${s.protocol} ${s.mode}`,
