@@ -120,7 +120,7 @@ bench: build
 	$(Q)taskset -c $$(( $$(nproc) - 1 )) node dist/bench/run.js
 
 demo: build
-	$(Q)node dist/test/demo/datapath-demo.js
+	$(Q)node dist/src/lab/demo.js
 
 lint: abi-check
 	$(Q)clang-format --dry-run -Werror bpf/*.c bpf/lib/*.h native/src/*.cc native/src/*.h 2>/dev/null || echo "clang-format not installed or style drift (advisory)"
