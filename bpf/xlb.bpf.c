@@ -1088,6 +1088,7 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 		}
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
+		p->tcp_syn = th->syn && !th->ack;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = data + (p->l4 & 0xff);
 
@@ -1115,9 +1116,12 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	/* Not for a VIP (most of what the node itself receives): one array read. */
 	if (!addr_filter_has(XLB_FILTER_VIP, p->flow.dst, p->flow.family))
 		return not_for_vip(ctx, p, reason);
-	/* A flow with a valid record needs no lookup by address. */
+	/* A flow with a valid record needs no lookup by address. A SYN opens a
+	 * new connection even on a 5-tuple seen before (a client reusing its
+	 * port): it is scheduled on the current ring and recorded afresh, so a
+	 * draining backend gets no new connections (Katran does the same). */
 	conns = conn_key(&p->flow, &k4, &key);
-	if (!lb_conn_hit(conns, key, &c, &vip)) {
+	if (p->tcp_syn || !lb_conn_hit(conns, key, &c, &vip)) {
 		vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g, &vip_id);
 		if (!vip)
 			return not_for_vip(ctx, p, reason);

@@ -48,6 +48,7 @@ struct xlb_pkt {
 	__u16 l3_proto; /* ETH_P_IP / ETH_P_IPV6, host order */
 	__u8 vlans;	/* number of VLAN tags */
 	__u8 tos;	/* IPv4 TOS / IPv6 traffic class */
+	__u32 tcp_syn;	/* a TCP SYN without ACK: the first packet of a connection */
 	struct xlb_flow flow;
 };
 

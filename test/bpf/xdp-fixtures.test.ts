@@ -73,11 +73,11 @@ const MULTI_ADDR: Record<number, string> = { 20: '10.0.0.10', 21: '10.0.0.11', 2
 
 /** Packet builders used by several cases. */
 const tcp4 = (dst: string, dport: number, sport = 40000, payload = 'xlb-payload'): PacketBuilder =>
-  pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { syn: true }, seq: 100 }).payload(payload);
+  pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { ack: true }, seq: 100 }).payload(payload);
 const udp4 = (dst: string, dport: number, sport = 40001, payload = 'dns?'): PacketBuilder =>
   pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 8 }).udp(sport, dport).payload(payload);
 const tcp6 = (dst: string, dport: number, sport = 40002, payload = 'xlb-v6'): PacketBuilder =>
-  pkt().eth(CLIENT_MAC, NODE).ipv6(C6, dst).tcp(sport, dport, { flags: { syn: true }, seq: 200 }).payload(payload);
+  pkt().eth(CLIENT_MAC, NODE).ipv6(C6, dst).tcp(sport, dport, { flags: { ack: true }, seq: 200 }).payload(payload);
 const udp6 = (dst: string, dport: number, sport = 40003, payload = 'dns6?'): PacketBuilder =>
   pkt().eth(CLIENT_MAC, NODE).ipv6(C6, dst).udp(sport, dport).payload(payload);
 
@@ -90,7 +90,7 @@ function label6(src: string, dst: string, sport: number, dport: number, proto: n
 
 /** The inner packet (no Ethernet) of a builder chain starting at IP. */
 const inner4tcp = (dst: string, dport: number, sport = 40000, payload = 'xlb-payload'): PacketBuilder =>
-  pkt().ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { syn: true }, seq: 100 }).payload(payload);
+  pkt().ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: { ack: true }, seq: 100 }).payload(payload);
 
 // --- the table ------------------------------------------------------------
 
@@ -101,7 +101,7 @@ const cases: Case[] = [
     setup: (h) => h.service(dr4tcp),
     input: () => tcp4(VIP4, 80).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     vip: { id: 1, packets: 1, newFlows: 1 },
     backend: { id: 1, packets: 1, newFlows: 1 },
@@ -120,7 +120,7 @@ const cases: Case[] = [
     setup: (h) => h.service(dr6tcp),
     input: () => tcp6(VIP6, 80).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6).tcp(40002, 80, { flags: { syn: true }, seq: 200 }).payload('xlb-v6').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6).tcp(40002, 80, { flags: { ack: true }, seq: 200 }).payload('xlb-v6').build(),
     reason: 'XLB_R_FWD_DR',
     backend: { id: 3, packets: 1, newFlows: 1 },
   },
@@ -137,7 +137,7 @@ const cases: Case[] = [
     setup: (h) => h.service({ ...dr4tcp, backends: [{ id: 1, addr: '10.1.0.10' }] }),
     input: () => tcp4(VIP4, 80).build(),
     verdict: 'REDIRECT',
-    output: () => pkt().eth(LAB_MAC.xc, LAB_MAC.beC10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(LAB_MAC.xc, LAB_MAC.beC10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
   },
   {
@@ -223,7 +223,7 @@ const cases: Case[] = [
       pkt()
         .eth(NODE, LAB_MAC.be11)
         .ipv6(TUN6, 'fd00::11', { nextHeader: 41, hopLimit: 64, flowLabel: label6(C6, 'fd09::5', 40002, 80, TCP) })
-        .inner(pkt().ipv6(C6, 'fd09::5').tcp(40002, 80, { flags: { syn: true }, seq: 200 }).payload('xlb-v6'))
+        .inner(pkt().ipv6(C6, 'fd09::5').tcp(40002, 80, { flags: { ack: true }, seq: 200 }).payload('xlb-v6'))
         .build(),
     reason: 'XLB_R_FWD_TUNNEL',
   },
@@ -270,7 +270,7 @@ const cases: Case[] = [
     setup: (h) => h.service(nat4tcp),
     input: () => tcp4('10.9.0.9', 80).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 7 }).tcp(40000, 8080, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.0.0.12', { id: 7 }).tcp(40000, 8080, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_NAT',
     vip: { id: 9, packets: 1, newFlows: 1 },
     backend: { id: 9, packets: 1, newFlows: 1 },
@@ -296,7 +296,7 @@ const cases: Case[] = [
     setup: (h) => h.service(nat6tcp),
     input: () => tcp6('fd09::9', 80).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv6(C6, 'fd00::12').tcp(40002, 8080, { flags: { syn: true }, seq: 200 }).payload('xlb-v6').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be12).ipv6(C6, 'fd00::12').tcp(40002, 8080, { flags: { ack: true }, seq: 200 }).payload('xlb-v6').build(),
     reason: 'XLB_R_FWD_NAT',
   },
   {
@@ -345,7 +345,7 @@ const cases: Case[] = [
     setup: (h) => h.service({ ...nat4tcp, backends: [{ id: 9, addr: '10.1.0.99', port: 8080 }] }),
     input: () => tcp4('10.9.0.9', 80).build(),
     verdict: 'PASS',
-    output: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.1.0.99', { id: 7 }).tcp(40000, 8080, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.1.0.99', { id: 7 }).tcp(40000, 8080, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_PASS_NO_NEIGH',
   },
   // connection table, Maglev, drain, removal, persistence
@@ -356,7 +356,7 @@ const cases: Case[] = [
     verdict: 'TX',
     output: (h) => {
       const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 41000, dport: 443, proto: TCP });
-      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(41000, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(41000, 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build();
     },
     reason: 'XLB_R_FWD_DR',
     vip: { id: 13, packets: 1, newFlows: 1 },
@@ -371,7 +371,7 @@ const cases: Case[] = [
     },
     input: (h) => tcp4('10.9.0.13', 443, sportMovedBy(h)).build(),
     verdict: 'TX',
-    output: (h) => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: (h) => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     vip: { id: 13, packets: 1, newFlows: 0 },
     backend: { id: 20, packets: 1, newFlows: 0 },
@@ -384,7 +384,7 @@ const cases: Case[] = [
     output: (h) => {
       const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: sportMovedBy(h), dport: 443, proto: TCP });
       assert.notEqual(id, 20);
-      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportMovedBy(h), 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build();
     },
     reason: 'XLB_R_FWD_DR',
     vip: { id: 13, packets: 1, newFlows: 1 },
@@ -400,9 +400,29 @@ const cases: Case[] = [
     },
     input: (h) => tcp4('10.9.0.13', 443, sportOn(h, 21)).build(),
     verdict: 'TX',
-    output: (h) => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: (h) => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     backend: { id: 21, packets: 1, newFlows: 0 },
+  },
+  {
+    name: 'a SYN on a recorded 5-tuple (port reuse) is scheduled anew: a draining backend gets no new connection',
+    setup: (h) => {
+      h.service(multi);
+      const sport = sportOn(h, 21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX'); // recorded on 21
+      h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, weight: 0 } : b)) });
+      h.dp.clearCounters();
+    },
+    input: (h) => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    verdict: 'TX',
+    output: (h) => {
+      const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: sportOn(h, 21), dport: 443, proto: TCP });
+      assert.notEqual(id, 21);
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+    },
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 13, packets: 1, newFlows: 1 },
+    backend: { id: 21, packets: 0, newFlows: 0 },
   },
   {
     name: 'drain (weight 0): a new flow never goes to the draining backend',
@@ -413,7 +433,7 @@ const cases: Case[] = [
       const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 45000, dport: 443, proto: TCP });
       assert.notEqual(id, 21);
       assert.ok(!h.rings.get(13)!.includes(21));
-      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(45000, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(45000, 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build();
     },
     reason: 'XLB_R_FWD_DR',
   },
@@ -432,7 +452,7 @@ const cases: Case[] = [
     output: (h) => {
       const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: sportOn22(h), dport: 443, proto: TCP });
       assert.notEqual(id, 22);
-      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn22(h), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn22(h), 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build();
     },
     reason: 'XLB_R_FWD_DR',
     vip: { id: 13, packets: 1, newFlows: 1 },
@@ -460,7 +480,7 @@ const cases: Case[] = [
       const id = h.ringChoice(13, { src: C4, dst: '10.9.0.13', sport: 0, dport: 0, proto: 0 }, true);
       const b = h.dp.backendStats(id);
       assert.equal(b.packets, 1n);
-      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(50004, 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build();
+      return pkt().eth(NODE, BE_MAC[MULTI_ADDR[id]!]!).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(50004, 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build();
     },
     reason: 'XLB_R_FWD_DR',
     then: (h) => {
@@ -476,7 +496,7 @@ const cases: Case[] = [
     },
     input: () => tcp4(VIP4, 12345).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 12345, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be11).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 12345, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     vip: { id: 14, packets: 1, newFlows: 1 },
   },
@@ -489,7 +509,7 @@ const cases: Case[] = [
     },
     input: () => tcp4(VIP4, 80).build(),
     verdict: 'TX',
-    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 7 }).tcp(40000, 80, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     vip: { id: 1, packets: 1, newFlows: 1 },
   },
@@ -642,7 +662,7 @@ const cases: Case[] = [
       h.service(tun4tcp);
       h.dp.setGlobals({ tunSrc4: 0x0a000001 });
     },
-    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, '10.9.0.5', { id: 7 }).tcp(40000, 80, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(100).ipv4(C4, '10.9.0.5', { id: 7 }).tcp(40000, 80, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     verdict: 'TX',
     output: () => pkt().eth(NODE, LAB_MAC.be11).vlan(100).ipv4(TUN4, '10.0.0.11', { proto: 4, ttl: 64, id: 0 }).inner(inner4tcp('10.9.0.5', 80)).build(),
     reason: 'XLB_R_FWD_TUNNEL',
@@ -714,7 +734,7 @@ const cases: Case[] = [
     },
     input: (h) => tcp4('10.9.0.13', 443, sportOn(h, 21)).build(),
     verdict: 'TX',
-    output: (h) => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { syn: true }, seq: 100 }).payload('xlb-payload').build(),
+    output: (h) => pkt().eth(NODE, LAB_MAC.be12).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sportOn(h, 21), 443, { flags: { ack: true }, seq: 100 }).payload('xlb-payload').build(),
     reason: 'XLB_R_FWD_DR',
     vip: { id: 15, packets: 1, newFlows: 1 },
     backend: { id: 21, packets: 0, newFlows: 0 },

@@ -85,7 +85,7 @@ describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () =>
     dir = mkdtempSync(join(tmpdir(), 'xlb-e2e-'));
     cfg = join(dir, 'lab.yaml');
     writeConfig(baseYaml);
-    lab = await createLab({ prefix: `xe${process.pid % 100000}` });
+    lab = await createLab({ prefix: `xe${process.pid % 100000}`, primeNeighbours: false });
     await startDaemon();
   });
 
