@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { benchMaglev } from './maglev.js';
 import { isRoot } from '../test/support/fib-lab.js';
 import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
+import { benchApply } from './apply.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
-function main(): void {
+async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   log('bench: maglev ring build');
@@ -22,6 +23,8 @@ function main(): void {
     log('bench: XDP per-packet cost (BPF_PROG_TEST_RUN)');
     rows.push(...benchXdp(log));
     notes.push(`bpf_ns: ${XDP_BENCH_METHOD}`);
+    log('bench: applying a first config of 1000 VIPs x 10 backends');
+    rows.push(...(await benchApply(log)));
   } else {
     notes.push('bpf_ns: not measured (needs root)');
   }
@@ -44,4 +47,4 @@ function main(): void {
   process.stdout.write(`wrote ${out}\n`);
 }
 
-main();
+await main();

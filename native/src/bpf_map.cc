@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -92,6 +93,7 @@ Napi::Function BpfMap::Init(Napi::Env env) {
           InstanceMethod<&BpfMap::JS_updateBatch>("updateBatch"),
           InstanceMethod<&BpfMap::JS_deleteBatch>("deleteBatch"),
           InstanceMethod<&BpfMap::JS_mmap>("mmap"),
+          InstanceMethod<&BpfMap::JS_mmapAsync>("mmapAsync"),
           InstanceMethod<&BpfMap::JS_pin>("pin"),
           InstanceMethod<&BpfMap::JS_close>("close"),
       });
@@ -344,6 +346,73 @@ void Munmap(Napi::Env /*env*/, void* data, size_t* mappedLen) {
 // length is that times maxEntries; the mapping is rounded up to a page. The
 // mapping holds its own reference on the map: it stays valid after close()
 // and is unmapped only when the ArrayBuffer is garbage collected.
+// mmapAsync(): the same mapping made on a libuv pool thread. mmap of a BPF
+// array maps every page at once (remap_vmalloc_range: ~16 ms for 260 MB),
+// which must not hold the event loop. The fd is dup'ed for the worker, so a
+// close() meanwhile cannot pull it away.
+class MmapWorker : public Napi::AsyncWorker {
+ public:
+  MmapWorker(Napi::Env env, int fd, size_t len, size_t mappedLen, std::string name)
+      : Napi::AsyncWorker(env, "xlb:MmapWorker"),
+        fd_(fd),
+        len_(len),
+        mappedLen_(mappedLen),
+        name_(std::move(name)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  ~MmapWorker() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    void* p = ::mmap(nullptr, mappedLen_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) {
+      errno_ = errno;
+      return;
+    }
+    ptr_ = p;
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (ptr_ == nullptr) {
+      deferred_.Reject(ErrnoError(env, errno_, "mmap", name_.c_str()).Value());
+      return;
+    }
+    size_t* hint = new size_t(mappedLen_);
+    try {
+      deferred_.Resolve(Napi::ArrayBuffer::New(env, ptr_, len_, Munmap, hint));
+    } catch (...) {
+      ::munmap(ptr_, mappedLen_);
+      delete hint;
+    }
+  }
+
+ private:
+  int fd_;
+  size_t len_;
+  size_t mappedLen_;
+  std::string name_;
+  void* ptr_ = nullptr;
+  int errno_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value BpfMap::JS_mmapAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureOpen(env, "mmapAsync");
+  size_t len = RoundUp8(valueSize_) * maxEntries_;
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t mappedLen = (len + page - 1) / page * page;
+  int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) ThrowErrno(env, errno, "fcntl", name_);
+  auto* w = new MmapWorker(env, fd, len, mappedLen, name_);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value BpfMap::JS_mmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnsureOpen(env, "mmap");

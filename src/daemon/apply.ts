@@ -16,6 +16,13 @@ import { decodeXlbBackendVal, decodeXlbVipKey, decodeXlbVipRef, decodeXlbVipVal,
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { formatAddr, parseAddr } from '../net/addr.js';
 import type { DataplaneView, Plan, PlannedService, Step } from './plan.js';
+import { RingBuilder } from '../lb/ring-builder.js';
+
+/** Ring builds requested ahead of the ring being written. */
+const RINGS_AHEAD = 8;
+
+/** Longest stretch of work before the apply yields to the event loop, ms. */
+const YIELD_EVERY_MS = 5;
 
 /** Time a released ring slot or backend id waits before reuse: XDP runs take microseconds. */
 export const GRACE_MS = 50;
@@ -60,9 +67,17 @@ export class Applier {
   /** failed writes since start */
   failures = 0;
 
-  constructor(dp: XdpDataplane, now: () => number = Date.now) {
+  readonly #rings: RingBuilder;
+
+  constructor(dp: XdpDataplane, now: () => number = Date.now, rings: RingBuilder = new RingBuilder()) {
     this.dp = dp;
     this.#now = now;
+    this.#rings = rings;
+  }
+
+  /** Stop the ring worker. */
+  close(): Promise<void> {
+    return this.#rings.close();
   }
 
   /** What the planner sees: the services, and every id and slot not free yet. */
@@ -86,23 +101,59 @@ export class Applier {
   async apply(plan: Plan): Promise<ApplyResult> {
     const failures: ApplyFailure[] = [];
     const releases: Step[] = [];
-    const attempt = (step: Step, what: string, fn: () => void): void => {
+    const attempt = (step: Step, what: string, fn: () => void): boolean => {
       try {
         fn();
+        return true;
       } catch (err) {
         failures.push({ step: step.op, what, err: err as Error });
+        return false;
       }
     };
+    // rings are requested a few ahead of the one being written: the workers
+    // build while this thread writes (asking for all at once would spend a
+    // long stretch of this thread on messages)
+    const ringSteps = plan.steps.filter((x): x is Extract<Step, { op: 'write-ring' }> => x.op === 'write-ring');
+    const rings = new Map<Step, Promise<Uint32Array>>();
+    let asked = 0;
+    const askUpTo = (n: number): void => {
+      for (; asked < Math.min(n, ringSteps.length); asked++) {
+        const st = ringSteps[asked]!;
+        const p = this.#rings.build(st.backends, st.m);
+        p.catch(() => undefined);
+        rings.set(st, p);
+      }
+    };
+    askUpTo(RINGS_AHEAD);
+    let ringIndex = 0;
+    const noRing = new Set<string>(); // VIPs whose ring could not be written keep their old one
+    await new Promise((resolve) => setImmediate(resolve)); // the planning was a stretch of its own
+    let slice = performance.now();
     for (const step of plan.steps) {
+      // never hold the event loop for long: timers (VRRP, BFD, health) run in between
+      if (performance.now() - slice > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
       switch (step.op) {
         case 'put-backend':
           attempt(step, `backend ${step.id} ${step.address}`, () => this.dp.putBackend(step.id, { addr: step.address, port: step.port, vipId: step.vipId }));
           break;
-        case 'write-ring':
-          attempt(step, `ring slot ${step.slot}`, () => this.dp.writeRing(step.slot, step.ring));
+        case 'write-ring': {
+          askUpTo(++ringIndex + RINGS_AHEAD);
+          let ring: Uint32Array | null = null;
+          try {
+            ring = await rings.get(step)!;
+          } catch (err) {
+            failures.push({ step: step.op, what: `ring of ${step.vipKey}`, err: err as Error });
+          }
+          slice = performance.now();
+          if (!ring || !attempt(step, `ring slot ${step.slot}`, () => this.dp.writeRing(step.slot, ring))) noRing.add(step.vipKey);
           break;
+        }
         case 'put-vip': {
           const s = step.service;
+          if (noRing.has(s.key)) break;
           attempt(step, `vip ${s.name}`, () =>
             this.dp.putVip({ addr: s.address, port: s.port, proto: s.proto, vipId: s.vipId, ring: step.ring, mode: MODE[s.mode], flags: s.persistence ? XlbVipFlags.XLB_VIP_F_PERSIST : 0 }),
           );

@@ -20,7 +20,7 @@ import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
 import { Applier } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
-import { planReconcile, PlanError } from './plan.js';
+import { planReconcileAsync, PlanError } from './plan.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
 import { XlbError } from '../errors.js';
 
@@ -112,7 +112,7 @@ export class Daemon {
     }
     const pinDir = `${root}/${config.instance}`;
     const l = config.limits;
-    const dp = XdpDataplane.load({
+    const dp = await XdpDataplane.loadAsync({
       maxVips: l.maxVips,
       maxBackends: l.maxBackends,
       maxConns: l.maxConns,
@@ -180,7 +180,13 @@ export class Daemon {
   async #apply(config: XlbConfig): Promise<ReloadReply> {
     let plan;
     try {
-      plan = planReconcile(this.applier.view(), config, this.dp.ringSize, { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings });
+      plan = await planReconcileAsync(
+        this.applier.view(),
+        config,
+        this.dp.ringSize,
+        { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings },
+        () => new Promise((resolve) => setImmediate(resolve)),
+      );
     } catch (err) {
       if (err instanceof PlanError) return { ok: false, errors: [err.message] };
       throw err;
@@ -272,6 +278,7 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     this.#neigh.stop();
+    await this.applier.close();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#control ? this.#control.close(() => resolve()) : resolve()));
     this.#http = null;

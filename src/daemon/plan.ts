@@ -57,7 +57,7 @@ export interface DataplaneView {
 /** One change to the data plane, applied in order. */
 export type Step =
   | { op: 'put-backend'; id: number; address: string; port: number; vipId: number }
-  | { op: 'write-ring'; slot: number; ring: Uint32Array; vipKey: string }
+  | { op: 'write-ring'; slot: number; backends: PlannedBackend[]; m: number; vipKey: string }
   | { op: 'put-vip'; service: PlannedService; ring: number }
   | { op: 'free-ring'; slot: number }
   | { op: 'clear-backend'; id: number }
@@ -111,7 +111,37 @@ function ringDigest(backends: readonly { key: string; weight: number }[]): strin
  * @param limits the loaded map sizes: VIP ids < maxVips, backend ids < maxBackends, ring slots < maxRings
  * @throws PlanError when the config needs more ids or ring slots than the loaded maps have
  */
-export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: { maxVips: number; maxBackends: number; maxRings: number }): Plan {
+export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits): Plan {
+  const gen = planSteps(view, config, ringSize, limits);
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * As planReconcile(), pausing every `every` services with `pause()` (the
+ * daemon passes a setImmediate), so planning a large config never holds the
+ * event loop for long.
+ */
+export async function planReconcileAsync(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits, pause: () => Promise<void>, every = 20): Promise<Plan> {
+  const gen = planSteps(view, config, ringSize, limits);
+  for (let n = 1; ; n++) {
+    const r = gen.next();
+    if (r.done) return r.value;
+    if (n % every === 0) await pause();
+  }
+}
+
+/** Map sizes of the loaded program that bound ids and ring slots. */
+export interface PlanLimits {
+  maxVips: number;
+  maxBackends: number;
+  maxRings: number;
+}
+
+/** The planner: yields once per service of the config, returns the plan. */
+function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits): Generator<void, Plan, void> {
   const steps: Step[] = [];
   const usedVip = new Set([...view.services.values()].map((s) => s.vipId));
   const usedBe = new Set(view.usedBackendIds);
@@ -133,6 +163,7 @@ export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: 
   }
 
   for (const [key, svc] of wanted) {
+    yield;
     const cur = view.services.get(key);
     let vipId: number;
     if (cur) {
@@ -184,7 +215,7 @@ export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: 
     if (!sameRing) {
       ring = freeSlot(usedRings, limits.maxRings);
       usedRings.add(ring);
-      steps.push({ op: 'write-ring', slot: ring, ring: buildRing(backends, ringSize), vipKey: key });
+      steps.push({ op: 'write-ring', slot: ring, backends, m: ringSize, vipKey: key });
       if (cur) later.push({ op: 'free-ring', slot: cur.ring });
     }
     steps.push({ op: 'put-vip', service: planned, ring });
@@ -196,11 +227,9 @@ export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: 
   return { steps, services: out, nextVipId, nextBackendId, summary };
 }
 
-function buildRing(backends: readonly PlannedBackend[], m: number): Uint32Array {
-  return buildMaglevRing(
-    backends.map((b) => ({ id: b.id, key: b.key, weight: b.weight })),
-    m,
-  );
+/** The ring of a write-ring step (built by the applier, off the event loop when large). */
+export function ringOf(step: { backends: readonly PlannedBackend[]; m: number }): Uint32Array {
+  return buildMaglevRing(step.backends, step.m);
 }
 
 function globalsStep(config: XlbConfig, services: Map<string, PlannedService>): Step {
@@ -221,6 +250,4 @@ export function emptyView(): DataplaneView {
   return { services: new Map(), usedBackendIds: new Set(), usedRings: new Set(), nextVipId: 0, nextBackendId: 1 };
 }
 
-/** Exported for tests: the ring a planned service gets. */
-export const _buildRing = buildRing;
 export type { ServiceConfig };

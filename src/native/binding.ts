@@ -192,6 +192,8 @@ export interface NativeBpfMap {
    * the ArrayBuffer is garbage collected.
    */
   mmap(): ArrayBuffer;
+  /** As mmap(), with the mmap syscall on a libuv pool thread (a large array maps every page at once). */
+  mmapAsync(): Promise<ArrayBuffer>;
   /** Pins the map at `path` on a bpffs. */
   pin(path: string): void;
   /** Idempotent. Maps of an object are also closed when the object closes. */

@@ -169,6 +169,37 @@ export class XdpDataplane {
    * @throws SystemError from the addon (verifier log attached), AbiError on a layout mismatch
    */
   static load(opts: XdpLoadOptions, Ctor: NativeBpfObjectCtor = native().BpfObject): XdpDataplane {
+    const { obj, reused } = XdpDataplane.#prepare(opts, Ctor);
+    try {
+      obj.load();
+      return XdpDataplane.#finish(obj, reused, opts);
+    } catch (err) {
+      obj.close();
+      throw err;
+    }
+  }
+
+  /**
+   * As load(), with the verification and map creation on a worker thread, so
+   * the event loop is not held while the kernel verifies the program.
+   */
+  static async loadAsync(opts: XdpLoadOptions, Ctor: NativeBpfObjectCtor = native().BpfObject): Promise<XdpDataplane> {
+    const { obj, reused } = XdpDataplane.#prepare(opts, Ctor);
+    try {
+      await obj.loadAsync();
+      const dp = XdpDataplane.#finish(obj, reused, opts);
+      // mmap maps every page of the ring array at once (about 16 ms for
+      // 260 MB): done on a pool thread too
+      dp.#ring = new Uint32Array(await dp.maps.xlb_rings.mmapAsync(), 0, dp.#ringEntries());
+      return dp;
+    } catch (err) {
+      obj.close();
+      throw err;
+    }
+  }
+
+  /** Open the object, size it, and take over pinned maps. */
+  static #prepare(opts: XdpLoadOptions, Ctor: NativeBpfObjectCtor): { obj: NativeBpfObject; reused: string[] } {
     const ringSize = opts.ringSize ?? DEFAULT_RING_SIZE;
     const maxRings = opts.maxRings ?? opts.maxVips + 2;
     const obj = new Ctor(opts.objectPath ?? defaultObjectPath());
@@ -210,20 +241,24 @@ export class XdpDataplane {
           reused.push(name);
         }
       }
-      obj.load();
-      const dp = new XdpDataplane(obj, ringSize, maxRings);
-      dp.checkAbi();
-      dp.reusedMaps = reused;
-      if (opts.pinDir) {
-        mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
-        for (const name of MAP_NAMES) if (!reused.includes(name)) dp.maps[name].pin(`${opts.pinDir}/${name}`);
-        if (reused.includes('xlb_globals')) dp.#checkPinnedGlobals();
-      }
-      return dp;
+      return { obj, reused };
     } catch (err) {
       obj.close();
       throw err;
     }
+  }
+
+  /** After the load: check the ABI, pin what was not reused. */
+  static #finish(obj: NativeBpfObject, reused: string[], opts: XdpLoadOptions): XdpDataplane {
+    const dp = new XdpDataplane(obj, opts.ringSize ?? DEFAULT_RING_SIZE, opts.maxRings ?? opts.maxVips + 2);
+    dp.checkAbi();
+    dp.reusedMaps = reused;
+    if (opts.pinDir) {
+      mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
+      for (const name of MAP_NAMES) if (!reused.includes(name)) dp.maps[name].pin(`${opts.pinDir}/${name}`);
+      if (reused.includes('xlb_globals')) dp.#checkPinnedGlobals();
+    }
+    return dp;
   }
 
   /**
@@ -369,8 +404,12 @@ export class XdpDataplane {
 
   /** The mmap'ed xlb_rings as one array of backend ids. */
   #ringView(): Uint32Array {
-    if (!this.#ring) this.#ring = new Uint32Array(this.maps.xlb_rings.mmap(), 0, this.maxRings * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK);
+    if (!this.#ring) this.#ring = new Uint32Array(this.maps.xlb_rings.mmap(), 0, this.#ringEntries());
     return this.#ring;
+  }
+
+  #ringEntries(): number {
+    return this.maxRings * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK;
   }
 
   /** Index in #ringView() of the first entry of a slot. */
