@@ -11,6 +11,7 @@ import { benchMaglev } from './maglev.js';
 import { isRoot } from '../test/support/fib-lab.js';
 import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
 import { benchApply } from './apply.js';
+import { benchRestart } from './restart.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     notes.push(`bpf_ns: ${XDP_BENCH_METHOD}`);
     log('bench: applying a first config of 1000 VIPs x 10 backends');
     rows.push(...(await benchApply(log)));
+    log('bench: kill -9 and restart of the daemon under load, in the lab');
+    rows.push(...(await benchRestart(log)));
   } else {
     notes.push('bpf_ns: not measured (needs root)');
   }

@@ -19,5 +19,4 @@ function fail(err: unknown): void {
 const program = buildProgram(realActions, (p) => {
   p.then((code) => process.exit(code), fail);
 });
-program.exitOverride();
 program.parseAsync(process.argv).catch(fail);

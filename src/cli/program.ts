@@ -49,7 +49,10 @@ export function buildProgram(actions: Actions, run: (p: Promise<number>) => void
   const program = new Command('xlb')
     .description('eBPF/XDP L4 load balancer: XDP forwarding (dr, tunnel, nat), Maglev, connection tracking')
     .version('0.1.0')
-    .showHelpAfterError('(xlb <command> --help for usage)');
+    .showHelpAfterError('(xlb <command> --help for usage)')
+    // errors become CommanderError (exit code decided by exitCodeOf); set
+    // before the commands are added, so that they inherit it
+    .exitOverride();
   program
     .command('load')
     .description('run the daemon in the foreground for a config (SIGHUP reloads it); the XDP program keeps forwarding when the daemon exits')
