@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I/usr/include
 OUT := bpf/.output
 
 BPF_HDRS := bpf/xlb_abi.h $(wildcard bpf/lib/*.h)
-BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/lru_insert.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
+BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/lru_insert.bpf.o $(OUT)/pktgen.bpf.o $(OUT)/ceiling.bpf.o $(OUT)/sink.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
 NATIVE := native/build/Release/xlb_native.node
 # Build the addon against the headers of the node that runs it (no download).
 NODEDIR := $(shell dirname $$(dirname $$(readlink -f $$(command -v node))))
@@ -27,7 +27,7 @@ TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
 ABI_GEN := src/dataplane/xdp/abi.gen.ts
 
 # Debian 12 packages the build and the tests use; `make deps` installs the missing ones.
-SYS_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 pkg-config make g++ python3 ethtool
+SYS_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 pkg-config make g++ python3 ethtool nftables util-linux
 
 .PHONY: all build deps bpf native tsc abi abi-check test test-unit test-bpf test-fuzz test-e2e bench demo lint clean
 
@@ -117,7 +117,7 @@ test-fuzz: build
 	$(Q)node dist/test/fuzz/xdp-fuzz.js --packets $${FUZZ_PACKETS:-1000000}
 
 bench: build
-	$(Q)taskset -c $$(( $$(nproc) - 1 )) node dist/bench/run.js
+	$(Q)node dist/bench/run.js
 
 demo: build
 	$(Q)node dist/src/lab/demo.js

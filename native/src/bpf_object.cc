@@ -525,13 +525,15 @@ Napi::Value BpfObject::JS_testRun(const Napi::CallbackInfo& info) {
   uint32_t repeat = optU32("repeat", "opts.repeat", 1, nullptr);
   uint32_t ingress = optU32("ingressIfindex", "opts.ingressIfindex", 0, &withCtx);
   uint32_t rxQueue = optU32("rxQueueIndex", "opts.rxQueueIndex", 0, nullptr);
+  uint32_t flags = optU32("flags", "opts.flags", 0, nullptr);
+  uint32_t batchSize = optU32("batchSize", "opts.batchSize", 0, nullptr);
   uint32_t outSize =
       optU32("dataOutSize", "opts.dataOutSize", len + kTestRunHeadroom, nullptr);
   if (scratch_.size() < outSize) scratch_.resize(outSize);
 
   TestRunOut out;
   int err = RunXdpTest(progFd, data.Data(), len, scratch_.data(), outSize, repeat,
-                       withCtx, ingress, rxQueue, &out);
+                       withCtx, ingress, rxQueue, flags, batchSize, &out);
   if (err) ThrowErrno(env, err, "bpf_prog_test_run_opts");
   Napi::Object result = Napi::Object::New(env);
   result.Set("retval", Napi::Number::New(env, out.retval));

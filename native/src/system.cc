@@ -159,7 +159,7 @@ Napi::Value TestRunFd(const Napi::CallbackInfo& info) {
   TestRunOut r;
   int err = RunXdpTest(fd, data.Data(), static_cast<uint32_t>(data.Length()), out.Data(),
                        static_cast<uint32_t>(out.Length()), repeat, ingress != 0, ingress,
-                       rxQueue, &r);
+                       rxQueue, 0, 0, &r);
   if (err) ThrowErrno(env, err, "bpf_prog_test_run_opts");
   result[0] = r.retval;
   result[1] = r.sizeOut;

@@ -23,7 +23,7 @@ struct TestRunOut {
 int RunXdpTest(int progFd, const uint8_t* data, uint32_t len, uint8_t* out,
                uint32_t outCap, uint32_t repeat, bool withCtx,
                uint32_t ingressIfindex, uint32_t rxQueueIndex,
-               TestRunOut* result);
+               uint32_t flags, uint32_t batchSize, TestRunOut* result);
 
 }  // namespace xlb
 

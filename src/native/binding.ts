@@ -110,6 +110,14 @@ export interface TestRunOptions {
   ingressIfindex?: number;
   /** RX queue for `ingressIfindex` (must exist on the device). Default 0. */
   rxQueueIndex?: number;
+  /**
+   * BPF_F_TEST_* flags; BPF_F_TEST_XDP_LIVE_FRAMES (2) really transmits what
+   * the program returns XDP_TX / XDP_REDIRECT for (a traffic generator); no
+   * output data is returned then.
+   */
+  flags?: number;
+  /** Frames per batch with live frames (kernel default 64). */
+  batchSize?: number;
   /** Capacity of the output buffer, bytes. Default `data.length + 512` (room for encapsulation). */
   dataOutSize?: number;
 }

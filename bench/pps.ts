@@ -1,0 +1,176 @@
+/**
+ * Packet rate through a forwarding node, side by side in one run:
+ *  - xlb (dr mode, 1,024 flows, all conn-table hits after the first packets),
+ *  - the XDP ceiling (MAC rewrite + redirect, no logic: bpf/bench/ceiling.bpf.c),
+ *  - the kernel path (IP forwarding + nftables DNAT of the VIP to the backend).
+ *
+ * Topology, in namespaces this bench makes and removes (prefix `xpps`):
+ *   gen (xppsg) ==== (xppsin) lb (xppsout) ==== (xppss) sink
+ * The generator is BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (batch
+ * 64) of bpf/bench/pktgen.bpf.c, in its own process pinned to CPU 0 with
+ * taskset. The lb's ingress veth runs threaded NAPI, its kthread pinned to
+ * CPU 1; the sink's veth counts with an XDP program (softirq NAPI, so its
+ * work is counted with the lb's: a conservative figure, as lab-notes
+ * explains). Rate = frames counted at the sink / generator wall time; the
+ * median of ROUNDS interleaved rounds.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { native, type NativeBpfObject, type NativeBpfLink } from '../src/native/binding.js';
+import { XdpDataplane, defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
+import { buildMaglevRing } from '../src/lb/maglev.js';
+import type { BenchRow } from './xdp.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const P = 'xpps';
+const NS = { gen: `${P}-gen`, lb: `${P}-lb`, sink: `${P}-sink` };
+const FRAMES = Number(process.env.XLB_BENCH_PPS_FRAMES ?? 4_000_000);
+const ROUNDS = Number(process.env.XLB_BENCH_PPS_ROUNDS ?? 3);
+const MAC = { g: '02:77:00:00:00:01', in: '02:77:00:00:00:02', out: '02:77:00:00:01:01', s: '02:77:00:00:01:02' };
+const VIP = '10.77.9.1';
+const BACKEND = '10.77.1.2';
+
+const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+const inNs = (ns: string, cmd: string, args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8' });
+
+function teardown(): void {
+  const have = ip('netns', 'list');
+  for (const ns of Object.values(NS)) if (new RegExp(`^${ns}\\b`, 'm').test(have)) ip('netns', 'del', ns);
+}
+
+function setup(): void {
+  teardown();
+  for (const ns of Object.values(NS)) {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  ip('-n', NS.gen, 'link', 'add', 'xppsg', 'address', MAC.g, 'type', 'veth', 'peer', 'name', 'xppsin', 'address', MAC.in, 'netns', NS.lb);
+  ip('-n', NS.lb, 'link', 'add', 'xppsout', 'address', MAC.out, 'type', 'veth', 'peer', 'name', 'xppss', 'address', MAC.s, 'netns', NS.sink);
+  ip('-n', NS.gen, 'addr', 'add', '10.77.0.2/24', 'dev', 'xppsg');
+  ip('-n', NS.lb, 'addr', 'add', '10.77.0.1/24', 'dev', 'xppsin');
+  ip('-n', NS.lb, 'addr', 'add', '10.77.1.1/24', 'dev', 'xppsout');
+  ip('-n', NS.sink, 'addr', 'add', `${BACKEND}/24`, 'dev', 'xppss');
+  for (const [ns, dev] of [[NS.gen, 'xppsg'], [NS.lb, 'xppsin'], [NS.lb, 'xppsout'], [NS.sink, 'xppss']] as const) ip('-n', ns, 'link', 'set', dev, 'up');
+  ip('-n', NS.lb, 'neigh', 'replace', BACKEND, 'lladdr', MAC.s, 'dev', 'xppsout', 'nud', 'permanent');
+  inNs(NS.lb, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+  // a veth receives XDP_TX / redirected frames only with a NAPI instance: GRO on
+  inNs(NS.lb, 'ethtool', ['-K', 'xppsin', 'gro', 'on']);
+  inNs(NS.sink, 'ethtool', ['-K', 'xppss', 'gro', 'on']);
+  // threaded NAPI on the lb's ingress, its kthread on the last CPU
+  inNs(NS.lb, 'sh', ['-c', 'echo 1 > /sys/class/net/xppsin/threaded']);
+  const cpu = String(availableParallelism() - 1);
+  const ps = execFileSync('ps', ['-eLo', 'pid,comm'], { encoding: 'utf8' });
+  for (const line of ps.split('\n')) {
+    const m = /^\s*(\d+)\s+napi\/xppsin-/.exec(line);
+    if (m) execFileSync('taskset', ['-pc', cpu, m[1]!], { stdio: 'ignore' });
+  }
+}
+
+/** Run the generator once; returns frames counted at the sink per second. */
+function generate(sink: NativeBpfObject): Promise<number> {
+  const count = (): bigint => {
+    const v = sink.map('sink_count').lookup(Buffer.alloc(4));
+    let n = 0n;
+    if (v) for (let o = 0; o < v.length; o += 8) n += v.readBigUInt64LE(o);
+    return n;
+  };
+  const before = count();
+  const args = [`--net=/var/run/netns/${NS.gen}`, 'taskset', '-c', '0', process.execPath, join(ROOT, 'dist/bench/pktgen-run.js'), '--ifname', 'xppsg', '--frames', String(FRAMES), '--dst-mac', MAC.in, '--src-mac', MAC.g, '--src-ip', '10.77.0.2', '--dst-ip', VIP];
+  return new Promise((done, fail) => {
+    execFile('nsenter', args, { timeout: 120_000 }, (err, stdout) => {
+      if (err) return fail(err);
+      const r = JSON.parse(stdout.trim()) as { frames: number; ms: number };
+      done(Number(count() - before) / (r.ms / 1000));
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Run the packet-rate bench (root). */
+export async function benchPps(log: (s: string) => void): Promise<BenchRow[]> {
+  setup();
+  const nsFd = native().enterNetns(`/var/run/netns/${NS.sink}`);
+  let sink: NativeBpfObject | null = null;
+  let sinkLink: NativeBpfLink | null = null;
+  const out = dirname(defaultObjectPath());
+  try {
+    sink = new (native().BpfObject)(join(out, 'sink.bpf.o'));
+    sink.load();
+    sinkLink = sink.attachXdp('xlb_sink', native().ifNameToIndex('xppss'), 'native');
+  } finally {
+    native().restoreNetns(nsFd);
+  }
+  const lbFd = native().enterNetns(`/var/run/netns/${NS.lb}`);
+  let xlb: XdpDataplane | null = null;
+  let ceiling: NativeBpfObject | null = null;
+  try {
+    const inIf = native().ifNameToIndex('xppsin');
+    const outIf = native().ifNameToIndex('xppsout');
+    // xlb: one dr VIP, the sink as its backend
+    xlb = XdpDataplane.load({ maxVips: 4, maxBackends: 8, maxConns: 65536, ringSize: 65537 });
+    xlb.putBackend(1, { addr: BACKEND, vipId: 0 });
+    xlb.writeRing(0, buildMaglevRing([{ id: 1, key: `${BACKEND}:0`, weight: 1 }], 65537));
+    xlb.putVip({ addr: VIP, port: 9, proto: 17, vipId: 0, ring: 0, mode: 0 });
+    xlb.setGlobals({});
+    ceiling = new (native().BpfObject)(join(out, 'ceiling.bpf.o'));
+    ceiling.setGlobal('dst_mac', Buffer.from(MAC.s.split(':').map((x) => parseInt(x, 16))));
+    ceiling.setGlobal('src_mac', Buffer.from(MAC.out.split(':').map((x) => parseInt(x, 16))));
+    const oi = Buffer.alloc(4);
+    oi.writeUInt32LE(outIf);
+    ceiling.setGlobal('out_ifindex', oi);
+    ceiling.load();
+    const nft = [`table ip ${P} {`, '  chain pre {', '    type nat hook prerouting priority -100;', `    ip daddr ${VIP} udp dport 9 dnat to ${BACKEND}`, '  }', '}'].join('\n');
+
+    const samples: Record<string, number[]> = { 'lab_pps.xlb': [], 'lab_pps.ceiling': [], 'lab_pps.nft_dnat': [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      let link = xlb.obj.attachXdp('xlb_xdp', inIf, 'native');
+      try {
+        samples['lab_pps.xlb']!.push(await generate(sink));
+      } finally {
+        link.detach();
+        link.close();
+      }
+      link = ceiling.attachXdp('xlb_ceiling', inIf, 'native');
+      try {
+        samples['lab_pps.ceiling']!.push(await generate(sink));
+      } finally {
+        link.detach();
+        link.close();
+      }
+      execFileSync('ip', ['netns', 'exec', NS.lb, 'nft', '-f', '-'], { input: `${nft}\n` });
+      try {
+        samples['lab_pps.nft_dnat']!.push(await generate(sink));
+      } finally {
+        inNs(NS.lb, 'nft', ['delete', 'table', 'ip', P]);
+      }
+      log(`  pps round ${r + 1}/${ROUNDS}: xlb ${Math.round(samples['lab_pps.xlb']!.at(-1)!)}, ceiling ${Math.round(samples['lab_pps.ceiling']!.at(-1)!)}, nft ${Math.round(samples['lab_pps.nft_dnat']!.at(-1)!)}`);
+    }
+    const label: Record<string, string> = {
+      'lab_pps.ceiling': 'lab packet rate, XDP ceiling (MAC rewrite + redirect), pps',
+      'lab_pps.xlb': 'lab packet rate, xlb dr (conn-table hits), pps',
+      'lab_pps.nft_dnat': 'lab packet rate, kernel forwarding + nftables DNAT, pps',
+    };
+    return ['lab_pps.ceiling', 'lab_pps.xlb', 'lab_pps.nft_dnat'].map((k) => ({
+      key: k,
+      value: Math.round(median(samples[k]!)),
+      label: label[k]!,
+      ratioTo: k === 'lab_pps.ceiling' ? undefined : 'lab_pps.ceiling',
+    }));
+  } finally {
+    native().restoreNetns(lbFd);
+    ceiling?.close();
+    xlb?.close();
+    sinkLink?.detach();
+    sinkLink?.close();
+    sink?.close();
+    teardown();
+  }
+}
+
+export const PPS_METHOD = `${FRAMES} 64-byte UDP frames of 1024 flows per run from BPF_PROG_TEST_RUN live frames (batch 64, generator pinned to CPU 0), lb ingress threaded NAPI pinned to the last CPU, median of ${ROUNDS} interleaved rounds`;
