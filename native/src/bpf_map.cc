@@ -334,7 +334,15 @@ Napi::Value BpfMap::JS_deleteBatch(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, n);
 }
 
+// Bytes of an mmap'ed array: element i sits at i * roundup(valueSize, 8).
+size_t BpfMap::MmapLength() const { return RoundUp8(valueSize_) * maxEntries_; }
+
 namespace {
+size_t PageRoundUp(size_t len) {
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (len + page - 1) / page * page;
+}
+
 void Munmap(Napi::Env /*env*/, void* data, size_t* mappedLen) {
   ::munmap(data, *mappedLen);
   delete mappedLen;
@@ -402,9 +410,8 @@ class MmapWorker : public Napi::AsyncWorker {
 Napi::Value BpfMap::JS_mmapAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnsureOpen(env, "mmapAsync");
-  size_t len = RoundUp8(valueSize_) * maxEntries_;
-  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t mappedLen = (len + page - 1) / page * page;
+  size_t len = MmapLength();
+  size_t mappedLen = PageRoundUp(len);
   int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) ThrowErrno(env, errno, "fcntl", name_);
   auto* w = new MmapWorker(env, fd, len, mappedLen, name_);
@@ -416,9 +423,8 @@ Napi::Value BpfMap::JS_mmapAsync(const Napi::CallbackInfo& info) {
 Napi::Value BpfMap::JS_mmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnsureOpen(env, "mmap");
-  size_t len = RoundUp8(valueSize_) * maxEntries_;
-  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t mappedLen = (len + page - 1) / page * page;
+  size_t len = MmapLength();
+  size_t mappedLen = PageRoundUp(len);
   void* p = ::mmap(nullptr, mappedLen, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (p == MAP_FAILED) ThrowErrno(env, errno, "mmap", name_);
   size_t* hint = new size_t(mappedLen);

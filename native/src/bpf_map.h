@@ -68,6 +68,7 @@ class BpfMap : public Napi::ObjectWrap<BpfMap>, public Closable {
   Napi::Value JS_deleteBatch(const Napi::CallbackInfo& info);
   Napi::Value JS_mmap(const Napi::CallbackInfo& info);
   Napi::Value JS_mmapAsync(const Napi::CallbackInfo& info);
+  size_t MmapLength() const;
   Napi::Value JS_pin(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
 

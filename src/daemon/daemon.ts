@@ -7,7 +7,7 @@
  * or `xlb reload`: validate all, then apply only the difference; a rejected
  * config changes nothing. Edge module: wiring of I/O.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -328,5 +328,10 @@ export function unloadInstance(instance: string): { links: string[]; maps: strin
     }
   }
   rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(pinRoot()); // the last instance leaves no empty directory behind
+  } catch {
+    /* other instances remain */
+  }
   return out;
 }

@@ -80,12 +80,14 @@ export class PlanError extends Error {
   override name = 'PlanError';
 }
 
-/** The first id of [lo, hi) not in `used`, searching round-robin from `cursor`. */
+/** Take the first id of [lo, hi) not in `used` (searching round-robin from `cursor`) and mark it used. */
 function allocate(used: Set<number>, cursor: number, lo: number, hi: number, what: string): number {
   const n = hi - lo;
   for (let i = 0; i < n; i++) {
     const id = lo + ((((cursor - lo + i) % n) + n) % n);
-    if (!used.has(id)) return id;
+    if (used.has(id)) continue;
+    used.add(id);
+    return id;
   }
   throw new PlanError(`no free ${what} id (all ${n} in use)`);
 }
@@ -170,7 +172,6 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
       vipId = cur.vipId;
     } else {
       vipId = allocate(usedVip, nextVipId, 0, limits.maxVips, 'VIP');
-      usedVip.add(vipId);
       nextVipId = vipId + 1;
     }
     const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
@@ -183,7 +184,6 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
         id = had.id;
       } else {
         id = allocate(usedBe, nextBackendId, 1, limits.maxBackends, 'backend');
-        usedBe.add(id);
         nextBackendId = id + 1;
         steps.push({ op: 'put-backend', id, address: b.address, port: b.port, vipId });
       }

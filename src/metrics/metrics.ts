@@ -99,30 +99,25 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
     },
   });
 
-  new Counter({
-    name: 'xlb_packets_total',
-    help: 'Packets seen by the XDP program, by the one reason each was counted under.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const dp = src.dp();
-      this.reset();
-      if (!dp) return;
-      for (const [k, v] of Object.entries(dp.reasonCounters())) if (k !== 'XLB_R_NONE' || v.packets) this.inc({ reason: k.replace(/^XLB_R_/, '').toLowerCase() }, Number(v.packets));
-    },
-  });
-  new Counter({
-    name: 'xlb_bytes_total',
-    help: 'Bytes seen by the XDP program, by reason.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const dp = src.dp();
-      this.reset();
-      if (!dp) return;
-      for (const [k, v] of Object.entries(dp.reasonCounters())) if (k !== 'XLB_R_NONE' || v.bytes) this.inc({ reason: k.replace(/^XLB_R_/, '').toLowerCase() }, Number(v.bytes));
-    },
-  });
+  const perReason = (name: string, help: string, field: 'packets' | 'bytes'): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        const dp = src.dp();
+        this.reset();
+        if (!dp) return;
+        for (const [k, v] of Object.entries(dp.reasonCounters())) {
+          // XLB_R_NONE is never counted unless something is wrong: shown only then
+          if (k !== 'XLB_R_NONE' || v[field]) this.inc({ reason: k.replace(/^XLB_R_/, '').toLowerCase() }, Number(v[field]));
+        }
+      },
+    });
+  };
+  perReason('xlb_packets_total', 'Packets seen by the XDP program, by the one reason each was counted under.', 'packets');
+  perReason('xlb_bytes_total', 'Bytes seen by the XDP program, by reason.', 'bytes');
   new Counter({
     name: 'xlb_dataplane_events_total',
     help: 'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes.',
