@@ -11,6 +11,7 @@ import { Daemon, pidPath, unloadInstance } from '../daemon/daemon.js';
 import { controlPath, controlRequest } from '../daemon/control.js';
 import { XlbError } from '../errors.js';
 import { EXIT, exitCodeOf, type Actions, type InstanceOpts } from './program.js';
+import { createLab, destroyLab } from '../lab/lab.js';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const err = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -128,6 +129,30 @@ export const realActions: Actions = {
       out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}`);
       for (const b of s.backends) out(`    ${b.backend}  weight ${b.weight}  packets ${b.packets}`);
     }
+    return EXIT.OK;
+  },
+
+  async lab(action, opts) {
+    if (action === 'down') {
+      await destroyLab(opts.prefix);
+      out(`lab ${opts.prefix} removed`);
+      return EXIT.OK;
+    }
+    const lab = await createLab({ prefix: opts.prefix });
+    out(`lab ${opts.prefix} up in ${Math.round(lab.timings.upMs)} ms (tunnel decapsulation: ${lab.decap})`);
+    out(`  client   ${lab.ns.client}: ${lab.client.v4}, ${lab.client.v6}`);
+    out(`  xlb node ${lab.ns.node}: xlb0 (clients) ${lab.node.clientV4}, xlb1 (backends) ${lab.node.backendV4}; VIPs ${lab.vip4}, ${lab.vip6}`);
+    for (const b of lab.backends) out(`  backend  ${b.ns}: ${b.v4}, ${b.v6} (HTTP on ${lab.backendPorts.join(', ')})`);
+    out(`run xlb in it:   nsenter --net=/var/run/netns/${lab.ns.node} xlb load examples/lab.yaml`);
+    out(`send a request:  nsenter --net=/var/run/netns/${lab.ns.client} node -e "fetch('http://${lab.vip4}/').then(r=>r.text()).then(console.log)"`);
+    out('Ctrl-C tears the lab down.');
+    // handlers stay installed while tearing down: a second Ctrl-C must not cut it short
+    await new Promise<void>((resolve) => {
+      process.on('SIGINT', () => resolve());
+      process.on('SIGTERM', () => resolve());
+    });
+    await lab.down();
+    out(`lab ${opts.prefix} torn down`);
     return EXIT.OK;
   },
 

@@ -34,6 +34,7 @@ export interface Actions {
   reload(opts: InstanceOpts & { file?: string }): Promise<number>;
   status(opts: InstanceOpts & { json?: boolean }): Promise<number>;
   unload(opts: InstanceOpts): Promise<number>;
+  lab(action: 'up' | 'down', opts: { prefix: string }): Promise<number>;
 }
 
 function instanceName(v: string): string {
@@ -77,6 +78,16 @@ export function buildProgram(actions: Actions, run: (p: Promise<number>) => void
   withInstance(program.command('unload').description('stop the daemon if it runs, detach the XDP program and remove the pinned maps (drops the connection table)')).action((opts: InstanceOpts) =>
     run(actions.unload(opts)),
   );
+  const lab = program
+    .command('lab')
+    .description('the test lab: network namespaces with a client, an xlb node and three HTTP backends (examples/lab.yaml fits it)');
+  const prefixOpt = (c: Command): Command =>
+    c.option('-p, --prefix <name>', 'name prefix of the namespaces', (v: string) => {
+      if (!/^[a-z][a-z0-9]{0,14}$/.test(v)) throw new InvalidArgumentError('expected a prefix: [a-z][a-z0-9]{0,14}');
+      return v;
+    }, 'xlab');
+  prefixOpt(lab.command('up').description('build the lab and keep it until interrupted (Ctrl-C tears it down)')).action((opts: { prefix: string }) => run(actions.lab('up', opts)));
+  prefixOpt(lab.command('down').description('remove a lab left behind (namespaces and what runs in them)')).action((opts: { prefix: string }) => run(actions.lab('down', opts)));
   return program;
 }
 

@@ -16,7 +16,7 @@ function fake(): { actions: Actions; calls: unknown[][] } {
       calls.push([name, ...args]);
       return 0;
     };
-  return { actions: { load: rec('load'), validate: rec('validate'), reload: rec('reload'), status: rec('status'), unload: rec('unload') }, calls };
+  return { actions: { load: rec('load'), validate: rec('validate'), reload: rec('reload'), status: rec('status'), unload: rec('unload'), lab: rec('lab') }, calls };
 }
 
 async function run(argv: string[]): Promise<{ calls: unknown[][]; out: string; err: string; thrown?: CommanderError }> {
@@ -48,6 +48,12 @@ describe('xlb command line', () => {
     const s = await run(['status', '--config', 'lab.yaml', '--json']);
     assert.deepEqual(s.calls, [['status', { config: 'lab.yaml', json: true }]]);
     assert.deepEqual((await run(['unload', '-i', 'edge-1'])).calls, [['unload', { instance: 'edge-1' }]]);
+  });
+
+  it('lab up and down take a prefix', async () => {
+    assert.deepEqual((await run(['lab', 'up'])).calls, [['lab', 'up', { prefix: 'xlab' }]]);
+    assert.deepEqual((await run(['lab', 'down', '-p', 'mylab'])).calls, [['lab', 'down', { prefix: 'mylab' }]]);
+    assert.equal(exitCodeOf((await run(['lab', 'up', '-p', 'Bad!'])).thrown), EXIT.USAGE);
   });
 
   it('bad arguments are usage errors and reach no action', async () => {
