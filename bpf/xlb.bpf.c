@@ -944,10 +944,108 @@ static __always_inline int icmp_echo_reply(void *data, void *data_end, struct xl
 }
 
 /**
+ * icmp_ptb_nat - a "fragmentation needed" / "packet too big" about a nat
+ * flow, translated the way the flow is: the outer destination and the quoted
+ * packet's source become the backend's address and port (the backend sent
+ * that packet as itself), with the outer IPv4, quoted IPv4, quoted L4 (when
+ * quoted) and ICMP checksums updated incrementally; then sent to the backend.
+ * @ql4: offset of the quoted L4 header (its ports are within the frame)
+ * Returns: an XDP verdict; sets *reason.
+ */
+static __always_inline int icmp_ptb_nat(struct xdp_md *ctx, struct xlb_pkt *p, __u32 inner_off,
+					__u32 ql4, const struct xlb_choice *c, __u8 qproto,
+					__u64 now, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct xlb_backend_val *be = c->be;
+	struct icmp_hdr *ih = data + (p->l4 & 0xff);
+	__be16 *qports = data + (ql4 & 0x1ff);
+	__u16 *ql4sum = NULL;
+	struct xlb_nh *nh = NULL;
+	__be16 vport, bport;
+	int rc;
+
+	if ((void *)(ih + 1) > data_end || (void *)(qports + 2) > data_end)
+		return XDP_PASS;
+	/* the quoted L4 checksum, when the quote reaches it (UDP 0: none) */
+	if (qproto == IPPROTO_TCP) {
+		__u16 *cs = data + ((ql4 + 16) & 0x1ff);
+
+		if ((void *)(cs + 1) <= data_end && ql4 + 18 <= p->l3 + p->ip_len)
+			ql4sum = cs;
+	} else {
+		__u16 *cs = data + ((ql4 + 6) & 0x1ff);
+
+		if ((void *)(cs + 1) <= data_end && ql4 + 8 <= p->l3 + p->ip_len && *cs)
+			ql4sum = cs;
+	}
+	vport = qports[0];
+	bport = be->port ? be->port : vport;
+
+	if (p->flow.family == XLB_AF_INET) {
+		struct iphdr *outer = data + (p->l3 & 0x1f);
+		struct iphdr *qi = data + (inner_off & 0x1ff);
+		__u32 vip, bad = *(const __u32 *)be->addr;
+		__u16 qcheck;
+
+		if ((void *)(outer + 1) > data_end || (void *)(qi + 1) > data_end)
+			return XDP_PASS;
+		vip = qi->saddr;
+		outer->daddr = bad;
+		csum_replace4(&outer->check, vip, bad);
+		qcheck = qi->check;
+		qi->saddr = bad;
+		csum_replace4(&qi->check, vip, bad);
+		/* ICMP (v4) has no pseudo-header: only the quoted words that changed */
+		csum_replace4(&ih->checksum, vip, bad);
+		csum_replace2(&ih->checksum, qcheck, qi->check);
+		if (ql4sum) {
+			__u16 old = *ql4sum;
+
+			csum_replace4(ql4sum, vip, bad);
+			csum_replace2(ql4sum, vport, bport);
+			csum_replace2(&ih->checksum, old, *ql4sum);
+		}
+	} else {
+		struct ipv6hdr *outer = data + (p->l3 & 0x1f);
+		struct ipv6hdr *qi = data + (inner_off & 0x1ff);
+		__u32 vip[4];
+
+		if ((void *)(outer + 1) > data_end || (void *)(qi + 1) > data_end)
+			return XDP_PASS;
+		__builtin_memcpy(vip, &qi->saddr, 16);
+		__builtin_memcpy(&outer->daddr, be->addr, 16);
+		__builtin_memcpy(&qi->saddr, be->addr, 16);
+		/* ICMPv6 covers the pseudo-header (outer destination) and the quote */
+		csum_replace16(&ih->checksum, vip, (const __u32 *)be->addr);
+		csum_replace16(&ih->checksum, vip, (const __u32 *)be->addr);
+		if (ql4sum) {
+			__u16 old = *ql4sum;
+
+			csum_replace16(ql4sum, vip, (const __u32 *)be->addr);
+			csum_replace2(ql4sum, vport, bport);
+			csum_replace2(&ih->checksum, old, *ql4sum);
+		}
+	}
+	if (bport != vport) {
+		csum_replace2(&ih->checksum, vport, bport);
+		qports[0] = bport;
+	}
+	rc = nh_resolve(ctx, c->be_id, be, p->ip_len, p->flow.proto, now, &nh);
+	if (!nh || rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		*reason = fwd_fib_fail_reason(rc);
+		return rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? XDP_DROP : XDP_PASS;
+	}
+	*reason = XLB_R_FWD_ICMP_PTB;
+	return fwd_l2_out(ctx, p, nh, reason);
+}
+
+/**
  * icmp_ptb - "fragmentation needed" / "packet too big" about a VIP flow: the
  * quoted packet left the VIP towards a client, so send the error to the
- * backend that owns the client -> VIP flow (dr and tunnel; in nat mode the
- * backend never saw the VIP address, so the kernel gets it).
+ * backend that owns the client -> VIP flow (in nat mode translated as the
+ * flow is, by icmp_ptb_nat()).
  * @inner_off: offset of the quoted IP header
  * Returns: an XDP verdict; sets *reason.
  */
@@ -994,12 +1092,13 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	if (inner.proto != IPPROTO_TCP && inner.proto != IPPROTO_UDP)
 		return XDP_PASS;
 	ports = data + (l4 & 0x1ff);
-	if ((void *)(ports + 2) > data_end)
+	/* the quote must hold the ports, inside the IP packet (not its padding) */
+	if ((void *)(ports + 2) > data_end || l4 + 4 > p->l3 + p->ip_len)
 		return XDP_PASS;
 	inner.sport = ports[1];
 	inner.dport = ports[0];
 	vip = lb_lookup_vip(inner.dst, inner.family, inner.dport, inner.proto, g, &vip_id);
-	if (!vip || vip->mode == XLB_MODE_NAT)
+	if (!vip)
 		return XDP_PASS;
 	conns = conn_key(&inner, &k4, &key);
 	if (!lb_conn_hit(conns, key, &c, &hit_vip) || c.vip_id != vip_id) {
@@ -1009,6 +1108,8 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 			return XDP_DROP;
 		}
 	}
+	if (vip->mode == XLB_MODE_NAT)
+		return icmp_ptb_nat(ctx, p, inner_off, l4, &c, inner.proto, now, reason);
 	if (vip->mode == XLB_MODE_TUNNEL)
 		rc = fwd_tunnel(ctx, p, &c, &inner, g, now, reason);
 	else
@@ -1026,7 +1127,7 @@ static __always_inline int handle_icmp(struct xdp_md *ctx, struct xlb_pkt *p,
 	void *data_end = (void *)(long)ctx->data_end;
 	__u8 *ih = data + (p->l4 & 0xff);
 
-	if ((void *)(ih + 8) > data_end) {
+	if ((void *)(ih + 8) > data_end || p->l4 + 8 > p->l3 + p->ip_len) {
 		*reason = XLB_R_DROP_TRUNC_L4;
 		return XDP_DROP;
 	}

@@ -740,7 +740,27 @@ const cases: Case[] = [
     backend: { id: 21, packets: 0, newFlows: 0 },
   },
   {
-    name: 'ICMP frag-needed about a nat flow is passed (the backend never saw the VIP)',
+    name: 'ICMP frag-needed about a nat flow is translated as the flow is and sent to its backend',
+    setup: (h) => h.service(nat4tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv4('10.0.0.254', '10.9.0.9')
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4('10.9.0.9', C4, { df: true }).tcp(80, 40000, { flags: { ack: true }, seq: 5 }).payload('x'.repeat(20)))
+        .build(),
+    verdict: 'TX',
+    output: () =>
+      pkt()
+        .eth(NODE, LAB_MAC.be12)
+        .ipv4('10.0.0.254', '10.0.0.12')
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4('10.0.0.12', C4, { df: true }).tcp(8080, 40000, { flags: { ack: true }, seq: 5 }).payload('x'.repeat(20)))
+        .build(),
+    reason: 'XLB_R_FWD_ICMP_PTB',
+  },
+  {
+    name: 'ICMP frag-needed about a nat flow, quote cut after the ports: translated, ICMP checksum right',
     setup: (h) => h.service(nat4tcp),
     input: () =>
       pkt()
@@ -749,8 +769,37 @@ const cases: Case[] = [
         .icmp(3, 4, { mtu: 1400 })
         .inner(pkt().ipv4('10.9.0.9', C4, { df: true }).tcp(80, 40000, { flags: { ack: true } }).truncate(28))
         .build(),
-    verdict: 'PASS',
-    reason: 'XLB_R_PASS_ICMP',
+    verdict: 'TX',
+    output: () => {
+      // the quote keeps the TCP checksum of the original segment (it is cut off here)
+      return pkt()
+        .eth(NODE, LAB_MAC.be12)
+        .ipv4('10.0.0.254', '10.0.0.12')
+        .icmp(3, 4, { mtu: 1400 })
+        .inner(pkt().ipv4('10.0.0.12', C4, { df: true }).tcp(8080, 40000, { flags: { ack: true } }).truncate(28))
+        .build();
+    },
+    reason: 'XLB_R_FWD_ICMP_PTB',
+  },
+  {
+    name: 'ICMPv6 packet-too-big about a nat flow is translated and sent to its backend',
+    setup: (h) => h.service(nat6udp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv6('fd00::fe', 'fd09::9')
+        .icmp6(2, 0, { mtu: 1280 })
+        .inner(pkt().ipv6('fd09::9', C6).udp(53, 40003).payload('answer'))
+        .build(),
+    verdict: 'TX',
+    output: () =>
+      pkt()
+        .eth(NODE, LAB_MAC.be12)
+        .ipv6('fd00::fe', 'fd00::12')
+        .icmp6(2, 0, { mtu: 1280 })
+        .inner(pkt().ipv6('fd00::12', C6).udp(53, 40003).payload('answer'))
+        .build(),
+    reason: 'XLB_R_FWD_ICMP_PTB',
   },
   {
     name: 'IPv6 extension chain longer than the walk bound is passed',

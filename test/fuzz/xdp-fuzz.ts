@@ -53,12 +53,25 @@ function vipPacket(rng: () => number): Buffer {
   return b.payload(payload).build();
 }
 
-/** An echo request, or a NAT reply from a backend, occasionally. */
+/** An echo request, a NAT reply from a backend, or a frag-needed / packet-too-big about a VIP flow. */
 function specialPacket(rng: () => number): Buffer {
-  if (rng() < 0.5) {
+  const r = rng();
+  if (r < 0.3) {
     return pkt().eth(LAB_MAC.client, LAB_MAC.xa).ipv4('10.0.0.2', '10.9.0.1').icmp(8, 0, { id: 1, seq: Math.floor(rng() * 65536) }).payload('ping').build();
   }
-  return pkt().eth(LAB_MAC.be12, LAB_MAC.xa).ipv4('10.0.0.12', '10.0.0.2').udp(5353, 1024 + Math.floor(rng() * 60000)).payload('answer').build();
+  if (r < 0.6) return pkt().eth(LAB_MAC.be12, LAB_MAC.xa).ipv4('10.0.0.12', '10.0.0.2').udp(5353, 1024 + Math.floor(rng() * 60000)).payload('answer').build();
+  // an error about a packet the VIP sent to a client (every mode, both families)
+  const s = SERVICES[Math.floor(rng() * SERVICES.length)]!;
+  const v6 = s.addr.includes(':');
+  const client = v6 ? `fd00::${(2 + Math.floor(rng() * 200)).toString(16)}` : `10.0.0.${2 + Math.floor(rng() * 250)}`;
+  const vport = s.port || 1 + Math.floor(rng() * 65000);
+  const cport = 1024 + Math.floor(rng() * 60000);
+  const quoted = v6 ? pkt().ipv6(s.addr, client) : pkt().ipv4(s.addr, client, { df: true });
+  const q4 = (s.proto === TCP ? quoted.tcp(vport, cport, { flags: { ack: true } }) : quoted.udp(vport, cport)).payload(Buffer.alloc(Math.floor(rng() * 100)));
+  const full = q4.build().length;
+  const cut = rng() < 0.5 ? q4.truncate(Math.min(full, (v6 ? 40 : 20) + 8 + Math.floor(rng() * 40))) : q4;
+  const outer = pkt().eth(LAB_MAC.gw, LAB_MAC.xa);
+  return (v6 ? outer.ipv6('fd00::fe', s.addr).icmp6(2, 0, { mtu: 1280 }) : outer.ipv4('10.0.0.254', s.addr).icmp(3, 4, { mtu: 1400 })).inner(cut).build();
 }
 
 const CHECKSUM = /checksum/i;
@@ -84,6 +97,7 @@ function main(): number {
   };
   const t0 = Date.now();
   let forwarded = 0;
+  let finalReasons: Record<string, { packets: bigint }> = {};
   try {
     for (const s of SERVICES) h.service(s);
     h.dp.setGlobals({ tunSrc4: 0x0a000001, tunSrc6: parseAddr('fd00::1').bytes, wildcardVips: 1 });
@@ -96,7 +110,8 @@ function main(): number {
       const seen: Record<string, number> = { PASS: 0, DROP: 0, FWD: 0 };
       for (let i = 0; i < n; i++) {
         const r = rng();
-        let input = r < 0.35 ? vipPacket(rng) : r < 0.7 ? mutate(vipPacket(rng), rng) : r < 0.75 ? specialPacket(rng) : r < 0.85 ? mutate(randomPacket(rng), rng) : randomPacket(rng);
+        let input =
+          r < 0.3 ? vipPacket(rng) : r < 0.6 ? mutate(vipPacket(rng), rng) : r < 0.66 ? specialPacket(rng) : r < 0.72 ? mutate(specialPacket(rng), rng) : r < 0.85 ? mutate(randomPacket(rng), rng) : randomPacket(rng);
         // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header
         if (input.length < 14) input = Buffer.concat([input, Buffer.alloc(14 - input.length)]);
         const res = h.run(input);
@@ -121,6 +136,7 @@ function main(): number {
       for (const c of ['PASS', 'DROP', 'FWD']) if (delta[c] !== seen[c]) fail(`batch at ${done}: ${seen[c]} ${c} verdicts, ${delta[c]} in ${c} reasons`, Buffer.alloc(0));
       prev = now;
       done += n;
+      finalReasons = now;
       if (failures.length >= 20) break;
     }
   } finally {
@@ -128,6 +144,8 @@ function main(): number {
   }
   const secs = (Date.now() - t0) / 1000;
   process.stdout.write(`xdp-fuzz: ${total} packets (seed ${seed}), ${forwarded} forwarded, ${failures.length} failures, ${secs.toFixed(1)} s\n`);
+  const seen = Object.entries(finalReasons).filter(([, v]) => v.packets > 0n);
+  process.stdout.write(`  reasons: ${seen.map(([k, v]) => `${k.replace(/^XLB_R_/, '').toLowerCase()} ${v.packets}`).join(', ')}\n`);
   for (const f of failures) process.stdout.write(`  FAIL ${f.what}\n    in:  ${f.input}\n${f.output ? `    out: ${f.output}\n` : ''}`);
   return failures.length ? 1 : 0;
 }
