@@ -22,7 +22,7 @@ import { RingBuilder } from '../lb/ring-builder.js';
 const RINGS_AHEAD = 8;
 
 /** Longest stretch of work before the apply yields to the event loop, ms. */
-const YIELD_EVERY_MS = 5;
+const YIELD_EVERY_MS = 2;
 
 /** Time a released ring slot or backend id waits before reuse: XDP runs take microseconds. */
 export const GRACE_MS = 50;
