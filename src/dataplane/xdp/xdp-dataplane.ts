@@ -153,7 +153,6 @@ export class XdpDataplane {
   reusedMaps: string[] = [];
   #ring: Uint32Array | null = null;
 
-
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
     this.ringSize = ringSize;
