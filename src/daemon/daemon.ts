@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, u
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { release } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfigFile } from '../config/load.js';
@@ -105,9 +106,23 @@ export class Daemon {
   static async start(config: XlbConfig, log: Logger): Promise<Daemon> {
     const root = pinRoot();
     const fsRoot = root.split('/').slice(0, 4).join('/'); // /sys/fs/bpf
-    try {
-      if (statfsSync(fsRoot).type !== BPF_FS_MAGIC) throw new Error('not bpffs');
-    } catch {
+    const isBpffs = (): boolean => {
+      try {
+        return statfsSync(fsRoot).type === BPF_FS_MAGIC;
+      } catch {
+        return false;
+      }
+    };
+    if (!isBpffs() && existsSync(fsRoot)) {
+      // a machine that never mounted it (systemd does; minimal images may not)
+      try {
+        execFileSync('mount', ['-t', 'bpf', 'bpf', fsRoot], { stdio: 'ignore' });
+        log.info({ path: fsRoot }, 'mounted bpffs');
+      } catch {
+        /* reported below */
+      }
+    }
+    if (!isBpffs()) {
       throw new XlbError('XLB_ERR_DAEMON_BPFFS', `${fsRoot} is not a mounted bpffs: mount it (mount -t bpf bpf ${fsRoot}); under \`ip netns exec\` use \`nsenter --net=/var/run/netns/NAME\` instead, which keeps the host's bpffs`);
     }
     const pinDir = `${root}/${config.instance}`;
