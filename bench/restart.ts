@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { createLab, destroyLab, type Lab } from '../src/lab/lab.js';
 import { runClient, stopChild } from '../src/lab/exec.js';
-import { controlPath, controlRequest } from '../src/daemon/control.js';
+import { waitForDaemon } from '../src/daemon/control.js';
 import { unloadInstance } from '../src/daemon/daemon.js';
 import type { BenchRow } from './xdp.js';
 
@@ -21,19 +21,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const PREFIX = 'xbench';
 const INSTANCE = 'benchrestart';
-
-async function waitUp(): Promise<void> {
-  const end = Date.now() + 15000;
-  for (;;) {
-    try {
-      if ((await controlRequest(controlPath(INSTANCE), { cmd: 'status' }, 1000)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error('bench: the daemon did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Run the restart benchmark (root). */
 export async function benchRestart(log: (s: string) => void): Promise<BenchRow[]> {
@@ -49,7 +36,7 @@ export async function benchRestart(log: (s: string) => void): Promise<BenchRow[]
     const start = async (): Promise<ChildProcess> => {
       const c = lab!.spawn(lab!.ns.node, process.execPath, [CLI, 'load', cfg], { stdio: 'ignore' });
       children.push(c);
-      await waitUp();
+      await waitForDaemon(INSTANCE);
       return c;
     };
     const first = await start();

@@ -53,6 +53,25 @@ export function serveControl(path: string, handle: (req: ControlRequest) => Prom
 }
 
 /**
+ * Wait until the daemon of `instance` answers `status` (it has applied its
+ * config and serves the socket), polling every 100 ms.
+ * @param what called on timeout for the error message (e.g. the daemon's log)
+ * @throws Error after `timeoutMs`
+ */
+export async function waitForDaemon(instance: string, timeoutMs = 15_000, what: () => string = () => ''): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await controlRequest(controlPath(instance), { cmd: 'status' }, 1000)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > end) throw new Error(`the xlb daemon of instance ${instance} did not answer within ${timeoutMs} ms${what() ? `:\n${what()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
  * Send one request to a running daemon.
  * @throws Error with code ENOENT / ECONNREFUSED when no daemon listens
  */

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, destroyLab, type Lab } from './lab.js';
 import { nsExec, runClient, stopChild } from './exec.js';
-import { controlPath, controlRequest } from '../daemon/control.js';
+import { waitForDaemon } from '../daemon/control.js';
 import { unloadInstance } from '../daemon/daemon.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -50,16 +50,7 @@ async function main(): Promise<number> {
     const daemon = lab.spawn(lab.ns.node, process.execPath, [CLI, 'load', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     daemon.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-    const end = Date.now() + 15000;
-    for (;;) {
-      try {
-        if ((await controlRequest(controlPath(INSTANCE), { cmd: 'status' }, 1000)).ok) break;
-      } catch {
-        /* not yet */
-      }
-      if (Date.now() > end) throw new Error(`the daemon did not start:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForDaemon(INSTANCE, 15_000, () => log);
     say('\n30 requests per service from the client (a new TCP connection each):');
     for (const [name, url] of SERVICES) {
       const r = await runClient(lab, { url, count: 30, concurrency: 3 });

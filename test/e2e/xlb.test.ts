@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { createLab, type Lab } from '../../src/lab/lab.js';
 import { nsExec, nsPath, runClient, stopChild, type ClientReport } from '../../src/lab/exec.js';
-import { controlPath, controlRequest } from '../../src/daemon/control.js';
+import { waitForDaemon } from '../../src/daemon/control.js';
 import { unloadInstance } from '../../src/daemon/daemon.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -63,10 +63,7 @@ describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () =>
   const startDaemon = async (): Promise<void> => {
     daemon = lab.spawn(lab.ns.node, process.execPath, [CLI, 'load', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-    await until('the daemon to answer', async () => {
-      const r = await controlRequest(controlPath(instance), { cmd: 'status' }, 2000);
-      return r.ok ? r : undefined;
-    });
+    await waitForDaemon(instance, 15_000, () => log);
   };
   const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((done) => {

@@ -514,11 +514,7 @@ export class XdpDataplane {
 
   /** Zero the per-VIP, per-backend, per-reason and event counters. */
   clearCounters(): void {
-    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event'] as const) {
-      const m = this.maps[n];
-      const zero = Buffer.alloc(m.valueBufferSize);
-      for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
-    }
+    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event'] as const) zeroArray(this.maps[n]);
   }
 
   /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */
@@ -530,8 +526,7 @@ export class XdpDataplane {
         continue;
       }
       if (m.type === BPF_MAP_TYPE_ARRAY || m.type === BPF_MAP_TYPE_PERCPU_ARRAY) {
-        const zero = Buffer.alloc(m.valueBufferSize);
-        for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
+        zeroArray(m);
         continue;
       }
       for (let k = m.nextKey(null); k; k = m.nextKey(null)) m.delete(k);
@@ -552,6 +547,12 @@ export function ringChunks(m: number): number {
 
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+
+/** Write zeros into every element of an array map (all CPUs' slots of a per-CPU one). */
+function zeroArray(m: NativeBpfMap): void {
+  const zero = Buffer.alloc(m.valueBufferSize);
+  for (let i = 0; i < m.maxEntries; i++) m.update(u32key(i), zero);
+}
 
 function u32key(i: number): Buffer {
   const b = Buffer.alloc(4);
