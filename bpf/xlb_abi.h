@@ -286,7 +286,7 @@ struct xlb_nh {
 	__u8 smac[6];	  /* egress device MAC */
 	__u16 ok_len;	  /* largest IP length (after encapsulation) known to fit the path MTU */
 	__u8 onlink;	  /* 1: the backend itself is the next hop (no gateway) */
-	__u8 pad;
+	__u8 uses;	  /* uses since the clock was last read (wraps) */
 	__u8 src[16];	  /* the source address the kernel would use towards the backend */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_nh) == 48, "xlb_nh layout changed");

@@ -548,16 +548,17 @@ export interface XlbNh {
   okLen: number;
   /** 1: the backend itself is the next hop (no gateway) (u8 at 30) */
   onlink: number;
+  /** uses since the clock was last read (wraps) (u8 at 31) */
+  uses: number;
   /** the source address the kernel would use towards the backend (bytes[16] at 32) */
   src: Uint8Array;
 }
 export const XLB_NH_SIZE = 48;
-export const xlbNhLayout: StructLayout = {"name":"xlb_nh","size":48,"fields":[{"name":"expires","offset":0,"size":8,"kind":"u64","pad":false},{"name":"ifindex","offset":8,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":12,"size":4,"kind":"u32","pad":false},{"name":"dmac","offset":16,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":22,"size":6,"kind":"bytes","pad":false},{"name":"ok_len","offset":28,"size":2,"kind":"u16","pad":false},{"name":"onlink","offset":30,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":31,"size":1,"kind":"u8","pad":true},{"name":"src","offset":32,"size":16,"kind":"bytes","pad":false}]};
+export const xlbNhLayout: StructLayout = {"name":"xlb_nh","size":48,"fields":[{"name":"expires","offset":0,"size":8,"kind":"u64","pad":false},{"name":"ifindex","offset":8,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":12,"size":4,"kind":"u32","pad":false},{"name":"dmac","offset":16,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":22,"size":6,"kind":"bytes","pad":false},{"name":"ok_len","offset":28,"size":2,"kind":"u16","pad":false},{"name":"onlink","offset":30,"size":1,"kind":"u8","pad":false},{"name":"uses","offset":31,"size":1,"kind":"u8","pad":false},{"name":"src","offset":32,"size":16,"kind":"bytes","pad":false}]};
 /** Encode XlbNh into exactly 48 bytes (padding zeroed). */
 export function encodeXlbNh(v: XlbNh, buf?: Buffer, offset = 0): Buffer {
   const b = buf ?? Buffer.alloc(48);
   const o = offset;
-  b.fill(0, o, o + 48);
   wrU64(b, o + 0, v.expires);
   wrU32(b, o + 8, v.ifindex);
   wrU32(b, o + 12, v.inIfindex);
@@ -565,6 +566,7 @@ export function encodeXlbNh(v: XlbNh, buf?: Buffer, offset = 0): Buffer {
   wrBytes(b, o + 22, 6, v.smac, 'xlb_nh.smac');
   wrU16(b, o + 28, v.okLen);
   b.writeUInt8(v.onlink, o + 30);
+  b.writeUInt8(v.uses, o + 31);
   wrBytes(b, o + 32, 16, v.src, 'xlb_nh.src');
   return b;
 }
@@ -580,6 +582,7 @@ export function decodeXlbNh(b: Buffer, offset = 0): XlbNh {
     smac: new Uint8Array(b.subarray(o + 22, o + 28)),
     okLen: rdU16(b, o + 28),
     onlink: b.readUInt8(o + 30),
+    uses: b.readUInt8(o + 31),
     src: new Uint8Array(b.subarray(o + 32, o + 48)),
   };
 }
