@@ -7,7 +7,7 @@
  * what a VRRP or BFD timer in the same process would have waited.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { XlbConfig, ServiceConfig } from '../src/config/model.js';
+import { defaultBackendHealth, defaultServiceHealth, type XlbConfig, type ServiceConfig } from '../src/config/model.js';
 import { XdpDataplane } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { Applier } from '../src/daemon/apply.js';
 import { planReconcileAsync } from '../src/daemon/plan.js';
@@ -31,7 +31,8 @@ function config(): XlbConfig {
       mode: 'dr',
       persistence: false,
       loc,
-      backends: Array.from({ length: BACKENDS }, (_, b) => ({ address: `10.200.${v & 255}.${(v >> 8) * BACKENDS + b + 1}`, port: 0, weight: 1, loc })),
+      health: defaultServiceHealth(),
+      backends: Array.from({ length: BACKENDS }, (_, b) => ({ address: `10.200.${v & 255}.${(v >> 8) * BACKENDS + b + 1}`, port: 0, weight: 1, loc, health: defaultBackendHealth() })),
     });
   }
   return {

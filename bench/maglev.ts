@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { buildMaglevRing, type MaglevBackend } from '../src/lb/maglev.js';
+import { median } from './stats.js';
 
 /** Ring size measured, entries: xlb's default M. */
 const RING_SIZE = 65537;
@@ -19,13 +20,6 @@ const TIMED_RUNS = 9;
 /** n equal-weight backends keyed like real ones ("10.0.1.7:80"), ids 1..n. */
 function backends(n: number): MaglevBackend[] {
   return Array.from({ length: n }, (_, i) => ({ id: i + 1, key: `10.0.${i >> 8}.${i & 255}:80`, weight: 1 }));
-}
-
-/** Median of a non-empty list. */
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**

@@ -22,6 +22,7 @@ import { native, type NativeBpfObject, type NativeBpfLink } from '../src/native/
 import { XdpDataplane, defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { buildMaglevRing } from '../src/lb/maglev.js';
 import type { BenchRow } from './xdp.js';
+import { median } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = 'xpps';
@@ -87,10 +88,6 @@ function generate(sink: NativeBpfObject): Promise<number> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Run the packet-rate bench (root). */
 export async function benchPps(log: (s: string) => void): Promise<BenchRow[]> {

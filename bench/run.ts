@@ -15,6 +15,7 @@ import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
 import { benchApply } from './apply.js';
 import { benchRestart } from './restart.js';
 import { benchPps, PPS_METHOD } from './pps.js';
+import { benchHealth, HEALTH_METHOD } from './health.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -42,6 +43,9 @@ async function main(): Promise<void> {
     notes.push(`lab_pps: ${PPS_METHOD}`);
     log('bench: kill -9 and restart of the daemon under load, in the lab');
     rows.push(...(await benchRestart(log)));
+    log('bench: health checks (CPU at 1,000 and 10,000 checks/s; detection time)');
+    rows.push(...(await benchHealth(log)));
+    notes.push(`hc: ${HEALTH_METHOD}`);
   } else {
     notes.push('bpf_ns: not measured (needs root)');
   }

@@ -23,6 +23,7 @@ import { defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { pkt } from '../test/support/packet.js';
 import { LAB_MAC } from '../test/support/fib-lab.js';
 import { XdpHarness, XDP, TCP, type TestService } from '../test/support/xdp-harness.js';
+import { median } from './stats.js';
 
 export interface BenchRow {
   key: string;
@@ -62,10 +63,6 @@ function measure(run: Run, data: Buffer, want: number[], prep?: (b: Buffer) => v
   return total / CALLS;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 let flowSeq = 0;
 /** A source address and port never used before in this process (10.64.0.0/10). */

@@ -7,6 +7,7 @@
 #include "bpf_map.h"
 #include "bpf_object.h"
 #include "libbpf_log.h"
+#include "raw_socket.h"
 #include "system.h"
 
 namespace xlb {
@@ -40,6 +41,8 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfObject", object);
   exports.Set("BpfMap", map);
   exports.Set("BpfLink", link);
+  exports.Set("RawSocket", RawSocket::Init(env));
+  exports.Set("TcpConnect", TcpConnect::Init(env));
   InitSystem(env, exports);
   return exports;
 }

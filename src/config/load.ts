@@ -11,7 +11,8 @@
  * Order of work: YAML syntax errors are reported alone (a broken document
  * yields spurious type errors); otherwise every key is type-checked, then the
  * cross checks (duplicates, families, mode rules, limits) run on whatever
- * parsed.
+ * parsed. The health part (`health`, `checks`) is checked and resolved by
+ * ./health.ts, with this module's Checker.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -26,10 +27,12 @@ import {
   type YAMLError,
 } from 'yaml';
 import { ConfigError, type ConfigErrorCode, type MessageInput } from '../errors.js';
+import type { SorryServerSpec } from '../health/spec.js';
 import { isPrime } from '../lb/maglev.js';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { unknownKeyMessage } from './did-you-mean.js';
-import { DurationError, parseDuration } from './duration.js';
+import { DurationError, formatDuration, parseDuration } from './duration.js';
+import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
 import {
   DEFAULT_INSTANCE,
   DEFAULT_LIMITS,
@@ -57,6 +60,7 @@ import {
   type InterfaceConfig,
   type Limits,
   type ServiceConfig,
+  type ServiceMode,
   type SourceLoc,
   type XlbConfig,
 } from './model.js';
@@ -79,8 +83,13 @@ export const CONFIG_KEYS = {
     required: [],
   },
   tunnel: { allowed: ['source4', 'source6', 'source_entropy'], required: [] },
-  service: { allowed: ['name', 'address', 'port', 'protocol', 'mode', 'persistence', 'backends'], required: ['address', 'port', 'mode', 'backends'] },
-  backend: { allowed: ['address', 'port', 'weight', 'interface'], required: ['address'] },
+  service: {
+    allowed: ['name', 'address', 'port', 'protocol', 'mode', 'persistence', 'backends', 'health', 'sorry_server'],
+    required: ['address', 'port', 'mode', 'backends'],
+  },
+  backend: { allowed: ['address', 'port', 'weight', 'interface', 'health'], required: ['address'] },
+  // services[].health, backends[].health, their checks[] and tls, services[].sorry_server (health.ts)
+  ...HEALTH_KEYS,
 } as const satisfies Record<string, { allowed: readonly string[]; required: readonly string[] }>;
 
 /** The key shown for errors about the document as a whole. */
@@ -98,7 +107,7 @@ const LIMIT_KEYS = {
 } as const satisfies Record<string, keyof Limits>;
 
 /** One value found in the document, with where it is and how it is named. */
-interface Field {
+export interface Field {
   /** Dotted path, e.g. `services[0].port`. */
   path: string;
   /** The value (aliases resolved); null/undefined when the document has none. */
@@ -110,13 +119,13 @@ interface Field {
 }
 
 /** The entries of a checked mapping, by key; `at` is where the mapping starts. */
-interface Fields {
+export interface Fields {
   at: SourceLoc;
   get(key: string): Field | undefined;
 }
 
 /** A parsed address. */
-interface Addr {
+export interface Addr {
   /** Canonical text. */
   text: string;
   family: 4 | 6;
@@ -150,7 +159,7 @@ function child(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** Walks the document, collecting errors; then builds the model from what parsed. */
+/** Walks the document, collecting errors; then builds the model from what parsed. Exported as a type for health.ts. */
 class Checker {
   /** Every error found so far, in discovery order. */
   readonly errors: ConfigError[] = [];
@@ -250,9 +259,14 @@ class Checker {
   /**
    * Checks that `f` is a mapping with only allowed, unique keys and every
    * required key; records errors for what is not.
+   * @param unknown the message for a key that is not allowed (default: did-you-mean among `spec.allowed`)
    * @returns its fields, or undefined when it is not a mapping
    */
-  mapping(f: Field, spec: { allowed: readonly string[]; required: readonly string[] }): Fields | undefined {
+  mapping(
+    f: Field,
+    spec: { allowed: readonly string[]; required: readonly string[] },
+    unknown: (key: string) => string = (k) => unknownKeyMessage(k, spec.allowed),
+  ): Fields | undefined {
     const n = f.node;
     if (!isMap(n)) return this.expected(f, 'a mapping');
     const at = this.nodeLoc(n, f.at);
@@ -274,7 +288,7 @@ class Checker {
       }
       firstAt.set(key, keyAt);
       if (!spec.allowed.includes(key)) {
-        this.err('XLB_ERR_CONFIG_UNKNOWN_KEY', unknownKeyMessage(key, spec.allowed), keyAt, path);
+        this.err('XLB_ERR_CONFIG_UNKNOWN_KEY', unknown(key), keyAt, path);
         continue;
       }
       const raw = pair.value as Node | null;
@@ -357,10 +371,10 @@ class Checker {
     return { text: formatAddr(a.family, a.bytes), family };
   }
 
-  /** A duration string in `[0, maxMs]`, as milliseconds. */
-  duration(f: Field, maxMs: number): number | undefined {
+  /** A duration string in `[minMs, maxMs]`, as milliseconds. */
+  duration(f: Field, maxMs: number, minMs = 0): number | undefined {
     const n = f.node;
-    const range = `a duration 0s..${maxMs / 1000}s`;
+    const range = `a duration ${formatDuration(minMs)}..${formatDuration(maxMs)}`;
     if (!isScalar(n) || typeof n.value !== 'string') return this.expected(f, 'a duration such as 150ms or 2s');
     let ms: number;
     try {
@@ -370,7 +384,7 @@ class Checker {
       this.err('XLB_ERR_CONFIG_INVALID', e.message, f.at, f.path);
       return undefined;
     }
-    if (ms > maxMs) return this.expected(f, range);
+    if (ms > maxMs || ms < minMs) return this.expected(f, range);
     return ms;
   }
 
@@ -520,6 +534,7 @@ class Checker {
   services(f: Field | undefined, limits: ReturnType<Checker['limits']>): ServiceConfig[] {
     const out: ServiceConfig[] = [];
     if (!f) return out;
+    const health = new HealthParser(this);
     const items = this.list(f);
     if (!items) return out;
     const { maxVips, maxBackends } = limits.value;
@@ -530,6 +545,7 @@ class Checker {
     const byKey = new Map<string, SourceLoc>();
     const byName = new Map<string, SourceLoc>();
     let backendCount = 0;
+    let sorryCount = 0;
     let firstOver: Field | undefined;
     for (const item of items) {
       const m = this.mapping(item, CONFIG_KEYS.service);
@@ -576,6 +592,12 @@ class Checker {
         else byName.set(name, nameF?.at ?? m.at);
       }
 
+      // health: what backends inherit, and the quorum
+      const ctx: ServiceContext = { protocol, mode };
+      if (addr) ctx.family = addr.family;
+      if (port !== undefined) ctx.port = port;
+      const svcHealth = health.service(m.get('health'), ctx);
+
       // backends
       const backends: BackendConfig[] = [];
       const backendsF = m.get('backends');
@@ -583,7 +605,7 @@ class Checker {
       const seen = new Map<string, SourceLoc>();
       for (const bItem of bItems ?? []) {
         if (++backendCount === maxBackends) firstOver = bItem;
-        const b = this.backend(bItem, addr, mode);
+        const b = this.backend(bItem, addr, mode, health, ctx, svcHealth.defaults);
         if (!b) continue;
         const effPort = b.port !== 0 ? b.port : (port ?? 0);
         const label = formatHostPort(b.address, effPort === 0 ? undefined : effPort);
@@ -593,7 +615,24 @@ class Checker {
         backends.push(b);
       }
 
-      out.push({
+      // the sorry server: another backend, used alone while the quorum is lost
+      const sorryF = m.get('sorry_server');
+      let sorry: SorryServerSpec | undefined;
+      if (sorryF) {
+        sorryCount++;
+        if (++backendCount === maxBackends) firstOver = sorryF;
+        sorry = this.sorryServer(sorryF, addr, mode);
+        if (sorry) {
+          const effPort = sorry.port !== 0 ? sorry.port : (port ?? 0);
+          const first = seen.get(`${sorry.address}|${effPort}`);
+          if (first) {
+            const label = formatHostPort(sorry.address, effPort === 0 ? undefined : effPort);
+            this.err('XLB_ERR_CONFIG_CONFLICT', `the sorry server ${label} is also a backend of this service (${this.cite(first)})`, sorryF.at, sorryF.path);
+          }
+        }
+      }
+
+      const svc: ServiceConfig = {
         name: name ?? '',
         address: addr?.text ?? '',
         family: addr?.family ?? 4,
@@ -602,13 +641,17 @@ class Checker {
         mode: mode ?? 'dr',
         persistence: persistence ?? false,
         backends,
+        health: svcHealth.spec,
         loc: m.at,
-      });
+      };
+      if (sorry) svc.sorryServer = sorry;
+      out.push(svc);
     }
     if (limits.valid.maxBackends && firstOver) {
+      const what = sorryCount > 0 ? 'backends and sorry servers' : 'backends';
       this.err(
         'XLB_ERR_CONFIG_CONFLICT',
-        `${backendCount} backends in total exceed limits.max_backends - 1 (${maxBackends - 1}; backend id 0 is reserved)`,
+        `${backendCount} ${what} in total exceed limits.max_backends - 1 (${maxBackends - 1}; backend id 0 is reserved)`,
         firstOver.at,
         firstOver.path,
       );
@@ -616,11 +659,52 @@ class Checker {
     return out;
   }
 
+  /** `services[].sorry_server`: an address of the service's family; a port only in nat mode, as for backends. */
+  sorryServer(f: Field, svcAddr: Addr | undefined, mode: ServiceMode | undefined): SorryServerSpec | undefined {
+    const m = this.mapping(f, CONFIG_KEYS.sorryServer);
+    if (!m) return undefined;
+    const addrF = m.get('address');
+    const addr = addrF && this.addr(addrF);
+    let ok = addr !== undefined;
+    if (addrF && addr && svcAddr && addr.family !== svcAddr.family) {
+      ok = false;
+      this.err(
+        'XLB_ERR_CONFIG_CONFLICT',
+        `sorry server address ${addr.text} is IPv${addr.family} but the service address ${svcAddr.text} is IPv${svcAddr.family}`,
+        addrF.at,
+        addrF.path,
+      );
+    }
+    const port = this.natPort(m.get('port'), mode, 'sorry server');
+    if (port === undefined) ok = false;
+    return ok && addr ? { address: addr.text, port: port ?? 0 } : undefined;
+  }
+
+  /**
+   * The `port` of a backend or sorry server: nat only.
+   * @returns the port, 0 when absent, undefined after an error
+   */
+  natPort(f: Field | undefined, mode: ServiceMode | undefined, what: string): number | undefined {
+    if (!f) return 0;
+    if (mode === 'dr' || mode === 'tunnel') {
+      this.err('XLB_ERR_CONFIG_CONFLICT', `port is only used in nat mode: dr and tunnel ${what}s receive the VIP's port`, f.keyAt, f.path);
+      return undefined;
+    }
+    return this.int(f, PORT_RANGE);
+  }
+
   /**
    * One backend. `svcAddr` and `mode` are the service's (undefined when they
    * did not parse: the checks that need them are skipped).
    */
-  backend(f: Field, svcAddr: Addr | undefined, mode: string | undefined): BackendConfig | undefined {
+  backend(
+    f: Field,
+    svcAddr: Addr | undefined,
+    mode: ServiceMode | undefined,
+    health: HealthParser,
+    ctx: ServiceContext,
+    inherited: HealthDefaults,
+  ): BackendConfig | undefined {
     const m = this.mapping(f, CONFIG_KEYS.backend);
     if (!m) return undefined;
     let ok = true;
@@ -635,23 +719,8 @@ class Checker {
         addrF.path,
       );
     }
-    let port = 0;
-    const portF = m.get('port');
-    if (portF) {
-      if (mode === 'dr' || mode === 'tunnel') {
-        ok = false;
-        this.err(
-          'XLB_ERR_CONFIG_CONFLICT',
-          "port is only used in nat mode: dr and tunnel backends receive the VIP's port",
-          portF.keyAt,
-          portF.path,
-        );
-      } else {
-        const p = this.int(portF, PORT_RANGE);
-        if (p === undefined) ok = false;
-        else port = p;
-      }
-    }
+    const port = this.natPort(m.get('port'), mode, 'backend');
+    if (port === undefined) ok = false;
     const weightF = m.get('weight');
     const weight = weightF ? this.int(weightF, WEIGHT_RANGE) : DEFAULT_WEIGHT;
     const ifF = m.get('interface');
@@ -665,12 +734,15 @@ class Checker {
         if (iface === undefined) ok = false;
       }
     }
-    if (!addr || weight === undefined || !ok) return undefined;
-    const b: BackendConfig = { address: addr.text, port, weight, loc: m.at };
+    const h = health.backend(m.get('health'), ctx, inherited);
+    if (!addr || port === undefined || weight === undefined || !ok) return undefined;
+    const b: BackendConfig = { address: addr.text, port, weight, health: h, loc: m.at };
     if (iface !== undefined) b.interface = iface;
     return b;
   }
 }
+
+export type { Checker };
 
 /**
  * Split a listen address.

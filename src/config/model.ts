@@ -5,12 +5,15 @@
  * reconciler and the CLI consume. Also the defaults and value ranges that the
  * loader, the JSON Schema (src/config/schema.ts) and the docs share.
  *
- * Layer: control plane, pure data. No I/O; imports nothing.
+ * Layer: control plane, pure data. No I/O; imports only the health-check
+ * model's types (src/health/spec.ts), which a service and a backend carry.
  *
  * Naming: the YAML format is snake_case (`xdp_mode`), the model camelCase
  * (`xdpMode`). Every address in the model is canonical text (IPv4 dotted
  * quad, IPv6 RFC 5952 compressed lowercase), so equal addresses compare equal.
  */
+
+import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
 
 /** Where a config node starts in its file. */
 export interface SourceLoc {
@@ -129,6 +132,10 @@ export interface ServiceConfig {
   persistence: boolean;
   /** Backends, in file order (may be empty). */
   backends: BackendConfig[];
+  /** Quorum of the service (`services[].health`); defaults filled when absent. */
+  health: ServiceHealthSpec;
+  /** Used alone while the quorum is lost; same family as the service, never one of its backends. */
+  sorryServer?: SorryServerSpec;
   /** Where the entry starts in the file. */
   loc: SourceLoc;
 }
@@ -143,6 +150,11 @@ export interface BackendConfig {
   weight: number;
   /** dr only: the interface the backend is reached on (informative). */
   interface?: string;
+  /**
+   * Health checks and their options, inheritance resolved (check over backend
+   * over service over defaults). No checks = always up.
+   */
+  health: BackendHealthSpec;
   /** Where the entry starts in the file. */
   loc: SourceLoc;
 }
@@ -215,6 +227,76 @@ export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.fre
 export const PORT_RANGE: IntRange = { min: 1, max: 65_535 };
 /** Backend weight range (ipvsadm's). */
 export const WEIGHT_RANGE: IntRange = { min: 0, max: 65_535 };
+
+/**
+ * Accepted ranges of the health-check timing keys (durations in
+ * milliseconds). `timeout` is bounded on its own, not by `interval`.
+ */
+export const CHECK_TIMING_RANGES: Readonly<Record<Exclude<keyof CheckTiming, 'alpha'>, IntRange>> = Object.freeze({
+  /** 1 ms .. 1 h. */
+  intervalMs: { min: 1, max: 3_600_000 },
+  /** 1 ms .. 5 min. */
+  timeoutMs: { min: 1, max: 300_000 },
+  retries: { min: 0, max: 100 },
+  /** 0 s .. 1 h. */
+  retryDelayMs: { min: 0, max: 3_600_000 },
+  rise: { min: 1, max: 100 },
+  fall: { min: 1, max: 100 },
+  /** 0 s .. 1 h; 0 = the first round starts at once. */
+  warmupMs: { min: 0, max: 3_600_000 },
+});
+
+/** Accepted ranges of the other health keys. */
+export const HEALTH_RANGES = Object.freeze({
+  /** `slow_start`, milliseconds: 0 s .. 1 h. */
+  slowStartMs: { min: 0, max: 3_600_000 },
+  /** `quorum`: a live weight, u32 (keepalived 1..UINT_MAX); capped at run time to the backends' total weight. */
+  quorum: { min: 1, max: 4_294_967_295 },
+  /** `hysteresis`: clamped at run time to quorum - 1. */
+  hysteresis: { min: 0, max: 4_294_967_295 },
+  /** `fwmark`: SO_MARK is a u32. */
+  fwmark: { min: 0, max: 4_294_967_295 },
+  /** `max_body`, bytes: 0 (status only) .. 64 MiB. */
+  maxBodyBytes: { min: 0, max: 64 * 1024 * 1024 },
+  /** `min_reply_length`, `max_reply_length`, and the payload: a UDP datagram's payload over IPv4. */
+  udpLength: { min: 0, max: 65_507 },
+  /** file check `weight`: value x weight becomes the backend's weight (clamped to 0..65535). */
+  fileWeight: { min: -65_535, max: 65_535 },
+  /** misc `user` given as a uid. */
+  uid: { min: 0, max: 4_294_967_294 },
+} satisfies Record<string, IntRange>);
+
+/** Defaults of the health keys that have one (CheckTiming defaults: src/health/spec.ts DEFAULT_CHECK_TIMING). */
+export const HEALTH_DEFAULTS = Object.freeze({
+  quorum: 1,
+  hysteresis: 0,
+  inhibitOnFailure: false,
+  slowStartMs: 0,
+  fwmark: 0,
+  target: 'backend',
+  path: '/',
+  httpVersion: '1.0',
+  /** As written in YAML. */
+  status: '200-299',
+  maxBodyBytes: 1_048_576,
+  tlsVerify: true,
+  minReplyLength: 0,
+  maxReplyLength: 65_507,
+  queryType: 'SOA',
+  queryName: '.',
+  heloName: 'xlb.healthcheck',
+  fileWeight: 1,
+} as const);
+
+/** The health of a service without a `health` key: quorum 1, no hysteresis, no commands. */
+export function defaultServiceHealth(): ServiceHealthSpec {
+  return { quorum: HEALTH_DEFAULTS.quorum, hysteresis: HEALTH_DEFAULTS.hysteresis };
+}
+
+/** The health of a backend without checks: always up. */
+export function defaultBackendHealth(): BackendHealthSpec {
+  return { checks: [], inhibitOnFailure: HEALTH_DEFAULTS.inhibitOnFailure, slowStartMs: HEALTH_DEFAULTS.slowStartMs };
+}
 
 /** Instance names: they become path components and socket names. */
 export const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;

@@ -9,12 +9,19 @@
  * The loader, not this schema, is the authority: it also checks what a
  * schema cannot say well (uniqueness of services, backends and interface
  * names, address families, primality of ring_size, total counts against the
- * limits) and gives precise messages.
+ * limits; for health checks: target: vip against the service's protocol and
+ * port, connect_port on port: all services, compiling regexes, the sorry
+ * server not being a backend, one weight-setting check per backend) and
+ * gives precise messages. It also reads a few YAML numbers as written
+ * (`http_version: 1.1`, `payload: 0102`) that the schema wants quoted.
  *
  * Layer: control plane, pure data. No I/O.
  */
-import { DURATION_PATTERN } from './duration.js';
+import { CHECK_TARGETS, CHECK_TYPES, DEFAULT_CHECK_TIMING, DNS_TYPES } from '../health/spec.js';
+import { DURATION_PATTERN, formatDuration } from './duration.js';
+import { CHECK_KEYS, CHECK_REQUIRED } from './health.js';
 import {
+  CHECK_TIMING_RANGES,
   DEFAULT_INSTANCE,
   DEFAULT_LIMITS,
   DEFAULT_LOG_FORMAT,
@@ -24,6 +31,8 @@ import {
   DEFAULT_PROTOCOL,
   DEFAULT_WEIGHT,
   DEFAULT_XDP_MODE,
+  HEALTH_DEFAULTS,
+  HEALTH_RANGES,
   IFNAME_PATTERN,
   INSTANCE_PATTERN,
   LIMIT_RANGES,
@@ -42,6 +51,57 @@ function int(description: string, r: { min: number; max: number }, dflt?: number
   if (dflt !== undefined) s.default = dflt;
   return s;
 }
+
+/** A duration property: a string with a unit, bounds in the description. */
+function dur(description: string, r: { min: number; max: number }, dflt?: number): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    description: `${description} ${formatDuration(r.min)}..${formatDuration(r.max)}.`,
+    type: 'string',
+    pattern: DURATION_PATTERN,
+  };
+  if (dflt !== undefined) s.default = formatDuration(dflt);
+  return s;
+}
+
+/** The timing keys, shared by services[].health, backends[].health and checks[] (inherited in that order; a check's own wins). */
+const TIMING_PROPERTIES = {
+  interval: dur('Time between the starts of two check rounds (keepalived delay_loop).', CHECK_TIMING_RANGES.intervalMs, DEFAULT_CHECK_TIMING.intervalMs),
+  timeout: dur(
+    'Time one attempt may take (keepalived connect_timeout; for misc, the command is killed after it).',
+    CHECK_TIMING_RANGES.timeoutMs,
+    DEFAULT_CHECK_TIMING.timeoutMs,
+  ),
+  retries: int('Extra attempts in a round after a failed one (keepalived retry); the round fails when all fail.', CHECK_TIMING_RANGES.retries, DEFAULT_CHECK_TIMING.retries),
+  retry_delay: dur('Gap between a failed attempt and its retry (keepalived delay_before_retry).', CHECK_TIMING_RANGES.retryDelayMs, DEFAULT_CHECK_TIMING.retryDelayMs),
+  rise: int('Consecutive successful rounds that bring a down check up.', CHECK_TIMING_RANGES.rise, DEFAULT_CHECK_TIMING.rise),
+  fall: int('Consecutive failed rounds that bring an up check down.', CHECK_TIMING_RANGES.fall, DEFAULT_CHECK_TIMING.fall),
+  warmup: dur('The first round starts at a random time within this; 0s = at once. Default: the interval.', CHECK_TIMING_RANGES.warmupMs),
+  alpha: {
+    description: 'Start down until the first successful round (keepalived alpha); otherwise start up.',
+    type: 'boolean',
+    default: DEFAULT_CHECK_TIMING.alpha,
+  },
+} as const;
+
+/** inhibit_on_failure and slow_start: set on a service (inherited) or a backend. */
+const BACKEND_OPTION_PROPERTIES = {
+  inhibit_on_failure: {
+    description: 'On failure set the weight to 0 (existing flows stay) instead of removing the backend (its flows are rescheduled).',
+    type: 'boolean',
+    default: HEALTH_DEFAULTS.inhibitOnFailure,
+  },
+  slow_start: dur(
+    "A recovered backend's weight ramps linearly from 1 to its weight over this time; 0s = at once.",
+    HEALTH_RANGES.slowStartMs,
+    HEALTH_DEFAULTS.slowStartMs,
+  ),
+} as const;
+
+/** A `port` that only nat takes: dr and tunnel receive the VIP's port. */
+const NON_NAT_PORT = { not: { required: ['port'] } } as const;
+
+/** A check whose target is not `vip`: only dr and tunnel services can probe through the VIP. */
+const NOT_VIP_CHECKS = { type: 'array', items: { properties: { target: { not: { const: 'vip' } } } } } as const;
 
 /** The schema, as a value; see the module comment. */
 export const SCHEMA = {
@@ -210,13 +270,31 @@ export const SCHEMA = {
           type: 'array',
           items: { $ref: '#/$defs/backend' },
         },
+        health: {
+          $ref: '#/$defs/service_health',
+          description: "Health-check defaults every backend inherits (timing, options, checks), and the service's quorum.",
+        },
+        sorry_server: {
+          $ref: '#/$defs/sorry_server',
+          description: 'Used alone while the quorum is lost (keepalived sorry_server). Not one of the backends.',
+        },
       },
       allOf: [
         {
           description: 'nat needs a port to map: "all" is not supported; dr and tunnel backends take no port.',
           if: { required: ['mode'], properties: { mode: { const: 'nat' } } },
           then: { properties: { port: { type: 'integer' } } },
-          else: { properties: { backends: { items: { not: { required: ['port'] } } } } },
+          else: { properties: { backends: { items: NON_NAT_PORT }, sorry_server: NON_NAT_PORT } },
+        },
+        {
+          description: 'target: vip is for dr and tunnel services only.',
+          if: { required: ['mode'], properties: { mode: { const: 'nat' } } },
+          then: {
+            properties: {
+              health: { properties: { checks: NOT_VIP_CHECKS } },
+              backends: { items: { properties: { health: { properties: { checks: NOT_VIP_CHECKS } } } } },
+            },
+          },
         },
         {
           description: 'interface is for dr backends only.',
@@ -242,6 +320,184 @@ export const SCHEMA = {
           $ref: '#/$defs/ifname',
           description: 'dr only, informative: the interface the backend is reached on.',
         },
+        health: {
+          $ref: '#/$defs/backend_health',
+          description: "The backend's health checks and options; each key overrides the service's health.",
+        },
+      },
+    },
+    duration: {
+      description: 'A duration: a number and a unit (us, ms, s, m, h), e.g. 150ms, 2s, 1m30s.',
+      type: 'string',
+      pattern: DURATION_PATTERN,
+    },
+    command: {
+      description:
+        'A command, run without a shell: a list of strings (argv), or one string split on whitespace where "double quotes" keep spaces. argv[0] is looked up in PATH.',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string' } },
+      ],
+    },
+    abs_path: {
+      description: 'An absolute file path.',
+      type: 'string',
+      pattern: '^/',
+    },
+    service_health: {
+      description:
+        'Health-check defaults for every backend of the service (each backend inherits them; a backend, then a check, may override), and the quorum: the least live weight for the service to count as up (keepalived quorum).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ...TIMING_PROPERTIES,
+        ...BACKEND_OPTION_PROPERTIES,
+        quorum: int(
+          "Least total weight of live backends for the service to be up; capped at run time to the backends' total weight. While it is lost the sorry server, if any, takes all traffic.",
+          HEALTH_RANGES.quorum,
+          HEALTH_DEFAULTS.quorum,
+        ),
+        hysteresis: int(
+          'Quorum is gained at quorum + hysteresis and lost below quorum - hysteresis; clamped at run time to quorum - 1.',
+          HEALTH_RANGES.hysteresis,
+          HEALTH_DEFAULTS.hysteresis,
+        ),
+        quorum_up: { $ref: '#/$defs/command', description: 'Run when the quorum is gained.' },
+        quorum_down: { $ref: '#/$defs/command', description: 'Run when the quorum is lost.' },
+        checks: {
+          description: 'Checks of every backend that has no checks of its own. A backend is up while all its checks are up; without checks it is always up.',
+          type: 'array',
+          items: { $ref: '#/$defs/check' },
+        },
+      },
+    },
+    backend_health: {
+      description: "A backend's health checks and options. Keys not set here come from the service's health.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ...TIMING_PROPERTIES,
+        ...BACKEND_OPTION_PROPERTIES,
+        notify_up: { $ref: '#/$defs/command', description: 'Run when the backend goes up.' },
+        notify_down: { $ref: '#/$defs/command', description: 'Run when the backend goes down.' },
+        checks: {
+          description: "The backend's checks; replaces the service's list ([] = no checks: always up).",
+          type: 'array',
+          items: { $ref: '#/$defs/check' },
+        },
+      },
+    },
+    check: {
+      description:
+        'One health check. The keys allowed depend on the type; timing keys override the backend\'s and the service\'s.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: {
+          description:
+            'tcp: connect; http, https: GET; udp: a datagram (and a reply); icmp: echo; dns: a query; smtp: banner and HELO; misc: run a command; file: read a number from a file.',
+          enum: [...CHECK_TYPES],
+        },
+        ...TIMING_PROPERTIES,
+        connect_address: { $ref: '#/$defs/address', description: "Address probed. Default: the backend's." },
+        connect_port: int("Port probed. Default: the backend's port (nat), else the service's; required when the service has port: all. Not for icmp.", PORT_RANGE),
+        bind_address: { $ref: '#/$defs/address', description: 'Source address of the probe; the same family as the address probed.' },
+        bind_interface: { $ref: '#/$defs/ifname', description: 'Bind the probe to this interface (needed for IPv6 link-local addresses).' },
+        fwmark: int('SO_MARK on the probe socket, for policy routing; 0 = none.', HEALTH_RANGES.fwmark, HEALTH_DEFAULTS.fwmark),
+        target: {
+          description:
+            "backend: probe the backend's address. vip: probe the VIP and port through the data path to this backend (dr and tunnel services; a check of the service's protocol; no connect_address), which also catches a backend that does not hold the VIP.",
+          enum: [...CHECK_TARGETS],
+          default: HEALTH_DEFAULTS.target,
+        },
+        path: {
+          description: 'http, https: the request path, starting with "/" (default "/"). file: the absolute path of a file holding an integer (required).',
+          type: 'string',
+          pattern: '^/',
+        },
+        host: { description: 'http, https: the Host header. Default: the address probed, and the port unless 80/443.', type: 'string', minLength: 1 },
+        http_version: {
+          description: 'http, https: 1.0 (as keepalived), or 1.1 with Connection: close.',
+          enum: ['1.0', '1.1'],
+          default: HEALTH_DEFAULTS.httpVersion,
+        },
+        status: {
+          description: 'http, https: accepted status codes, "200-299 400-499 503" or a list of codes and ranges; each 100..599.',
+          oneOf: [
+            { type: 'string', pattern: '^[0-9]{3}(-[0-9]{3})?([\\s,]+[0-9]{3}(-[0-9]{3})?)*$' },
+            { type: 'integer', minimum: 100, maximum: 599 },
+            {
+              type: 'array',
+              minItems: 1,
+              items: { oneOf: [{ type: 'integer', minimum: 100, maximum: 599 }, { type: 'string', pattern: '^[0-9]{3}(-[0-9]{3})?$' }] },
+            },
+          ],
+          default: HEALTH_DEFAULTS.status,
+        },
+        digest: { description: 'http, https: MD5 of the body, 32 hex digits, as genhash prints it.', type: 'string', pattern: '^[0-9a-fA-F]{32}$' },
+        regex: { description: 'http, https: an ECMAScript regular expression the body must match.', type: 'string' },
+        regex_no_match: { description: 'http, https: the body must not match regex.', type: 'boolean', default: false },
+        max_body: int('http, https: most body bytes read; digest and regex see this prefix.', HEALTH_RANGES.maxBodyBytes, HEALTH_DEFAULTS.maxBodyBytes),
+        tls: { $ref: '#/$defs/tls', description: 'https only: TLS options.' },
+        payload: { description: 'udp: the datagram, hex bytes. Default: 16 random bytes per attempt.', type: 'string', pattern: '^([0-9a-fA-F]{2})+$' },
+        require_reply: { description: 'udp: a reply is required (otherwise only an ICMP error fails). Default: true with expect, else false.', type: 'boolean' },
+        expect: {
+          description:
+            'udp: hex bytes the reply must start with, X = any hex digit ("0aXX"). dns: answers that must all be present (addresses for A/AAAA, names for NS/CNAME/PTR/MX, text otherwise).',
+          oneOf: [
+            { type: 'string', pattern: '^([0-9a-fA-FxX]{2})+$' },
+            { type: 'array', items: { type: 'string', minLength: 1 } },
+          ],
+        },
+        min_reply_length: int('udp: shortest accepted reply, bytes.', HEALTH_RANGES.udpLength, HEALTH_DEFAULTS.minReplyLength),
+        max_reply_length: int('udp: longest accepted reply, bytes.', HEALTH_RANGES.udpLength, HEALTH_DEFAULTS.maxReplyLength),
+        query_type: { description: 'dns: the record type asked for.', enum: [...DNS_TYPES], default: HEALTH_DEFAULTS.queryType },
+        query_name: { description: 'dns: the name asked for.', type: 'string', default: HEALTH_DEFAULTS.queryName },
+        helo_name: { description: 'smtp: the name sent with HELO.', type: 'string', default: HEALTH_DEFAULTS.heloName },
+        command: { $ref: '#/$defs/command', description: 'misc (required): the command. Exit 0 = up, 1 = down.' },
+        dynamic: {
+          description: "misc: exit codes 2..255 mean up, with the backend's weight set to code - 2 (keepalived misc_dynamic).",
+          type: 'boolean',
+          default: false,
+        },
+        user: {
+          description: "misc: run the command as this user (a name or a uid). Default: the daemon's user.",
+          oneOf: [{ type: 'string', minLength: 1 }, int('A uid.', HEALTH_RANGES.uid)],
+        },
+        weight: int(
+          "file: the backend's weight becomes the file's number x weight (clamped to 0..65535; negative = down). 0: any number but 0 means down, 0 means up.",
+          HEALTH_RANGES.fileWeight,
+          HEALTH_DEFAULTS.fileWeight,
+        ),
+        reverse: { description: "file: use the negated number (keepalived's reverse).", type: 'boolean', default: false },
+      },
+      allOf: CHECK_TYPES.map((t) => ({
+        if: { required: ['type'], properties: { type: { const: t } } },
+        then: { propertyNames: { enum: [...CHECK_KEYS[t]] }, required: ['type', ...(CHECK_REQUIRED[t] ?? [])] },
+      })),
+    },
+    tls: {
+      description: 'TLS options of an https check. The server certificate is verified by default (keepalived never verifies).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        verify: { description: 'Verify the certificate chain and name.', type: 'boolean', default: HEALTH_DEFAULTS.tlsVerify },
+        ca: { $ref: '#/$defs/abs_path', description: "PEM CA bundle to verify against. Default: the system's CAs." },
+        cert: { $ref: '#/$defs/abs_path', description: 'Client certificate (PEM); with key.' },
+        key: { $ref: '#/$defs/abs_path', description: 'Client certificate key (PEM); with cert.' },
+        server_name: { description: 'SNI and the name verified. Default: host when it is a name.', type: 'string' },
+      },
+      dependentRequired: { cert: ['key'], key: ['cert'] },
+    },
+    sorry_server: {
+      description: 'The sorry server: takes all traffic while the quorum is lost. Same family as the service.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['address'],
+      properties: {
+        address: { $ref: '#/$defs/address', description: "The sorry server's address; same family as the service address." },
+        port: int("nat only: the port the VIP's port is mapped to. Default: the VIP's port.", PORT_RANGE),
       },
     },
   },

@@ -12,7 +12,7 @@
  * released only after a grace period, when no packet can still be reading
  * them.
  */
-import { decodeXlbBackendVal, decodeXlbVipKey, decodeXlbVipRef, decodeXlbVipVal, XlbGlobalFlags, XlbMode, XlbVipFlags } from '../dataplane/xdp/abi.gen.js';
+import { decodeXlbBackendVal, decodeXlbVipKey, XlbBackendFlags, decodeXlbVipRef, decodeXlbVipVal, XlbGlobalFlags, XlbMode, XlbVipFlags } from '../dataplane/xdp/abi.gen.js';
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { formatAddr, parseAddr } from '../net/addr.js';
 import type { DataplaneView, Plan, PlannedService, Step } from './plan.js';
@@ -23,6 +23,9 @@ const RINGS_AHEAD = 8;
 
 /** Longest stretch of work before the apply yields to the event loop, ms. */
 const YIELD_EVERY_MS = 2;
+
+/** Plans with at most this many rings build them in the event loop's thread (1-3 ms each). */
+const INLINE_RINGS = 2;
 
 /** Time a released ring slot or backend id waits before reuse: XDP runs take microseconds. */
 export const GRACE_MS = 50;
@@ -68,6 +71,8 @@ export class Applier {
   failures = 0;
 
   readonly #rings: RingBuilder;
+  /** releases waiting out their grace period, by timer */
+  readonly #late = new Map<NodeJS.Timeout, () => void>();
 
   constructor(dp: XdpDataplane, now: () => number = Date.now, rings: RingBuilder = new RingBuilder()) {
     this.dp = dp;
@@ -75,8 +80,9 @@ export class Applier {
     this.#rings = rings;
   }
 
-  /** Stop the ring worker. */
+  /** Carry out the releases still waiting, and stop the ring workers. */
   close(): Promise<void> {
+    for (const run of [...this.#late.values()]) run(); // releases due: done now, not lost
     return this.#rings.close();
   }
 
@@ -94,9 +100,13 @@ export class Applier {
     return { services: new Map(this.services), usedBackendIds, usedRings, nextVipId: this.nextVipId, nextBackendId: this.nextBackendId };
   }
 
+  /** Called with the writes that failed after a plan's promise resolved (the releases after the grace period). */
+  onLateFailures: (failures: ApplyFailure[]) => void = () => undefined;
+
   /**
-   * Carry out a plan. Releases (old rings, removed backends) happen after
-   * GRACE_MS; the returned promise resolves once they are done.
+   * Carry out a plan. The promise resolves once every VIP points at its new
+   * ring; the releases (old ring slots, removed backends) follow GRACE_MS
+   * later, and the planner sees them as used until then.
    */
   async apply(plan: Plan): Promise<ApplyResult> {
     const failures: ApplyFailure[] = [];
@@ -119,7 +129,8 @@ export class Applier {
     const askUpTo = (n: number): void => {
       for (; asked < Math.min(n, ringSteps.length); asked++) {
         const st = ringSteps[asked]!;
-        const p = this.#rings.build(st.backends, st.m);
+        // a change of one or two services (a health change) is built here, at once
+        const p = this.#rings.build(st.backends, st.m, ringSteps.length <= INLINE_RINGS);
         p.catch(() => undefined);
         rings.set(st, p);
       }
@@ -137,7 +148,9 @@ export class Applier {
       }
       switch (step.op) {
         case 'put-backend':
-          attempt(step, `backend ${step.id} ${step.address}`, () => this.dp.putBackend(step.id, { addr: step.address, port: step.port, vipId: step.vipId }));
+          attempt(step, `backend ${step.id} ${step.address}`, () =>
+            this.dp.putBackend(step.id, { addr: step.address, port: step.port, vipId: step.vipId, flags: step.up ? XlbBackendFlags.XLB_BE_F_UP : 0 }),
+          );
           break;
         case 'write-ring': {
           askUpTo(++ringIndex + RINGS_AHEAD);
@@ -193,9 +206,24 @@ export class Applier {
       if (r.op === 'free-ring') this.#ringGrace.set(r.slot, until);
       else if (r.op === 'clear-backend') this.#backendGrace.set(r.id, until);
     }
-    if (releases.length) {
-      await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
-      for (const r of releases) if (r.op === 'clear-backend') attempt(r, `backend ${r.id}`, () => this.dp.clearBackend(r.id));
+    const clears = releases.filter((r): r is Extract<Step, { op: 'clear-backend' }> => r.op === 'clear-backend');
+    if (clears.length) {
+      const run = (): void => {
+        this.#late.delete(t);
+        clearTimeout(t);
+        const late: ApplyFailure[] = [];
+        for (const r of clears) {
+          try {
+            this.dp.clearBackend(r.id);
+          } catch (err) {
+            late.push({ step: r.op, what: `backend ${r.id}`, err: err as Error });
+          }
+        }
+        this.failures += late.length;
+        if (late.length) this.onLateFailures(late);
+      };
+      const t = setTimeout(run, GRACE_MS);
+      this.#late.set(t, run);
     }
     this.failures += failures.length;
     return { ok: failures.length === 0, failures, steps: plan.steps.length };
@@ -209,15 +237,15 @@ export class Applier {
    */
   recover(): void {
     const dp = this.dp;
-    const backendsByVip = new Map<number, { id: number; address: string; port: number }[]>();
+    const backendsByVip = new Map<number, { id: number; address: string; port: number; up: boolean }[]>();
     const bm = dp.maps.xlb_backends;
     for (let id = 1; id < bm.maxEntries; id++) {
       const v = bm.lookup(u32key(id));
       if (!v) continue;
       const b = decodeXlbBackendVal(v);
-      if (!b.family || !(b.flags & 1)) continue;
+      if (!b.family) continue; // cleared
       const list = backendsByVip.get(b.vipId) ?? [];
-      list.push({ id, address: formatAddr(b.family, b.addr), port: b.port });
+      list.push({ id, address: formatAddr(b.family, b.addr), port: b.port, up: (b.flags & XlbBackendFlags.XLB_BE_F_UP) !== 0 });
       backendsByVip.set(b.vipId, list);
     }
     const services = new Map<string, PlannedService & { ring: number }>();
@@ -236,7 +264,7 @@ export class Applier {
       const address = formatAddr(key.family, key.addr);
       const protocol = key.proto === 17 ? 'udp' : 'tcp';
       const skey = `${address}|${key.port}|${protocol}`;
-      const backends = (backendsByVip.get(vipId) ?? []).map((b) => ({ id: b.id, key: `${b.address}:${b.port}`, address: b.address, port: b.port, weight: -1 }));
+      const backends = (backendsByVip.get(vipId) ?? []).map((b) => ({ id: b.id, key: `${b.address}:${b.port}`, address: b.address, port: b.port, weight: -1, up: b.up }));
       services.set(skey, {
         key: skey,
         name: '',

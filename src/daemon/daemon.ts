@@ -21,7 +21,8 @@ import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
 import { Applier } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
-import { planReconcileAsync, PlanError } from './plan.js';
+import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
+import { HealthRunner } from '../health/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
 import { XlbError } from '../errors.js';
 
@@ -85,7 +86,11 @@ export class Daemon {
   readonly pinDir: string;
   #http: Server | null = null;
   #control: NetServer | null = null;
-  #reloading: Promise<ReloadReply> | null = null;
+  /** the tail of the one queue reloads and health reconciles run in */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** services whose health changed and are not reconciled yet */
+  readonly #healthDirty = new Set<string>();
+  readonly health: HealthRunner;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
   readonly startedAt = Date.now();
@@ -96,7 +101,49 @@ export class Daemon {
     this.log = log;
     this.pinDir = pinDir;
     this.applier = new Applier(dp);
-    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values() });
+    this.applier.onLateFailures = (fs) => {
+      this.metrics.updateFailures.inc(fs.length);
+      for (const f of fs) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
+    };
+    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k) });
+    this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health });
+    this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
+  }
+
+  /** Run `fn` after everything queued before it (reloads and health reconciles never interleave). */
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn, fn);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * A health change: reconcile the services it touched, at once when nothing
+   * else runs (the same event-loop turn), else right after what runs.
+   */
+  #healthChanged(keys: string[]): void {
+    const idle = this.#healthDirty.size === 0;
+    for (const k of keys) this.#healthDirty.add(k);
+    if (!idle) return; // a reconcile is queued and will take these too
+    void this.#enqueue(async () => {
+      const only = new Set(this.#healthDirty);
+      this.#healthDirty.clear();
+      let plan;
+      try {
+        plan = planReconcile(this.applier.view(), this.config, this.dp.ringSize, this.#limits(this.config), this.health, only);
+      } catch (err) {
+        this.log.error({ err, services: [...only] }, 'health change not applied');
+        return;
+      }
+      const res = await this.applier.apply(plan);
+      this.metrics.updateFailures.inc(res.failures.length);
+      for (const f of res.failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
+      this.log.debug({ ...plan.summary, steps: res.steps }, 'health change applied');
+    });
+  }
+
+  #limits(config: XlbConfig): { maxVips: number; maxBackends: number; maxRings: number } {
+    return { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings };
   }
 
   /**
@@ -145,6 +192,10 @@ export class Daemon {
         log.info({ maps: dp.reusedMaps.length, services: d.applier.services.size }, 'reusing pinned maps: forwarding state kept');
       }
       d.#neigh.start();
+      // backends the pinned maps hold down stay down until their checks pass
+      const down = new Set<string>();
+      for (const s of d.applier.services.values()) for (const b of s.backends) if (!b.up) down.add(`${s.key} ${b.key}`);
+      d.health.sync(config, (svc, be) => down.has(`${svc} ${be}`));
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
       d.#attachAll(config);
@@ -199,8 +250,10 @@ export class Daemon {
         this.applier.view(),
         config,
         this.dp.ringSize,
-        { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings },
+        this.#limits(config),
         () => new Promise((resolve) => setImmediate(resolve)),
+        20,
+        this.health,
       );
     } catch (err) {
       if (err instanceof PlanError) return { ok: false, errors: [err.message] };
@@ -242,8 +295,12 @@ export class Daemon {
       } catch (err) {
         return refuse(`interface: ${(err as Error).message}`);
       }
+      // the checks of the new config first: the plan asks them about new backends
+      this.health.sync(next);
+      this.#healthDirty.clear(); // this plan covers every service
       const reply = await this.#apply(next);
       if (!reply.ok && reply.errors) {
+        this.health.sync(this.config);
         this.metrics.reloads.inc({ result: 'failure' });
         return reply;
       }
@@ -252,10 +309,7 @@ export class Daemon {
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;
     };
-    // one reload at a time
-    const p = (this.#reloading ?? Promise.resolve()).then(run, run);
-    this.#reloading = p;
-    return p;
+    return this.#enqueue(run);
   }
 
   /** What `xlb status` shows. */
@@ -269,13 +323,24 @@ export class Daemon {
       interfaces: [...this.#attached],
       services: [...this.applier.services.values()].map((s) => {
         const st = this.dp.vipStats(s.vipId);
+        const health = new Map(this.health.status(s.key).map((h) => [h.backend, h] as const));
         return {
           name: s.name,
           vip: `${s.address}:${s.port === 0 ? 'all' : s.port}/${s.proto === 17 ? 'udp' : 'tcp'}`,
           mode: s.mode,
           packets: Number(st.packets),
           newFlows: Number(st.newFlows),
-          backends: s.backends.map((b) => ({ backend: b.key, weight: b.weight, packets: Number(this.dp.backendStats(b.id).packets) })),
+          quorum: this.health.quorumUp(s.key) === false ? (this.health.sorryActive(s.key) ? 'lost (sorry server in use)' : 'lost') : 'ok',
+          backends: s.backends.map((b) => {
+            const h = health.get(b.key);
+            return {
+              backend: b.key,
+              state: h?.state ?? (b.up ? 'up' : 'down'),
+              weight: b.weight,
+              packets: Number(this.dp.backendStats(b.id).packets),
+              ...(h && h.checks.length > 0 ? { reason: h.reason, checks: h.checks } : {}),
+            };
+          }),
         };
       }),
     };
@@ -292,6 +357,7 @@ export class Daemon {
    * links and keeps forwarding with the pinned maps; `xlb unload` removes them.
    */
   async stop(): Promise<void> {
+    this.health.stop();
     this.#neigh.stop();
     await this.applier.close();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));

@@ -22,7 +22,30 @@ export interface PlannedBackend {
   key: string;
   address: string;
   port: number;
+  /** the weight in the ring: 0 while draining, down, or replaced by the sorry server */
   weight: number;
+  /**
+   * false: failed its health checks (or set aside for the sorry server): out
+   * of the ring and its recorded flows are rescheduled. A draining backend
+   * (weight 0) stays up and keeps its flows.
+   */
+  up: boolean;
+}
+
+/**
+ * What health checking says of backends (src/health/runner.ts). Without
+ * one, every backend is up with its configured weight.
+ */
+export interface HealthSource {
+  /**
+   * The data-plane state of one backend of a service.
+   * @param serviceKey serviceKey() of the service
+   * @param backendKey backendKey() of the backend
+   * @param weight its configured weight
+   */
+  backend(serviceKey: string, backendKey: string, weight: number): { up: boolean; weight: number };
+  /** true while the service has lost its quorum and has a sorry server to use instead. */
+  sorryActive(serviceKey: string): boolean;
 }
 
 /** A service as the data plane holds it. */
@@ -56,7 +79,7 @@ export interface DataplaneView {
 
 /** One change to the data plane, applied in order. */
 export type Step =
-  | { op: 'put-backend'; id: number; address: string; port: number; vipId: number }
+  | { op: 'put-backend'; id: number; address: string; port: number; vipId: number; up: boolean }
   | { op: 'write-ring'; slot: number; backends: PlannedBackend[]; m: number; vipKey: string }
   | { op: 'put-vip'; service: PlannedService; ring: number }
   | { op: 'free-ring'; slot: number }
@@ -111,10 +134,13 @@ function ringDigest(backends: readonly { key: string; weight: number }[]): strin
  * Plan the steps from `view` to `config`.
  * @param ringSize M of the loaded program
  * @param limits the loaded map sizes: VIP ids < maxVips, backend ids < maxBackends, ring slots < maxRings
+ * @param health what health checks say of the backends (none: all up)
+ * @param only plan these services (by key) and keep the others as they are:
+ *   a health change touches one service, not the thousand others
  * @throws PlanError when the config needs more ids or ring slots than the loaded maps have
  */
-export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits): Plan {
-  const gen = planSteps(view, config, ringSize, limits);
+export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits, health?: HealthSource, only?: ReadonlySet<string>): Plan {
+  const gen = planSteps(view, config, ringSize, limits, health, only);
   for (;;) {
     const r = gen.next();
     if (r.done) return r.value;
@@ -126,8 +152,16 @@ export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: 
  * daemon passes a setImmediate), so planning a large config never holds the
  * event loop for long.
  */
-export async function planReconcileAsync(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits, pause: () => Promise<void>, every = 20): Promise<Plan> {
-  const gen = planSteps(view, config, ringSize, limits);
+export async function planReconcileAsync(
+  view: DataplaneView,
+  config: XlbConfig,
+  ringSize: number,
+  limits: PlanLimits,
+  pause: () => Promise<void>,
+  every = 20,
+  health?: HealthSource,
+): Promise<Plan> {
+  const gen = planSteps(view, config, ringSize, limits, health);
   for (let n = 1; ; n++) {
     const r = gen.next();
     if (r.done) return r.value;
@@ -143,7 +177,14 @@ export interface PlanLimits {
 }
 
 /** The planner: yields once per service of the config, returns the plan. */
-function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits): Generator<void, Plan, void> {
+function* planSteps(
+  view: DataplaneView,
+  config: XlbConfig,
+  ringSize: number,
+  limits: PlanLimits,
+  health?: HealthSource,
+  only?: ReadonlySet<string>,
+): Generator<void, Plan, void> {
   const steps: Step[] = [];
   const usedVip = new Set([...view.services.values()].map((s) => s.vipId));
   const usedBe = new Set(view.usedBackendIds);
@@ -157,7 +198,7 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
 
   // services that leave: the VIP goes first, then its backends and ring
   for (const [key, cur] of view.services) {
-    if (wanted.has(key)) continue;
+    if (wanted.has(key) || only) continue;
     steps.push({ op: 'delete-vip', service: cur, ring: cur.ring });
     for (const b of cur.backends) later.push({ op: 'clear-backend', id: b.id });
     later.push({ op: 'free-ring', slot: cur.ring });
@@ -165,8 +206,13 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
   }
 
   for (const [key, svc] of wanted) {
-    yield;
     const cur = view.services.get(key);
+    if (only && cur && !only.has(key)) {
+      out.set(key, cur);
+      summary.unchanged++;
+      continue;
+    }
+    yield;
     let vipId: number;
     if (cur) {
       vipId = cur.vipId;
@@ -176,19 +222,27 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
     }
     const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
     const backends: PlannedBackend[] = [];
-    for (const b of svc.backends) {
-      const bkey = backendKey(b);
+    const downs: Step[] = []; // backends going down: after the flip, so no ring names a down backend
+    const place = (address: string, port: number, up: boolean, weight: number): void => {
+      const bkey = backendKey({ address, port });
       const had = curBackends.get(bkey);
       let id: number;
       if (had) {
         id = had.id;
+        if (had.up !== up) (up ? steps : downs).push({ op: 'put-backend', id, address, port, vipId, up });
       } else {
         id = allocate(usedBe, nextBackendId, 1, limits.maxBackends, 'backend');
         nextBackendId = id + 1;
-        steps.push({ op: 'put-backend', id, address: b.address, port: b.port, vipId });
+        steps.push({ op: 'put-backend', id, address, port, vipId, up });
       }
-      backends.push({ id, key: bkey, address: b.address, port: b.port, weight: b.weight });
+      backends.push({ id, key: bkey, address, port, weight: up ? weight : 0, up });
+    };
+    const sorry = svc.sorryServer !== undefined && health?.sorryActive(key) === true;
+    for (const b of svc.backends) {
+      const h = sorry ? { up: false, weight: 0 } : (health?.backend(key, backendKey(b), b.weight) ?? { up: true, weight: b.weight });
+      place(b.address, b.port, h.up, h.weight);
     }
+    if (sorry && svc.sorryServer) place(svc.sorryServer.address, svc.sorryServer.port, true, 1);
     const wantedKeys = new Set(backends.map((b) => b.key));
     for (const b of cur?.backends ?? []) if (!wantedKeys.has(b.key)) later.push({ op: 'clear-backend', id: b.id });
 
@@ -208,7 +262,9 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
     const sameVip = cur !== undefined && sameRing && cur.mode === planned.mode && cur.persistence === planned.persistence && cur.name === planned.name;
     if (sameVip && cur) {
       out.set(key, { ...planned, ring: cur.ring });
-      summary.unchanged++;
+      steps.push(...downs);
+      if (downs.length) summary.changed.push(planned.name);
+      else summary.unchanged++;
       continue;
     }
     let ring = cur?.ring ?? -1;
@@ -219,6 +275,7 @@ function* planSteps(view: DataplaneView, config: XlbConfig, ringSize: number, li
       if (cur) later.push({ op: 'free-ring', slot: cur.ring });
     }
     steps.push({ op: 'put-vip', service: planned, ring });
+    steps.push(...downs);
     out.set(key, { ...planned, ring });
     (cur ? summary.changed : summary.added).push(planned.name);
   }

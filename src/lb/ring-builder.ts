@@ -27,9 +27,14 @@ export class RingBuilder {
     this.#size = Math.max(1, workers);
   }
 
-  /** Build a ring of `m` entries (a promise that resolves off the event loop's back). */
-  build(backends: readonly MaglevBackend[], m: number): Promise<Uint32Array> {
-    if (m <= INLINE_MAX_ENTRIES) {
+  /**
+   * Build a ring of `m` entries (a promise that resolves off the event loop's back).
+   * @param inline build in the calling thread whatever the size: one ring of a
+   *   few backends takes 1-3 ms at M = 65537, less than a worker round trip
+   *   when the machine is busy (the workers run at the lowest priority)
+   */
+  build(backends: readonly MaglevBackend[], m: number, inline = false): Promise<Uint32Array> {
+    if (inline || m <= INLINE_MAX_ENTRIES) {
       try {
         return Promise.resolve(buildMaglevRing(backends, m));
       } catch (err) {

@@ -6,14 +6,17 @@
  * metrics. Names follow Prometheus conventions: `xlb_` prefix, `_total` for
  * counters, base units (bytes).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import type { PlannedService } from '../daemon/plan.js';
+import type { HealthObserver } from '../health/runner.js';
 
 /** What the collectors read at scrape time. */
 export interface MetricsSource {
   dp(): XdpDataplane | null;
   services(): Iterable<PlannedService>;
+  /** A service's quorum (undefined: not under health checks). */
+  quorumUp?(serviceKey: string): boolean | undefined;
 }
 
 /** The registry and the metrics the daemon updates itself. */
@@ -21,6 +24,8 @@ export interface XlbMetrics {
   registry: Registry;
   reloads: Counter<'result'>;
   updateFailures: Counter;
+  /** Hooks the health runner reports attempts and transitions through. */
+  health: HealthObserver;
 }
 
 /** The version reported by xlb_build_info. */
@@ -80,7 +85,7 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
 
   new Gauge({
     name: 'xlb_backend_weight',
-    help: 'Configured Maglev weight of the backend (0 = draining).',
+    help: 'Maglev weight of the backend in use: the configured one, or what health checks made of it (0 = draining, down, or slow start not begun).',
     labelNames: ['vip', 'service', 'backend'],
     registers: [registry],
     collect() {
@@ -90,12 +95,12 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
   });
   new Gauge({
     name: 'xlb_backend_up',
-    help: 'Whether the backend is in service (1) or not (0).',
+    help: 'Whether the backend is up (1: its health checks pass, or it has none) or down (0: out of the ring, its flows rescheduled).',
     labelNames: ['vip', 'service', 'backend'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const s of src.services()) for (const b of s.backends) this.set({ ...vipLabels(s), backend: b.key }, 1);
+      for (const s of src.services()) for (const b of s.backends) this.set({ ...vipLabels(s), backend: b.key }, b.up ? 1 : 0);
     },
   });
 
@@ -130,10 +135,56 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
       for (const [k, v] of Object.entries(dp.eventCounters())) this.inc({ event: k.replace(/^XLB_EV_/, '').toLowerCase() }, Number(v));
     },
   });
+  const checkSeconds = new Histogram({
+    name: 'xlb_health_check_duration_seconds',
+    help: 'Time one health-check attempt took, by checker type.',
+    labelNames: ['type'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const checks = new Counter({
+    name: 'xlb_health_checks_total',
+    help: 'Health-check attempts, by checker type and result (ok, or why it failed: timeout, refused, status, tls, ...).',
+    labelNames: ['type', 'result'],
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'xlb_backend_transitions_total',
+    help: 'Backends going up or down by their health checks.',
+    labelNames: ['service', 'backend', 'to'],
+    registers: [registry],
+  });
+  const quorumChanges = new Counter({ name: 'xlb_service_quorum_transitions_total', help: 'Services gaining or losing their quorum.', labelNames: ['service', 'to'], registers: [registry] });
+  new Gauge({
+    name: 'xlb_service_quorum_up',
+    help: 'Whether the service has its quorum (1) or not (0: its sorry server, if any, is in use).',
+    labelNames: ['vip', 'service'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of src.services()) {
+        const up = src.quorumUp?.(s.key);
+        if (up !== undefined) this.set(vipLabels(s), up ? 1 : 0);
+      }
+    },
+  });
+  const health: HealthObserver = {
+    attempt(type, r) {
+      checkSeconds.observe({ type }, r.durationMs / 1000);
+      checks.inc({ type, result: r.ok ? 'ok' : r.reason });
+    },
+    backend(service, backend, up) {
+      transitions.inc({ service, backend, to: up ? 'up' : 'down' });
+    },
+    quorum(service, up) {
+      quorumChanges.inc({ service, to: up ? 'up' : 'down' });
+    },
+  };
+
   const reloads = new Counter({ name: 'xlb_reloads_total', help: 'Config reloads, by result (success, failure).', labelNames: ['result'], registers: [registry] });
   reloads.inc({ result: 'success' }, 0);
   reloads.inc({ result: 'failure' }, 0);
   const updateFailures = new Counter({ name: 'xlb_dataplane_update_failures_total', help: 'Data-plane map writes that failed.', registers: [registry] });
   new Gauge({ name: 'xlb_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node'], registers: [registry] }).set({ version: XLB_VERSION, node: process.version }, 1);
-  return { registry, reloads, updateFailures };
+  return { registry, reloads, updateFailures, health };
 }

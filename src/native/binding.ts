@@ -22,7 +22,9 @@
  *   types and sizes (H-25): ranges, defaults and spelling are checked by the
  *   TS that calls these.
  * - Using a closed object throws `Error("bpfMap.lookup: map is closed")`.
- * - Everything is synchronous on the calling thread, except `loadAsync`.
+ * - Everything is synchronous on the calling thread, except `loadAsync`,
+ *   `mmapAsync`, and socket readiness (`RawSocket.start`, `TcpConnect`), which
+ *   libuv reports on the event loop.
  *
  * @module native/binding
  */
@@ -297,11 +299,153 @@ export interface NativeBpfObjectCtor {
   new (path: string, options?: BpfObjectOpenOptions): NativeBpfObject;
 }
 
+/** Options of `new RawSocket()`. */
+export interface RawSocketOptions {
+  /** 4: AF_INET, 6: AF_INET6. */
+  family: 4 | 6;
+  /** `'raw'`: SOCK_RAW (IPv4 reads include the IP header); `'dgram'`: SOCK_DGRAM (e.g. ICMP ping sockets). */
+  type: 'raw' | 'dgram';
+  /** IP protocol number: 112 (VRRP), 1 (ICMP), 58 (ICMPv6), ... */
+  protocol: number;
+}
+
+/** One datagram from `RawSocket.recv()`. */
+export interface RawMessage {
+  /** The payload: for an IPv4 raw socket from the IP header on; otherwise what follows the IP header(s). */
+  data: Buffer;
+  /** Source address (inet_ntop text, no scope). */
+  address: string;
+  /** Source port: datagram sockets only (0 for ICMP ping sockets). */
+  port?: number;
+  /** TTL / hop limit of the packet, after `enableRecvTtl()`. */
+  ttl?: number;
+  /** Receiving interface, after `enableRecvPktInfo()`. */
+  ifindex?: number;
+  /** Destination address of the packet (e.g. the multicast group), after `enableRecvPktInfo()`. */
+  destination?: string;
+  /** Set when the datagram was longer than 65536 bytes and was cut. */
+  truncated?: true;
+}
+
+/**
+ * An AF_INET/AF_INET6 SOCK_RAW or SOCK_DGRAM socket of any IP protocol,
+ * non-blocking and close-on-exec. Addresses are text (`'192.0.2.1'`,
+ * `'fe80::1%eth0'`: an IPv6 scope may be an interface name or index; a
+ * name is resolved in the CALLING thread's netns, which is not the socket's
+ * after `restoreNetns()`: use the index there).
+ * Every syscall failure throws a system error (`syscall` `'setsockopt'` with
+ * the option in the message, `'bind'`, `'sendto'`, ...).
+ */
+export interface NativeRawSocket {
+  /** The socket fd (-1 once closed). */
+  readonly fd: number;
+  /** setsockopt with an int, or with the bytes of a Buffer (struct options). */
+  setOption(level: number, name: number, value: number | Buffer): void;
+  /** getsockopt of an int option. */
+  getOption(level: number, name: number): number;
+  /** SO_BINDTODEVICE (ENODEV for a missing device); `''` unbinds. */
+  bindToDevice(name: string): void;
+  /** SO_MARK (needs CAP_NET_ADMIN). */
+  setMark(mark: number): void;
+  /** bind(2); port default 0. */
+  bind(address: string, port?: number): void;
+  /** connect(2): fixes the peer (send() without address) and filters what is received. */
+  connect(address: string, port?: number): void;
+  /** getsockname(2). For an ICMP ping socket, `port` is the echo identifier the kernel uses. */
+  localAddress(): { address: string; port: number };
+  /** IP_ADD_MEMBERSHIP (ip_mreqn with ifindex) / IPV6_ADD_MEMBERSHIP. */
+  joinMulticast(group: string, ifindex: number): void;
+  /** IP_DROP_MEMBERSHIP / IPV6_DROP_MEMBERSHIP. */
+  leaveMulticast(group: string, ifindex: number): void;
+  /** IP_MULTICAST_IF (ip_mreqn) / IPV6_MULTICAST_IF: the interface multicast goes out of; 0 = by route. */
+  setMulticastInterface(ifindex: number): void;
+  /** IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP. */
+  setMulticastLoop(on: boolean): void;
+  /** IPv4 TTL or IPv6 hop limit of what is sent, unicast and multicast (IP_TTL + IP_MULTICAST_TTL, IPV6_UNICAST_HOPS + IPV6_MULTICAST_HOPS). */
+  setTtl(ttl: number): void;
+  /** recv() reports `ttl` (IP_RECVTTL / IPV6_RECVHOPLIMIT). Default on. */
+  enableRecvTtl(on?: boolean): void;
+  /** recv() reports `ifindex` and `destination` (IP_PKTINFO / IPV6_RECVPKTINFO). Default on. */
+  enableRecvPktInfo(on?: boolean): void;
+  /**
+   * Sends one datagram (sendto, or send when address is absent). Never
+   * blocks: a full buffer throws EAGAIN. @returns bytes sent
+   */
+  send(data: Buffer, address?: string, port?: number): number;
+  /** One datagram (recvmsg with ancillary data), or null when none is queued (EAGAIN). */
+  recv(): RawMessage | null;
+  /**
+   * Watches readability with uv_poll on the event loop (no threads):
+   * `callback(null, 1)` when readable (drain with recv() until null);
+   * `callback(err, 0)` for an asynchronous socket error, after which
+   * polling goes on: one IP_RECVERR / IPV6_RECVERR queue entry (code from
+   * ee_errno, message detail `"ICMP type 3 code 1 from 192.0.2.1"`), else
+   * the pending SO_ERROR (e.g. a hard ICMP error on a connected socket);
+   * `syscall` is `'recvmsg'`. `syscall` `'uv_poll'` means libuv gave up on
+   * the fd: polling has stopped. A second start() replaces the callback.
+   * While started the socket keeps the event loop alive and is not collected.
+   */
+  start(callback: (err: Error | null, events: number) => void): void;
+  /** Stops polling. Idempotent. */
+  stop(): void;
+  /** Stops polling and closes the fd. Idempotent; also on GC and env teardown. */
+  close(): void;
+}
+
+/** The RawSocket class. */
+export interface NativeRawSocketCtor {
+  /** socket(AF_INET|AF_INET6, SOCK_RAW|SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol). */
+  new (options: RawSocketOptions): NativeRawSocket;
+}
+
+/** Options of `new TcpConnect()`. */
+export interface TcpConnectOptions {
+  /** 4 or 6; every address below is of this family. */
+  family: 4 | 6;
+  /** Peer address (an IPv6 one may carry `%<ifname|index>`). */
+  address: string;
+  /** Peer port. */
+  port: number;
+  /** SO_MARK, set before bind/connect. */
+  mark?: number;
+  /** SO_BINDTODEVICE, set before bind/connect. */
+  device?: string;
+  /** Local address to bind (with IP_BIND_ADDRESS_NO_PORT when bindPort is 0/absent). */
+  bindAddress?: string;
+  /** Local port, with bindAddress. */
+  bindPort?: number;
+}
+
+/** A TCP connect in progress. */
+export interface NativeTcpConnect {
+  /** The socket fd while pending; -1 after completion or cancel(). */
+  readonly fd: number;
+  /** Aborts a pending connect (closes the fd; the callback never runs). Idempotent. */
+  cancel(): void;
+}
+
+/** The TcpConnect class. */
+export interface NativeTcpConnectCtor {
+  /**
+   * Creates a non-blocking TCP socket, sets mark/device, binds, starts
+   * connect(2). Immediate failures throw (ENODEV, EADDRNOTAVAIL,
+   * ENETUNREACH, ...); otherwise `callback` runs once from the event loop
+   * (uv_poll writable + SO_ERROR): `(null, fd)` with a connected fd that is
+   * now the caller's to close, or `(err)` with syscall `'connect'` (e.g.
+   * ECONNREFUSED) and the fd closed.
+   */
+  new (options: TcpConnectOptions, callback: (err: Error | null, fd?: number) => void): NativeTcpConnect;
+}
+
 /** Everything the addon exports. */
 export interface NativeAddon {
   BpfObject: NativeBpfObjectCtor;
   BpfMap: NativeBpfMapCtor;
   BpfLink: NativeBpfLinkCtor;
+  /** Raw and datagram IP sockets (VRRP, ICMP), see {@link NativeRawSocket}. */
+  RawSocket: NativeRawSocketCtor;
+  /** TCP connect with SO_MARK / SO_BINDTODEVICE / bind address, see {@link NativeTcpConnectCtor}. */
+  TcpConnect: NativeTcpConnectCtor;
   /** libbpf_num_possible_cpus(): the slot count of per-CPU values. */
   possibleCpus(): number;
   /** libbpf_version_string(), e.g. `'v1.1'`. */
@@ -343,6 +487,8 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'BpfObject',
   'BpfMap',
   'BpfLink',
+  'RawSocket',
+  'TcpConnect',
   'possibleCpus',
   'libbpfVersion',
   'enterNetns',

@@ -55,7 +55,16 @@ describe('parseConfig: valid configs', () => {
           protocol: 'tcp',
           mode: 'dr',
           persistence: false,
-          backends: [{ address: '10.0.0.10', port: 0, weight: 1, loc: { file: 'test.yaml', line: 8, col: 9 } }],
+          backends: [
+            {
+              address: '10.0.0.10',
+              port: 0,
+              weight: 1,
+              health: { checks: [], inhibitOnFailure: false, slowStartMs: 0 },
+              loc: { file: 'test.yaml', line: 8, col: 9 },
+            },
+          ],
+          health: { quorum: 1, hysteresis: 0 },
           loc: { file: 'test.yaml', line: 4, col: 5 },
         },
       ],
@@ -241,8 +250,8 @@ describe('examples/', () => {
   const dir = new URL('../../../../examples/', import.meta.url);
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
-  it('has lab, minimal and full', () => {
-    for (const f of ['full.yaml', 'lab.yaml', 'minimal.yaml']) assert.ok(files.includes(f), f);
+  it('has lab, minimal, full and health', () => {
+    for (const f of ['full.yaml', 'health.yaml', 'lab.yaml', 'minimal.yaml']) assert.ok(files.includes(f), f);
   });
 
   for (const f of files) {

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { CHECK_TYPES } from '../../../src/health/spec.js';
+import { CHECK_KEYS, CHECK_REQUIRED } from '../../../src/config/health.js';
 import { CONFIG_KEYS } from '../../../src/config/load.js';
 import { renderSchema, SCHEMA } from '../../../src/config/schema.js';
 
@@ -30,12 +32,27 @@ describe('schema/xlb.schema.json', () => {
       tunnel: s.properties.tunnel!,
       service: s.$defs.service!,
       backend: s.$defs.backend!,
+      serviceHealth: s.$defs.service_health!,
+      backendHealth: s.$defs.backend_health!,
+      check: s.$defs.check!,
+      tls: s.$defs.tls!,
+      sorryServer: s.$defs.sorry_server!,
     };
     for (const [name, spec] of Object.entries(CONFIG_KEYS) as [keyof typeof CONFIG_KEYS, (typeof CONFIG_KEYS)[keyof typeof CONFIG_KEYS]][]) {
       const o = objects[name];
       assert.deepEqual(Object.keys(o.properties as Json), [...spec.allowed], name);
       assert.deepEqual((o.required as string[] | undefined) ?? [], [...spec.required], name);
       assert.equal(o.additionalProperties, false, name);
+    }
+  });
+
+  it('allows the keys of each check type the loader allows, and requires the same', () => {
+    const check = (SCHEMA.$defs.check as unknown as { allOf: { if: { properties: { type: { const: string } } }; then: { propertyNames: { enum: string[] }; required: string[] } }[] }).allOf;
+    assert.deepEqual(check.map((c) => c.if.properties.type.const), [...CHECK_TYPES]);
+    for (const c of check) {
+      const t = c.if.properties.type.const as (typeof CHECK_TYPES)[number];
+      assert.deepEqual(c.then.propertyNames.enum, [...CHECK_KEYS[t]], t);
+      assert.deepEqual(c.then.required, ['type', ...(CHECK_REQUIRED[t] ?? [])], t);
     }
   });
 

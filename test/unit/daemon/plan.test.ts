@@ -5,11 +5,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BackendConfig, ServiceConfig, XlbConfig } from '../../../src/config/model.js';
+import { defaultBackendHealth, defaultServiceHealth, type BackendConfig, type ServiceConfig, type XlbConfig } from '../../../src/config/model.js';
 import { emptyView, planReconcile, PlanError, ringOf, type DataplaneView, type Plan } from '../../../src/daemon/plan.js';
 
 const loc = { file: 't.yaml', line: 1, col: 1 };
-const be = (address: string, weight = 1, port = 0): BackendConfig => ({ address, port, weight, loc });
+const be = (address: string, weight = 1, port = 0): BackendConfig => ({ address, port, weight, health: defaultBackendHealth(), loc });
 const svc = (address: string, port: number, backends: BackendConfig[], mode: ServiceConfig['mode'] = 'dr'): ServiceConfig => ({
   name: `${address}:${port}/tcp`,
   address,
@@ -19,6 +19,7 @@ const svc = (address: string, port: number, backends: BackendConfig[], mode: Ser
   mode,
   persistence: false,
   backends,
+  health: defaultServiceHealth(),
   loc,
 });
 const config = (services: ServiceConfig[]): XlbConfig => ({

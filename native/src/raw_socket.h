@@ -1,0 +1,117 @@
+// raw_socket.h - sockets the Node runtime does not give (DESIGN §3, H-22):
+//
+// RawSocket   an AF_INET/AF_INET6 SOCK_RAW or SOCK_DGRAM socket of any
+//             protocol (VRRP 112, ICMP ping sockets, test protocols), with
+//             socket options, multicast, ancillary data on receive, and
+//             readiness through uv_poll on the event loop.
+// TcpConnect  a non-blocking TCP connect with SO_MARK / SO_BINDTODEVICE / a
+//             bind address set first; hands the connected fd to JS (for
+//             `new net.Socket({ fd })`).
+//
+// Both only move bytes and set options: no protocol logic (DESIGN §1).
+// Every fd is non-blocking and close-on-exec; nothing blocks the loop.
+#ifndef XLB_NATIVE_RAW_SOCKET_H
+#define XLB_NATIVE_RAW_SOCKET_H
+
+#include <napi.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+#include "uv_poll.h"
+
+namespace xlb {
+
+class RawSocket : public Napi::ObjectWrap<RawSocket>, public Closable {
+ public:
+  static Napi::Function Init(Napi::Env env);
+
+  // new RawSocket({ family: 4|6, type: 'raw'|'dgram', protocol })
+  explicit RawSocket(const Napi::CallbackInfo& info);
+  ~RawSocket() override;
+  // Stops polling (dropping the callback and the self-reference start()
+  // took), then closes the fd. Idempotent.
+  void CloseHandles() override;
+
+ private:
+  Napi::Value JS_fd(const Napi::CallbackInfo& info);
+  Napi::Value JS_setOption(const Napi::CallbackInfo& info);
+  Napi::Value JS_getOption(const Napi::CallbackInfo& info);
+  Napi::Value JS_bindToDevice(const Napi::CallbackInfo& info);
+  Napi::Value JS_setMark(const Napi::CallbackInfo& info);
+  Napi::Value JS_bind(const Napi::CallbackInfo& info);
+  Napi::Value JS_connect(const Napi::CallbackInfo& info);
+  Napi::Value JS_localAddress(const Napi::CallbackInfo& info);
+  Napi::Value JS_joinMulticast(const Napi::CallbackInfo& info);
+  Napi::Value JS_leaveMulticast(const Napi::CallbackInfo& info);
+  Napi::Value JS_setMulticastInterface(const Napi::CallbackInfo& info);
+  Napi::Value JS_setMulticastLoop(const Napi::CallbackInfo& info);
+  Napi::Value JS_setTtl(const Napi::CallbackInfo& info);
+  Napi::Value JS_enableRecvTtl(const Napi::CallbackInfo& info);
+  Napi::Value JS_enableRecvPktInfo(const Napi::CallbackInfo& info);
+  Napi::Value JS_send(const Napi::CallbackInfo& info);
+  Napi::Value JS_recv(const Napi::CallbackInfo& info);
+  Napi::Value JS_start(const Napi::CallbackInfo& info);
+  Napi::Value JS_stop(const Napi::CallbackInfo& info);
+  Napi::Value JS_close(const Napi::CallbackInfo& info);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  // Drops the callback and the self-reference; the poll handle stays.
+  void StopPolling();
+  void EnsureOpen(Napi::Env env, const char* method) const;
+  void SetInt(Napi::Env env, int level, int name, int value, const char* what);
+  void Membership(const Napi::CallbackInfo& info, bool join);
+
+  Addon* addon_;
+  bool open_ = false;
+  int fd_ = -1;
+  int family_ = 0;   // AF_INET or AF_INET6
+  int type_ = 0;     // SOCK_RAW or SOCK_DGRAM
+  uv_loop_t* loop_ = nullptr;
+  UvPoll poll_;
+  // Set while started (start() .. stop()/close()): the JS callback, the
+  // async context it runs in, and a strong reference to this object, so a
+  // polling socket is not collected while the loop can still call it.
+  bool polling_ = false;
+  Napi::FunctionReference callback_;
+  // Shared so that OnPoll keeps it alive while stop()/close() run inside
+  // the callback that uses it.
+  std::shared_ptr<Napi::AsyncContext> asyncContext_;
+  std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
+};
+
+class TcpConnect : public Napi::ObjectWrap<TcpConnect>, public Closable {
+ public:
+  static Napi::Function Init(Napi::Env env);
+
+  // new TcpConnect({ family, address, port, mark?, device?, bindAddress?,
+  // bindPort? }, callback(err, fd)). Creates the socket, sets the options,
+  // binds, starts connect(); throws on an immediate failure. The callback
+  // runs once, from the event loop; on success the fd is the caller's.
+  explicit TcpConnect(const Napi::CallbackInfo& info);
+  ~TcpConnect() override;
+  // Cancels a pending connect: stops polling and closes the fd. Idempotent.
+  void CloseHandles() override;
+
+ private:
+  Napi::Value JS_fd(const Napi::CallbackInfo& info);
+  Napi::Value JS_cancel(const Napi::CallbackInfo& info);
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+
+  Addon* addon_;
+  bool pending_ = false;
+  int fd_ = -1;
+  std::string peer_;  // "<address> port <port>", for error messages
+  UvPoll poll_;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+};
+
+}  // namespace xlb
+
+#endif  // XLB_NATIVE_RAW_SOCKET_H

@@ -1,0 +1,173 @@
+/**
+ * @module health/probes/tcp
+ * TCP_CHECK (keepalived §3.2): success = the connect completes within the
+ * timeout. Also home of the default {@link SocketFactory}, which the http,
+ * smtp, udp and dns probes share.
+ *
+ * Layer: control plane, I/O (sockets, one timer per attempt).
+ */
+import net from 'node:net';
+import dgram from 'node:dgram';
+import type { NetCheckBase, TcpCheckSpec } from '../spec.js';
+import {
+  AttemptSet,
+  CLOSED_DETAIL,
+  errnoReason,
+  errorCode,
+  errorText,
+  failResult,
+  okResult,
+  type Probe,
+  type ProbeOptions,
+  type ProbeResult,
+  type ProbeTarget,
+  type SocketFactory,
+} from './types.js';
+
+/**
+ * Plain Node sockets. Honours `bindAddress` (the source address, keepalived
+ * `bindto`); `bindInterface` and `fwmark` need a native factory
+ * ({@link SocketFactory.supportsDeviceAndMark}).
+ */
+export const nodeSocketFactory: SocketFactory = {
+  supportsDeviceAndMark: false,
+  tcp(target: ProbeTarget, spec: NetCheckBase): net.Socket {
+    const opts: net.TcpNetConnectOpts = { host: target.address, port: target.port, family: target.family };
+    if (spec.bindAddress !== undefined) opts.localAddress = spec.bindAddress;
+    return net.connect(opts);
+  },
+  udp(target: ProbeTarget, spec: NetCheckBase): dgram.Socket {
+    const s = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
+    // connect() waits for this bind (dgram queues it), and a bind error is
+    // emitted as 'error' on a later tick, after the probe listens.
+    if (spec.bindAddress !== undefined) s.bind({ address: spec.bindAddress, port: 0, exclusive: true });
+    return s;
+  },
+};
+
+/**
+ * The factory a network probe uses, or why it cannot run: a spec asking for
+ * `bindInterface` or `fwmark` with a factory that cannot apply them fails
+ * every attempt (`io`) rather than silently probing another path.
+ * @param spec the check
+ * @param options the probe options
+ * @returns the factory, or a detail string for the failure
+ */
+export function socketFactoryFor(spec: NetCheckBase, options: ProbeOptions): SocketFactory | string {
+  const f = options.socketFactory ?? nodeSocketFactory;
+  if (!f.supportsDeviceAndMark) {
+    if (spec.bindInterface !== undefined) return `bindInterface ${spec.bindInterface} needs the native socket factory`;
+    if (spec.fwmark !== 0) return `fwmark ${spec.fwmark} needs the native socket factory`;
+  }
+  return f;
+}
+
+/**
+ * `address:port` as logs show it (`[v6]:port`).
+ * @param target the probe target
+ */
+export function targetText(target: ProbeTarget): string {
+  return target.family === 6 ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
+}
+
+/**
+ * Close a probe's TCP connection without leaving TIME_WAIT behind on this
+ * host. An established connection the peer has not closed yet is reset
+ * (SO_LINGER 0, as haproxy's health checks do): closing it normally would
+ * park a TIME_WAIT socket for 60 s per attempt, and 10,000 checks per second
+ * would exhaust the ephemeral ports (and make every connect() scan for a free
+ * one). A connection still being set up, or already closed by the peer
+ * (keepalived's usual case: it reads until the server closes), is closed
+ * normally; neither leaves TIME_WAIT here.
+ * @param raw the TCP socket
+ * @param peerClosed the peer's FIN was read (on the TLS socket, for https)
+ */
+export function dropConnection(raw: net.Socket, peerClosed: boolean): void {
+  if (raw.destroyed) return;
+  if (raw.pending || peerClosed) {
+    raw.destroy();
+    return;
+  }
+  try {
+    raw.resetAndDestroy();
+  } catch {
+    raw.destroy(); // not a TCP handle (a custom factory's socket)
+  }
+}
+
+/** A probe whose every attempt fails the same way (an unusable setup). */
+export class FailingProbe implements Probe {
+  /**
+   * @param reason the failure reason
+   * @param detail the failure detail
+   */
+  constructor(
+    private readonly reason: 'io' | 'tls',
+    private readonly detail: string,
+  ) {}
+
+  /** Fails at once. */
+  run(): Promise<ProbeResult> {
+    return Promise.resolve(failResult(performance.now(), this.reason, this.detail));
+  }
+}
+
+/** TCP connect probe. */
+class TcpProbe implements Probe {
+  readonly #attempts = new AttemptSet();
+
+  constructor(
+    private readonly spec: TcpCheckSpec,
+    private readonly target: ProbeTarget,
+    private readonly factory: SocketFactory,
+  ) {}
+
+  run(): Promise<ProbeResult> {
+    const t0 = performance.now();
+    if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
+    return new Promise<ProbeResult>((resolve) => {
+      let sock: net.Socket;
+      try {
+        sock = this.factory.tcp(this.target, this.spec);
+      } catch (err) {
+        resolve(failResult(t0, 'io', `socket: ${errorText(err)}`));
+        return;
+      }
+      let done = false;
+      const finish = (r: ProbeResult): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.#attempts.delete(abort);
+        dropConnection(sock, false);
+        resolve(r);
+      };
+      const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
+      const timer = setTimeout(
+        () => finish(failResult(t0, 'timeout', `connect to ${targetText(this.target)} timed out after ${this.spec.timeoutMs} ms`)),
+        this.spec.timeoutMs,
+      );
+      this.#attempts.add(abort);
+      sock.once('connect', () => finish(okResult(t0)));
+      sock.on('error', (err) => finish(failResult(t0, errnoReason(errorCode(err)), errorText(err))));
+    });
+  }
+
+  close(): void {
+    this.#attempts.close();
+  }
+}
+
+/**
+ * A TCP_CHECK probe: connect within `timeoutMs`; refused, unreachable and
+ * timed-out connects fail. The connection is reset as soon as it is up
+ * ({@link dropConnection}).
+ * @param spec the check
+ * @param target resolved address and port
+ * @param options socket factory
+ */
+export function createTcpProbe(spec: TcpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
+  const f = socketFactoryFor(spec, options);
+  if (typeof f === 'string') return new FailingProbe('io', f);
+  return new TcpProbe(spec, target, f);
+}

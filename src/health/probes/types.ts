@@ -1,0 +1,259 @@
+/**
+ * @module health/probes/types
+ * What every health-check probe shares: the target it is sent to, the
+ * {@link Probe} interface, the {@link ProbeResult} of one attempt and the
+ * closed set of failure reasons (a Prometheus label, so it never grows by
+ * accident).
+ *
+ * A probe performs ONE attempt of a check (keepalived's checker thread for one
+ * connect). Retries, rise/fall, intervals and warmup belong to the state
+ * machine in src/health/, not here.
+ *
+ * Layer: control plane, types plus small pure helpers. No I/O.
+ */
+import type { Socket as NetSocket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { NetCheckBase } from '../spec.js';
+
+/**
+ * Where a network probe is sent, already resolved by the caller:
+ * `connectAddress`/`connectPort` of the check, else the backend's.
+ */
+export interface ProbeTarget {
+  /** Canonical IP address text (no brackets, no zone handling here). */
+  address: string;
+  /** 1..65535; unused by icmp. */
+  port: number;
+  /** Address family of `address`. */
+  family: 4 | 6;
+}
+
+/**
+ * Why an attempt failed. Closed on purpose: it is the `reason` label of the
+ * health metrics, so every value must stay low-cardinality and meaningful
+ * across probe types. The free-form explanation goes in `detail`.
+ */
+export const PROBE_FAIL_REASONS = Object.freeze([
+  /** The attempt did not finish within timeoutMs (any phase; for misc: the command was killed). */
+  'timeout',
+  /** TCP RST to the SYN, or ICMP port unreachable for UDP (ECONNREFUSED). */
+  'refused',
+  /** No route, host or network unreachable (EHOSTUNREACH, ENETUNREACH, ...). */
+  'unreachable',
+  /** The peer reset or closed an established connection in the middle of the exchange. */
+  'reset',
+  /** HTTP status outside the accepted ranges, or an SMTP reply that is not 2xx. */
+  'status',
+  /** HTTP body MD5 differs from the configured digest. */
+  'digest',
+  /** HTTP body did not match `regex` (or matched it, with regexNoMatch). */
+  'regex',
+  /** TLS handshake or certificate verification failed. */
+  'tls',
+  /** The peer spoke, but not the protocol (malformed HTTP, DNS, SMTP; wrong DNS id). */
+  'protocol',
+  /** misc: the command exited with a failing code. */
+  'exit',
+  /** misc: the command died of a signal xlb did not send. */
+  'killed',
+  /** file: the value read marks the backend down (non-zero with weight 0, or a negative weight). */
+  'value',
+  /** Local I/O failed: a file could not be read, a command not spawned, a socket not created. */
+  'io',
+  /** dns: the response RCODE is not NOERROR. */
+  'dns_rcode',
+  /** dns: an expected answer is missing. */
+  'dns_answer',
+  /** udp: the reply was too short or too long, or did not match `expect` (no reply at all is `timeout`). */
+  'reply',
+  /** A bug in the probe itself (an exception it did not expect). */
+  'internal',
+] as const);
+
+/** One of {@link PROBE_FAIL_REASONS}. */
+export type ProbeFailReason = (typeof PROBE_FAIL_REASONS)[number];
+
+/** A successful attempt. */
+export interface ProbeOk {
+  ok: true;
+  /** misc (dynamic) and file checks only: the weight the backend should get. */
+  weight?: number;
+  /** Optional human-readable note (e.g. `HTTP 204`). */
+  detail?: string;
+  /** Wall time the attempt took, milliseconds. */
+  durationMs: number;
+}
+
+/** A failed attempt. */
+export interface ProbeFail {
+  ok: false;
+  /** Low-cardinality cause, usable as a metric label. */
+  reason: ProbeFailReason;
+  /** Human-readable explanation for logs (`connect ECONNREFUSED 10.0.0.1:80`, `HTTP 503`). */
+  detail: string;
+  /** Wall time the attempt took, milliseconds. */
+  durationMs: number;
+}
+
+/** The outcome of one attempt. */
+export type ProbeResult = ProbeOk | ProbeFail;
+
+/**
+ * One check, ready to run. Created once per check (compiled regexes, CA
+ * bundles, prebuilt requests live here) and run once per attempt.
+ */
+export interface Probe {
+  /**
+   * Perform one attempt. Never rejects; settles within the spec's timeoutMs
+   * (plus a few ms), and has released every socket, process and timer it
+   * opened by the time it settles (a killed command may be reaped a moment
+   * later).
+   */
+  run(): Promise<ProbeResult>;
+  /**
+   * Abort the attempt in flight (it settles at once as a failure, reason
+   * `io`, detail `probe closed`) and make later runs fail the same way.
+   * Idempotent. Probes that hold nothing between attempts may omit it.
+   */
+  close?(): void;
+}
+
+/**
+ * Creates the sockets of network probes. The default creates plain Node
+ * sockets and honours `bindAddress` only; a native factory (SO_BINDTODEVICE
+ * for `bindInterface`, SO_MARK for `fwmark`) plugs in here later without
+ * touching the probes.
+ */
+export interface SocketFactory {
+  /**
+   * Start a TCP connection to `target`, bound as the spec says. The socket
+   * must emit `connect` or `error` like `net.connect()`'s does.
+   */
+  tcp(target: ProbeTarget, spec: NetCheckBase): NetSocket;
+  /**
+   * A UDP socket of the target's family, bound as the spec says (or unbound:
+   * the probe's `connect()` binds it implicitly). The probe connects it.
+   */
+  udp(target: ProbeTarget, spec: NetCheckBase): UdpSocket;
+  /** Whether this factory applies `bindInterface` and `fwmark`. */
+  readonly supportsDeviceAndMark: boolean;
+}
+
+/** Options of {@link createProbe} (src/health/probes/index.ts) and the per-type constructors. */
+export interface ProbeOptions {
+  /** Socket source for network probes; default plain Node sockets. */
+  socketFactory?: SocketFactory;
+}
+
+/**
+ * Map a Node/libuv error code to a failure reason. Unknown codes are `io`.
+ * @param code `err.code` of a socket error
+ */
+export function errnoReason(code: string | undefined): ProbeFailReason {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+    case 'EADDRNOTAVAIL':
+    case 'ENONET':
+      return 'unreachable';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    default:
+      return 'io';
+  }
+}
+
+/**
+ * The message of any thrown value, for `detail`.
+ * @param err a thrown value
+ */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** `code` of a Node system error, if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const c = (err as { code: unknown }).code;
+    if (typeof c === 'string') return c;
+  }
+  return undefined;
+}
+
+/** Detail of attempts cut short by {@link Probe.close}. */
+export const CLOSED_DETAIL = 'probe closed';
+
+/**
+ * Milliseconds since `t0` (a `performance.now()` reading), rounded to the
+ * microsecond so logs and histograms do not carry float noise.
+ */
+export function since(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
+}
+
+/**
+ * A successful result.
+ * @param t0 `performance.now()` when the attempt started
+ * @param weight misc/file weight, if any
+ * @param detail optional note
+ */
+export function okResult(t0: number, weight?: number, detail?: string): ProbeOk {
+  const r: ProbeOk = { ok: true, durationMs: since(t0) };
+  if (weight !== undefined) r.weight = weight;
+  if (detail !== undefined) r.detail = detail;
+  return r;
+}
+
+/**
+ * A failed result.
+ * @param t0 `performance.now()` when the attempt started
+ * @param reason metric label
+ * @param detail log text
+ */
+export function failResult(t0: number, reason: ProbeFailReason, detail: string): ProbeFail {
+  return { ok: false, reason, detail, durationMs: since(t0) };
+}
+
+/**
+ * The attempts of one probe that are in flight, so {@link Probe.close} can cut
+ * them short. Pure bookkeeping: each attempt registers an abort function while
+ * it runs and removes it when it settles.
+ */
+export class AttemptSet {
+  /** Set by close(); later attempts fail at once. */
+  #closed = false;
+  /** Abort functions of the attempts in flight (usually zero or one). */
+  readonly #aborts = new Set<() => void>();
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Register an attempt's abort function. */
+  add(abort: () => void): void {
+    this.#aborts.add(abort);
+  }
+
+  /** Forget a settled attempt. */
+  delete(abort: () => void): void {
+    this.#aborts.delete(abort);
+  }
+
+  /** Abort every attempt in flight and refuse new ones. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    const aborts = [...this.#aborts];
+    this.#aborts.clear();
+    for (const a of aborts) a();
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * @module health/runner
+ * Runs the health checks of a config: one timer per check, its probe, and the
+ * state machines (health/fsm.ts) that turn results into what the data plane
+ * should hold. The daemon reads that through {@link HealthRunner.backend} and
+ * {@link HealthRunner.sorryActive} (the planner's HealthSource) and is told of
+ * every change with a `change` event, emitted synchronously from the result
+ * that caused it, so the reconcile starts in the same event-loop turn.
+ *
+ * Reload: {@link HealthRunner.sync} keeps the state, timers and probes of every
+ * backend whose health spec and weight did not change; a backend whose checks
+ * changed starts afresh but keeps its up/down state (it starts down if it was
+ * down, up after its first successful round, as keepalived's alpha).
+ *
+ * Layer: runner (H-29): owns timers, probes and child processes; never throws
+ * from a timer; reports through events and the injected log.
+ */
+import { EventEmitter } from 'node:events';
+import { spawn } from 'node:child_process';
+import type { Logger } from 'pino';
+import type { XlbConfig } from '../config/model.js';
+import { backendKey, serviceKey } from '../config/model.js';
+import type { HealthSource } from '../daemon/plan.js';
+import { BackendFsm, QuorumFsm, sumLiveWeight, type BackendDesire, type BackendEvent, type QuorumEvent } from './fsm.js';
+import type { BackendHealthSpec, CheckSpec, SorryServerSpec } from './spec.js';
+import type { Probe, ProbeResult, ProbeTarget } from './probes/types.js';
+import { createProbe } from './probes/index.js';
+
+/** Well-known ports of checks on an all-ports service with no port of their own. */
+const DEFAULT_PORTS: Partial<Record<CheckSpec['type'], number>> = { http: 80, https: 443, dns: 53, smtp: 25 };
+
+/** What the runner reports per attempt and transition (the daemon's metrics). */
+export interface HealthObserver {
+  /** One attempt finished. */
+  attempt?(type: CheckSpec['type'], result: ProbeResult): void;
+  /** A backend went up or down. */
+  backend?(service: string, backend: string, up: boolean, reason: string): void;
+  /** A service's quorum was gained or lost. */
+  quorum?(service: string, up: boolean): void;
+}
+
+/** Injected dependencies of a {@link HealthRunner}. */
+export interface HealthRunnerOptions {
+  log: Logger;
+  /** Monotonic ms; default performance.now. */
+  now?: () => number;
+  /** [0, 1), for warmups; default Math.random. */
+  rng?: () => number;
+  /** Builds the probe of one check; default probes/index.ts createProbe. */
+  createProbe?: (spec: CheckSpec, target: ProbeTarget) => Probe;
+  /** Runs a notify / quorum command without waiting for it; default spawn, detached, output ignored. */
+  runCommand?: (argv: readonly string[], env: Record<string, string>) => void;
+  observer?: HealthObserver;
+}
+
+/** One backend of one service under checks. */
+interface BackendEntry {
+  readonly service: string;
+  readonly key: string;
+  /** digest of the health spec, weight and targets: same digest, same entry on reload */
+  readonly digest: string;
+  readonly spec: BackendHealthSpec;
+  readonly fsm: BackendFsm;
+  readonly probes: Probe[];
+  readonly timers: (NodeJS.Timeout | undefined)[];
+  readonly busy: boolean[];
+  ramp: NodeJS.Timeout | undefined;
+  desire: BackendDesire;
+}
+
+/** One service's backends and quorum. */
+interface ServiceEntry {
+  readonly key: string;
+  name: string;
+  quorum: QuorumFsm;
+  quorumUp?: readonly string[];
+  quorumDown?: readonly string[];
+  sorry?: SorryServerSpec;
+  readonly backends: Map<string, BackendEntry>;
+}
+
+/** A backend's health as `xlb status` shows it. */
+export interface BackendHealthStatus {
+  backend: string;
+  state: 'up' | 'drain' | 'down';
+  weight: number;
+  reason: string;
+  checks: { type: string; state: string; reason: string; last?: { ok: boolean; reason?: string; detail?: string; ageMs: number } }[];
+}
+
+const digestReplacer = (_k: string, v: unknown): unknown => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v);
+
+/**
+ * The health checks of one daemon.
+ * Events: `change` (serviceKeys: string[]) when what the data plane should
+ * hold changed for those services.
+ */
+export class HealthRunner extends EventEmitter implements HealthSource {
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #rng: () => number;
+  readonly #createProbe: (spec: CheckSpec, target: ProbeTarget) => Probe;
+  readonly #runCommand: (argv: readonly string[], env: Record<string, string>) => void;
+  readonly #observer: HealthObserver;
+  readonly #services = new Map<string, ServiceEntry>();
+  #stopped = false;
+
+  constructor(opts: HealthRunnerOptions) {
+    super();
+    this.#log = opts.log;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#rng = opts.rng ?? Math.random;
+    this.#createProbe = opts.createProbe ?? ((spec, target) => createProbe(spec, target));
+    this.#runCommand = opts.runCommand ?? defaultRunCommand(opts.log);
+    this.#observer = opts.observer ?? {};
+  }
+
+  /** Number of checks running. */
+  get checkCount(): number {
+    let n = 0;
+    for (const s of this.#services.values()) for (const b of s.backends.values()) n += b.probes.length;
+    return n;
+  }
+
+  /**
+   * Bring the checks in line with a config: start new ones, stop removed
+   * ones, keep unchanged ones as they are.
+   * @param config the validated config
+   * @param wasDown backends the data plane held down (after a restart): they start down
+   */
+  sync(config: XlbConfig, wasDown: (service: string, backend: string) => boolean = () => false): void {
+    const now = this.#now();
+    const wanted = new Set<string>();
+    for (const svc of config.services) {
+      const skey = serviceKey(svc);
+      wanted.add(skey);
+      const old = this.#services.get(skey);
+      const backends = new Map<string, BackendEntry>();
+      const keep = new Set<string>();
+      for (const b of svc.backends) {
+        const bkey = backendKey(b);
+        const targetPort = b.port || svc.port;
+        const digest = JSON.stringify([b.health, b.weight, b.address, targetPort, svc.address, svc.mode], digestReplacer);
+        const prev = old?.backends.get(bkey);
+        if (prev && prev.digest === digest) {
+          backends.set(bkey, prev);
+          keep.add(bkey);
+          continue;
+        }
+        const startDown = prev ? !prev.fsm.up : wasDown(skey, bkey);
+        backends.set(bkey, this.#startBackend(skey, bkey, b.address, targetPort, svc.family, b.health, b.weight, digest, startDown, now));
+      }
+      for (const [bkey, prev] of old?.backends ?? []) if (!keep.has(bkey)) this.#stopBackend(prev);
+      const weights = svc.backends.map((b) => b.weight);
+      const live = sumLiveWeight([...backends.values()].map((e) => e.fsm));
+      let quorum: QuorumFsm;
+      if (old) {
+        quorum = old.quorum;
+        quorum.reconfigure(now, svc.health, weights, live, svc.sorryServer);
+      } else {
+        quorum = new QuorumFsm({ spec: svc.health, configuredWeights: weights, liveWeight: live, now, sorry: svc.sorryServer, label: `${svc.name} quorum`, trace: (l) => this.#log.info(l) });
+      }
+      this.#services.set(skey, { key: skey, name: svc.name, quorum, quorumUp: svc.health.quorumUp, quorumDown: svc.health.quorumDown, sorry: svc.sorryServer, backends });
+    }
+    for (const [skey, s] of this.#services) {
+      if (wanted.has(skey)) continue;
+      for (const b of s.backends.values()) this.#stopBackend(b);
+      this.#services.delete(skey);
+    }
+  }
+
+  /** HealthSource: the data-plane state of a backend. */
+  backend(service: string, backend: string, weight: number): { up: boolean; weight: number } {
+    const e = this.#services.get(service)?.backends.get(backend);
+    if (!e) return { up: true, weight };
+    return { up: e.desire.state !== 'down', weight: e.desire.state === 'up' ? e.desire.weight : 0 };
+  }
+
+  /** HealthSource: whether the sorry server replaces the backends. */
+  sorryActive(service: string): boolean {
+    return this.#services.get(service)?.quorum.sorryActive ?? false;
+  }
+
+  /** Quorum state of a service (undefined: unknown service). */
+  quorumUp(service: string): boolean | undefined {
+    return this.#services.get(service)?.quorum.up;
+  }
+
+  /** Health of a service's backends, for `xlb status`. */
+  status(service: string): BackendHealthStatus[] {
+    const s = this.#services.get(service);
+    if (!s) return [];
+    const now = this.#now();
+    return [...s.backends.values()].map((e) => ({
+      backend: e.key,
+      state: e.desire.state,
+      weight: e.desire.weight,
+      reason: e.fsm.snapshot(now).reason,
+      checks: e.fsm.checks.map((c, i) => {
+        const snap = c.snapshot();
+        const last = snap.lastResult;
+        return {
+          type: e.spec.checks[i]!.type,
+          state: snap.state,
+          reason: snap.reason,
+          last: last && { ok: last.ok, reason: last.reason, detail: last.detail, ageMs: Math.round(now - last.at) },
+        };
+      }),
+    }));
+  }
+
+  /** Stop every check (idempotent). */
+  stop(): void {
+    this.#stopped = true;
+    for (const s of this.#services.values()) for (const b of s.backends.values()) this.#stopBackend(b);
+    this.#services.clear();
+  }
+
+  #startBackend(
+    service: string,
+    key: string,
+    address: string,
+    port: number,
+    family: 4 | 6,
+    spec: BackendHealthSpec,
+    weight: number,
+    digest: string,
+    startDown: boolean,
+    now: number,
+  ): BackendEntry {
+    // a backend known to be down starts down, up after its first good round (alpha)
+    const seeded: BackendHealthSpec = startDown && spec.checks.length > 0 ? { ...spec, checks: spec.checks.map((c) => ({ ...c, alpha: true })) } : spec;
+    const fsm = new BackendFsm(seeded, weight, { rng: this.#rng, label: `${service} ${key}`, trace: (l) => this.#log.info(l) });
+    const probes = spec.checks.map((c) => {
+      const target: ProbeTarget = {
+        address: 'connectAddress' in c && c.connectAddress ? c.connectAddress : address,
+        port: 'connectPort' in c && c.connectPort ? c.connectPort : port || DEFAULT_PORTS[c.type] || 0,
+        family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : family,
+      };
+      return this.#createProbe(c, target);
+    });
+    const e: BackendEntry = {
+      service,
+      key,
+      digest,
+      spec,
+      fsm,
+      probes,
+      timers: probes.map(() => undefined),
+      busy: probes.map(() => false),
+      ramp: undefined,
+      desire: fsm.desire(now),
+    };
+    const first = fsm.start(now);
+    first.forEach((at, i) => this.#arm(e, i, at));
+    return e;
+  }
+
+  #stopBackend(e: BackendEntry): void {
+    for (const t of e.timers) if (t) clearTimeout(t);
+    e.timers.fill(undefined);
+    if (e.ramp) clearTimeout(e.ramp);
+    e.ramp = undefined;
+    for (const p of e.probes) p.close?.();
+    // mark it gone: a result still in flight is dropped
+    e.busy.fill(true);
+  }
+
+  #arm(e: BackendEntry, i: number, at: number): void {
+    if (this.#stopped) return;
+    const t = setTimeout(() => this.#attempt(e, i), Math.max(0, at - this.#now()));
+    e.timers[i] = t;
+  }
+
+  #attempt(e: BackendEntry, i: number): void {
+    e.timers[i] = undefined;
+    if (e.busy[i]) return;
+    e.busy[i] = true;
+    const probe = e.probes[i]!;
+    probe.run().then(
+      (r) => this.#result(e, i, r),
+      (err: unknown) => this.#result(e, i, { ok: false, reason: 'internal', detail: String(err), durationMs: 0 }),
+    );
+  }
+
+  #result(e: BackendEntry, i: number, r: ProbeResult): void {
+    const svc = this.#services.get(e.service);
+    if (this.#stopped || svc?.backends.get(e.key) !== e) return; // stopped or replaced meanwhile
+    e.busy[i] = false;
+    try {
+      this.#observer.attempt?.(e.spec.checks[i]!.type, r);
+      const now = this.#now();
+      const step = e.fsm.onResult(now, i, r.ok ? { ok: true, weight: r.weight, detail: r.detail } : { ok: false, reason: r.reason, detail: r.detail });
+      this.#arm(e, i, step.check.nextAt);
+      this.#afterStep(svc, e, now, step.desire, step.events, step.nextChangeAt);
+    } catch (err) {
+      this.#log.error({ err, service: e.service, backend: e.key }, 'health check result not handled');
+    }
+  }
+
+  #rampTick(svc: ServiceEntry, e: BackendEntry): void {
+    e.ramp = undefined;
+    if (this.#stopped || svc.backends.get(e.key) !== e) return;
+    const now = this.#now();
+    const t = e.fsm.tick(now);
+    this.#afterStep(svc, e, now, t.desire, [], t.nextChangeAt);
+  }
+
+  #afterStep(svc: ServiceEntry, e: BackendEntry, now: number, desire: BackendDesire, events: BackendEvent[], nextChangeAt: number | undefined): void {
+    if (e.ramp) clearTimeout(e.ramp);
+    e.ramp = nextChangeAt === undefined ? undefined : setTimeout(() => this.#rampTick(svc, e), Math.max(0, nextChangeAt - now));
+    for (const ev of events) this.#backendEvent(svc, e, ev);
+    const changed = desire.state !== e.desire.state || desire.weight !== e.desire.weight;
+    e.desire = desire;
+    if (!changed && events.length === 0) return;
+    const q = svc.quorum.update(now, sumLiveWeight([...svc.backends.values()].map((b) => b.fsm)));
+    for (const ev of q.events) this.#quorumEvent(svc, ev);
+    if (changed || q.changed) this.emit('change', [svc.key]);
+  }
+
+  #backendEvent(svc: ServiceEntry, e: BackendEntry, ev: BackendEvent): void {
+    const up = ev.kind === 'backend-up';
+    this.#log.warn({ service: svc.name, backend: e.key, reason: ev.reason }, up ? 'backend up' : 'backend down');
+    this.#observer.backend?.(svc.name, e.key, up, ev.reason);
+    const cmd = up ? e.spec.notifyUp : e.spec.notifyDown;
+    if (cmd) this.#runCommand(cmd, { XLB_SERVICE: svc.name, XLB_BACKEND: e.key, XLB_STATE: up ? 'UP' : 'DOWN', XLB_REASON: ev.reason });
+  }
+
+  #quorumEvent(svc: ServiceEntry, ev: QuorumEvent): void {
+    const up = ev.kind === 'quorum-up';
+    this.#log.warn({ service: svc.name, liveWeight: ev.liveWeight, sorry: svc.sorry && !up ? backendKey(svc.sorry) : undefined }, up ? 'quorum gained' : 'quorum lost');
+    this.#observer.quorum?.(svc.name, up);
+    const cmd = up ? svc.quorumUp : svc.quorumDown;
+    if (cmd) this.#runCommand(cmd, { XLB_SERVICE: svc.name, XLB_STATE: up ? 'UP' : 'DOWN', XLB_LIVE_WEIGHT: String(ev.liveWeight) });
+  }
+}
+
+/** Runs a command detached, without a shell, its output ignored; failures are logged. */
+function defaultRunCommand(log: Logger): (argv: readonly string[], env: Record<string, string>) => void {
+  return (argv, env) => {
+    try {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', detached: true, env: { ...process.env, ...env } });
+      child.on('error', (err) => log.error({ err, argv }, 'notify command failed to start'));
+      child.on('exit', (code, signal) => {
+        if (code !== 0) log.warn({ argv, code, signal }, 'notify command failed');
+      });
+      child.unref();
+    } catch (err) {
+      log.error({ err, argv }, 'notify command failed to start');
+    }
+  };
+}

@@ -1,0 +1,469 @@
+/**
+ * Sockets the Node runtime does not give (DESIGN §3): raw and datagram IP
+ * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo) and TCP
+ * connects with SO_MARK / SO_BINDTODEVICE / a bind address
+ * ({@link tcpConnectFd}, {@link connectSocket}).
+ *
+ * Layer: the TS face of the addon's RawSocket and TcpConnect classes
+ * (native/src/raw_socket.cc). It checks ranges and spelling (H-25), turns
+ * addon errors into {@link SystemError}s, and turns readiness into events.
+ * No protocol logic: packets are Buffers in and out.
+ *
+ * Namespaces: a socket belongs to the network namespace of the thread that
+ * created it, for its whole life. To open one in another netns, call the
+ * constructor between `enterNetns()` and `restoreNetns()` (binding.ts).
+ *
+ * @module native/socket
+ */
+import { EventEmitter } from 'node:events';
+import { closeSync } from 'node:fs';
+import { isIPv4, isIPv6, Socket } from 'node:net';
+import type { SystemError } from '../errors.js';
+import {
+  native,
+  type NativeRawSocket,
+  type NativeRawSocketCtor,
+  type NativeTcpConnectCtor,
+  type RawMessage,
+  type RawSocketOptions,
+  type TcpConnectOptions,
+} from './binding.js';
+import { callNative, toSystemError } from './errors.js';
+
+export type { RawMessage, RawSocketOptions, TcpConnectOptions } from './binding.js';
+
+/**
+ * Socket option levels and names for {@link RawSocket.setOption} /
+ * {@link RawSocket.getOption} (Linux values: asm-generic/socket.h,
+ * linux/in.h, linux/in6.h, linux/icmp.h, linux/icmpv6.h).
+ */
+export const SOCKOPT = {
+  SOL_SOCKET: 1,
+  /** int, bytes. */
+  SO_RCVBUF: 8,
+  /** int, bytes. */
+  SO_SNDBUF: 7,
+  /** int (read only): the pending socket error, cleared by reading. */
+  SO_ERROR: 4,
+  /** int (read only): SOCK_RAW 3, SOCK_DGRAM 2. */
+  SO_TYPE: 3,
+  /** uint32. */
+  SO_MARK: 36,
+  SOL_IP: 0,
+  /** int. */
+  IP_TTL: 2,
+  /** int: queue ICMP errors for the error queue (reported as 'error' events). */
+  IP_RECVERR: 11,
+  SOL_IPV6: 41,
+  /** int. */
+  IPV6_UNICAST_HOPS: 16,
+  /** int: queue ICMPv6 errors for the error queue. */
+  IPV6_RECVERR: 25,
+  /** int: offset of the checksum the kernel fills in on IPv6 raw sockets (-1: off). VRRP over IPv6 uses 6. */
+  IPV6_CHECKSUM: 7,
+  SOL_RAW: 255,
+  /** struct icmp_filter { u32 data } (as an int): a set bit (1 << type) BLOCKS that ICMP type on an IPv4 raw ICMP socket. */
+  ICMP_FILTER: 1,
+  SOL_ICMPV6: 58,
+  /** struct icmp6_filter (32-byte Buffer, host-order u32 words): a set bit BLOCKS that ICMPv6 type. */
+  ICMP6_FILTER: 1,
+} as const;
+
+/** IANA protocol numbers the sockets are used with. */
+export const IPPROTO = {
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ICMPV6: 58,
+  VRRP: 112,
+} as const;
+
+/** Longest interface name (IFNAMSIZ - 1). */
+const IFNAME_MAX = 15;
+/** Datagrams handed out per readiness event; the level-triggered poll calls again for the rest. */
+const MAX_BATCH = 64;
+
+function checkInt(what: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${what} must be an integer in [${min}, ${max}], got ${v}`);
+}
+
+/**
+ * Checks an address of `family`; an IPv6 one may carry a `%<scope>` suffix
+ * (interface name or index).
+ */
+function checkAddress(what: string, family: 4 | 6, address: string): void {
+  if (typeof address !== 'string') throw new TypeError(`${what} must be a string`);
+  if (family === 4) {
+    if (!isIPv4(address)) throw new TypeError(`${what} must be an IPv4 address, got ${JSON.stringify(address)}`);
+    return;
+  }
+  const pct = address.indexOf('%');
+  const bare = pct < 0 ? address : address.slice(0, pct);
+  if (!isIPv6(bare) || pct === address.length - 1) throw new TypeError(`${what} must be an IPv6 address, got ${JSON.stringify(address)}`);
+}
+
+function checkIfName(what: string, name: string): void {
+  if (typeof name !== 'string' || name.length > IFNAME_MAX || name.includes('\0') || name.includes('/')) {
+    throw new RangeError(`${what} must be an interface name of at most ${IFNAME_MAX} characters, got ${JSON.stringify(name)}`);
+  }
+}
+
+/** Whether `address` (of `family`, no scope) is a multicast group: 224.0.0.0/4 or ff00::/8. */
+function isMulticast(family: 4 | 6, address: string): boolean {
+  if (family === 4) {
+    const first = Number(address.split('.')[0]);
+    return first >= 224 && first <= 239;
+  }
+  return /^ff[0-9a-f]{2}:/i.test(address);
+}
+
+/** Events of a {@link RawSocket}. */
+export interface RawSocketEvents {
+  /** A datagram, after `start()`. */
+  message: [msg: RawMessage];
+  /**
+   * An asynchronous failure: a socket error the kernel reported (e.g.
+   * EHOSTUNREACH on a connected socket, one IP_RECVERR queue entry; polling
+   * goes on), a failed recv, or libuv ending the poll (polling stops).
+   */
+  error: [err: SystemError | Error];
+  /** After `close()`, once. */
+  close: [];
+}
+
+/**
+ * A raw (SOCK_RAW) or datagram (SOCK_DGRAM) IP socket: VRRP (protocol 112,
+ * raw, multicast), ICMP echo (ping sockets: dgram + protocol 1/58), test
+ * protocols. Non-blocking; received datagrams arrive as `'message'` events
+ * between `start()` and `stop()`, read with recvmsg on the event loop.
+ *
+ * What a datagram holds: on an IPv4 raw socket the IP header and what follows;
+ * on IPv6 raw sockets and on datagram sockets only the payload after the IP
+ * header(s). On an IPv6 raw ICMPv6 socket the kernel computes the ICMPv6
+ * checksum; for other IPv6 raw protocols set {@link SOCKOPT}.IPV6_CHECKSUM.
+ *
+ * Every method throws {@link SystemError} on a kernel failure (`code`
+ * EPERM, ENODEV, EAGAIN, ...), TypeError / RangeError on bad arguments, and
+ * `Error('rawSocket.<method>: socket is closed')` after close().
+ */
+export class RawSocket extends EventEmitter<RawSocketEvents> {
+  /** The socket family. */
+  readonly family: 4 | 6;
+  /** `'raw'` or `'dgram'`. */
+  readonly type: 'raw' | 'dgram';
+  /** IP protocol number. */
+  readonly protocol: number;
+  readonly #s: NativeRawSocket;
+  #started = false;
+  #closed = false;
+
+  /**
+   * Opens the socket (in the calling thread's network namespace).
+   * @param options family 4|6, type 'raw'|'dgram', protocol 0..255
+   * @param Native the addon class (injectable for tests)
+   * @throws SystemError EPERM/EACCES without the privilege (raw needs
+   *   CAP_NET_RAW; ICMP dgram needs net.ipv4.ping_group_range to hold the gid)
+   */
+  constructor(options: RawSocketOptions, Native: NativeRawSocketCtor = native().RawSocket) {
+    super();
+    if (options.family !== 4 && options.family !== 6) throw new TypeError(`RawSocket: family must be 4 or 6, got ${String(options.family)}`);
+    if (options.type !== 'raw' && options.type !== 'dgram') throw new TypeError(`RawSocket: type must be 'raw' or 'dgram', got ${String(options.type)}`);
+    checkInt('RawSocket: protocol', options.protocol, 0, 255);
+    this.family = options.family;
+    this.type = options.type;
+    this.protocol = options.protocol;
+    this.#s = callNative(() => new Native({ family: options.family, type: options.type, protocol: options.protocol }));
+  }
+
+  /** The fd; -1 once closed. */
+  get fd(): number {
+    return this.#s.fd;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * setsockopt with an int (int32) or a struct given as bytes.
+   * @param level e.g. {@link SOCKOPT}.SOL_RAW
+   * @param name e.g. {@link SOCKOPT}.ICMP_FILTER
+   */
+  setOption(level: number, name: number, value: number | Buffer): void {
+    checkInt('rawSocket.setOption: level', level, 0, 0x7fffffff);
+    checkInt('rawSocket.setOption: name', name, 0, 0x7fffffff);
+    if (typeof value === 'number') checkInt('rawSocket.setOption: value', value, -0x80000000, 0xffffffff);
+    else if (!Buffer.isBuffer(value)) throw new TypeError('rawSocket.setOption: value must be a number or a Buffer');
+    // Values above 2^31 are passed as their int32 bit pattern (masks, marks).
+    const v = typeof value === 'number' ? value | 0 : value;
+    callNative(() => this.#s.setOption(level, name, v));
+  }
+
+  /** getsockopt of an int option. */
+  getOption(level: number, name: number): number {
+    checkInt('rawSocket.getOption: level', level, 0, 0x7fffffff);
+    checkInt('rawSocket.getOption: name', name, 0, 0x7fffffff);
+    return callNative(() => this.#s.getOption(level, name));
+  }
+
+  /**
+   * SO_BINDTODEVICE: send and receive only through `name` (in the socket's
+   * netns); `''` unbinds.
+   * @throws SystemError ENODEV when there is no such device
+   */
+  bindToDevice(name: string): void {
+    checkIfName('rawSocket.bindToDevice: name', name);
+    callNative(() => this.#s.bindToDevice(name));
+  }
+
+  /** SO_MARK (uint32) on what this socket sends; needs CAP_NET_ADMIN. */
+  setMark(mark: number): void {
+    checkInt('rawSocket.setMark: mark', mark, 0, 0xffffffff);
+    callNative(() => this.#s.setMark(mark));
+  }
+
+  /** Binds the local address (and port, for datagram protocols that have ports). */
+  bind(address: string, port = 0): void {
+    checkAddress('rawSocket.bind: address', this.family, address);
+    checkInt('rawSocket.bind: port', port, 0, 65535);
+    callNative(() => this.#s.bind(address, port));
+  }
+
+  /**
+   * Fixes the peer: send() may omit the address, only the peer's datagrams
+   * are received, and (ping and UDP sockets) ICMP errors about what was sent
+   * come back as `'error'` events (EHOSTUNREACH, ECONNREFUSED, ...).
+   */
+  connect(address: string, port = 0): void {
+    checkAddress('rawSocket.connect: address', this.family, address);
+    checkInt('rawSocket.connect: port', port, 0, 65535);
+    callNative(() => this.#s.connect(address, port));
+  }
+
+  /** getsockname: for an ICMP ping socket `port` is the echo identifier the kernel puts in requests. */
+  localAddress(): { address: string; port: number } {
+    return callNative(() => this.#s.localAddress());
+  }
+
+  /** Joins `group` (224.0.0.0/4 or ff00::/8) on interface `ifindex` (0: by route). */
+  joinMulticast(group: string, ifindex: number): void {
+    this.#checkGroup('joinMulticast', group, ifindex);
+    callNative(() => this.#s.joinMulticast(group, ifindex));
+  }
+
+  /** Leaves a group joined with joinMulticast(). */
+  leaveMulticast(group: string, ifindex: number): void {
+    this.#checkGroup('leaveMulticast', group, ifindex);
+    callNative(() => this.#s.leaveMulticast(group, ifindex));
+  }
+
+  /** The interface multicast is sent from (0: by route). */
+  setMulticastInterface(ifindex: number): void {
+    checkInt('rawSocket.setMulticastInterface: ifindex', ifindex, 0, 0x7fffffff);
+    callNative(() => this.#s.setMulticastInterface(ifindex));
+  }
+
+  /** Whether this host's own multicast is looped back to its sockets (Linux default: on). */
+  setMulticastLoop(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('rawSocket.setMulticastLoop: on must be a boolean');
+    callNative(() => this.#s.setMulticastLoop(on));
+  }
+
+  /** TTL (IPv4) or hop limit (IPv6) of what is sent, unicast and multicast; 1..255 (VRRP: 255). */
+  setTtl(ttl: number): void {
+    checkInt('rawSocket.setTtl: ttl', ttl, 1, 255);
+    callNative(() => this.#s.setTtl(ttl));
+  }
+
+  /** The IPv6 name of {@link setTtl}. */
+  setHopLimit(hops: number): void {
+    this.setTtl(hops);
+  }
+
+  /** Received messages carry `ttl` (IPv4 TTL / IPv6 hop limit as received). */
+  enableRecvTtl(on = true): void {
+    callNative(() => this.#s.enableRecvTtl(on));
+  }
+
+  /** The IPv6 name of {@link enableRecvTtl}. */
+  enableRecvHopLimit(on = true): void {
+    this.enableRecvTtl(on);
+  }
+
+  /** Received messages carry `ifindex` and `destination`. */
+  enableRecvPktInfo(on = true): void {
+    callNative(() => this.#s.enableRecvPktInfo(on));
+  }
+
+  /**
+   * Sends one datagram now (never blocks, never queues).
+   * @param address destination; omit on a connected socket
+   * @param port destination port (datagram protocols with ports; 0 otherwise)
+   * @returns bytes sent
+   * @throws SystemError EAGAIN when the send buffer is full, ENETUNREACH, ...
+   */
+  send(data: Buffer, address?: string, port = 0): number {
+    if (!Buffer.isBuffer(data)) throw new TypeError('rawSocket.send: data must be a Buffer');
+    if (address === undefined) return callNative(() => this.#s.send(data));
+    checkAddress('rawSocket.send: address', this.family, address);
+    checkInt('rawSocket.send: port', port, 0, 65535);
+    return callNative(() => this.#s.send(data, address, port));
+  }
+
+  /** One queued datagram, or null (EAGAIN). For use without start(). */
+  recv(): RawMessage | null {
+    return callNative(() => this.#s.recv());
+  }
+
+  /**
+   * Starts delivering `'message'` events (and `'error'`). While started the
+   * socket keeps the event loop alive. Idempotent.
+   */
+  start(): void {
+    if (this.#started) return;
+    callNative(() => this.#s.start((err, events) => this.#onPoll(err, events)));
+    this.#started = true;
+  }
+
+  /** Stops the events; datagrams queue in the kernel meanwhile. Idempotent. */
+  stop(): void {
+    if (!this.#started) return;
+    this.#started = false;
+    if (!this.#closed) this.#s.stop();
+  }
+
+  /** Closes the socket; emits `'close'` the first time. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#started = false;
+    this.#s.close();
+    this.emit('close');
+  }
+
+  #checkGroup(method: string, group: string, ifindex: number): void {
+    checkAddress(`rawSocket.${method}: group`, this.family, group);
+    if (!isMulticast(this.family, group.split('%')[0]!)) throw new RangeError(`rawSocket.${method}: ${group} is not a multicast group`);
+    checkInt(`rawSocket.${method}: ifindex`, ifindex, 0, 0x7fffffff);
+  }
+
+  #onPoll(err: Error | null, events: number): void {
+    if (err !== null) {
+      // Polling ended for good unless this was a socket error (it goes on).
+      if ((err as { syscall?: string }).syscall === 'uv_poll') this.#started = false;
+      this.emit('error', toSystemError(err) as Error);
+      return;
+    }
+    if (events === 0) return;
+    for (let i = 0; i < MAX_BATCH && this.#started; i++) {
+      let msg: RawMessage | null;
+      try {
+        msg = this.#s.recv();
+      } catch (e) {
+        this.emit('error', toSystemError(e) as Error);
+        return;
+      }
+      if (msg === null) return;
+      this.emit('message', msg);
+    }
+  }
+}
+
+/** Options of {@link tcpConnectFd}. */
+export interface TcpConnectFdOptions extends TcpConnectOptions {
+  /**
+   * Aborts the connect (the fd is closed; the promise rejects with the
+   * signal's reason). Timeouts are the caller's: `AbortSignal.timeout(ms)`.
+   */
+  signal?: AbortSignal;
+}
+
+function checkTcpOptions(o: TcpConnectOptions): void {
+  if (o.family !== 4 && o.family !== 6) throw new TypeError(`tcpConnect: family must be 4 or 6, got ${String(o.family)}`);
+  checkAddress('tcpConnect: address', o.family, o.address);
+  checkInt('tcpConnect: port', o.port, 1, 65535);
+  if (o.mark !== undefined) checkInt('tcpConnect: mark', o.mark, 0, 0xffffffff);
+  if (o.device !== undefined) checkIfName('tcpConnect: device', o.device);
+  if (o.bindAddress !== undefined) checkAddress('tcpConnect: bindAddress', o.family, o.bindAddress);
+  if (o.bindPort !== undefined) {
+    if (o.bindAddress === undefined) throw new TypeError('tcpConnect: bindPort needs bindAddress');
+    checkInt('tcpConnect: bindPort', o.bindPort, 0, 65535);
+  }
+}
+
+/**
+ * Connects a TCP socket with what `net.connect()` cannot set first: SO_MARK
+ * (`mark`), SO_BINDTODEVICE (`device`), and a bind address (with
+ * IP_BIND_ADDRESS_NO_PORT, so probes bound to one address do not use up
+ * ephemeral ports). Non-blocking: completion comes from uv_poll (writable)
+ * and SO_ERROR, on the event loop.
+ *
+ * The fd is the caller's: close it with `fs.closeSync(fd)`, or hand it to
+ * `new net.Socket({ fd, readable: true, writable: true })` (see
+ * {@link connectSocket}), which then owns and closes it.
+ *
+ * @param options peer, mark, device, bind address; `signal` to abort
+ * @param Native the addon class (injectable for tests)
+ * @returns the connected fd (non-blocking, close-on-exec)
+ * @throws SystemError ECONNREFUSED, ETIMEDOUT (kernel SYN retries, minutes),
+ *   EHOSTUNREACH, ENETUNREACH, ENODEV (device), EADDRNOTAVAIL (bindAddress),
+ *   EPERM (mark without CAP_NET_ADMIN), ...; the signal's reason on abort;
+ *   TypeError / RangeError on bad options
+ */
+export function tcpConnectFd(options: TcpConnectFdOptions, Native: NativeTcpConnectCtor = native().TcpConnect): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const opts: TcpConnectOptions = { family: options.family, address: options.address, port: options.port };
+    if (options.mark !== undefined) opts.mark = options.mark;
+    if (options.device !== undefined) opts.device = options.device;
+    if (options.bindAddress !== undefined) opts.bindAddress = options.bindAddress;
+    if (options.bindPort !== undefined) opts.bindPort = options.bindPort;
+    let onAbort: (() => void) | undefined;
+    try {
+      checkTcpOptions(opts);
+      const pending = new Native(opts, (err, fd) => {
+        if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+        if (err !== null) reject(toSystemError(err));
+        else resolve(fd!);
+      });
+      if (signal !== undefined) {
+        onAbort = (): void => {
+          pending.cancel();
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    } catch (e) {
+      reject(toSystemError(e));
+    }
+  });
+}
+
+/**
+ * {@link tcpConnectFd}, wrapped in a `net.Socket` that owns the fd.
+ *
+ * Verified on Node 20 (test/bpf/socket.test.ts): `new net.Socket({ fd,
+ * readable: true, writable: true })` on the connected fd reads and writes
+ * like a `net.connect()` socket, reports remoteAddress/remotePort, and closes
+ * the fd on `destroy()`/`end()`. Both flags are needed: with an fd, Node
+ * makes the socket neither readable nor writable by default. The socket never
+ * emits `'connect'` (it is connected already).
+ *
+ * @param options as tcpConnectFd
+ * @param Native the addon class (injectable for tests)
+ * @returns a connected socket
+ */
+export async function connectSocket(options: TcpConnectFdOptions, Native: NativeTcpConnectCtor = native().TcpConnect): Promise<Socket> {
+  const fd = await tcpConnectFd(options, Native);
+  try {
+    return new Socket({ fd, readable: true, writable: true });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
