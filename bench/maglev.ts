@@ -59,17 +59,17 @@ export function benchMaglev(): { key: string; value: number; label: string }[] {
   return [
     {
       key: 'maglev_build_ms.1000x65537',
-      value: median(times),
+      value: Math.round(median(times) * 100) / 100,
       label: `Maglev ring build, 1000 backends, M=65537 (ms, median of ${TIMED_RUNS})`,
     },
     {
       key: 'maglev_disruption_pct.100',
-      value: disruptionPct(100),
+      value: Math.round(disruptionPct(100) * 1000) / 1000,
       label: 'Maglev disruption, remove 1 of 100 backends, M=65537 (% of ring moved beyond its own entries)',
     },
     {
       key: 'maglev_disruption_pct.1000',
-      value: disruptionPct(1000),
+      value: Math.round(disruptionPct(1000) * 1000) / 1000,
       label: 'Maglev disruption, remove 1 of 1000 backends, M=65537 (% of ring moved beyond its own entries)',
     },
   ];

@@ -19,7 +19,9 @@ import type { DnsType } from '../spec.js';
 
 /** A decoded value and the bytes it took (H-32). */
 export interface Decoded<T> {
+  /** The decoded value. */
   value: T;
+  /** Bytes it took in the input. */
   bytes: number;
 }
 
@@ -123,9 +125,13 @@ export interface DnsMessage {
   ra: boolean;
   /** Response code (the header's 4 bits). */
   rcode: number;
+  /** Question section. */
   questions: DnsQuestion[];
+  /** Answer section. */
   answers: DnsRecord[];
+  /** Authority section. */
   authorities: DnsRecord[];
+  /** Additional section (an EDNS OPT record decodes as `raw`). */
   additionals: DnsRecord[];
 }
 

@@ -349,7 +349,6 @@ class HttpAttempt {
       });
       this.#sock.once('secureConnect', this.#onConnected);
     } else {
-      this.#sock = this.#raw;
       this.#raw.once('connect', this.#onConnected);
     }
     this.#sock.on('data', this.#onData);
@@ -399,6 +398,15 @@ class HttpAttempt {
   };
 
   readonly #onData = (chunk: Buffer): void => {
+    try {
+      this.#parse(chunk);
+    } catch (err) {
+      // A bug must fail the attempt, not escape into the event loop as an uncaught exception.
+      this.#fail('internal', `${this.#phase}: ${errorText(err)}`);
+    }
+  };
+
+  #parse(chunk: Buffer): void {
     if (this.#done) return;
     if (this.#phase === 'body') {
       this.#onBody(chunk);
@@ -422,11 +430,11 @@ class HttpAttempt {
     const rest = buf.subarray(end);
     // 1xx interim responses (100 Continue, 103 Early Hints) precede the real one.
     if (head.status >= 100 && head.status < 200 && head.status !== 101) {
-      if (rest.length > 0) this.#onData(rest);
+      if (rest.length > 0) this.#parse(rest);
       return;
     }
     this.#onHead(head, rest);
-  };
+  }
 
   #onHead(head: ResponseHead, rest: Buffer): void {
     const { spec } = this.plan;

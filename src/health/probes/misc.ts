@@ -43,7 +43,9 @@ export function miscExitOutcome(code: number | null, signal: NodeJS.Signals | st
 
 /** Credentials a command runs with. */
 export interface RunAs {
+  /** User id passed to spawn. */
   uid: number;
+  /** Primary group id passed to spawn (supplementary groups are dropped by libuv when root switches). */
   gid: number;
 }
 
@@ -97,10 +99,17 @@ class MiscProbe implements Probe {
     const t0 = performance.now();
     if (this.#attempts.closed) return failResult(t0, 'io', CLOSED_DETAIL);
     let runAs: RunAs | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      runAs = await this.#runAs;
+      // Normally settled long before; the first attempt may not wait past its timeout for `id`.
+      const timedOut = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), this.spec.timeoutMs)));
+      const r = await Promise.race([this.#runAs, timedOut]);
+      if (r === 'timeout') return failResult(t0, 'timeout', `resolving user ${JSON.stringify(this.spec.user)} took more than ${this.spec.timeoutMs} ms`);
+      runAs = r;
     } catch (err) {
       return failResult(t0, 'io', errorText(err));
+    } finally {
+      clearTimeout(timer);
     }
     return this.#spawn(t0, runAs);
   }

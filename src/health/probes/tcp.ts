@@ -18,6 +18,7 @@ import {
   failResult,
   okResult,
   type Probe,
+  type ProbeFailReason,
   type ProbeOptions,
   type ProbeResult,
   type ProbeTarget,
@@ -102,7 +103,7 @@ export class FailingProbe implements Probe {
    * @param detail the failure detail
    */
   constructor(
-    private readonly reason: 'io' | 'tls',
+    private readonly reason: ProbeFailReason,
     private readonly detail: string,
   ) {}
 

@@ -133,6 +133,9 @@ export interface SocketFactory {
   /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.
+   * A native factory should also set IP_RECVERR / IPV6_RECVERR, so that ICMP
+   * host/net unreachable and neighbour failures reach the probe as socket
+   * errors (Linux reports only port unreachable without it; see udp.ts).
    */
   udp(target: ProbeTarget, spec: NetCheckBase): UdpSocket;
   /** Whether this factory applies `bindInterface` and `fwmark`. */

@@ -1,9 +1,18 @@
 /**
  * @module health/probes/udp
  * UDP_CHECK (keepalived §3.2): send one datagram from a connected UDP socket.
- * An ICMP port or host unreachable fails the attempt: Linux reports it on a
- * connected UDP socket as ECONNREFUSED / EHOSTUNREACH on the next receive,
- * which Node 20 emits as an `'error'` event (syscall `recvmsg`).
+ * What fails the attempt, as Node 20 reports it (verified on Linux):
+ * - ICMP port unreachable: a "hard" error, so Linux reports it on a connected
+ *   UDP socket as ECONNREFUSED on the next receive; Node emits `'error'`
+ *   (syscall `recvmsg`) → `refused`.
+ * - No route, or an `unreachable`/`prohibit` route: connect() fails
+ *   (ENETUNREACH, EHOSTUNREACH) → `unreachable`.
+ * - ICMP host/net unreachable from a router, and a neighbour (ARP/ND) that
+ *   never answers: "soft" errors that Linux reports on a UDP socket only with
+ *   IP_RECVERR / IPV6_RECVERR set (keepalived sets it and reads
+ *   MSG_ERRQUEUE). Node's dgram cannot set it, so with the plain Node
+ *   factory such a dead host passes a check without `requireReply`. The
+ *   native {@link SocketFactory} must set IP_RECVERR to close that gap.
  *
  * Without `requireReply`, silence until the timeout is success (keepalived):
  * the attempt always takes timeoutMs unless an ICMP error or a reply comes
@@ -123,7 +132,12 @@ export function udpExchange(
     });
     sock.on('message', (msg) => {
       if (done) return;
-      const r = onReply(msg, t0);
+      let r: ProbeResult | undefined;
+      try {
+        r = onReply(msg, t0);
+      } catch (err) {
+        r = failResult(t0, 'internal', `reply from ${targetText(target)}: ${errorText(err)}`);
+      }
       if (r !== undefined) finish(r);
     });
     const sendFailed = (err: unknown, what: string): void =>

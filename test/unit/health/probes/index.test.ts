@@ -90,6 +90,21 @@ describe('createProbe', () => {
     }
   });
 
+  it('never rejects, even when the socket cannot be created or connected (port 70000)', async () => {
+    const bad: ProbeTarget = { ...target, port: 70000 };
+    const specs: CheckSpec[] = [
+      { ...NET, type: 'tcp' },
+      { ...NET, type: 'http', path: '/', httpVersion: '1.0', status: [{ min: 200, max: 299 }], regexNoMatch: false, maxBodyBytes: 1024 },
+      { ...NET, type: 'udp', requireReply: false, minReplyLength: 0, maxReplyLength: 100 },
+      { ...NET, type: 'dns', queryType: 'A', queryName: 'x', expect: [] },
+      { ...NET, type: 'smtp', heloName: 'x' },
+    ];
+    for (const spec of specs) {
+      const r = await createProbe(spec, bad).run();
+      assert.equal(reason(r), 'io', `${spec.type}: ${JSON.stringify(r)}`);
+    }
+  });
+
   it('builds an icmp probe without touching sockets until run()', () => {
     const p = createProbe({ ...NET, type: 'icmp' }, target);
     assert.equal(typeof p.run, 'function');

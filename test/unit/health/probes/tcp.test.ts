@@ -81,6 +81,27 @@ describe('tcp probe', () => {
     }
   });
 
+  it('resets the connection (no TIME_WAIT on the prober, like keepalived SO_LINGER 0)', async () => {
+    const seen: string[] = [];
+    let done: () => void = () => undefined;
+    const closed = new Promise<void>((res) => (done = res));
+    const s = net.createServer((c) => {
+      c.on('error', (e: NodeJS.ErrnoException) => seen.push(e.code ?? ''));
+      c.on('end', () => seen.push('FIN'));
+      c.on('close', () => done());
+      c.resume();
+    });
+    await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
+    try {
+      const r = await createTcpProbe(spec(), { address: '127.0.0.1', port: (s.address() as net.AddressInfo).port, family: 4 }).run();
+      assert.equal(r.ok, true);
+      await closed;
+      assert.deepEqual(seen, ['ECONNRESET']);
+    } finally {
+      s.close();
+    }
+  });
+
   it('bindAddress sets the source address', async () => {
     const r = await createTcpProbe(spec({ bindAddress: '127.0.0.2' }), { address: '127.0.0.1', port: v4.port, family: 4 }).run();
     assert.equal(r.ok, true, JSON.stringify(r));
