@@ -19,7 +19,7 @@ import type { XlbConfig } from '../config/model.js';
 import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
-import { Applier } from './apply.js';
+import { Applier, type ApplyFailure } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
 import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
@@ -101,10 +101,7 @@ export class Daemon {
     this.log = log;
     this.pinDir = pinDir;
     this.applier = new Applier(dp);
-    this.applier.onLateFailures = (fs) => {
-      this.metrics.updateFailures.inc(fs.length);
-      for (const f of fs) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
-    };
+    this.applier.onLateFailures = (fs) => this.#reportFailures(fs);
     this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k) });
     this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health });
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
@@ -136,10 +133,15 @@ export class Daemon {
         return;
       }
       const res = await this.applier.apply(plan);
-      this.metrics.updateFailures.inc(res.failures.length);
-      for (const f of res.failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
+      this.#reportFailures(res.failures);
       this.log.debug({ ...plan.summary, steps: res.steps }, 'health change applied');
     });
+  }
+
+  /** Count and log data-plane writes that failed. */
+  #reportFailures(failures: readonly ApplyFailure[]): void {
+    this.metrics.updateFailures.inc(failures.length);
+    for (const f of failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
   }
 
   #limits(config: XlbConfig): { maxVips: number; maxBackends: number; maxRings: number } {
@@ -262,8 +264,7 @@ export class Daemon {
     const t0 = performance.now();
     const res = await this.applier.apply(plan);
     this.#neigh.set([...plan.services.values()].flatMap((s) => s.backends.map((b) => b.address)));
-    this.metrics.updateFailures.inc(res.failures.length);
-    for (const f of res.failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
+    this.#reportFailures(res.failures);
     this.log.info({ ...plan.summary, steps: res.steps, ms: Math.round(performance.now() - t0) }, 'config applied');
     return { ok: res.ok, summary: plan.summary, failures: res.failures.map((f) => `${f.what}: ${f.err.message}`) };
   }

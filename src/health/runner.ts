@@ -262,8 +262,6 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     if (e.ramp) clearTimeout(e.ramp);
     e.ramp = undefined;
     for (const p of e.probes) p.close?.();
-    // mark it gone: a result still in flight is dropped
-    e.busy.fill(true);
   }
 
   #arm(e: BackendEntry, i: number, at: number): void {

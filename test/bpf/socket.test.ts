@@ -26,6 +26,7 @@ import type { ProbeResult, ProbeTarget } from '../../src/health/probes/types.js'
 import type { IcmpCheckSpec } from '../../src/health/spec.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
 import { connectSocket, IPPROTO, RawSocket, SOCKOPT, tcpConnectFd, type RawMessage } from '../../src/native/socket.js';
+import { TEST_NET } from '../support/check-spec.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PID = process.pid;
@@ -83,16 +84,7 @@ function fdTarget(fd: number): string | null {
 function icmpSpec(over: Partial<IcmpCheckSpec> = {}): IcmpCheckSpec {
   return {
     type: 'icmp',
-    intervalMs: 1000,
-    timeoutMs: 1000,
-    retries: 0,
-    retryDelayMs: 0,
-    rise: 1,
-    fall: 1,
-    warmupMs: 0,
-    alpha: false,
-    fwmark: 0,
-    target: 'backend',
+    ...TEST_NET,
     ...over,
   };
 }

@@ -22,6 +22,7 @@ import { createLab, BACKEND_SCRIPT, type Lab, type LabBackend } from '../../src/
 import { runClient, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { unloadInstance } from '../../src/daemon/daemon.js';
+import { openStream, until } from '../support/e2e.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -40,21 +41,6 @@ interface BackendStatus {
   state: string;
   weight: number;
   checks?: CheckStatus[];
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15000, every = 20): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** Wait for a server process's `{"event":"listening"}` line. */
@@ -256,13 +242,8 @@ services:
   });
 
   it('inhibit_on_failure: a failed backend keeps its established connection and gets no new ones', async () => {
-    const stream = lab.spawn(lab.ns.client, process.execPath, [
-      '-e',
-      `const h=require('http');h.get('http://${VIP}:8080/stream?secs=5',{agent:false},r=>{process.stdout.write('B '+r.headers['x-backend']+'\\n');let n=0;r.on('data',d=>{n+=String(d).split('\\n').length-1});r.on('end',()=>{process.stdout.write('LINES '+n+'\\n')})}).on('error',e=>{process.stdout.write('ERR '+e.message+'\\n')})`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    stream.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-    const victim = await until('the stream to start', async () => /B (be\d)/.exec(out)?.[1]);
+    const stream = openStream(lab, `http://${VIP}:8080/`, 5);
+    const victim = await until('the stream to start', async () => /B (be\d)/.exec(stream.output())?.[1]);
     const b = lab.backends.find((x) => x.name === victim)!;
     writeFileSync(flag(`drain-${victim}`), '');
     try {
@@ -270,9 +251,9 @@ services:
       const r = await runClient(lab, { url: `http://${VIP}:8080/`, count: 100, concurrency: 4 });
       assert.equal(r.failed, 0);
       assert.equal(r.byBackend[victim] ?? 0, 0, 'no new connections to a drained backend');
-      await until('the stream to end', async () => (/LINES (\d+)/.exec(out) ? true : undefined), 15000);
-      assert.ok(!/ERR/.test(out), out);
-      assert.ok(Number(/LINES (\d+)/.exec(out)?.[1]) >= 4, `the established connection was cut: ${out}`);
+      await until('the stream to end', async () => (/LINES (\d+)/.exec(stream.output()) ? true : undefined), 15000);
+      assert.ok(!/ERR/.test(stream.output()), stream.output());
+      assert.ok(Number(/LINES (\d+)/.exec(stream.output())?.[1]) >= 4, `the established connection was cut: ${stream.output()}`);
     } finally {
       unlinkSync(flag(`drain-${victim}`));
     }

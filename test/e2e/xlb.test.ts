@@ -16,6 +16,7 @@ import { createLab, type Lab } from '../../src/lab/lab.js';
 import { nsExec, nsPath, runClient, stopChild, type ClientReport } from '../../src/lab/exec.js';
 import { waitForDaemon } from '../../src/daemon/control.js';
 import { unloadInstance } from '../../src/daemon/daemon.js';
+import { openStream, until } from '../support/e2e.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -33,21 +34,6 @@ const URLS = {
 function shares(r: ClientReport): Record<string, number> {
   const total = Object.values(r.byBackend).reduce((a, b) => a + b, 0);
   return Object.fromEntries(Object.entries(r.byBackend).map(([k, v]) => [k, v / total]));
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () => {
@@ -121,13 +107,8 @@ describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () =>
 
   it('a reload that sets a backend\'s weight to 0: no new connections to it, an open one keeps working', async () => {
     // a long-lived connection; find the backend it landed on
-    const stream = lab.spawn(lab.ns.client, process.execPath, [
-      '-e',
-      `const h=require('http');h.get('${URLS.dr4}stream?secs=6',{agent:false},r=>{process.stdout.write('B '+r.headers['x-backend']+'\\n');let n=0;r.on('data',d=>{n+=String(d).split('\\n').length-1});r.on('end',()=>{process.stdout.write('LINES '+n+'\\n')})}).on('error',e=>{process.stdout.write('ERR '+e.message+'\\n')})`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    stream.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-    const victim = await until('the stream to start', async () => /B (be\d)/.exec(out)?.[1]);
+    const stream = openStream(lab, URLS.dr4, 6);
+    const victim = await until('the stream to start', async () => /B (be\d)/.exec(stream.output())?.[1]);
     const idx = Number(victim.slice(2));
     writeConfig(baseYaml.replace(`- { address: 10.99.1.1${idx}, interface: xlb1 }`, `- { address: 10.99.1.1${idx}, interface: xlb1, weight: 0 }`));
     const rl = await cli(['reload', '-i', instance]);
@@ -135,10 +116,10 @@ describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () =>
     const r = await runClient(lab, { url: URLS.dr4, count: 150, concurrency: 4 });
     assert.equal(r.failed, 0);
     assert.equal(r.byBackend[victim] ?? 0, 0, `${victim} got new connections while draining`);
-    await until('the stream to end', async () => (/LINES (\d+)/.exec(out) ? true : undefined), 15000);
-    assert.ok(!/ERR/.test(out), out);
-    assert.ok(Number(/LINES (\d+)/.exec(out)?.[1]) >= 5, `the drained connection was cut: ${out}`);
-    await stopChild(stream);
+    await until('the stream to end', async () => (/LINES (\d+)/.exec(stream.output()) ? true : undefined), 15000);
+    assert.ok(!/ERR/.test(stream.output()), stream.output());
+    assert.ok(Number(/LINES (\d+)/.exec(stream.output())?.[1]) >= 5, `the drained connection was cut: ${stream.output()}`);
+    await stopChild(stream.child);
     writeConfig(baseYaml);
     assert.equal((await cli(['reload', '-i', instance])).code, 0);
   });

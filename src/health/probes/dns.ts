@@ -17,7 +17,7 @@ import { XlbError } from '../../errors.js';
 import { formatAddr, parseAddr } from '../../net/addr.js';
 import type { DnsCheckSpec } from '../spec.js';
 import { DNS_TYPE_CODES, decodeDnsMessage, dnsQuery, dnsRcodeName, dnsRecordText, encodeDnsMessage, type DnsMessage } from './dns-codec.js';
-import { FailingProbe, socketFactoryFor, targetText } from './tcp.js';
+import { targetText, withSocketFactory } from './tcp.js';
 import { udpExchange } from './udp.js';
 import {
   AttemptSet,
@@ -136,7 +136,5 @@ class DnsProbe implements Probe {
  * @throws XlbError `XLB_ERR_CONFIG_INVALID` for a query name that cannot be encoded
  */
 export function createDnsProbe(spec: DnsCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  const f = socketFactoryFor(spec, options);
-  if (typeof f === 'string') return new FailingProbe('io', f);
-  return new DnsProbe(spec, target, f);
+  return withSocketFactory(spec, options, (f) => new DnsProbe(spec, target, f));
 }

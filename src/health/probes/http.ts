@@ -12,7 +12,7 @@
  * timer, so a server trickling its body fails on time (keepalived #1822).
  * Certificates are verified by default (keepalived never verifies).
  *
- * Layer: control plane, I/O. The pure parts ({@link parseStatusRanges},
+ * Layer: control plane, I/O. The pure parts (
  * {@link md5Hex}, {@link ChunkedDecoder}, {@link parseResponseHead}) are
  * exported for the config loader and the tests.
  */
@@ -22,7 +22,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { XlbError } from '../../errors.js';
 import type { HttpCheckSpec, StatusRange } from '../spec.js';
-import { dropConnection, FailingProbe, socketFactoryFor, targetText } from './tcp.js';
+import { dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
 import {
   AttemptSet,
   CLOSED_DETAIL,
@@ -47,42 +47,6 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE = 1024;
 
 // --- Pure helpers ------------------------------------------------------------
-
-/**
- * Parse a list of accepted HTTP status codes: single codes and inclusive
- * ranges separated by spaces and/or commas (`"200-299 400-499 503"`,
- * `"200,204"`), keepalived's `status_code` syntax. Codes are 100..599.
- * @param text the list
- * @returns the ranges in the order written
- * @throws XlbError `XLB_ERR_CONFIG_INVALID` naming the bad item (the config
- *   loader wraps it with the file location)
- */
-export function parseStatusRanges(text: string): StatusRange[] {
-  const tokens = text.split(/[\s,]+/).filter((t) => t !== '');
-  if (tokens.length === 0) throw new XlbError('XLB_ERR_CONFIG_INVALID', `empty HTTP status list ${JSON.stringify(text)}`);
-  const out: StatusRange[] = [];
-  for (const tok of tokens) {
-    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(tok);
-    if (!m) {
-      throw new XlbError(
-        'XLB_ERR_CONFIG_INVALID',
-        `bad HTTP status ${JSON.stringify(tok)} in ${JSON.stringify(text)}: expected a code (200) or a range (200-299)`,
-      );
-    }
-    const min = Number(m[1]);
-    const max = m[2] === undefined ? min : Number(m[2]);
-    for (const c of [min, max]) {
-      if (c < 100 || c > 599) {
-        throw new XlbError('XLB_ERR_CONFIG_INVALID', `bad HTTP status ${JSON.stringify(tok)} in ${JSON.stringify(text)}: ${c} is not in 100..599`);
-      }
-    }
-    if (min > max) {
-      throw new XlbError('XLB_ERR_CONFIG_INVALID', `bad HTTP status range ${JSON.stringify(tok)} in ${JSON.stringify(text)}: ${min} > ${max}`);
-    }
-    out.push({ min, max });
-  }
-  return out;
-}
 
 /**
  * Whether `status` is in one of `ranges`.
@@ -558,9 +522,11 @@ export function createHttpProbe(spec: HttpCheckSpec, target: ProbeTarget, option
       throw new XlbError('XLB_ERR_CONFIG_INVALID', `bad HTTP check regex /${spec.regex}/: ${errorText(err)}`, { cause: err });
     }
   }
-  const factory = socketFactoryFor(spec, options);
-  if (typeof factory === 'string') return new FailingProbe('io', factory);
+  return withSocketFactory(spec, options, (factory) => httpProbeOn(factory, spec, target, host, request, regex));
+}
 
+/** The rest of createHttpProbe, once the socket factory is known: TLS context (read once), then the probe. */
+function httpProbeOn(factory: SocketFactory, spec: HttpCheckSpec, target: ProbeTarget, host: string, request: Buffer, regex: RegExp | undefined): Probe {
   let tlsOptions: tls.ConnectionOptions | undefined;
   if (spec.type === 'https') {
     const t = spec.tls ?? { verify: true };

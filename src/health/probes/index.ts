@@ -27,7 +27,7 @@ export {
   type ProbeTarget,
   type SocketFactory,
 } from './types.js';
-export { md5Hex, parseStatusRanges } from './http.js';
+export { md5Hex } from './http.js';
 
 /** Options of {@link createProbe}: the socket factory of TCP/UDP probes, and the icmp probe's own. */
 export interface CreateProbeOptions extends ProbeOptions {

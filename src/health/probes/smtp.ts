@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { XlbError } from '../../errors.js';
 import type { SmtpCheckSpec } from '../spec.js';
-import { FailingProbe, socketFactoryFor, targetText } from './tcp.js';
+import { targetText, withSocketFactory } from './tcp.js';
 import {
   AttemptSet,
   CLOSED_DETAIL,
@@ -163,7 +163,5 @@ class SmtpProbe implements Probe {
  * @throws XlbError `XLB_ERR_CONFIG_INVALID` for a HELO name with spaces or control characters
  */
 export function createSmtpProbe(spec: SmtpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  const f = socketFactoryFor(spec, options);
-  if (typeof f === 'string') return new FailingProbe('io', f);
-  return new SmtpProbe(spec, target, f);
+  return withSocketFactory(spec, options, (f) => new SmtpProbe(spec, target, f));
 }

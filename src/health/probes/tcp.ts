@@ -47,20 +47,20 @@ export const nodeSocketFactory: SocketFactory = {
 };
 
 /**
- * The factory a network probe uses, or why it cannot run: a spec asking for
- * `bindInterface` or `fwmark` with a factory that cannot apply them fails
- * every attempt (`io`) rather than silently probing another path.
+ * Build a network probe on its socket factory, or a probe that fails every
+ * attempt (`io`) when the spec asks for `bindInterface` or `fwmark` and the
+ * factory cannot apply them, rather than silently probing another path.
  * @param spec the check
  * @param options the probe options
- * @returns the factory, or a detail string for the failure
+ * @param make builds the probe on the factory
  */
-export function socketFactoryFor(spec: NetCheckBase, options: ProbeOptions): SocketFactory | string {
+export function withSocketFactory(spec: NetCheckBase, options: ProbeOptions, make: (factory: SocketFactory) => Probe): Probe {
   const f = options.socketFactory ?? nodeSocketFactory;
   if (!f.supportsDeviceAndMark) {
-    if (spec.bindInterface !== undefined) return `bindInterface ${spec.bindInterface} needs the native socket factory`;
-    if (spec.fwmark !== 0) return `fwmark ${spec.fwmark} needs the native socket factory`;
+    if (spec.bindInterface !== undefined) return new FailingProbe('io', `bindInterface ${spec.bindInterface} needs the native socket factory`);
+    if (spec.fwmark !== 0) return new FailingProbe('io', `fwmark ${spec.fwmark} needs the native socket factory`);
   }
-  return f;
+  return make(f);
 }
 
 /**
@@ -168,7 +168,5 @@ class TcpProbe implements Probe {
  * @param options socket factory
  */
 export function createTcpProbe(spec: TcpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  const f = socketFactoryFor(spec, options);
-  if (typeof f === 'string') return new FailingProbe('io', f);
-  return new TcpProbe(spec, target, f);
+  return withSocketFactory(spec, options, (f) => new TcpProbe(spec, target, f));
 }

@@ -25,7 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type { NetCheckBase, UdpCheckSpec } from '../spec.js';
-import { FailingProbe, socketFactoryFor, targetText } from './tcp.js';
+import { targetText, withSocketFactory } from './tcp.js';
 import {
   AttemptSet,
   CLOSED_DETAIL,
@@ -213,7 +213,5 @@ class UdpProbe implements Probe {
  * @param options socket factory
  */
 export function createUdpProbe(spec: UdpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  const f = socketFactoryFor(spec, options);
-  if (typeof f === 'string') return new FailingProbe('io', f);
-  return new UdpProbe(spec, target, f);
+  return withSocketFactory(spec, options, (f) => new UdpProbe(spec, target, f));
 }

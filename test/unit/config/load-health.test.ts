@@ -403,8 +403,17 @@ describe('health helpers', () => {
   it('parseStatusList', () => {
     assert.deepEqual(parseStatusList('200-299 400-499 503'), [{ min: 200, max: 299 }, { min: 400, max: 499 }, { min: 503, max: 503 }]);
     assert.deepEqual(parseStatusList(' 100,599 '), [{ min: 100, max: 100 }, { min: 599, max: 599 }]);
+    assert.deepEqual(parseStatusList('200'), [{ min: 200, max: 200 }]);
+    assert.deepEqual(parseStatusList('200,204'), [{ min: 200, max: 200 }, { min: 204, max: 204 }]);
+    assert.deepEqual(parseStatusList(' 200 , 301-302\t'), [{ min: 200, max: 200 }, { min: 301, max: 302 }]);
     for (const [bad, why] of [
       ['', 'no status code'],
+      [' , ', 'no status code'],
+      ['20x', '"20x" is not a code or a range'],
+      ['2000', '2000 is outside 100..599'],
+      ['099', '99 is outside 100..599'],
+      ['200-600', '600 is outside 100..599'],
+      ['200 - 299', '"-" is not a code or a range'],
       ['600', '600 is outside 100..599'],
       ['200-', '"200-" is not a code or a range'],
       ['299-200', '299-200 runs backwards'],

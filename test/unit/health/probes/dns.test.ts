@@ -11,19 +11,12 @@ import type { DnsCheckSpec } from '../../../../src/health/spec.js';
 import { createDnsProbe, dnsCompareText, judgeDnsResponse } from '../../../../src/health/probes/dns.js';
 import { DNS_TYPE_CODES, decodeDnsMessage, dnsQuery, encodeDnsMessage, type DnsMessage, type DnsRecord } from '../../../../src/health/probes/dns-codec.js';
 import type { ProbeResult, ProbeTarget } from '../../../../src/health/probes/types.js';
+import { TEST_NET } from '../../../support/check-spec.js';
 
 const spec = (over: Partial<DnsCheckSpec> = {}): DnsCheckSpec => ({
   type: 'dns',
-  intervalMs: 1000,
+  ...TEST_NET,
   timeoutMs: 500,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
-  fwmark: 0,
-  target: 'backend',
   queryType: 'SOA',
   queryName: '.',
   expect: [],

@@ -11,17 +11,11 @@ import { join } from 'node:path';
 import type { FileCheckSpec } from '../../../../src/health/spec.js';
 import { createFileProbe, fileValueOutcome, parseFileValue } from '../../../../src/health/probes/file.js';
 import type { ProbeResult } from '../../../../src/health/probes/types.js';
+import { TEST_TIMING } from '../../../support/check-spec.js';
 
 const spec = (path: string, over: Partial<FileCheckSpec> = {}): FileCheckSpec => ({
   type: 'file',
-  intervalMs: 1000,
-  timeoutMs: 1000,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
+  ...TEST_TIMING,
   path,
   weight: 0,
   reverse: false,

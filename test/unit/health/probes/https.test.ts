@@ -16,20 +16,13 @@ import tls from 'node:tls';
 import type { HttpCheckSpec, TlsSpec } from '../../../../src/health/spec.js';
 import { createHttpProbe, md5Hex } from '../../../../src/health/probes/http.js';
 import type { ProbeResult, ProbeTarget } from '../../../../src/health/probes/types.js';
+import { TEST_NET } from '../../../support/check-spec.js';
 
 const spec = (tlsSpec: TlsSpec | undefined, over: Partial<HttpCheckSpec> = {}): HttpCheckSpec => {
   const s: HttpCheckSpec = {
     type: 'https',
-    intervalMs: 1000,
+    ...TEST_NET,
     timeoutMs: 2000,
-    retries: 0,
-    retryDelayMs: 0,
-    rise: 1,
-    fall: 1,
-    warmupMs: 0,
-    alpha: false,
-    fwmark: 0,
-    target: 'backend',
     path: '/health',
     httpVersion: '1.1',
     status: [{ min: 200, max: 299 }],

@@ -12,17 +12,12 @@ import { join } from 'node:path';
 import type { MiscCheckSpec } from '../../../../src/health/spec.js';
 import { createMiscProbe, miscExitOutcome, resolveRunAs } from '../../../../src/health/probes/misc.js';
 import type { ProbeResult } from '../../../../src/health/probes/types.js';
+import { TEST_TIMING } from '../../../support/check-spec.js';
 
 const spec = (command: string[], over: Partial<MiscCheckSpec> = {}): MiscCheckSpec => ({
   type: 'misc',
-  intervalMs: 1000,
+  ...TEST_TIMING,
   timeoutMs: 2000,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
   command,
   dynamic: false,
   ...over,

@@ -9,19 +9,11 @@ import net from 'node:net';
 import type { SmtpCheckSpec } from '../../../../src/health/spec.js';
 import { SmtpReplyReader, createSmtpProbe } from '../../../../src/health/probes/smtp.js';
 import type { ProbeResult, ProbeTarget } from '../../../../src/health/probes/types.js';
+import { TEST_NET } from '../../../support/check-spec.js';
 
 const spec = (over: Partial<SmtpCheckSpec> = {}): SmtpCheckSpec => ({
   type: 'smtp',
-  intervalMs: 1000,
-  timeoutMs: 1000,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
-  fwmark: 0,
-  target: 'backend',
+  ...TEST_NET,
   heloName: 'xlb.healthcheck',
   ...over,
 });

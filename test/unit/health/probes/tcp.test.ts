@@ -9,19 +9,11 @@ import net from 'node:net';
 import type { TcpCheckSpec } from '../../../../src/health/spec.js';
 import { createTcpProbe, nodeSocketFactory } from '../../../../src/health/probes/tcp.js';
 import type { ProbeTarget, SocketFactory } from '../../../../src/health/probes/types.js';
+import { TEST_NET } from '../../../support/check-spec.js';
 
 const spec = (over: Partial<TcpCheckSpec> = {}): TcpCheckSpec => ({
   type: 'tcp',
-  intervalMs: 1000,
-  timeoutMs: 1000,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
-  fwmark: 0,
-  target: 'backend',
+  ...TEST_NET,
   ...over,
 });
 

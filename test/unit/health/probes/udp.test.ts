@@ -10,19 +10,12 @@ import dgram from 'node:dgram';
 import type { UdpCheckSpec } from '../../../../src/health/spec.js';
 import { checkUdpReply, createUdpProbe, udpReplyRequired } from '../../../../src/health/probes/udp.js';
 import type { ProbeResult, ProbeTarget } from '../../../../src/health/probes/types.js';
+import { TEST_NET } from '../../../support/check-spec.js';
 
 const spec = (over: Partial<UdpCheckSpec> = {}): UdpCheckSpec => ({
   type: 'udp',
-  intervalMs: 1000,
+  ...TEST_NET,
   timeoutMs: 300,
-  retries: 0,
-  retryDelayMs: 0,
-  rise: 1,
-  fall: 1,
-  warmupMs: 0,
-  alpha: false,
-  fwmark: 0,
-  target: 'backend',
   requireReply: false,
   minReplyLength: 0,
   maxReplyLength: 65507,
