@@ -16,6 +16,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -183,6 +184,21 @@ struct {
 	__uint(max_entries, XLB_R_MAX);
 } XLB_MAP_STATS_REASON SEC(".maps");
 
+/* Health checks through the data path: probe socket mark -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct xlb_hc_val);
+	__uint(max_entries, 4096);
+} XLB_MAP_HC_TARGETS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLB_HC_MAX);
+} XLB_MAP_STATS_HC SEC(".maps");
+
 /* BTF keeps enums only when something refers to them: anchor the ABI enums. */
 struct xlb_abi_enums {
 	enum xlb_family family;
@@ -194,6 +210,7 @@ struct xlb_abi_enums {
 	enum xlb_ring_consts ring_consts;
 	enum xlb_event event;
 	enum xlb_filter_consts filter_consts;
+	enum xlb_hc_result hc_result;
 };
 const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
 
@@ -1273,6 +1290,132 @@ int xlb_xdp(struct xdp_md *ctx)
 		rs->bytes += p.len;
 	}
 	return action;
+}
+
+/*
+ * Health checks through the data path (`target: vip`). A probe socket that
+ * connects to a VIP carries an SO_MARK naming its backend in xlb_hc_targets.
+ * Its packets are routed by the kernel towards the VIP (out of lo when this
+ * node holds the VIP, else out of a device xlb_xdp is on); here, at that
+ * device's egress, they are sent on the way xlb_xdp sends the VIP's traffic
+ * to that backend: IPIP / IP6IP6 to it (tunnel), or unchanged to its MAC
+ * (dr). A backend that does not hold the VIP then fails the check. Replies
+ * come back from the VIP to the probe's source address like any reply.
+ * A marked packet that cannot be steered is dropped, never passed on: the
+ * local VIP would answer it and the check would pass for nothing.
+ */
+
+/* Count one steering result; returns @verdict. */
+static __always_inline int hc_count(__u32 result, int verdict)
+{
+	__u64 *n = bpf_map_lookup_elem(&XLB_MAP_STATS_HC, &result);
+
+	if (n)
+		*n += 1;
+	return verdict;
+}
+
+/* Push an outer IPv4 header to @t's backend (as fwd_tunnel() builds it). */
+static __always_inline int hc_encap4(struct __sk_buff *skb, const struct xlb_hc_val *t,
+				     const struct xlb_globals *g)
+{
+	struct iphdr inner, o = {};
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &inner, sizeof(inner)))
+		return -1;
+	if (bpf_skb_adjust_room(skb, sizeof(o), BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
+		return -1;
+	o.version = 4;
+	o.ihl = 5;
+	o.tos = inner.tos;
+	o.tot_len = bpf_htons(bpf_ntohs(inner.tot_len) + sizeof(o));
+	o.frag_off = inner.frag_off & bpf_htons(XLB_IP_DF);
+	o.ttl = 64;
+	o.protocol = IPPROTO_IPIP;
+	o.saddr = g && g->tun_src4 ? g->tun_src4 : inner.saddr;
+	o.daddr = *(const __u32 *)t->addr;
+	o.check = csum_ipv4_hdr20(&o);
+	return bpf_skb_store_bytes(skb, ETH_HLEN, &o, sizeof(o), 0);
+}
+
+/* Push an outer IPv6 header to @t's backend (as fwd_tunnel() builds it). */
+static __always_inline int hc_encap6(struct __sk_buff *skb, const struct xlb_hc_val *t,
+				     const struct xlb_globals *g)
+{
+	struct ipv6hdr inner, o = {};
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &inner, sizeof(inner)))
+		return -1;
+	if (bpf_skb_adjust_room(skb, sizeof(o), BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_ENCAP_L3_IPV6))
+		return -1;
+	/* version, traffic class and flow label as the inner packet's */
+	*(__be32 *)&o = *(__be32 *)&inner;
+	o.payload_len = bpf_htons(bpf_ntohs(inner.payload_len) + sizeof(inner));
+	o.nexthdr = IPPROTO_IPV6;
+	o.hop_limit = 64;
+	if (g && (*(__u64 *)g->tun_src6 | *(__u64 *)&g->tun_src6[8]))
+		__builtin_memcpy(&o.saddr, g->tun_src6, 16);
+	else
+		o.saddr = inner.saddr;
+	__builtin_memcpy(&o.daddr, t->addr, 16);
+	return bpf_skb_store_bytes(skb, ETH_HLEN, &o, sizeof(o), 0);
+}
+
+SEC("tc")
+int xlb_hc_egress(struct __sk_buff *skb)
+{
+	__u32 mark = skb->mark;
+	struct bpf_fib_lookup fib = {};
+	struct xlb_hc_val *t;
+	int rc, v4, tunnel, hlen;
+	__u8 l4 = 0;
+
+	if (!mark) /* every unmarked packet of the device: one compare */
+		return TC_ACT_OK;
+	t = bpf_map_lookup_elem(&XLB_MAP_HC_TARGETS, &mark);
+	if (!t)
+		return TC_ACT_OK;
+	v4 = t->family == XLB_AF_INET;
+	if (skb->protocol != (v4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6)))
+		return hc_count(XLB_HC_BAD, TC_ACT_SHOT);
+	tunnel = t->mode == XLB_MODE_TUNNEL;
+	hlen = !tunnel ? 0 : v4 ? (int)sizeof(struct iphdr) : (int)sizeof(struct ipv6hdr);
+	if (tunnel)
+		l4 = v4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	else if (bpf_skb_load_bytes(skb, ETH_HLEN + (v4 ? 9 : 6), &l4, 1))
+		return hc_count(XLB_HC_BAD, TC_ACT_SHOT);
+
+	/* the route xlb_xdp would take towards the backend (nh_resolve()) */
+	fib.family = t->family;
+	fib.ifindex = t->in_ifindex;
+	fib.l4_protocol = l4;
+	fib.tot_len = skb->len - ETH_HLEN + hlen;
+	__builtin_memcpy(fib.ipv6_dst, t->addr, 16); /* IPv4: the first 4 bytes, the rest 0 */
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return hc_count(XLB_HC_TOO_BIG, TC_ACT_SHOT);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return hc_count(XLB_HC_NO_ROUTE, TC_ACT_SHOT);
+	/* dr: the next hop must be the backend itself (fwd_dr()) */
+	if (!tunnel && !addr_eq(t->family, (const __u8 *)fib.ipv6_dst, t->addr))
+		return hc_count(XLB_HC_NO_ROUTE, TC_ACT_SHOT);
+
+	if (tunnel && (v4 ? hc_encap4(skb, t, globals_get()) : hc_encap6(skb, t, globals_get())))
+		return hc_count(XLB_HC_BAD, TC_ACT_SHOT);
+	/* steered once: the device it is sent out of runs this program too */
+	skb->mark = 0;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* the kernel resolves the next hop's MAC (and queues meanwhile) */
+		struct bpf_redir_neigh nh = {};
+
+		nh.nh_family = t->family;
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+		return hc_count(XLB_HC_NEIGH, bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0));
+	}
+	if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0))
+		return hc_count(XLB_HC_BAD, TC_ACT_SHOT);
+	return hc_count(XLB_HC_STEERED, bpf_redirect(fib.ifindex, 0));
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -42,6 +42,8 @@
 #define XLB_MAP_STATS_VIP xlb_stats_vip
 #define XLB_MAP_STATS_BACKEND xlb_stats_backend
 #define XLB_MAP_STATS_REASON xlb_stats_reason
+#define XLB_MAP_HC_TARGETS xlb_hc_targets
+#define XLB_MAP_STATS_HC xlb_stats_hc
 
 /* Address families as stored in keys (values of AF_INET / AF_INET6). */
 enum xlb_family {
@@ -72,6 +74,19 @@ enum xlb_event {
 	XLB_EV_NH_REFRESH = 3,	     /* next-hop cache refreshed from the kernel FIB */
 	XLB_EV_NAT_INSERT_FAIL = 4,  /* NAT reverse entry insert failed */
 	XLB_EV_MAX = 5,
+};
+
+/*
+ * What xlb_hc_egress (the tc program that steers health checks through the
+ * data path) did with a marked packet; xlb_stats_hc is indexed by it.
+ */
+enum xlb_hc_result {
+	XLB_HC_STEERED = 0,   /* sent to the backend (encapsulated / to its MAC) */
+	XLB_HC_NEIGH = 1,     /* sent through the kernel's neighbour resolution first */
+	XLB_HC_NO_ROUTE = 2,  /* dropped: no route to the backend (or dr: not on-link) */
+	XLB_HC_TOO_BIG = 3,   /* dropped: the encapsulated packet exceeds the path MTU */
+	XLB_HC_BAD = 4,	      /* dropped: not IP of the target's family, or the room could not be made */
+	XLB_HC_MAX = 5,
 };
 
 /*
@@ -305,5 +320,21 @@ struct xlb_reason_stats {
 	__u64 bytes;   /* bytes as received */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_reason_stats) == 16, "xlb_reason_stats layout changed");
+
+/*
+ * Value of xlb_hc_targets (key: the probe socket's SO_MARK, __u32): where a
+ * health check of `target: vip` goes. The probe connects to the VIP with this
+ * mark; xlb_hc_egress sends its packets to the backend the way xlb_xdp sends
+ * the VIP's traffic (tunnel: encapsulated to addr; dr: to addr's MAC),
+ * routed as if they had come in on in_ifindex.
+ */
+struct xlb_hc_val {
+	__u8 family;	  /* XLB_AF_INET / XLB_AF_INET6 (the VIP's and the backend's) */
+	__u8 mode;	  /* XLB_MODE_DR or XLB_MODE_TUNNEL */
+	__u8 pad[2];
+	__u32 in_ifindex; /* a device xlb_xdp is attached to: the route lookup's input */
+	__u8 addr[16];	  /* the backend's address (IPv4 in the first 4 bytes) */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_hc_val) == 24, "xlb_hc_val layout changed");
 
 #endif /* XLB_ABI_H */

@@ -110,6 +110,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
           InstanceMethod<&BpfObject::JS_map>("map"),
           InstanceMethod<&BpfObject::JS_programFd>("programFd"),
           InstanceMethod<&BpfObject::JS_attachXdp>("attachXdp"),
+          InstanceMethod<&BpfObject::JS_attachTcx>("attachTcx"),
           InstanceMethod<&BpfObject::JS_testRun>("testRun"),
           InstanceMethod<&BpfObject::JS_close>("close"),
       });
@@ -481,6 +482,14 @@ Napi::Value BpfObject::JS_attachXdp(const Napi::CallbackInfo& info) {
   } else {
     ThrowType(env, "bpfObject.attachXdp: mode must be 'native', 'generic' or 'auto'");
   }
+  return CreateLink(env, name, ifindex, BPF_XDP, flags, "xdp", "mode " + mode);
+}
+
+// bpf_link_create(prog, ifindex, type) with `flags`; a BpfLink, or the errno
+// (with what libbpf printed) thrown. `kind` and `how` go in the message.
+Napi::Value BpfObject::CreateLink(Napi::Env env, const std::string& name, uint32_t ifindex,
+                                  int type, uint32_t flags, const char* kind,
+                                  const std::string& how) {
   int progFd = FindProgram(env, name.c_str()).fd;
   std::string log;
   int fd;
@@ -489,16 +498,44 @@ Napi::Value BpfObject::JS_attachXdp(const Napi::CallbackInfo& info) {
     struct bpf_link_create_opts opts = {};
     opts.sz = sizeof(opts);
     opts.flags = flags;
-    fd = bpf_link_create(progFd, static_cast<int>(ifindex), BPF_XDP, &opts);
+    fd = bpf_link_create(progFd, static_cast<int>(ifindex),
+                         static_cast<enum bpf_attach_type>(type), &opts);
   }
   if (fd < 0) {
     Napi::Error e = ErrnoError(env, fd, "bpf_link_create",
-                               "xdp prog '" + name + "' on ifindex " +
-                                   std::to_string(ifindex) + ", mode " + mode);
+                               std::string(kind) + " prog '" + name + "' on ifindex " +
+                                   std::to_string(ifindex) + ", " + how);
     if (!log.empty()) SetStringProp(e, "libbpfLog", log);
     throw e;
   }
   return BpfLink::Create(env, fd, "");
+}
+
+// BPF_TCX_INGRESS / BPF_TCX_EGRESS (Linux 6.6). Spelled out: the system
+// UAPI headers may predate them; libbpf's bpf_link_create() passes an attach
+// type it does not know through unchanged.
+static constexpr int kTcxIngress = 46;
+static constexpr int kTcxEgress = 47;
+
+// attachTcx(prog, ifindex, direction): a tcx link (kernel 6.6+) of a "tc"
+// program at the device's ingress or egress; it runs after the programs
+// already attached there. The ifindex is resolved in the calling thread's
+// netns.
+Napi::Value BpfObject::JS_attachTcx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureLoaded(env, "attachTcx");
+  std::string name = StringArg(info, 0, "bpfObject.attachTcx: prog");
+  uint32_t ifindex = Uint32Arg(info, 1, "bpfObject.attachTcx: ifindex");
+  std::string direction = StringArg(info, 2, "bpfObject.attachTcx: direction");
+  int type;
+  if (direction == "ingress") {
+    type = kTcxIngress;
+  } else if (direction == "egress") {
+    type = kTcxEgress;
+  } else {
+    ThrowType(env, "bpfObject.attachTcx: direction must be 'ingress' or 'egress'");
+  }
+  return CreateLink(env, name, ifindex, type, 0, "tc", direction);
 }
 
 // testRun(prog, { data, repeat?, ingressIfindex?, rxQueueIndex?, dataOutSize? })

@@ -3,9 +3,9 @@
 //
 // Life cycle: open (constructor) -> configure (setMapMaxEntries, setMapFlags,
 // setGlobal, reuseMap) -> load()/loadAsync() -> use (map, programFd,
-// attachXdp, testRun) -> close(). close() closes the BpfMap children first,
-// then the libbpf object. Links made by attachXdp() are independent kernel
-// objects (own fds) and outlive the object.
+// attachXdp, attachTcx, testRun) -> close(). close() closes the BpfMap
+// children first, then the libbpf object. Links made by attachXdp() and
+// attachTcx() are independent kernel objects (own fds) and outlive the object.
 #ifndef XLB_NATIVE_BPF_OBJECT_H
 #define XLB_NATIVE_BPF_OBJECT_H
 
@@ -65,6 +65,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject>, public Closable {
   Napi::Value JS_map(const Napi::CallbackInfo& info);
   Napi::Value JS_programFd(const Napi::CallbackInfo& info);
   Napi::Value JS_attachXdp(const Napi::CallbackInfo& info);
+  Napi::Value JS_attachTcx(const Napi::CallbackInfo& info);
   Napi::Value JS_testRun(const Napi::CallbackInfo& info);
   Napi::Value JS_close(const Napi::CallbackInfo& info);
 
@@ -77,6 +78,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject>, public Closable {
   // kernel's truncated name after bpf_map__reuse_fd). Throw ENOENT.
   struct bpf_map* FindMap(Napi::Env env, const std::string& name) const;
   Program& FindProgram(Napi::Env env, const char* name);
+  Napi::Value CreateLink(Napi::Env env, const std::string& name, uint32_t ifindex, int type,
+                         uint32_t flags, const char* kind, const std::string& how);
   // The program fd for testRun, found without allocating.
   int ProgramFdFast(const Napi::CallbackInfo& info, size_t i);
 

@@ -469,11 +469,12 @@ export class HealthParser {
     const fwmark = fmF ? c.int(fmF, HEALTH_RANGES.fwmark) : HEALTH_DEFAULTS.fwmark;
     const target = tgF ? c.oneOf(tgF, CHECK_TARGETS) : HEALTH_DEFAULTS.target;
     if ((caF && !ca) || (cpF && cp === undefined) || (baF && !ba) || (biF && bi === undefined) || fwmark === undefined || target === undefined) ok = false;
-    // only the icmp probe has its own (native) socket yet; the others use Node's, which set neither
+    // icmp and the TCP checks (tcp, http, https, smtp) have native sockets; udp and dns not yet
+    const nativeSockets = type !== 'udp' && type !== 'dns';
     for (const [f, set] of [[biF, biF !== undefined], [fmF, fwmark !== undefined && fwmark !== 0]] as const) {
-      if (f && set && type !== 'icmp' && (f !== biF || bi !== undefined)) {
+      if (f && set && !nativeSockets && (f !== biF || bi !== undefined)) {
         ok = false;
-        c.err('XLB_ERR_CONFIG_INVALID', `${f === biF ? 'bind_interface' : 'fwmark'} is supported by icmp checks only, not yet by ${aCheck(type)}`, f.keyAt, f.path);
+        c.err('XLB_ERR_CONFIG_INVALID', `${f === biF ? 'bind_interface' : 'fwmark'} is not supported by ${aCheck(type)} yet (only by icmp, tcp, http, https and smtp checks)`, f.keyAt, f.path);
       }
     }
 
@@ -496,11 +497,13 @@ export class HealthParser {
       if (why) {
         ok = false;
         c.err('XLB_ERR_CONFIG_CONFLICT', why, tgF.at, tgF.path);
-      } else {
-        // the data-path side (a probe steered to the backend as the VIP's
-        // packets are) is not built yet: refuse rather than probe the wrong thing
+      } else if (!nativeSockets) {
         ok = false;
-        c.err('XLB_ERR_CONFIG_INVALID', 'target: vip (a check through the data path) is not supported yet; use target: backend', tgF.at, tgF.path);
+        c.err('XLB_ERR_CONFIG_INVALID', `target: vip is not supported by ${aCheck(type)} yet (only by tcp, http, https and smtp checks)`, tgF.at, tgF.path);
+      }
+      if (fmF && fwmark !== undefined && fwmark !== 0) {
+        ok = false;
+        c.err('XLB_ERR_CONFIG_CONFLICT', 'fwmark cannot be combined with target: vip (xlb marks those probes itself, to steer them)', fmF.keyAt, fmF.path);
       }
       if (caF) {
         ok = false;

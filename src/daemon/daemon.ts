@@ -24,6 +24,7 @@ import { controlPath, serveControl, type ControlRequest } from './control.js';
 import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
+import { Steering } from './steering.js';
 import { XlbError } from '../errors.js';
 
 /** bpffs root of the pins; one directory per instance below it. */
@@ -91,6 +92,7 @@ export class Daemon {
   /** services whose health changed and are not reconciled yet */
   readonly #healthDirty = new Set<string>();
   readonly health: HealthRunner;
+  readonly #steering: Steering;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
   readonly startedAt = Date.now();
@@ -103,7 +105,8 @@ export class Daemon {
     this.applier = new Applier(dp);
     this.applier.onLateFailures = (fs) => this.#reportFailures(fs);
     this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k) });
-    this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health });
+    this.#steering = new Steering(dp, pinDir, log.child({ area: 'health' }), (n) => native().ifNameToIndex(n), detachPinnedLink);
+    this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health, steering: this.#steering });
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
   }
 
@@ -197,6 +200,7 @@ export class Daemon {
       // backends the pinned maps hold down stay down until their checks pass
       const down = new Set<string>();
       for (const s of d.applier.services.values()) for (const b of s.backends) if (!b.up) down.add(`${s.key} ${b.key}`);
+      d.#steering.sync(config);
       d.health.sync(config, (svc, be) => down.has(`${svc} ${be}`));
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
@@ -296,12 +300,19 @@ export class Daemon {
       } catch (err) {
         return refuse(`interface: ${(err as Error).message}`);
       }
+      try {
+        this.#steering.sync(next);
+      } catch (err) {
+        this.#steering.sync(this.config);
+        return refuse(`health-check steering: ${(err as Error).message}`);
+      }
       // the checks of the new config first: the plan asks them about new backends
       this.health.sync(next);
       this.#healthDirty.clear(); // this plan covers every service
       const reply = await this.#apply(next);
       if (!reply.ok && reply.errors) {
         this.health.sync(this.config);
+        this.#steering.sync(this.config);
         this.metrics.reloads.inc({ result: 'failure' });
         return reply;
       }
@@ -322,6 +333,7 @@ export class Daemon {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       config: this.config.file,
       interfaces: [...this.#attached],
+      steering: this.#steering.devices,
       services: [...this.applier.services.values()].map((s) => {
         const st = this.dp.vipStats(s.vipId);
         const health = new Map(this.health.status(s.key).map((h) => [h.backend, h] as const));

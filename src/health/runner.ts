@@ -18,13 +18,14 @@
 import { EventEmitter } from 'node:events';
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { XlbConfig } from '../config/model.js';
+import type { ServiceConfig, XlbConfig } from '../config/model.js';
 import { backendKey, serviceKey } from '../config/model.js';
 import type { HealthSource } from '../daemon/plan.js';
 import { BackendFsm, QuorumFsm, sumLiveWeight, type BackendDesire, type BackendEvent, type QuorumEvent } from './fsm.js';
 import type { BackendHealthSpec, CheckSpec, SorryServerSpec } from './spec.js';
 import type { Probe, ProbeResult, ProbeTarget } from './probes/types.js';
 import { createProbe } from './probes/index.js';
+import { FailingProbe } from './probes/tcp.js';
 
 /** Well-known ports of checks on an all-ports service with no port of their own. */
 const DEFAULT_PORTS: Partial<Record<CheckSpec['type'], number>> = { http: 80, https: 443, dns: 53, smtp: 25 };
@@ -39,6 +40,21 @@ export interface HealthObserver {
   quorum?(service: string, up: boolean): void;
 }
 
+/**
+ * Marks for checks with `target: vip`: the data plane steers packets with the
+ * mark to the backend the way the VIP's traffic goes (the daemon's
+ * implementation writes xlb_hc_targets).
+ */
+export interface HealthSteering {
+  /**
+   * A mark steering to `backend` as a service of `mode` does.
+   * @throws when no mark is free or the data plane refused
+   */
+  acquire(backend: string, mode: 'dr' | 'tunnel'): number;
+  /** The mark is no longer used. */
+  release(mark: number): void;
+}
+
 /** Injected dependencies of a {@link HealthRunner}. */
 export interface HealthRunnerOptions {
   log: Logger;
@@ -51,6 +67,8 @@ export interface HealthRunnerOptions {
   /** Runs a notify / quorum command without waiting for it; default spawn, detached, output ignored. */
   runCommand?: (argv: readonly string[], env: Record<string, string>) => void;
   observer?: HealthObserver;
+  /** Steering of `target: vip` checks; without it they fail every attempt (io). */
+  steering?: HealthSteering;
 }
 
 /** One backend of one service under checks. */
@@ -64,6 +82,8 @@ interface BackendEntry {
   readonly probes: Probe[];
   readonly timers: (NodeJS.Timeout | undefined)[];
   readonly busy: boolean[];
+  /** steering marks held by this backend's `target: vip` checks */
+  readonly marks: number[];
   ramp: NodeJS.Timeout | undefined;
   desire: BackendDesire;
 }
@@ -102,6 +122,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
   readonly #createProbe: (spec: CheckSpec, target: ProbeTarget) => Probe;
   readonly #runCommand: (argv: readonly string[], env: Record<string, string>) => void;
   readonly #observer: HealthObserver;
+  readonly #steering: HealthSteering | undefined;
   readonly #services = new Map<string, ServiceEntry>();
   #stopped = false;
 
@@ -113,6 +134,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     this.#createProbe = opts.createProbe ?? ((spec, target) => createProbe(spec, target));
     this.#runCommand = opts.runCommand ?? defaultRunCommand(opts.log);
     this.#observer = opts.observer ?? {};
+    this.#steering = opts.steering;
   }
 
   /** Number of checks running. */
@@ -148,7 +170,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
           continue;
         }
         const startDown = prev ? !prev.fsm.up : wasDown(skey, bkey);
-        backends.set(bkey, this.#startBackend(skey, bkey, b.address, targetPort, svc.family, b.health, b.weight, digest, startDown, now));
+        backends.set(bkey, this.#startBackend(svc, skey, bkey, b.address, targetPort, b.health, b.weight, digest, startDown, now));
       }
       for (const [bkey, prev] of old?.backends ?? []) if (!keep.has(bkey)) this.#stopBackend(prev);
       const weights = svc.backends.map((b) => b.weight);
@@ -217,11 +239,11 @@ export class HealthRunner extends EventEmitter implements HealthSource {
   }
 
   #startBackend(
+    svc: ServiceConfig,
     service: string,
     key: string,
     address: string,
     port: number,
-    family: 4 | 6,
     spec: BackendHealthSpec,
     weight: number,
     digest: string,
@@ -231,11 +253,14 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     // a backend known to be down starts down, up after its first good round (alpha)
     const seeded: BackendHealthSpec = startDown && spec.checks.length > 0 ? { ...spec, checks: spec.checks.map((c) => ({ ...c, alpha: true })) } : spec;
     const fsm = new BackendFsm(seeded, weight, { rng: this.#rng, label: `${service} ${key}`, trace: (l) => this.#log.info(l) });
+    const marks: number[] = [];
     const probes = spec.checks.map((c) => {
+      const connectPort = 'connectPort' in c && c.connectPort ? c.connectPort : undefined;
+      if ('target' in c && c.target === 'vip') return this.#steeredProbe(c, svc, address, connectPort, marks);
       const target: ProbeTarget = {
         address: 'connectAddress' in c && c.connectAddress ? c.connectAddress : address,
-        port: 'connectPort' in c && c.connectPort ? c.connectPort : port || DEFAULT_PORTS[c.type] || 0,
-        family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : family,
+        port: connectPort ?? (port || DEFAULT_PORTS[c.type] || 0),
+        family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : svc.family,
       };
       return this.#createProbe(c, target);
     });
@@ -248,6 +273,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
       probes,
       timers: probes.map(() => undefined),
       busy: probes.map(() => false),
+      marks,
       ramp: undefined,
       desire: fsm.desire(now),
     };
@@ -262,6 +288,26 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     if (e.ramp) clearTimeout(e.ramp);
     e.ramp = undefined;
     for (const p of e.probes) p.close?.();
+    for (const m of e.marks.splice(0)) this.#steering?.release(m);
+  }
+
+  /**
+   * The probe of a `target: vip` check: to the VIP and port, its packets
+   * steered to `backend` by a mark (kept in `marks`).
+   */
+  #steeredProbe(c: CheckSpec, svc: ServiceConfig, backend: string, connectPort: number | undefined, marks: number[]): Probe {
+    if (svc.mode === 'nat') return new FailingProbe('io', 'target: vip is only for dr and tunnel services');
+    if (!this.#steering) return new FailingProbe('io', 'target: vip needs the data plane (no steering here)');
+    let mark: number;
+    try {
+      mark = this.#steering.acquire(backend, svc.mode);
+    } catch (err) {
+      this.#log.error({ err, service: serviceKey(svc), backend }, 'no steering for a target: vip check');
+      return new FailingProbe('io', `no steering: ${(err as Error).message}`);
+    }
+    marks.push(mark);
+    const port = connectPort ?? (svc.port || DEFAULT_PORTS[c.type] || 0);
+    return this.#createProbe(c, { address: svc.address, port, family: svc.family, via: { mark, backend } });
   }
 
   #arm(e: BackendEntry, i: number, at: number): void {

@@ -123,18 +123,35 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
   };
   perReason('xlb_packets_total', 'Packets seen by the XDP program, by the one reason each was counted under.', 'packets');
   perReason('xlb_bytes_total', 'Bytes seen by the XDP program, by reason.', 'bytes');
-  new Counter({
-    name: 'xlb_dataplane_events_total',
-    help: 'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes.',
-    labelNames: ['event'],
-    registers: [registry],
-    collect() {
-      const dp = src.dp();
-      this.reset();
-      if (!dp) return;
-      for (const [k, v] of Object.entries(dp.eventCounters())) this.inc({ event: k.replace(/^XLB_EV_/, '').toLowerCase() }, Number(v));
-    },
-  });
+  /** A counter read from a per-CPU array of the data plane, one label value per enum name. */
+  const fromDataplane = (name: string, help: string, label: string, read: (dp: XdpDataplane) => Record<string, bigint>, prefix: RegExp): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const dp = src.dp();
+        this.reset();
+        if (!dp) return;
+        for (const [k, v] of Object.entries(read(dp))) this.inc({ [label]: k.replace(prefix, '').toLowerCase() }, Number(v));
+      },
+    });
+  };
+  fromDataplane(
+    'xlb_dataplane_events_total',
+    'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes.',
+    'event',
+    (dp) => dp.eventCounters(),
+    /^XLB_EV_/,
+  );
+  fromDataplane(
+    'xlb_health_steering_total',
+    'Packets of target: vip health checks at the steering program, by result: steered, neigh (sent after neighbour resolution), no_route, too_big, bad.',
+    'result',
+    (dp) => dp.steeringCounters(),
+    /^XLB_HC_/,
+  );
   const checkSeconds = new Histogram({
     name: 'xlb_health_check_duration_seconds',
     help: 'Time one health-check attempt took, by checker type.',

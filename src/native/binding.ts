@@ -284,6 +284,12 @@ export interface NativeBpfObject {
    */
   attachXdp(prog: string, ifindex: number, mode: XdpMode): NativeBpfLink;
   /**
+   * After load: attaches the "tc" program `prog` at the ingress or egress of
+   * `ifindex` (calling thread's netns) through a tcx link (Linux 6.6+),
+   * after the programs already there. The link is independent of this object.
+   */
+  attachTcx(prog: string, ifindex: number, direction: 'ingress' | 'egress'): NativeBpfLink;
+  /**
    * After load: BPF_PROG_TEST_RUN, synchronous on the calling thread, so
    * helpers such as bpf_fib_lookup see that thread's netns (after
    * `enterNetns`). Per call it allocates only the result and its Buffer.

@@ -29,6 +29,7 @@ const CLI = join(ROOT, 'dist/src/cli/main.js');
 const CHECK_SERVERS = join(ROOT, 'dist/src/lab/check-servers.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const VIP = '10.99.0.10';
+const VIP6 = 'fd99::10';
 
 interface CheckStatus {
   type: string;
@@ -131,7 +132,7 @@ services:
     address: ${VIP}
     port: 80
     mode: dr
-    health: { interval: 200ms, timeout: 100ms, fall: 2, rise: 2, checks: [{ type: http, path: / }] }
+    health: { interval: 200ms, timeout: 100ms, fall: 2, rise: 2, checks: [{ type: http, path: / }, { type: http, path: /, target: vip }] }
     backends:
       - { address: ${b1.v4}, interface: xlb1 }
       - { address: ${b2.v4}, interface: xlb1 }
@@ -142,9 +143,18 @@ services:
     mode: tunnel
     health: { interval: 200ms, timeout: 1s, inhibit_on_failure: true }
     backends:
-      - { address: ${b1.v4}, health: { checks: [${misc('drain-be1')}] } }
-      - { address: ${b2.v4}, health: { checks: [${misc('drain-be2')}] } }
-      - { address: ${b3.v4}, health: { checks: [${misc('drain-be3')}] } }
+      - { address: ${b1.v4}, health: { checks: [${misc('drain-be1')}, { type: tcp, target: vip }] } }
+      - { address: ${b2.v4}, health: { checks: [${misc('drain-be2')}, { type: tcp, target: vip }] } }
+      - { address: ${b3.v4}, health: { checks: [${misc('drain-be3')}, { type: tcp, target: vip }] } }
+  - name: web6-tunnel
+    address: ${VIP6}
+    port: 8080
+    mode: tunnel
+    health: { interval: 200ms, timeout: 150ms, checks: [{ type: tcp }, { type: http, target: vip }] }
+    backends:
+      - { address: ${b1.v6} }
+      - { address: ${b2.v6} }
+      - { address: ${b3.v6} }
   - name: web-nat
     address: ${VIP}
     port: 8081
@@ -257,6 +267,41 @@ services:
     } finally {
       unlinkSync(flag(`drain-${victim}`));
     }
+  });
+
+  it('target: vip catches a backend without the VIP (dr and tunnel, IPv4 and IPv6); its own-address checks still pass', async () => {
+    const be3 = lab.backends[2]!;
+    const summary = async (service: string, backend: string): Promise<string[]> =>
+      ((await status(service)).find((b) => b.backend === backend)?.checks ?? []).map((c) => `${c.type}:${c.last?.ok ? 'ok' : c.last?.reason}`);
+    const all = async (want: string): Promise<true | undefined> => {
+      const states = [await stateOf('web-dr', `${be3.v4}:0`), await stateOf('web-tunnel', `${be3.v4}:0`), await stateOf('web6-tunnel', `${be3.v6}:0`)];
+      return states.every((s) => s === want) ? true : undefined;
+    };
+    await until('be3 up everywhere', () => all('up'), 10_000);
+    assert.deepEqual(await summary('web-dr', `${be3.v4}:0`), ['http:ok', 'http:ok']);
+    execFileSync('ip', ['-n', be3.ns, 'addr', 'del', `${VIP}/32`, 'dev', 'lo']);
+    execFileSync('ip', ['-n', be3.ns, 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
+    try {
+      await until('be3 out of web-dr, web6-tunnel, and drained in web-tunnel (inhibit)', async () =>
+        (await stateOf('web-dr', `${be3.v4}:0`)) === 'down' &&
+        (await stateOf('web6-tunnel', `${be3.v6}:0`)) === 'down' &&
+        (await stateOf('web-tunnel', `${be3.v4}:0`)) === 'drain'
+          ? true
+          : undefined,
+      );
+      assert.deepEqual(await summary('web-dr', `${be3.v4}:0`), ['http:ok', 'http:timeout'], 'the backend itself answers; through the VIP it does not');
+      assert.deepEqual(await summary('web6-tunnel', `${be3.v6}:0`), ['tcp:ok', 'http:timeout']);
+      assert.deepEqual(await summary('web-tunnel', `${be3.v4}:0`), ['misc:ok', 'tcp:timeout']);
+      const r = await runClient(lab, { url: `http://${VIP}:80/`, count: 90, concurrency: 3 });
+      assert.equal(r.failed, 0, r.errors.join('; '));
+      assert.equal(r.byBackend.be3 ?? 0, 0);
+    } finally {
+      execFileSync('ip', ['-n', be3.ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
+      execFileSync('ip', ['-n', be3.ns, 'addr', 'add', `${VIP6}/128`, 'dev', 'lo', 'nodad']);
+    }
+    await until('be3 back everywhere', () => all('up'), 10_000);
+    const st = await controlRequest(controlPath(instance), { cmd: 'status' });
+    assert.deepEqual((st.steering as string[]).sort(), ['lo', 'xlb0', 'xlb1']);
   });
 
   it('quorum lost: the sorry server answers everything; regained: the backends again', async () => {

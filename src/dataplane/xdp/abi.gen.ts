@@ -76,6 +76,26 @@ export function xlbGlobalFlagsName(v: number): string {
   return enumName(XlbGlobalFlags, 'XLB_G', v);
 }
 
+/** enum xlb_hc_result */
+export const XlbHcResult = {
+  /** sent to the backend (encapsulated / to its MAC) */
+  XLB_HC_STEERED: 0,
+  /** sent through the kernel's neighbour resolution first */
+  XLB_HC_NEIGH: 1,
+  /** dropped: no route to the backend (or dr: not on-link) */
+  XLB_HC_NO_ROUTE: 2,
+  /** dropped: the encapsulated packet exceeds the path MTU */
+  XLB_HC_TOO_BIG: 3,
+  /** dropped: not IP of the target's family, or the room could not be made */
+  XLB_HC_BAD: 4,
+  XLB_HC_MAX: 5,
+} as const;
+export type XlbHcResult = (typeof XlbHcResult)[keyof typeof XlbHcResult];
+/** Name of a xlb_hc_result value; unknown values become XLB_HC_<n>. */
+export function xlbHcResultName(v: number): string {
+  return enumName(XlbHcResult, 'XLB_HC', v);
+}
+
 /** enum xlb_mode */
 export const XlbMode = {
   /** L2 direct routing: destination MAC rewrite */
@@ -456,6 +476,42 @@ export function decodeXlbGlobals(b: Buffer, offset = 0): XlbGlobals {
   };
 }
 
+/** struct xlb_hc_val (struct xlb_hc_val, 24 bytes) */
+export interface XlbHcVal {
+  /** XLB_AF_INET / XLB_AF_INET6 (the VIP's and the backend's) (u8 at 0) */
+  family: number;
+  /** XLB_MODE_DR or XLB_MODE_TUNNEL (u8 at 1) */
+  mode: number;
+  /** a device xlb_xdp is attached to: the route lookup's input (u32 at 4) */
+  inIfindex: number;
+  /** the backend's address (IPv4 in the first 4 bytes) (bytes[16] at 8) */
+  addr: Uint8Array;
+}
+export const XLB_HC_VAL_SIZE = 24;
+export const xlbHcValLayout: StructLayout = {"name":"xlb_hc_val","size":24,"fields":[{"name":"family","offset":0,"size":1,"kind":"u8","pad":false},{"name":"mode","offset":1,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":2,"size":2,"kind":"bytes","pad":true},{"name":"in_ifindex","offset":4,"size":4,"kind":"u32","pad":false},{"name":"addr","offset":8,"size":16,"kind":"bytes","pad":false}]};
+/** Encode XlbHcVal into exactly 24 bytes (padding zeroed). */
+export function encodeXlbHcVal(v: XlbHcVal, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(24);
+  const o = offset;
+  b.fill(0, o, o + 24);
+  b.writeUInt8(v.family, o + 0);
+  b.writeUInt8(v.mode, o + 1);
+  wrU32(b, o + 4, v.inIfindex);
+  wrBytes(b, o + 8, 16, v.addr, 'xlb_hc_val.addr');
+  return b;
+}
+/** Decode XlbHcVal from 24 bytes at offset. */
+export function decodeXlbHcVal(b: Buffer, offset = 0): XlbHcVal {
+  if (b.length < offset + 24) throw new RangeError('xlb_hc_val: need 24 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    family: b.readUInt8(o + 0),
+    mode: b.readUInt8(o + 1),
+    inIfindex: rdU32(b, o + 4),
+    addr: new Uint8Array(b.subarray(o + 8, o + 24)),
+  };
+}
+
 /** Key of xlb_nat: a backend's reply as it arrives (backend -> client). (struct xlb_nat_key, 40 bytes) */
 export interface XlbNatKey {
   /** reply source: backend address (bytes[16] at 0) */
@@ -762,7 +818,7 @@ export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
-export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
+export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

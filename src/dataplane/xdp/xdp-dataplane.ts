@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { native, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
+import { native, type NativeBpfLink, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
 import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
 import { rdU64, wrU64 } from './abi-runtime.js';
@@ -19,6 +19,8 @@ import {
   STRUCTS,
   XLB_ABI_VERSION,
   XlbEvent,
+  XlbHcResult,
+  XlbMode,
   XlbReason,
   XlbRingConsts,
   decodeXlbReasonStats,
@@ -27,6 +29,7 @@ import {
   encodeXlbAddrVal,
   encodeXlbBackendVal,
   encodeXlbGlobals,
+  encodeXlbHcVal,
   encodeXlbVipKey,
   decodeXlbVipKey,
   encodeXlbVipRef,
@@ -152,6 +155,8 @@ export class XdpDataplane {
   /** maps taken over from pins rather than created by this load */
   reusedMaps: string[] = [];
   #ring: Uint32Array | null = null;
+  /** xlb_hc_targets: never pinned, the running daemon's probes fill it */
+  readonly #hcTargets: NativeBpfMap;
 
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
@@ -160,6 +165,7 @@ export class XdpDataplane {
     const maps = {} as Record<MapName, NativeBpfMap>;
     for (const n of MAP_NAMES) maps[n] = obj.map(n);
     this.maps = maps;
+    this.#hcTargets = obj.map('xlb_hc_targets');
     this.ncpus = native().possibleCpus();
   }
 
@@ -223,6 +229,7 @@ export class XdpDataplane {
       obj.setMapMaxEntries('xlb_backends', opts.maxBackends);
       obj.setMapMaxEntries('xlb_stats_backend', opts.maxBackends);
       obj.setMapMaxEntries('xlb_nh_cache', opts.maxBackends);
+      obj.setMapMaxEntries('xlb_hc_targets', opts.maxBackends);
       obj.setMapMaxEntries('xlb_rings', maxRings * ringChunks(ringSize));
       obj.setMapMaxEntries('xlb_conns4', opts.maxConns);
       obj.setMapMaxEntries('xlb_conns6', opts.maxConns6 ?? opts.maxConns);
@@ -454,23 +461,68 @@ export class XdpDataplane {
    * @param ifindex interface index (in the caller's network namespace)
    */
   attach(linkPath: string, ifindex: number, mode: 'native' | 'generic' | 'auto'): 'updated' | 'attached' {
-    const fd = this.obj.programFd('xlb_xdp');
+    return this.#attachPinned(linkPath, 'xlb_xdp', () => this.obj.attachXdp('xlb_xdp', ifindex, mode));
+  }
+
+  /**
+   * Attach the health-check steering program (xlb_hc_egress) at the egress of
+   * an interface through a pinned tcx link, replacing the program of an
+   * existing pin in place (as {@link attach}).
+   * @param linkPath bpffs path of the link pin
+   * @param ifindex interface index (in the caller's network namespace)
+   */
+  attachSteering(linkPath: string, ifindex: number): 'updated' | 'attached' {
+    return this.#attachPinned(linkPath, 'xlb_hc_egress', () => this.obj.attachTcx('xlb_hc_egress', ifindex, 'egress'));
+  }
+
+  /** Replace the program of the link pinned at `linkPath`, or make one with `make` and pin it. */
+  #attachPinned(linkPath: string, prog: string, make: () => NativeBpfLink): 'updated' | 'attached' {
     if (existsSync(linkPath)) {
       const link = native().BpfLink.fromPin(linkPath);
       try {
-        link.update(fd);
+        link.update(this.obj.programFd(prog));
       } finally {
         link.close();
       }
       return 'updated';
     }
-    const link = this.obj.attachXdp('xlb_xdp', ifindex, mode);
+    const link = make();
     try {
       link.pin(linkPath);
     } finally {
       link.close();
     }
     return 'attached';
+  }
+
+  /**
+   * Steer the packets of probe sockets marked `mark` to a backend, as the
+   * VIP's traffic goes to it (health checks with `target: vip`).
+   * @param mark the probe socket's SO_MARK (non-zero)
+   * @param t the backend's address, the VIP's mode (dr or tunnel), and the
+   *   xlb interface whose route lookup the steering borrows
+   */
+  setSteering(mark: number, t: { backend: string; mode: 'dr' | 'tunnel'; inIfindex: number }): void {
+    const a = parseAddr(t.backend);
+    const mode = t.mode === 'dr' ? XlbMode.XLB_MODE_DR : XlbMode.XLB_MODE_TUNNEL;
+    this.#hcTargets.update(u32key(mark), encodeXlbHcVal({ family: a.family, mode, inIfindex: t.inIfindex, addr: a.bytes }));
+  }
+
+  /** Stop steering `mark` (absent: nothing happens). */
+  deleteSteering(mark: number): void {
+    this.#hcTargets.delete(u32key(mark));
+  }
+
+  /** What the steering program did, summed over CPUs, by XlbHcResult name. */
+  steeringCounters(): Record<string, bigint> {
+    const out: Record<string, bigint> = {};
+    const m = this.obj.map('xlb_stats_hc');
+    for (const [name, idx] of Object.entries(XlbHcResult)) {
+      if (name === 'XLB_HC_MAX') continue;
+      const v = m.lookup(u32key(idx));
+      out[name] = v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => ({ n: rdU64(b, 0) })).n : 0n;
+    }
+    return out;
   }
 
   /** Counters of every reason, summed over CPUs, by reason name. */

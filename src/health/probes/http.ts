@@ -22,7 +22,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { XlbError } from '../../errors.js';
 import type { HttpCheckSpec, StatusRange } from '../spec.js';
-import { dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
+import { connectVia, dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
 import {
   AttemptSet,
   CLOSED_DETAIL,
@@ -272,10 +272,12 @@ class HttpAttempt {
   #done = false;
   #phase: Phase = 'connect';
   readonly #timer: NodeJS.Timeout;
-  /** The TCP socket. */
-  readonly #raw: net.Socket;
+  /** The TCP socket, once connected. */
+  #raw: net.Socket | undefined;
   /** The socket the HTTP bytes go through: the TLS socket over #raw, or #raw itself. */
-  readonly #sock: net.Socket;
+  #sock: net.Socket | undefined;
+  /** Aborts the connect while it is pending. */
+  readonly #connecting = new AbortController();
   /** Head bytes so far (usually one chunk). */
   #head: Buffer | undefined;
   #status = 0;
@@ -293,31 +295,41 @@ class HttpAttempt {
     private readonly resolve: (r: ProbeResult) => void,
     private readonly attempts: AttemptSet,
   ) {
-    // Sockets first: if creating one throws, nothing else is left behind.
-    this.#raw = plan.factory.tcp(plan.target, plan.spec);
-    this.#raw.on('error', this.#onError);
-    try {
-      this.#sock = plan.tls ? tls.connect({ ...plan.tls, socket: this.#raw }) : this.#raw;
-    } catch (err) {
-      this.#raw.destroy();
-      throw err;
-    }
     this.#hash = plan.digest !== undefined ? createHash('md5') : undefined;
     this.#chunks = plan.regex !== undefined ? [] : undefined;
     this.#timer = setTimeout(this.#onTimeout, plan.spec.timeoutMs);
     attempts.add(this.abort);
-    if (this.#sock !== this.#raw) {
-      this.#sock.on('error', this.#onError);
-      this.#raw.once('connect', () => {
-        if (this.#phase === 'connect') this.#phase = 'tls handshake';
-      });
-      this.#sock.once('secureConnect', this.#onConnected);
-    } else {
-      this.#raw.once('connect', this.#onConnected);
-    }
-    this.#sock.on('data', this.#onData);
-    this.#sock.once('end', this.#onEnd);
+    connectVia(plan.factory, plan.target, plan.spec, this.#connecting.signal).then(this.#onSocket, (err: Error) => {
+      if (!this.#done) this.#fail(errnoReason(errorCode(err)), `connect: ${socketErrorText(err)}`);
+    });
   }
+
+  /** The TCP connection is up: TLS over it (https), then the request. */
+  readonly #onSocket = (raw: net.Socket): void => {
+    if (this.#done) {
+      dropConnection(raw, false);
+      return;
+    }
+    this.#raw = raw;
+    raw.on('error', this.#onError);
+    let sock: net.Socket;
+    try {
+      sock = this.plan.tls ? tls.connect({ ...this.plan.tls, socket: raw }) : raw;
+    } catch (err) {
+      this.#fail('tls', `tls: ${errorText(err)}`);
+      return;
+    }
+    this.#sock = sock;
+    sock.on('data', this.#onData);
+    sock.once('end', this.#onEnd);
+    if (sock !== raw) {
+      this.#phase = 'tls handshake';
+      sock.on('error', this.#onError);
+      sock.once('secureConnect', this.#onConnected);
+    } else {
+      this.#onConnected();
+    }
+  };
 
   /** Cut the attempt short (probe closed). */
   readonly abort = (): void => this.#finish(failResult(this.t0, 'io', CLOSED_DETAIL));
@@ -327,9 +339,10 @@ class HttpAttempt {
     this.#done = true;
     clearTimeout(this.#timer);
     this.attempts.delete(this.abort);
+    this.#connecting.abort();
     // Reset the TCP socket first: destroying the TLS socket would close it with a FIN.
-    dropConnection(this.#raw, this.#sock.readableEnded);
-    if (this.#sock !== this.#raw) this.#sock.destroy();
+    if (this.#raw) dropConnection(this.#raw, this.#sock?.readableEnded ?? false);
+    if (this.#sock && this.#sock !== this.#raw) this.#sock.destroy();
     this.resolve(r);
   }
 
@@ -348,7 +361,7 @@ class HttpAttempt {
 
   readonly #onConnected = (): void => {
     this.#phase = 'response head';
-    this.#sock.write(this.plan.request);
+    this.#sock!.write(this.plan.request);
   };
 
   readonly #onEnd = (): void => {
@@ -522,7 +535,7 @@ export function createHttpProbe(spec: HttpCheckSpec, target: ProbeTarget, option
       throw new XlbError('XLB_ERR_CONFIG_INVALID', `bad HTTP check regex /${spec.regex}/: ${errorText(err)}`, { cause: err });
     }
   }
-  return withSocketFactory(spec, options, (factory) => httpProbeOn(factory, spec, target, host, request, regex));
+  return withSocketFactory(spec, target, options, (factory) => httpProbeOn(factory, spec, target, host, request, regex));
 }
 
 /** The rest of createHttpProbe, once the socket factory is known: TLS context (read once), then the probe. */

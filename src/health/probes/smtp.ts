@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { XlbError } from '../../errors.js';
 import type { SmtpCheckSpec } from '../spec.js';
-import { targetText, withSocketFactory } from './tcp.js';
+import { connectVia, targetText, withSocketFactory } from './tcp.js';
 import {
   AttemptSet,
   CLOSED_DETAIL,
@@ -97,13 +97,8 @@ class SmtpProbe implements Probe {
     const t0 = performance.now();
     if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
     return new Promise<ProbeResult>((resolve) => {
-      let sock: net.Socket;
-      try {
-        sock = this.factory.tcp(this.target, this.spec);
-      } catch (err) {
-        resolve(failResult(t0, 'io', `socket: ${errorText(err)}`));
-        return;
-      }
+      let sock: net.Socket | undefined;
+      const connecting = new AbortController();
       let phase: 'connect' | 'banner' | 'HELO reply' = 'connect';
       let done = false;
       const reader = new SmtpReplyReader();
@@ -112,7 +107,8 @@ class SmtpProbe implements Probe {
         done = true;
         clearTimeout(timer);
         this.#attempts.delete(abort);
-        sock.destroy();
+        connecting.abort();
+        sock?.destroy();
         resolve(r);
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
@@ -121,10 +117,7 @@ class SmtpProbe implements Probe {
         this.spec.timeoutMs,
       );
       this.#attempts.add(abort);
-      sock.on('error', (err) => finish(failResult(t0, errnoReason(errorCode(err)), `${phase}: ${errorText(err)}`)));
-      sock.once('connect', () => (phase = 'banner'));
-      sock.once('end', () => finish(failResult(t0, 'reset', `connection closed by the server during the ${phase}`)));
-      sock.on('data', (data: Buffer) => {
+      const onData = (data: Buffer): void => {
         if (done) return;
         const replies = reader.push(data);
         if (typeof replies === 'string') {
@@ -138,15 +131,29 @@ class SmtpProbe implements Probe {
           }
           if (phase === 'banner') {
             phase = 'HELO reply';
-            sock.write(this.#helo);
+            sock!.write(this.#helo);
           } else {
             // Polite end; the 221 is not awaited. destroy() in finish() runs after the write is queued.
-            sock.end('QUIT\r\n');
+            sock!.end('QUIT\r\n');
             finish(okResult(t0, undefined, `${r.code} ${r.lines[0] ?? ''}`.trimEnd()));
             return;
           }
         }
-      });
+      };
+      connectVia(this.factory, this.target, this.spec, connecting.signal).then(
+        (s) => {
+          if (done) {
+            s.destroy();
+            return;
+          }
+          sock = s;
+          phase = 'banner';
+          s.on('error', (err) => finish(failResult(t0, errnoReason(errorCode(err)), `${phase}: ${errorText(err)}`)));
+          s.once('end', () => finish(failResult(t0, 'reset', `connection closed by the server during the ${phase}`)));
+          s.on('data', onData);
+        },
+        (err: unknown) => finish(failResult(t0, errnoReason(errorCode(err)), `connect: ${errorText(err)}`)),
+      );
     });
   }
 
@@ -163,5 +170,5 @@ class SmtpProbe implements Probe {
  * @throws XlbError `XLB_ERR_CONFIG_INVALID` for a HELO name with spaces or control characters
  */
 export function createSmtpProbe(spec: SmtpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, options, (f) => new SmtpProbe(spec, target, f));
+  return withSocketFactory(spec, target, options, (f) => new SmtpProbe(spec, target, f));
 }

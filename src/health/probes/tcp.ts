@@ -24,6 +24,7 @@ import {
   type ProbeTarget,
   type SocketFactory,
 } from './types.js';
+import { nativeSocketFactory } from './native-factory.js';
 
 /**
  * Plain Node sockets. Honours `bindAddress` (the source address, keepalived
@@ -32,10 +33,32 @@ import {
  */
 export const nodeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: false,
-  tcp(target: ProbeTarget, spec: NetCheckBase): net.Socket {
-    const opts: net.TcpNetConnectOpts = { host: target.address, port: target.port, family: target.family };
-    if (spec.bindAddress !== undefined) opts.localAddress = spec.bindAddress;
-    return net.connect(opts);
+  tcp(target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<net.Socket> {
+    return new Promise<net.Socket>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const opts: net.TcpNetConnectOpts = { host: target.address, port: target.port, family: target.family };
+      if (spec.bindAddress !== undefined) opts.localAddress = spec.bindAddress;
+      const sock = net.connect(opts);
+      const onAbort = (): void => {
+        sock.destroy();
+        reject(signal.reason);
+      };
+      const onError = (err: Error): void => {
+        signal.removeEventListener('abort', onAbort);
+        sock.destroy();
+        reject(err);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      sock.once('error', onError);
+      sock.once('connect', () => {
+        signal.removeEventListener('abort', onAbort);
+        sock.removeListener('error', onError);
+        resolve(sock);
+      });
+    });
   },
   udp(target: ProbeTarget, spec: NetCheckBase): dgram.Socket {
     const s = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
@@ -54,11 +77,13 @@ export const nodeSocketFactory: SocketFactory = {
  * @param options the probe options
  * @param make builds the probe on the factory
  */
-export function withSocketFactory(spec: NetCheckBase, options: ProbeOptions, make: (factory: SocketFactory) => Probe): Probe {
-  const f = options.socketFactory ?? nodeSocketFactory;
+export function withSocketFactory(spec: NetCheckBase, target: ProbeTarget, options: ProbeOptions, make: (factory: SocketFactory) => Probe): Probe {
+  const needsNative = spec.bindInterface !== undefined || spec.fwmark !== 0 || target.via !== undefined;
+  const f = options.socketFactory ?? (needsNative ? (options.nativeSocketFactory ?? nativeSocketFactory) : nodeSocketFactory);
   if (!f.supportsDeviceAndMark) {
     if (spec.bindInterface !== undefined) return new FailingProbe('io', `bindInterface ${spec.bindInterface} needs the native socket factory`);
     if (spec.fwmark !== 0) return new FailingProbe('io', `fwmark ${spec.fwmark} needs the native socket factory`);
+    if (target.via !== undefined) return new FailingProbe('io', 'target: vip needs the native socket factory');
   }
   return make(f);
 }
@@ -96,6 +121,22 @@ export function dropConnection(raw: net.Socket, peerClosed: boolean): void {
   }
 }
 
+/**
+ * `factory.tcp()`, with a factory that throws at once (bad options) turned
+ * into a rejection, so that every failure reaches the probe the same way.
+ * @param factory the socket factory
+ * @param target where to connect
+ * @param spec the check
+ * @param signal aborts the connect
+ */
+export function connectVia(factory: SocketFactory, target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<net.Socket> {
+  try {
+    return factory.tcp(target, spec, signal);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /** A probe whose every attempt fails the same way (an unusable setup). */
 export class FailingProbe implements Probe {
   /**
@@ -127,20 +168,14 @@ class TcpProbe implements Probe {
     const t0 = performance.now();
     if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
     return new Promise<ProbeResult>((resolve) => {
-      let sock: net.Socket;
-      try {
-        sock = this.factory.tcp(this.target, this.spec);
-      } catch (err) {
-        resolve(failResult(t0, 'io', `socket: ${errorText(err)}`));
-        return;
-      }
+      const ac = new AbortController();
       let done = false;
       const finish = (r: ProbeResult): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         this.#attempts.delete(abort);
-        dropConnection(sock, false);
+        ac.abort(); // a connect still pending is closed
         resolve(r);
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
@@ -149,8 +184,13 @@ class TcpProbe implements Probe {
         this.spec.timeoutMs,
       );
       this.#attempts.add(abort);
-      sock.once('connect', () => finish(okResult(t0)));
-      sock.on('error', (err) => finish(failResult(t0, errnoReason(errorCode(err)), errorText(err))));
+      connectVia(this.factory, this.target, this.spec, ac.signal).then(
+        (sock) => {
+          dropConnection(sock, false);
+          finish(okResult(t0));
+        },
+        (err: unknown) => finish(failResult(t0, errnoReason(errorCode(err)), errorText(err))),
+      );
     });
   }
 
@@ -168,5 +208,5 @@ class TcpProbe implements Probe {
  * @param options socket factory
  */
 export function createTcpProbe(spec: TcpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, options, (f) => new TcpProbe(spec, target, f));
+  return withSocketFactory(spec, target, options, (f) => new TcpProbe(spec, target, f));
 }

@@ -26,6 +26,13 @@ export interface ProbeTarget {
   port: number;
   /** Address family of `address`. */
   family: 4 | 6;
+  /**
+   * `target: vip` checks: `address`/`port` are the VIP's, and the probe's
+   * packets carry SO_MARK `mark`, which the data plane's steering sends to
+   * `backend` the way the VIP's traffic goes to it (src/dataplane: the
+   * xlb_hc_egress program). Needs the native socket factory.
+   */
+  via?: { mark: number; backend: string };
 }
 
 /**
@@ -120,16 +127,18 @@ export interface Probe {
 
 /**
  * Creates the sockets of network probes. The default creates plain Node
- * sockets and honours `bindAddress` only; a native factory (SO_BINDTODEVICE
- * for `bindInterface`, SO_MARK for `fwmark`) plugs in here later without
- * touching the probes.
+ * sockets and honours `bindAddress` only; the native one (native-factory.ts)
+ * adds SO_BINDTODEVICE for `bindInterface`, SO_MARK for `fwmark`, and
+ * `target.via`.
  */
 export interface SocketFactory {
   /**
-   * Start a TCP connection to `target`, bound as the spec says. The socket
-   * must emit `connect` or `error` like `net.connect()`'s does.
+   * Connect TCP to `target`, bound as the spec says. Resolves with the
+   * connected socket; rejects with the socket error (its `code` is the errno
+   * name), or with the signal's reason once `signal` aborts (nothing is left
+   * open then).
    */
-  tcp(target: ProbeTarget, spec: NetCheckBase): NetSocket;
+  tcp(target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<NetSocket>;
   /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.
@@ -138,7 +147,7 @@ export interface SocketFactory {
    * errors (Linux reports only port unreachable without it; see udp.ts).
    */
   udp(target: ProbeTarget, spec: NetCheckBase): UdpSocket;
-  /** Whether this factory applies `bindInterface` and `fwmark`. */
+  /** Whether this factory applies `bindInterface`, `fwmark` and `target.via`. */
   readonly supportsDeviceAndMark: boolean;
 }
 
@@ -146,6 +155,11 @@ export interface SocketFactory {
 export interface ProbeOptions {
   /** Socket source for network probes; default plain Node sockets. */
   socketFactory?: SocketFactory;
+  /**
+   * The factory used instead of the default one when a check needs
+   * `bindInterface`, `fwmark` or `target.via`; default native-factory.ts's.
+   */
+  nativeSocketFactory?: SocketFactory;
 }
 
 /**

@@ -213,5 +213,5 @@ class UdpProbe implements Probe {
  * @param options socket factory
  */
 export function createUdpProbe(spec: UdpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, options, (f) => new UdpProbe(spec, target, f));
+  return withSocketFactory(spec, target, options, (f) => new UdpProbe(spec, target, f));
 }

@@ -321,7 +321,7 @@ describe('parseConfig: health, valid', () => {
     assert.deepEqual([i!.target, 'connectPort' in i!, i!.bindInterface, i!.fwmark], ['backend', false, 'eth1', 4294967295]);
   });
 
-  it('target: vip, bind_interface and fwmark on checks other than icmp are refused as not supported yet', () => {
+  it('target: vip, bind_interface and fwmark on udp and dns checks are refused as not supported yet', () => {
     const r = parseConfig(
       yaml`
       interfaces: [{ name: eth0 }]
@@ -331,16 +331,51 @@ describe('parseConfig: health, valid', () => {
           protocol: udp
           mode: tunnel
           health:
-            checks: [{ type: dns, target: vip }, { type: tcp, connect_port: 53, bind_interface: eth1, fwmark: 3 }]
+            checks: [{ type: dns, target: vip }, { type: udp, bind_interface: eth1, fwmark: 3 }]
           backends: [{ address: 10.0.0.10 }]
     `,
       'lab.yaml',
     );
     assert.equal(r.ok, false);
     assert.deepEqual(!r.ok && r.errors.map((e) => e.message), [
-      'lab.yaml:8:37: services[0].health.checks[0].target: target: vip (a check through the data path) is not supported yet; use target: backend',
-      'lab.yaml:8:75: services[0].health.checks[1].bind_interface: bind_interface is supported by icmp checks only, not yet by a tcp check',
-      'lab.yaml:8:97: services[0].health.checks[1].fwmark: fwmark is supported by icmp checks only, not yet by a tcp check',
+      'lab.yaml:8:37: services[0].health.checks[0].target: target: vip is not supported by a dns check yet (only by tcp, http, https and smtp checks)',
+      'lab.yaml:8:57: services[0].health.checks[1].bind_interface: bind_interface is not supported by a udp check yet (only by icmp, tcp, http, https and smtp checks)',
+      'lab.yaml:8:79: services[0].health.checks[1].fwmark: fwmark is not supported by a udp check yet (only by icmp, tcp, http, https and smtp checks)',
+    ]);
+  });
+
+  it('target: vip on tcp, http, https and smtp checks of dr and tunnel services; fwmark and bind_interface on tcp checks', () => {
+    const c = ok(yaml`
+      interfaces: [{ name: eth0 }]
+      services:
+        - address: 10.9.0.2
+          port: 80
+          mode: dr
+          health:
+            checks: [{ type: http, target: vip }, { type: tcp, target: vip }, { type: smtp, target: vip }, { type: tcp, bind_interface: eth1, fwmark: 3 }]
+          backends: [{ address: 10.0.0.10, interface: eth0 }]
+    `);
+    const checks = c.services[0]!.backends[0]!.health.checks as unknown as Record<string, unknown>[];
+    assert.deepEqual(checks.map((k) => k.target), ['vip', 'vip', 'vip', 'backend']);
+    assert.deepEqual([checks[3]!.bindInterface, checks[3]!.fwmark], ['eth1', 3]);
+  });
+
+  it('target: vip with fwmark is a conflict (xlb marks those probes)', () => {
+    const r = parseConfig(
+      yaml`
+      interfaces: [{ name: eth0 }]
+      services:
+        - address: 10.9.0.2
+          port: 80
+          mode: tunnel
+          health:
+            checks: [{ type: tcp, target: vip, fwmark: 3 }]
+          backends: [{ address: 10.0.0.10 }]
+    `,
+      'lab.yaml',
+    );
+    assert.deepEqual(!r.ok && r.errors.map((e) => e.message), [
+      'lab.yaml:7:42: services[0].health.checks[0].fwmark: fwmark cannot be combined with target: vip (xlb marks those probes itself, to steer them)',
     ]);
   });
 
@@ -1252,7 +1287,6 @@ const cases: Case[] = [
           backends: []
     `,
     errors: [
-      'lab.yaml:9:19: services[0].health.checks[0].target: target: vip (a check through the data path) is not supported yet; use target: backend',
       'lab.yaml:10:11: services[0].health.checks[0].connect_address: connect_address cannot be combined with target: vip (the check goes to the VIP)',
       "lab.yaml:11:11: services[0].health.checks[0].connect_port: connect_port cannot be combined with target: vip (the check goes to the VIP's port 80)",
     ],

@@ -196,6 +196,46 @@ describe('HealthRunner', () => {
     assert.equal(probes.closed, 3);
   });
 
+  it('target: vip checks go to the VIP with a steering mark per backend, released when they stop', async () => {
+    const held = new Map<number, string>();
+    let n = 0;
+    const steering = {
+      acquire: (backend: string, mode: 'dr' | 'tunnel'): number => {
+        const mark = 100 + ++n;
+        held.set(mark, `${backend} ${mode}`);
+        return mark;
+      },
+      release: (mark: number): void => void held.delete(mark),
+    };
+    const targets: ProbeTarget[] = [];
+    runner = new HealthRunner({ log, now: () => t, rng: () => 0, steering, createProbe: (spec, target) => (targets.push(target), probes.create(spec, target)) });
+    const cfg = config(base('warmup: 0s\nchecks: [{ type: tcp }, { type: http, target: vip }]'.replace(/\n/g, '\n        ')));
+    runner.sync(cfg);
+    assert.deepEqual(
+      targets.filter((x) => x.via).map((x) => [x.address, x.port, x.family, x.via!.backend, x.via!.mark]),
+      [
+        ['10.9.0.1', 80, 4, '10.0.0.1', 101],
+        ['10.9.0.1', 80, 4, '10.0.0.2', 102],
+        ['10.9.0.1', 80, 4, '10.0.0.3', 103],
+      ],
+    );
+    assert.deepEqual([...held.values()], ['10.0.0.1 dr', '10.0.0.2 dr', '10.0.0.3 dr']);
+    // a reload without 10.0.0.2 releases its mark and keeps the others
+    runner.sync(config(base('warmup: 0s\nchecks: [{ type: tcp }, { type: http, target: vip }]'.replace(/\n/g, '\n        ')).replace(/ *- address: 10\.0\.0\.2\n/, '')));
+    assert.deepEqual([...held.keys()], [101, 103]);
+    runner.stop();
+    assert.equal(held.size, 0);
+  });
+
+  it('target: vip without steering fails every attempt (never probes the VIP locally)', async () => {
+    runner = make();
+    runner.sync(config(base('interval: 100ms\nwarmup: 0s\nchecks: [{ type: tcp, target: vip }]'.replace(/\n/g, '\n        '))));
+    assert.deepEqual(probes.created, [], 'no probe of the VIP is made');
+    await advance(1);
+    assert.deepEqual(runner.backend('10.9.0.1|80|tcp', '10.0.0.1:0', 1), { up: false, weight: 0 });
+    assert.match(runner.status('10.9.0.1|80|tcp')[0]!.checks[0]!.last!.detail ?? '', /no steering/);
+  });
+
   it('backends without checks are always up at their weight', () => {
     runner = make();
     runner.sync(config(base('quorum: 1')));

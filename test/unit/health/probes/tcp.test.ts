@@ -103,20 +103,30 @@ describe('tcp probe', () => {
 
   it('a connect that never completes times out on time, through a custom socket factory', async () => {
     let made = 0;
-    // A socket that is never connected: neither 'connect' nor 'error' comes.
-    const factory: SocketFactory = { ...nodeSocketFactory, tcp: () => (made++, new net.Socket()) };
+    // A connect that never completes: it only ends when the probe aborts it.
+    let aborted = false;
+    const factory: SocketFactory = {
+      ...nodeSocketFactory,
+      tcp: (_t, _s, signal) => {
+        made++;
+        return new Promise<net.Socket>((_res, rej) => signal.addEventListener('abort', () => ((aborted = true), rej(signal.reason))));
+      },
+    };
     const target: ProbeTarget = { address: '127.0.0.1', port: v4.port, family: 4 };
     const r = await createTcpProbe(spec({ timeoutMs: 80 }), target, { socketFactory: factory }).run();
     assert.equal(made, 1);
+    assert.equal(aborted, true, 'the pending connect is aborted');
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.reason, 'timeout');
     assert.ok(r.durationMs >= 70 && r.durationMs < 500, String(r.durationMs));
   });
 
-  it('bindInterface or fwmark without a native factory fail every attempt as io', async () => {
+  it('bindInterface, fwmark or target.via on a factory that cannot apply them fail every attempt as io', async () => {
     const t: ProbeTarget = { address: '127.0.0.1', port: v4.port, family: 4 };
-    for (const s of [spec({ bindInterface: 'lo' }), spec({ fwmark: 7 })]) {
-      const r = await createTcpProbe(s, t).run();
+    const plain = { socketFactory: nodeSocketFactory };
+    const via: ProbeTarget = { ...t, via: { mark: 9, backend: '127.0.0.1' } };
+    for (const [s, tt] of [[spec({ bindInterface: 'lo' }), t], [spec({ fwmark: 7 }), t], [spec(), via]] as const) {
+      const r = await createTcpProbe(s, tt, plain).run();
       assert.equal(!r.ok && r.reason, 'io');
       assert.match(!r.ok ? r.detail : '', /native socket factory/);
     }
@@ -126,7 +136,7 @@ describe('tcp probe', () => {
 
   it('close() ends the attempt in flight and later ones at once', async () => {
     const probe = createTcpProbe(spec({ timeoutMs: 5000 }), { address: '127.0.0.1', port: v4.port, family: 4 }, {
-      socketFactory: { ...nodeSocketFactory, tcp: () => new net.Socket() },
+      socketFactory: { ...nodeSocketFactory, tcp: () => new Promise<net.Socket>(() => {}) },
     });
     const p = probe.run();
     probe.close?.();
