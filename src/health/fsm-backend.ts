@@ -93,6 +93,12 @@ export interface BackendFsmOptions {
    * start every backend takes its share at once.
    */
   slowStartOnStart?: boolean;
+  /**
+   * Running checks to take over, by index (a reload that left these checks
+   * unchanged): they keep their state and schedule, and start() leaves them
+   * alone. Each must have been made for the same spec as `spec.checks[i]`.
+   */
+  adopt?: readonly (CheckFsm | undefined)[];
 }
 
 /** At most this many weight changes per ramp, so a ramp rebuilds the ring a bounded number of times. */
@@ -152,6 +158,8 @@ function checkWeight(weight: number): void {
 export class BackendFsm {
   readonly #spec: Readonly<BackendHealthSpec>;
   readonly #checks: readonly CheckFsm[];
+  /** checks taken over running (options.adopt): start() does not start them */
+  readonly #adopted: ReadonlySet<CheckFsm>;
   readonly #trace: ((line: string) => void) | undefined;
   readonly #label: string;
   readonly #slowStartOnStart: boolean;
@@ -182,7 +190,8 @@ export class BackendFsm {
     this.#steps = slowStartSteps(spec.slowStartMs);
     const trace = options.trace;
     const checkTrace = trace && ((line: string) => trace(`${this.#label}: ${line}`));
-    this.#checks = spec.checks.map((c, i) => new CheckFsm(c, { rng: options.rng, trace: checkTrace, label: `check ${i} (${c.type})` }));
+    this.#checks = spec.checks.map((c, i) => options.adopt?.[i] ?? new CheckFsm(c, { rng: options.rng, trace: checkTrace, label: `check ${i} (${c.type})` }));
+    this.#adopted = new Set(options.adopt?.filter((c): c is CheckFsm => c !== undefined));
     this.#state = this.#allChecksUp() ? 'up' : 'down';
     this.#reason = this.#initialReason();
     this.#lastDesire = this.desire(0); // no ramp before start: the time does not matter
@@ -221,9 +230,10 @@ export class BackendFsm {
   }
 
   /**
-   * Starts every check's schedule.
+   * Starts every check's schedule (but adopted ones, which run already).
    * @param now the current time, ms
-   * @returns each check's first attempt time, by check index
+   * @returns each check's first attempt time, by check index; NaN for an
+   *   adopted check (its owner keeps the schedule it had)
    * @throws XlbError XLB_ERR_INTERNAL when already started
    */
   start(now: number): number[] {
@@ -232,7 +242,7 @@ export class BackendFsm {
     this.#since = now;
     if (this.#slowStartOnStart && this.up) this.#startRamp(now);
     this.#lastDesire = this.desire(now);
-    return this.#checks.map((c) => c.start(now));
+    return this.#checks.map((c) => (this.#adopted.has(c) ? NaN : c.start(now)));
   }
 
   /**

@@ -8,9 +8,10 @@
  * that caused it, so the reconcile starts in the same event-loop turn.
  *
  * Reload: {@link HealthRunner.sync} keeps the state, timers and probes of every
- * backend whose health spec and weight did not change; a backend whose checks
- * changed starts afresh but keeps its up/down state (it starts down if it was
- * down, up after its first successful round, as keepalived's alpha).
+ * check whose spec and target did not change, also when the backend's other
+ * checks or its weight changed (the check's slot moves to the backend's new
+ * entry); a new or changed check starts afresh, and on a down backend it
+ * starts down, up after its first successful round (keepalived's alpha).
  *
  * Layer: runner (H-29): owns timers, probes and child processes; never throws
  * from a timer; reports through events and the injected log.
@@ -21,7 +22,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig, XlbConfig } from '../config/model.js';
 import { backendKey, serviceKey } from '../config/model.js';
 import type { HealthSource } from '../daemon/plan.js';
-import { BackendFsm, QuorumFsm, sumLiveWeight, type BackendDesire, type BackendEvent, type QuorumEvent } from './fsm.js';
+import { BackendFsm, QuorumFsm, sumLiveWeight, type BackendDesire, type BackendEvent, type CheckFsm, type QuorumEvent } from './fsm.js';
 import type { BackendHealthSpec, CheckSpec, SorryServerSpec } from './spec.js';
 import type { Probe, ProbeResult, ProbeTarget } from './probes/types.js';
 import { createProbe } from './probes/index.js';
@@ -79,13 +80,30 @@ interface BackendEntry {
   readonly digest: string;
   readonly spec: BackendHealthSpec;
   readonly fsm: BackendFsm;
-  readonly probes: Probe[];
-  readonly timers: (NodeJS.Timeout | undefined)[];
-  readonly busy: boolean[];
-  /** steering marks held by this backend's `target: vip` checks */
-  readonly marks: number[];
+  /** one per check, in the order of spec.checks */
+  readonly slots: CheckSlot[];
   ramp: NodeJS.Timeout | undefined;
   desire: BackendDesire;
+}
+
+/**
+ * One running check: its state machine, probe and timer. A slot outlives its
+ * backend entry when a reload changes the backend's other checks but not this
+ * one: it moves to the new entry (owner, index) with its state and schedule.
+ */
+interface CheckSlot {
+  /** digest of the check's spec and target: equal digests, same slot on reload */
+  readonly digest: string;
+  readonly check: CheckFsm;
+  readonly probe: Probe;
+  /** the steering mark of a `target: vip` check */
+  readonly mark: number | undefined;
+  owner: BackendEntry;
+  index: number;
+  timer: NodeJS.Timeout | undefined;
+  busy: boolean;
+  /** stopped: results and timers are ignored */
+  dead: boolean;
 }
 
 /** One service's backends and quorum. */
@@ -140,7 +158,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
   /** Number of checks running. */
   get checkCount(): number {
     let n = 0;
-    for (const s of this.#services.values()) for (const b of s.backends.values()) n += b.probes.length;
+    for (const s of this.#services.values()) for (const b of s.backends.values()) n += b.slots.length;
     return n;
   }
 
@@ -170,7 +188,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
           continue;
         }
         const startDown = prev ? !prev.fsm.up : wasDown(skey, bkey);
-        backends.set(bkey, this.#startBackend(svc, skey, bkey, b.address, targetPort, b.health, b.weight, digest, startDown, now));
+        backends.set(bkey, this.#startBackend(svc, skey, bkey, b.address, targetPort, b.health, b.weight, digest, startDown, now, prev));
       }
       for (const [bkey, prev] of old?.backends ?? []) if (!keep.has(bkey)) this.#stopBackend(prev);
       const weights = svc.backends.map((b) => b.weight);
@@ -238,6 +256,11 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     this.#services.clear();
   }
 
+  /**
+   * Start a backend's checks. With `prev` (the same backend before a reload
+   * changed its health spec or weight), each check whose spec and target did
+   * not change keeps its slot: its state, counters, schedule and probe.
+   */
   #startBackend(
     svc: ServiceConfig,
     service: string,
@@ -249,93 +272,111 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     digest: string,
     startDown: boolean,
     now: number,
+    prev?: BackendEntry,
   ): BackendEntry {
-    // a backend known to be down starts down, up after its first good round (alpha)
+    const spare = new Map<string, CheckSlot[]>();
+    for (const sl of prev?.slots ?? []) spare.set(sl.digest, [...(spare.get(sl.digest) ?? []), sl]);
+    const digests = spec.checks.map((c) => JSON.stringify([c, address, port, svc.address, svc.port, svc.mode], digestReplacer));
+    const adopted = digests.map((d) => spare.get(d)?.shift());
+    for (const rest of spare.values()) for (const sl of rest) this.#stopSlot(sl);
+    // a backend known to be down starts down, up after its first good round
+    // (alpha); kept checks carry their own state
     const seeded: BackendHealthSpec = startDown && spec.checks.length > 0 ? { ...spec, checks: spec.checks.map((c) => ({ ...c, alpha: true })) } : spec;
-    const fsm = new BackendFsm(seeded, weight, { rng: this.#rng, label: `${service} ${key}`, trace: (l) => this.#log.info(l) });
-    const marks: number[] = [];
-    const probes = spec.checks.map((c) => {
-      const connectPort = 'connectPort' in c && c.connectPort ? c.connectPort : undefined;
-      if ('target' in c && c.target === 'vip') return this.#steeredProbe(c, svc, address, connectPort, marks);
-      const target: ProbeTarget = {
-        address: 'connectAddress' in c && c.connectAddress ? c.connectAddress : address,
-        port: connectPort ?? (port || DEFAULT_PORTS[c.type] || 0),
-        family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : svc.family,
-      };
-      return this.#createProbe(c, target);
+    const fsm = new BackendFsm(seeded, weight, {
+      rng: this.#rng,
+      label: `${service} ${key}`,
+      trace: (l) => this.#log.info(l),
+      adopt: adopted.map((sl) => sl?.check),
     });
-    const e: BackendEntry = {
-      service,
-      key,
-      digest,
-      spec,
-      fsm,
-      probes,
-      timers: probes.map(() => undefined),
-      busy: probes.map(() => false),
-      marks,
-      ramp: undefined,
-      desire: fsm.desire(now),
-    };
+    const e: BackendEntry = { service, key, digest, spec, fsm, slots: [], ramp: undefined, desire: fsm.desire(now) };
     const first = fsm.start(now);
-    first.forEach((at, i) => this.#arm(e, i, at));
+    spec.checks.forEach((c, i) => {
+      const kept = adopted[i];
+      if (kept) {
+        kept.owner = e;
+        kept.index = i;
+        e.slots.push(kept);
+        return;
+      }
+      const { probe, mark } = this.#makeProbe(c, svc, address, port);
+      const sl: CheckSlot = { digest: digests[i]!, check: fsm.checks[i]!, probe, mark, owner: e, index: i, timer: undefined, busy: false, dead: false };
+      e.slots.push(sl);
+      this.#arm(sl, first[i]!);
+    });
     return e;
   }
 
+  /** The probe of one check, and the steering mark it holds (target: vip). */
+  #makeProbe(c: CheckSpec, svc: ServiceConfig, address: string, port: number): { probe: Probe; mark: number | undefined } {
+    const connectPort = 'connectPort' in c && c.connectPort ? c.connectPort : undefined;
+    if ('target' in c && c.target === 'vip') return this.#steeredProbe(c, svc, address, connectPort);
+    const target: ProbeTarget = {
+      address: 'connectAddress' in c && c.connectAddress ? c.connectAddress : address,
+      port: connectPort ?? (port || DEFAULT_PORTS[c.type] || 0),
+      family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : svc.family,
+    };
+    return { probe: this.#createProbe(c, target), mark: undefined };
+  }
+
   #stopBackend(e: BackendEntry): void {
-    for (const t of e.timers) if (t) clearTimeout(t);
-    e.timers.fill(undefined);
+    for (const sl of e.slots) if (sl.owner === e) this.#stopSlot(sl); // not the slots a new entry took over
     if (e.ramp) clearTimeout(e.ramp);
     e.ramp = undefined;
-    for (const p of e.probes) p.close?.();
-    for (const m of e.marks.splice(0)) this.#steering?.release(m);
+  }
+
+  #stopSlot(sl: CheckSlot): void {
+    if (sl.dead) return;
+    sl.dead = true;
+    if (sl.timer) clearTimeout(sl.timer);
+    sl.timer = undefined;
+    sl.probe.close?.();
+    if (sl.mark !== undefined) this.#steering?.release(sl.mark);
   }
 
   /**
    * The probe of a `target: vip` check: to the VIP and port, its packets
    * steered to `backend` by a mark (kept in `marks`).
    */
-  #steeredProbe(c: CheckSpec, svc: ServiceConfig, backend: string, connectPort: number | undefined, marks: number[]): Probe {
-    if (svc.mode === 'nat') return new FailingProbe('io', 'target: vip is only for dr and tunnel services');
-    if (!this.#steering) return new FailingProbe('io', 'target: vip needs the data plane (no steering here)');
+  #steeredProbe(c: CheckSpec, svc: ServiceConfig, backend: string, connectPort: number | undefined): { probe: Probe; mark: number | undefined } {
+    const failing = (detail: string): { probe: Probe; mark: undefined } => ({ probe: new FailingProbe('io', detail), mark: undefined });
+    if (svc.mode === 'nat') return failing('target: vip is only for dr and tunnel services');
+    if (!this.#steering) return failing('target: vip needs the data plane (no steering here)');
     let mark: number;
     try {
       mark = this.#steering.acquire(backend, svc.mode);
     } catch (err) {
       this.#log.error({ err, service: serviceKey(svc), backend }, 'no steering for a target: vip check');
-      return new FailingProbe('io', `no steering: ${(err as Error).message}`);
+      return failing(`no steering: ${(err as Error).message}`);
     }
-    marks.push(mark);
     const port = connectPort ?? (svc.port || DEFAULT_PORTS[c.type] || 0);
-    return this.#createProbe(c, { address: svc.address, port, family: svc.family, via: { mark, backend } });
+    return { probe: this.#createProbe(c, { address: svc.address, port, family: svc.family, via: { mark, backend } }), mark };
   }
 
-  #arm(e: BackendEntry, i: number, at: number): void {
-    if (this.#stopped) return;
-    const t = setTimeout(() => this.#attempt(e, i), Math.max(0, at - this.#now()));
-    e.timers[i] = t;
+  #arm(sl: CheckSlot, at: number): void {
+    if (this.#stopped || sl.dead) return;
+    sl.timer = setTimeout(() => this.#attempt(sl), Math.max(0, at - this.#now()));
   }
 
-  #attempt(e: BackendEntry, i: number): void {
-    e.timers[i] = undefined;
-    if (e.busy[i]) return;
-    e.busy[i] = true;
-    const probe = e.probes[i]!;
-    probe.run().then(
-      (r) => this.#result(e, i, r),
-      (err: unknown) => this.#result(e, i, { ok: false, reason: 'internal', detail: String(err), durationMs: 0 }),
+  #attempt(sl: CheckSlot): void {
+    sl.timer = undefined;
+    if (sl.busy || sl.dead) return;
+    sl.busy = true;
+    sl.probe.run().then(
+      (r) => this.#result(sl, r),
+      (err: unknown) => this.#result(sl, { ok: false, reason: 'internal', detail: String(err), durationMs: 0 }),
     );
   }
 
-  #result(e: BackendEntry, i: number, r: ProbeResult): void {
+  #result(sl: CheckSlot, r: ProbeResult): void {
+    sl.busy = false;
+    const e = sl.owner;
     const svc = this.#services.get(e.service);
-    if (this.#stopped || svc?.backends.get(e.key) !== e) return; // stopped or replaced meanwhile
-    e.busy[i] = false;
+    if (this.#stopped || sl.dead || svc?.backends.get(e.key) !== e) return; // stopped or replaced meanwhile
     try {
-      this.#observer.attempt?.(e.spec.checks[i]!.type, r);
+      this.#observer.attempt?.(e.spec.checks[sl.index]!.type, r);
       const now = this.#now();
-      const step = e.fsm.onResult(now, i, r.ok ? { ok: true, weight: r.weight, detail: r.detail } : { ok: false, reason: r.reason, detail: r.detail });
-      this.#arm(e, i, step.check.nextAt);
+      const step = e.fsm.onResult(now, sl.index, r.ok ? { ok: true, weight: r.weight, detail: r.detail } : { ok: false, reason: r.reason, detail: r.detail });
+      this.#arm(sl, step.check.nextAt);
       this.#afterStep(svc, e, now, step.desire, step.events, step.nextChangeAt);
     } catch (err) {
       this.#log.error({ err, service: e.service, backend: e.key }, 'health check result not handled');

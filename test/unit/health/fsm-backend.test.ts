@@ -48,6 +48,23 @@ function bounce(b: BackendFsm, downAt: number, upAt: number): BackendEvent[] {
   return b.onResult(upAt, 0, OK).events;
 }
 
+describe('BackendFsm adopting running checks (reload)', () => {
+  it('an adopted check keeps its state and schedule; start() starts only the new ones', () => {
+    const old = started(spec({ checks: [tcp(), tcp({ intervalMs: 500 })] }), 10);
+    old.onResult(10, 1, FAIL);
+    assert.equal(old.up, false);
+    const kept = old.checks[1]!;
+    const b = new BackendFsm(spec({ checks: [tcp({ intervalMs: 300 }), tcp({ intervalMs: 500 })] }), 20, { adopt: [undefined, kept] });
+    assert.equal(b.checks[1], kept);
+    assert.equal(b.up, false, 'down: the adopted check is down');
+    const first = b.start(100);
+    assert.equal(first[0], 100);
+    assert.ok(Number.isNaN(first[1]!), 'the adopted check is not restarted');
+    assert.deepEqual(b.onResult(120, 1, OK).events.map((e) => e.kind), ['backend-up']);
+    assert.deepEqual(b.desire(120), { state: 'up', weight: 20 });
+  });
+});
+
 describe('BackendFsm up and down', () => {
   it('no checks: always up with the configured weight', () => {
     const b = new BackendFsm(spec({ checks: [] }), 7);

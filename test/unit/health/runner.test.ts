@@ -178,6 +178,30 @@ describe('HealthRunner', () => {
     assert.equal(runner.backend('10.9.0.1|80|tcp', '10.0.0.1:0', 1).up, true);
   });
 
+  it('a reload that changes one check of a backend keeps the other check: its state, counters and schedule', async () => {
+    const two = (second: string): XlbConfig =>
+      config(base(`interval: 100ms\nwarmup: 0s\nfall: 3\nchecks: [{ type: tcp }, ${second}]`.replace(/\n/g, '\n        ')));
+    runner = make();
+    runner.sync(two('{ type: tcp, connect_port: 81 }'));
+    await advance(1);
+    probes.down.add('10.0.0.1');
+    await advance(200); // two failed rounds of three
+    assert.equal(runner.backend('10.9.0.1|80|tcp', '10.0.0.1:0', 1).up, true);
+    const runsBefore = probes.runs.length;
+    runner.sync(two('{ type: tcp, connect_port: 82 }'));
+    assert.deepEqual(probes.created.slice(6), ['tcp 10.0.0.1:82', 'tcp 10.0.0.2:82', 'tcp 10.0.0.3:82'], 'only the changed check is made again');
+    assert.equal(probes.closed, 3);
+    await advance(1);
+    // the kept check's third failed round is due 100 ms after its second, as before the reload;
+    // the new check fails its first round at once, but fall 3 holds it up
+    assert.equal(runner.backend('10.9.0.1|80|tcp', '10.0.0.1:0', 1).up, true);
+    await advance(100);
+    assert.equal(runner.backend('10.9.0.1|80|tcp', '10.0.0.1:0', 1).up, false, 'the kept check went down on its third failed round');
+    const st = runner.status('10.9.0.1|80|tcp')[0]!;
+    assert.match(st.checks[0]!.reason, /3 failed rounds/);
+    assert.ok(probes.runs.length > runsBefore);
+  });
+
   it('wasDown: a backend the data plane held down starts down', async () => {
     runner = make();
     runner.sync(config(base('interval: 100ms\nwarmup: 50ms\nchecks: [{ type: tcp }]'.replace(/\n/g, '\n        '))), (_s, b) => b === '10.0.0.2:0');
