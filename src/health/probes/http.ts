@@ -276,8 +276,8 @@ class HttpAttempt {
   #raw: net.Socket | undefined;
   /** The socket the HTTP bytes go through: the TLS socket over #raw, or #raw itself. */
   #sock: net.Socket | undefined;
-  /** Aborts the connect while it is pending. */
-  readonly #connecting = new AbortController();
+  /** Cancels the connect while it is pending. */
+  readonly #cancelConnect: () => void;
   /** Head bytes so far (usually one chunk). */
   #head: Buffer | undefined;
   #status = 0;
@@ -299,17 +299,14 @@ class HttpAttempt {
     this.#chunks = plan.regex !== undefined ? [] : undefined;
     this.#timer = setTimeout(this.#onTimeout, plan.spec.timeoutMs);
     attempts.add(this.abort);
-    connectVia(plan.factory, plan.target, plan.spec, this.#connecting.signal).then(this.#onSocket, (err: Error) => {
-      if (!this.#done) this.#fail(errnoReason(errorCode(err)), `connect: ${socketErrorText(err)}`);
+    this.#cancelConnect = connectVia(plan.factory, plan.target, plan.spec, (err, raw) => {
+      if (err) this.#fail(errnoReason(errorCode(err)), `connect: ${socketErrorText(err)}`);
+      else this.#onSocket(raw!);
     });
   }
 
   /** The TCP connection is up: TLS over it (https), then the request. */
-  readonly #onSocket = (raw: net.Socket): void => {
-    if (this.#done) {
-      dropConnection(raw, false);
-      return;
-    }
+  #onSocket(raw: net.Socket): void {
     this.#raw = raw;
     raw.on('error', this.#onError);
     let sock: net.Socket;
@@ -329,7 +326,7 @@ class HttpAttempt {
     } else {
       this.#onConnected();
     }
-  };
+  }
 
   /** Cut the attempt short (probe closed). */
   readonly abort = (): void => this.#finish(failResult(this.t0, 'io', CLOSED_DETAIL));
@@ -339,7 +336,7 @@ class HttpAttempt {
     this.#done = true;
     clearTimeout(this.#timer);
     this.attempts.delete(this.abort);
-    this.#connecting.abort();
+    this.#cancelConnect(); // connectVia never calls back synchronously: set by then
     // Reset the TCP socket first: destroying the TLS socket would close it with a FIN.
     if (this.#raw) dropConnection(this.#raw, this.#sock?.readableEnded ?? false);
     if (this.#sock && this.#sock !== this.#raw) this.#sock.destroy();

@@ -65,14 +65,34 @@ export function sourceToward(address: string, family: 4 | 6, signal: AbortSignal
 /** The addon's sockets: SO_MARK, SO_BINDTODEVICE, `target.via`. */
 export const nativeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: true,
-  async tcp(target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<NetSocket> {
-    const opts: TcpConnectFdOptions = { family: target.family, address: target.address, port: target.port, signal };
-    const mark = target.via?.mark ?? spec.fwmark;
-    if (mark !== 0) opts.mark = mark;
-    if (spec.bindInterface !== undefined) opts.device = spec.bindInterface;
-    const source = spec.bindAddress ?? (target.via && (await sourceToward(target.via.backend, target.family, signal)));
-    if (source !== undefined) opts.bindAddress = source;
-    return connectSocket(opts);
+  tcp(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: NetSocket) => void): () => void {
+    const ac = new AbortController();
+    let settled = false;
+    const connect = async (): Promise<NetSocket> => {
+      const opts: TcpConnectFdOptions = { family: target.family, address: target.address, port: target.port, signal: ac.signal };
+      const mark = target.via?.mark ?? spec.fwmark;
+      if (mark !== 0) opts.mark = mark;
+      if (spec.bindInterface !== undefined) opts.device = spec.bindInterface;
+      const source = spec.bindAddress ?? (target.via && (await sourceToward(target.via.backend, target.family, ac.signal)));
+      if (source !== undefined) opts.bindAddress = source;
+      return connectSocket(opts);
+    };
+    connect().then(
+      (sock) => {
+        if (settled) sock.destroy();
+        else done(null, sock);
+        settled = true;
+      },
+      (err: unknown) => {
+        if (!settled) done(err instanceof Error ? err : new Error(String(err)));
+        settled = true;
+      },
+    );
+    return () => {
+      if (settled) return;
+      settled = true;
+      ac.abort();
+    };
   },
   udp(): never {
     // dgram cannot adopt a socket made elsewhere before it is bound; the

@@ -98,7 +98,6 @@ class SmtpProbe implements Probe {
     if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
     return new Promise<ProbeResult>((resolve) => {
       let sock: net.Socket | undefined;
-      const connecting = new AbortController();
       let phase: 'connect' | 'banner' | 'HELO reply' = 'connect';
       let done = false;
       const reader = new SmtpReplyReader();
@@ -107,7 +106,7 @@ class SmtpProbe implements Probe {
         done = true;
         clearTimeout(timer);
         this.#attempts.delete(abort);
-        connecting.abort();
+        cancel(); // connectVia never calls back synchronously: cancel is set by then
         sock?.destroy();
         resolve(r);
       };
@@ -140,20 +139,17 @@ class SmtpProbe implements Probe {
           }
         }
       };
-      connectVia(this.factory, this.target, this.spec, connecting.signal).then(
-        (s) => {
-          if (done) {
-            s.destroy();
-            return;
-          }
-          sock = s;
-          phase = 'banner';
-          s.on('error', (err) => finish(failResult(t0, errnoReason(errorCode(err)), `${phase}: ${errorText(err)}`)));
-          s.once('end', () => finish(failResult(t0, 'reset', `connection closed by the server during the ${phase}`)));
-          s.on('data', onData);
-        },
-        (err: unknown) => finish(failResult(t0, errnoReason(errorCode(err)), `connect: ${errorText(err)}`)),
-      );
+      const cancel = connectVia(this.factory, this.target, this.spec, (err, s) => {
+        if (err) {
+          finish(failResult(t0, errnoReason(errorCode(err)), `connect: ${errorText(err)}`));
+          return;
+        }
+        sock = s!;
+        phase = 'banner';
+        sock.on('error', (e) => finish(failResult(t0, errnoReason(errorCode(e)), `${phase}: ${errorText(e)}`)));
+        sock.once('end', () => finish(failResult(t0, 'reset', `connection closed by the server during the ${phase}`)));
+        sock.on('data', onData);
+      });
     });
   }
 

@@ -33,32 +33,29 @@ import { nativeSocketFactory } from './native-factory.js';
  */
 export const nodeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: false,
-  tcp(target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<net.Socket> {
-    return new Promise<net.Socket>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const opts: net.TcpNetConnectOpts = { host: target.address, port: target.port, family: target.family };
-      if (spec.bindAddress !== undefined) opts.localAddress = spec.bindAddress;
-      const sock = net.connect(opts);
-      const onAbort = (): void => {
-        sock.destroy();
-        reject(signal.reason);
-      };
-      const onError = (err: Error): void => {
-        signal.removeEventListener('abort', onAbort);
-        sock.destroy();
-        reject(err);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      sock.once('error', onError);
-      sock.once('connect', () => {
-        signal.removeEventListener('abort', onAbort);
-        sock.removeListener('error', onError);
-        resolve(sock);
-      });
+  tcp(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: net.Socket) => void): () => void {
+    const opts: net.TcpNetConnectOpts = { host: target.address, port: target.port, family: target.family };
+    if (spec.bindAddress !== undefined) opts.localAddress = spec.bindAddress;
+    const sock = net.connect(opts);
+    let settled = false;
+    const onError = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+      done(err);
+    };
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      sock.removeListener('error', onError);
+      done(null, sock); // the caller listens for errors from here on
     });
+    return () => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+    };
   },
   udp(target: ProbeTarget, spec: NetCheckBase): dgram.Socket {
     const s = dgram.createSocket(target.family === 6 ? 'udp6' : 'udp4');
@@ -123,17 +120,21 @@ export function dropConnection(raw: net.Socket, peerClosed: boolean): void {
 
 /**
  * `factory.tcp()`, with a factory that throws at once (bad options) turned
- * into a rejection, so that every failure reaches the probe the same way.
+ * into a `done(err)` on the next tick, so that every failure reaches the
+ * probe the same way.
  * @param factory the socket factory
  * @param target where to connect
  * @param spec the check
- * @param signal aborts the connect
+ * @param done as SocketFactory.tcp
+ * @returns cancels the connect
  */
-export function connectVia(factory: SocketFactory, target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<net.Socket> {
+export function connectVia(factory: SocketFactory, target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: net.Socket) => void): () => void {
   try {
-    return factory.tcp(target, spec, signal);
+    return factory.tcp(target, spec, done);
   } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    let cancelled = false;
+    process.nextTick(() => cancelled || done(err instanceof Error ? err : new Error(String(err))));
+    return () => void (cancelled = true);
   }
 }
 
@@ -168,14 +169,13 @@ class TcpProbe implements Probe {
     const t0 = performance.now();
     if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
     return new Promise<ProbeResult>((resolve) => {
-      const ac = new AbortController();
       let done = false;
       const finish = (r: ProbeResult): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         this.#attempts.delete(abort);
-        ac.abort(); // a connect still pending is closed
+        cancel(); // a connect still pending is closed
         resolve(r);
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
@@ -184,13 +184,14 @@ class TcpProbe implements Probe {
         this.spec.timeoutMs,
       );
       this.#attempts.add(abort);
-      connectVia(this.factory, this.target, this.spec, ac.signal).then(
-        (sock) => {
-          dropConnection(sock, false);
-          finish(okResult(t0));
-        },
-        (err: unknown) => finish(failResult(t0, errnoReason(errorCode(err)), errorText(err))),
-      );
+      const cancel = connectVia(this.factory, this.target, this.spec, (err, sock) => {
+        if (err) {
+          finish(failResult(t0, errnoReason(errorCode(err)), errorText(err)));
+          return;
+        }
+        dropConnection(sock!, false);
+        finish(okResult(t0));
+      });
     });
   }
 

@@ -133,12 +133,14 @@ export interface Probe {
  */
 export interface SocketFactory {
   /**
-   * Connect TCP to `target`, bound as the spec says. Resolves with the
-   * connected socket; rejects with the socket error (its `code` is the errno
-   * name), or with the signal's reason once `signal` aborts (nothing is left
-   * open then).
+   * Start a TCP connect to `target`, bound as the spec says. `done` is called
+   * once: with the connected socket, or with the socket error (its `code` is
+   * the errno name); never after the returned cancel function ran, which
+   * closes whatever is pending. Callbacks rather than a promise and an
+   * AbortSignal: this runs up to 10,000 times a second, and EventTarget
+   * listeners cost more than the connect's own bookkeeping.
    */
-  tcp(target: ProbeTarget, spec: NetCheckBase, signal: AbortSignal): Promise<NetSocket>;
+  tcp(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: NetSocket) => void): () => void;
   /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.

@@ -107,9 +107,9 @@ describe('tcp probe', () => {
     let aborted = false;
     const factory: SocketFactory = {
       ...nodeSocketFactory,
-      tcp: (_t, _s, signal) => {
+      tcp: () => {
         made++;
-        return new Promise<net.Socket>((_res, rej) => signal.addEventListener('abort', () => ((aborted = true), rej(signal.reason))));
+        return () => void (aborted = true);
       },
     };
     const target: ProbeTarget = { address: '127.0.0.1', port: v4.port, family: 4 };
@@ -136,7 +136,7 @@ describe('tcp probe', () => {
 
   it('close() ends the attempt in flight and later ones at once', async () => {
     const probe = createTcpProbe(spec({ timeoutMs: 5000 }), { address: '127.0.0.1', port: v4.port, family: 4 }, {
-      socketFactory: { ...nodeSocketFactory, tcp: () => new Promise<net.Socket>(() => {}) },
+      socketFactory: { ...nodeSocketFactory, tcp: () => () => {} },
     });
     const p = probe.run();
     probe.close?.();
