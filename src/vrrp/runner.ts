@@ -1,0 +1,754 @@
+/**
+ * @module vrrp/runner
+ * Runs the VRRP instances of a config: one state machine per instance
+ * (src/vrrp/fsm.ts), grouped by sync group (src/vrrp/sync-group.ts), fed by
+ * the adverts the sockets receive (validated by src/vrrp/codec.ts), by one
+ * timer per instance or group, and by the trackers; the actions they return
+ * are carried out here: adverts sent, virtual addresses added and removed,
+ * gratuitous ARP / unsolicited NA bursts, notify scripts and the notify FIFO.
+ *
+ * Every effect goes through the injected {@link VrrpIo} (sockets, netlink,
+ * packet sockets, processes, the clock), so the runner is tested with fakes
+ * and runs for real in the VRRP worker (src/vrrp/worker.ts), away from the
+ * daemon's main event loop: a 1,000-VIP reload or 10,000 health checks a
+ * second there do not delay an advert here.
+ *
+ * Layer: runner (H-29). Never throws from a timer or a socket callback:
+ * failures are logged and counted, the state machines stay consistent.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  advertIntervalToWire,
+  encodeVrrp,
+  validateAdvert,
+  vrrpAuthPass,
+  VRRP_AUTH,
+  VRRP_GROUP_V4,
+  VRRP_GROUP_V6,
+  VRRP_TYPE,
+  type VrrpAdvert,
+  type VrrpChecksumMode,
+  type VrrpDropReason,
+  type VrrpExpect,
+  type VrrpPeer,
+  type VrrpRxMeta,
+} from './codec.js';
+import { restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
+import { VrrpSyncGroup, type SyncGroupAction } from './sync-group.js';
+import { evaluateTrackers, ScriptTrackerState, type Tracker } from './track.js';
+
+/** A virtual address as the instance adds it. */
+export interface VrrpVip {
+  /** Canonical address text. */
+  address: string;
+  /** Prefix length (default /32 or /128 in the config). */
+  prefixLength: number;
+  /** Device; default the instance's interface. */
+  dev?: string;
+  /** `ip addr ... label` (IPv4). */
+  label?: string;
+}
+
+/** A script tracker (keepalived `vrrp_script`), shared by instances. */
+export interface VrrpScriptSpec {
+  name: string;
+  /** argv; never run through a shell. */
+  argv: readonly string[];
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+  /** Start in the failed state. */
+  initFail: boolean;
+}
+
+/** A tracked object's reference from an instance, with its weight. */
+export interface VrrpTrackRef {
+  name: string;
+  /** -253..253; 0 = down means FAULT. */
+  weight: number;
+  reverse?: boolean;
+}
+
+/** Notify commands (argv); keepalived semantics. */
+export interface VrrpNotifySpec {
+  master?: readonly string[];
+  backup?: readonly string[];
+  fault?: readonly string[];
+  stop?: readonly string[];
+  masterRxLowerPri?: readonly string[];
+  /** Run after the specific one with `INSTANCE|GROUP <name> <STATE> <priority>` appended. */
+  generic?: readonly string[];
+}
+
+/** One instance, resolved (durations in ms, defaults filled). */
+export interface VrrpInstanceSpec {
+  name: string;
+  family: 4 | 6;
+  /** Interface the adverts go out of and come in on. */
+  interface: string;
+  /** State machine configuration; `primaryAddress` defaults to the unicast source or the interface's primary address. */
+  fsm: Omit<VrrpFsmConfig, 'primaryAddress' | 'name'> & { primaryAddress?: string };
+  vips: readonly VrrpVip[];
+  /** Added and removed with the VIPs, not carried in adverts. */
+  excluded: readonly VrrpVip[];
+  /** Unicast source (also the primary address). */
+  unicastSrc?: string;
+  /** Unicast peers; empty = multicast. */
+  unicastPeers: readonly VrrpPeer[];
+  checkUnicastSrc: boolean;
+  /** v2 PASS authentication. */
+  authPass?: string;
+  /** v3 IPv4 checksum mode. */
+  checksum: VrrpChecksumMode;
+  trackInterfaces: readonly VrrpTrackRef[];
+  trackScripts: readonly VrrpTrackRef[];
+  /** Ignore the instance interface's own link state. */
+  dontTrackPrimary: boolean;
+  notify: VrrpNotifySpec;
+  /** The sync group it belongs to. */
+  syncGroup?: string;
+}
+
+/** A sync group: members move together. */
+export interface VrrpGroupSpec {
+  name: string;
+  members: readonly string[];
+  notify: VrrpNotifySpec;
+}
+
+/** Everything the runner runs. */
+export interface VrrpSpec {
+  instances: readonly VrrpInstanceSpec[];
+  groups: readonly VrrpGroupSpec[];
+  scripts: readonly VrrpScriptSpec[];
+  /** keepalived's notify FIFO: one line per event. */
+  notifyFifo?: string;
+}
+
+/** A socket as the runner needs it (RawSocket in the worker; fakes in tests). */
+export interface VrrpSocket {
+  /** Send one advert (the VRRP message; the kernel builds the IP header). */
+  send(data: Buffer, destination: string): void;
+  close(): void;
+}
+
+/** What a socket hands over per datagram. */
+export interface VrrpRx {
+  /** IPv4: the datagram from its IP header; IPv6: the VRRP message. */
+  data: Buffer;
+  meta: VrrpRxMeta;
+}
+
+/** An interface as the runner needs to know it. */
+export interface VrrpLink {
+  ifindex: number;
+  up: boolean;
+  /** Its addresses (canonical text), primary first per family; IPv6 link-local included. */
+  addresses: { family: 4 | 6; address: string }[];
+}
+
+/** Every effect of the runner. */
+export interface VrrpIo {
+  /** Monotonic ms. */
+  now(): number;
+  /**
+   * Open (or share) the socket of a family on an interface; `onRx` gets
+   * every VRRP datagram it receives.
+   * @throws when the socket cannot be opened
+   */
+  openSocket(family: 4 | 6, ifname: string, multicast: boolean, onRx: (rx: VrrpRx) => void): VrrpSocket;
+  /** The interface now, or undefined when it does not exist. */
+  link(ifname: string): VrrpLink | undefined;
+  /** Link changes (up/down, created/removed) call `cb`. Returns an unsubscribe function. */
+  watchLinks(cb: (ifname: string) => void): () => void;
+  addAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
+  removeAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
+  /** Send `count` gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `address` out of `ifname`. */
+  garp(ifname: string, family: 4 | 6, address: string, count: number): void;
+  /** Run a command (no shell); resolves with its success, false on timeout (killed). */
+  run(argv: readonly string[], timeoutMs: number): Promise<boolean>;
+  /** Start a notify command and forget it. */
+  notify(argv: readonly string[]): void;
+  /** Append one line to the notify FIFO (never blocks; dropped when nobody reads). */
+  fifo(path: string, line: string): void;
+  log(level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+}
+
+/** An instance's state for `xlb status` and metrics. */
+export interface VrrpInstanceStatus {
+  name: string;
+  vrid: number;
+  family: 4 | 6;
+  interface: string;
+  state: VrrpState;
+  reason: string;
+  basePriority: number;
+  effectivePriority: number;
+  master?: { address: string; priority: number };
+  syncGroup?: string;
+  /** Counters since start. */
+  advertsSent: number;
+  advertsReceived: number;
+  becameMaster: number;
+  /** Drops by reason (instance-level reasons only). */
+  drops: Partial<Record<VrrpDropReason, number>>;
+}
+
+/** An instance and its resources. */
+interface Inst {
+  spec: VrrpInstanceSpec;
+  fsm: VrrpFsm;
+  expect: VrrpExpect;
+  socket: VrrpSocket | undefined;
+  /** Own primary address (advert source). */
+  primary: string;
+  /** Advert destinations: the group, or the unicast peers. */
+  destinations: string[];
+  unit: Unit;
+  /** Address changes in flight, in order. */
+  addrQueue: Promise<void>;
+  stats: Omit<VrrpInstanceStatus, 'name' | 'vrid' | 'family' | 'interface' | 'state' | 'reason' | 'basePriority' | 'effectivePriority' | 'master' | 'syncGroup'>;
+  digest: string;
+}
+
+/** A standalone instance or a sync group: what owns one timer. */
+interface Unit {
+  readonly name: string;
+  readonly group: VrrpSyncGroup | undefined;
+  readonly members: Inst[];
+  timer: NodeJS.Timeout | undefined;
+  notify: VrrpNotifySpec;
+}
+
+/** A running script tracker. */
+interface Script {
+  spec: VrrpScriptSpec;
+  state: ScriptTrackerState;
+  timer: NodeJS.Timeout | undefined;
+  busy: boolean;
+}
+
+const STATE_ONLY_EVENTS = new Set<VrrpNotifyEvent>(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+/**
+ * The VRRP runner.
+ * Events: `state` (name, state, reason) on every transition.
+ */
+export class VrrpRunner extends EventEmitter {
+  readonly #io: VrrpIo;
+  readonly #instances = new Map<string, Inst>();
+  readonly #units = new Map<string, Unit>();
+  readonly #scripts = new Map<string, Script>();
+  /** Sockets by `family/ifname/m|u`, with their users. */
+  readonly #sockets = new Map<string, { socket: VrrpSocket; users: Set<Inst> }>();
+  #unwatch: (() => void) | undefined;
+  #spec: VrrpSpec | undefined;
+  #stopped = false;
+
+  constructor(io: VrrpIo) {
+    super();
+    this.#io = io;
+  }
+
+  /**
+   * Run a spec: the first call starts everything; later calls (reloads)
+   * start new instances, stop removed ones, reconfigure changed ones in
+   * place when their state machine allows it (no role change, no advert
+   * gap), and restart those whose identity changed (VRID, version,
+   * interface, family, primary address, ownership).
+   */
+  apply(spec: VrrpSpec): void {
+    if (this.#stopped) return;
+    const now = this.#io.now();
+    this.#spec = spec;
+    this.#unwatch ??= this.#io.watchLinks((ifname) => this.#linkChanged(ifname));
+    this.#syncScripts(spec.scripts);
+    const wanted = new Map(spec.instances.map((i) => [i.name, i] as const));
+    const groupOf = new Map<string, VrrpGroupSpec>();
+    for (const g of spec.groups) for (const m of g.members) groupOf.set(m, g);
+
+    // 1. decide, per running unit, whether it survives as it is
+    for (const unit of [...this.#units.values()]) {
+      const keep = unit.members.every((m) => {
+        const next = wanted.get(m.spec.name);
+        return next !== undefined && this.#reusable(m, next) && (groupOf.get(m.spec.name)?.name ?? m.spec.name) === unit.name;
+      });
+      const sameMembers = unit.group === undefined || sameSet(groupOf.get(unit.members[0]!.spec.name)?.members ?? [], unit.members.map((m) => m.spec.name));
+      if (keep && sameMembers) continue;
+      this.#stopUnit(unit, now, 'removed or changed by a reload');
+    }
+    // 2. reconfigure kept instances, start new ones
+    const fresh: Inst[] = [];
+    for (const s of spec.instances) {
+      const running = this.#instances.get(s.name);
+      if (running) {
+        this.#reconfigure(running, s, now);
+        continue;
+      }
+      const inst = this.#create(s);
+      if (inst) fresh.push(inst);
+    }
+    // 3. units for new instances: a sync group or standalone
+    const pendingGroups = new Map<string, Inst[]>();
+    for (const inst of fresh) {
+      const g = groupOf.get(inst.spec.name);
+      if (!g) {
+        this.#startUnit({ name: inst.spec.name, group: undefined, members: [inst], timer: undefined, notify: {} }, now);
+        continue;
+      }
+      pendingGroups.set(g.name, [...(pendingGroups.get(g.name) ?? []), inst]);
+    }
+    for (const [name, members] of pendingGroups) {
+      const g = spec.groups.find((x) => x.name === name)!;
+      const group = new VrrpSyncGroup(name, members.map((m) => m.fsm));
+      this.#startUnit({ name, group, members, timer: undefined, notify: g.notify }, now);
+    }
+  }
+
+  /** Per-instance state, for status and metrics. */
+  status(): VrrpInstanceStatus[] {
+    return [...this.#instances.values()].map((i) => {
+      const snap: VrrpSnapshot = i.fsm.snapshot();
+      const out: VrrpInstanceStatus = {
+        name: i.spec.name,
+        vrid: i.spec.fsm.vrid,
+        family: i.spec.family,
+        interface: i.spec.interface,
+        state: snap.state,
+        reason: snap.reason,
+        basePriority: snap.basePriority,
+        effectivePriority: snap.effectivePriority,
+        ...i.stats,
+        drops: { ...i.stats.drops },
+      };
+      if (snap.master) out.master = { ...snap.master };
+      if (i.unit.group) out.syncGroup = i.unit.name;
+      return out;
+    });
+  }
+
+  /**
+   * Graceful stop: every MASTER resigns (priority-0 advert) and removes its
+   * addresses; resolves when the address removals are done.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    const now = this.#io.now();
+    for (const unit of [...this.#units.values()]) this.#stopUnit(unit, now, 'daemon stopping');
+    this.#stopped = true;
+    for (const s of this.#scripts.values()) if (s.timer) clearTimeout(s.timer);
+    this.#scripts.clear();
+    this.#unwatch?.();
+    const pending = [...this.#instances.values()].map((i) => i.addrQueue);
+    await Promise.allSettled(pending);
+  }
+
+  // --- instances --------------------------------------------------------------
+
+  /** The state machine config of a spec, with its primary address. */
+  #fsmConfig(s: VrrpInstanceSpec, primary: string): VrrpFsmConfig {
+    return { ...s.fsm, name: s.name, primaryAddress: primary };
+  }
+
+  /** Whether a running instance can take `next` without a restart. */
+  #reusable(i: Inst, next: VrrpInstanceSpec): boolean {
+    if (i.spec.interface !== next.interface || i.spec.family !== next.family) return false;
+    if (!sameJson(i.spec.unicastPeers, next.unicastPeers) || i.spec.unicastSrc !== next.unicastSrc) return false;
+    const primary = this.#primaryOf(next);
+    if (primary === undefined) return false;
+    return restartReasons(i.fsm.config, this.#fsmConfig(next, primary)).length === 0;
+  }
+
+  #primaryOf(s: VrrpInstanceSpec): string | undefined {
+    if (s.fsm.primaryAddress) return s.fsm.primaryAddress;
+    if (s.unicastSrc) return s.unicastSrc;
+    const link = this.#io.link(s.interface);
+    const want = (a: { family: 4 | 6; address: string }): boolean => a.family === s.family && (s.family === 4 || a.address.startsWith('fe80:'));
+    return link?.addresses.find(want)?.address;
+  }
+
+  /** Make an instance (not started). Undefined when its interface has no usable address yet: logged. */
+  #create(s: VrrpInstanceSpec): Inst | undefined {
+    const primary = this.#primaryOf(s);
+    if (primary === undefined) {
+      this.#io.log('error', { instance: s.name, interface: s.interface }, `vrrp: ${s.interface} has no ${s.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from; instance not started`);
+      return undefined;
+    }
+    const unicast = s.unicastPeers.length > 0;
+    const expect: VrrpExpect = {
+      vrid: s.fsm.vrid,
+      version: s.fsm.version,
+      advertIntMs: s.fsm.advertIntMs,
+      unicast,
+      peers: s.unicastPeers,
+      checkUnicastSrc: s.checkUnicastSrc,
+      checksum: s.checksum,
+      addresses: s.vips.map((v) => v.address),
+    };
+    if (s.authPass !== undefined) {
+      expect.authType = VRRP_AUTH.PASS;
+      expect.authPass = vrrpAuthPass(s.authPass);
+    }
+    const inst: Inst = {
+      spec: s,
+      fsm: new VrrpFsm(this.#fsmConfig(s, primary)),
+      expect,
+      socket: undefined,
+      primary,
+      destinations: unicast ? s.unicastPeers.map((p) => p.address) : [s.family === 6 ? VRRP_GROUP_V6 : VRRP_GROUP_V4],
+      unit: undefined as unknown as Unit,
+      addrQueue: Promise.resolve(),
+      stats: { advertsSent: 0, advertsReceived: 0, becameMaster: 0, drops: {} },
+      digest: JSON.stringify(s),
+    };
+    this.#instances.set(s.name, inst);
+    this.#attachSocket(inst);
+    return inst;
+  }
+
+  #socketKey(i: Inst): string {
+    return `${i.spec.family}/${i.spec.interface}/${i.expect.unicast ? 'u' : 'm'}`;
+  }
+
+  #attachSocket(inst: Inst): void {
+    const key = this.#socketKey(inst);
+    let entry = this.#sockets.get(key);
+    if (!entry) {
+      try {
+        const socket = this.#io.openSocket(inst.spec.family, inst.spec.interface, !inst.expect.unicast, (rx) => this.#onRx(key, rx));
+        entry = { socket, users: new Set() };
+        this.#sockets.set(key, entry);
+      } catch (err) {
+        this.#io.log('error', { err, instance: inst.spec.name }, 'vrrp: socket not opened; the instance stays in FAULT');
+        return;
+      }
+    }
+    entry.users.add(inst);
+    inst.socket = entry.socket;
+  }
+
+  #detachSocket(inst: Inst): void {
+    const key = this.#socketKey(inst);
+    const entry = this.#sockets.get(key);
+    if (!entry) return;
+    entry.users.delete(inst);
+    if (entry.users.size === 0) {
+      entry.socket.close();
+      this.#sockets.delete(key);
+    }
+  }
+
+  #reconfigure(inst: Inst, next: VrrpInstanceSpec, now: number): void {
+    const digest = JSON.stringify(next);
+    if (digest === inst.digest) return;
+    inst.spec = next;
+    inst.digest = digest;
+    inst.expect.advertIntMs = next.fsm.advertIntMs;
+    inst.expect.checksum = next.checksum;
+    inst.expect.addresses = next.vips.map((v) => v.address);
+    inst.expect.checkUnicastSrc = next.checkUnicastSrc;
+    if (next.authPass !== undefined) {
+      inst.expect.authType = VRRP_AUTH.PASS;
+      inst.expect.authPass = vrrpAuthPass(next.authPass);
+    } else {
+      delete inst.expect.authType;
+      delete inst.expect.authPass;
+    }
+    const step = inst.fsm.reconfigure(now, this.#fsmConfig(next, inst.primary), this.#trackedPriority(inst).priority);
+    this.#perform(inst, step.actions);
+    this.#evaluateTracking(inst.unit, now);
+    this.#arm(inst.unit);
+  }
+
+  // --- units ------------------------------------------------------------------
+
+  #startUnit(unit: Unit, now: number): void {
+    this.#units.set(unit.name, unit);
+    for (const m of unit.members) m.unit = unit;
+    // faults and priorities known before the start
+    for (const m of unit.members) {
+      const t = this.#trackedPriority(m);
+      if (t.priority !== m.fsm.priority) m.fsm.setPriority(now, t.priority);
+      const fault = this.#faultOf(m, t.faults);
+      if (fault) m.fsm.setFault(now, true, fault);
+    }
+    if (unit.group) this.#performGroup(unit, unit.group.start(now));
+    else this.#perform(unit.members[0]!, unit.members[0]!.fsm.start(now).actions);
+    this.#arm(unit);
+  }
+
+  #stopUnit(unit: Unit, now: number, why: string): void {
+    if (unit.timer) clearTimeout(unit.timer);
+    unit.timer = undefined;
+    if (unit.group) this.#performGroup(unit, unit.group.stop(now));
+    else this.#perform(unit.members[0]!, unit.members[0]!.fsm.stop(now).actions);
+    for (const m of unit.members) {
+      this.#detachSocket(m);
+      this.#instances.delete(m.spec.name);
+      this.#io.log('info', { instance: m.spec.name, why }, 'vrrp: instance stopped');
+    }
+    this.#units.delete(unit.name);
+  }
+
+  #arm(unit: Unit): void {
+    if (unit.timer) clearTimeout(unit.timer);
+    unit.timer = undefined;
+    if (this.#stopped) return;
+    const at = unit.group ? unit.group.nextAt : unit.members[0]!.fsm.nextAt;
+    if (at === undefined) return;
+    unit.timer = setTimeout(() => this.#onTimer(unit), Math.max(0, at - this.#io.now()));
+  }
+
+  #onTimer(unit: Unit): void {
+    unit.timer = undefined;
+    if (this.#units.get(unit.name) !== unit) return;
+    this.#guard(unit, () => {
+      const now = this.#io.now();
+      if (unit.group) this.#performGroup(unit, unit.group.onTimer(now));
+      else this.#perform(unit.members[0]!, unit.members[0]!.fsm.onTimer(now).actions);
+    });
+    this.#arm(unit);
+  }
+
+  /** Run `fn`, logging instead of throwing. */
+  #guard(unit: Unit, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#io.log('error', { err, unit: unit.name }, 'vrrp: input not handled');
+    }
+  }
+
+  // --- receive ----------------------------------------------------------------
+
+  #onRx(key: string, rx: VrrpRx): void {
+    const entry = this.#sockets.get(key);
+    if (!entry || this.#stopped) return;
+    for (const inst of entry.users) {
+      if (!rxMayBeFor(rx, inst)) continue;
+      const r = validateAdvert(rx.data, rx.meta, inst.expect);
+      if (!r.ok) {
+        if (r.reason === 'vrid_err') continue; // another instance's (or nobody's)
+        inst.stats.drops[r.reason] = (inst.stats.drops[r.reason] ?? 0) + 1;
+        continue;
+      }
+      if (r.src === inst.primary) continue; // our own, looped back
+      inst.stats.advertsReceived++;
+      for (const w of r.warnings) this.#io.log('warn', { instance: inst.spec.name, kind: w.kind }, `vrrp: ${w.detail}`);
+      const adv: ReceivedAdvert = r.advert.version === 3 ? { priority: r.advert.priority, source: r.src, advertIntMs: r.advert.maxAdvertIntCs * 10 } : { priority: r.advert.priority, source: r.src };
+      const unit = inst.unit;
+      this.#guard(unit, () => {
+        const now = this.#io.now();
+        if (unit.group) this.#performGroup(unit, unit.group.onAdvert(now, inst.spec.name, adv));
+        else this.#perform(inst, inst.fsm.onAdvert(now, adv).actions);
+      });
+      this.#arm(unit);
+    }
+  }
+
+  // --- actions ----------------------------------------------------------------
+
+  #performGroup(unit: Unit, step: { members: Map<string, VrrpAction[]>; actions: SyncGroupAction[] }): void {
+    for (const [name, actions] of step.members) {
+      const inst = unit.members.find((m) => m.spec.name === name);
+      if (inst) this.#perform(inst, actions);
+    }
+    for (const a of step.actions) {
+      if (a.kind === 'trace') this.#io.log('info', { group: unit.name }, a.line);
+      else this.#notify('GROUP', unit.name, unit.notify, a.event, a.priority);
+    }
+  }
+
+  #perform(inst: Inst, actions: readonly VrrpAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'sendAdvert':
+          this.#sendAdvert(inst, a.priority);
+          break;
+        case 'addAddresses':
+          this.#addresses(inst, 'add');
+          break;
+        case 'removeAddresses':
+          this.#addresses(inst, 'remove');
+          break;
+        case 'garpBurst':
+          for (const v of [...inst.spec.vips, ...inst.spec.excluded]) {
+            const fam = v.address.includes(':') ? 6 : 4;
+            this.#io.garp(v.dev ?? inst.spec.interface, fam, v.address, a.count);
+          }
+          break;
+        case 'notify':
+          if (a.event === 'MASTER') inst.stats.becameMaster++;
+          if (STATE_ONLY_EVENTS.has(a.event)) this.emit('state', inst.spec.name, a.event, inst.fsm.snapshot().reason);
+          this.#notify('INSTANCE', inst.spec.name, inst.spec.notify, a.event, a.priority);
+          break;
+        case 'trace':
+          this.#io.log('info', { instance: inst.spec.name }, a.line);
+          break;
+      }
+    }
+  }
+
+  #sendAdvert(inst: Inst, priority: number): void {
+    if (!inst.socket) return;
+    const s = inst.spec;
+    const base = { type: VRRP_TYPE.ADVERTISEMENT, vrid: s.fsm.vrid, priority, addresses: s.vips.map((v) => v.address) };
+    const advert: VrrpAdvert =
+      s.fsm.version === 2
+        ? {
+            ...base,
+            version: 2,
+            family: 4,
+            authType: s.authPass !== undefined ? VRRP_AUTH.PASS : VRRP_AUTH.NONE,
+            authData: s.authPass !== undefined ? vrrpAuthPass(s.authPass) : Buffer.alloc(8),
+            advertIntS: advertIntervalToWire(2, s.fsm.advertIntMs),
+          }
+        : { ...base, version: 3, family: s.family, maxAdvertIntCs: advertIntervalToWire(3, s.fsm.advertIntMs) };
+    for (const dst of inst.destinations) {
+      try {
+        inst.socket.send(encodeVrrp(advert, { src: inst.primary, dst, checksum: s.checksum }), dst);
+        inst.stats.advertsSent++;
+      } catch (err) {
+        this.#io.log('warn', { err, instance: s.name, dst }, 'vrrp: advert not sent');
+      }
+    }
+  }
+
+  /** Add or remove every VIP and eVIP, in order after the changes before. */
+  #addresses(inst: Inst, op: 'add' | 'remove'): void {
+    const all = [...inst.spec.vips, ...inst.spec.excluded];
+    inst.addrQueue = inst.addrQueue.then(async () => {
+      for (const v of all) {
+        const fam = v.address.includes(':') ? 6 : 4;
+        const dev = v.dev ?? inst.spec.interface;
+        try {
+          if (op === 'add') await this.#io.addAddress(dev, fam, v);
+          else await this.#io.removeAddress(dev, fam, v);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          // already there / already gone: the wanted end state
+          if ((op === 'add' && code === 'EEXIST') || (op === 'remove' && (code === 'EADDRNOTAVAIL' || code === 'ENODEV'))) continue;
+          this.#io.log('error', { err, instance: inst.spec.name, address: v.address, dev }, `vrrp: ${op} address failed`);
+        }
+      }
+    });
+  }
+
+  #notify(kind: 'INSTANCE' | 'GROUP', name: string, n: VrrpNotifySpec, event: VrrpNotifyEvent, priority: number): void {
+    const specific =
+      event === 'MASTER' ? n.master : event === 'BACKUP' ? n.backup : event === 'FAULT' ? n.fault : event === 'STOP' ? n.stop : event === 'MASTER_RX_LOWER_PRI' ? n.masterRxLowerPri : undefined;
+    if (specific) this.#io.notify(specific);
+    if (n.generic && STATE_ONLY_EVENTS.has(event)) this.#io.notify([...n.generic, kind, name, event, String(priority)]);
+    if (this.#spec?.notifyFifo) this.#io.fifo(this.#spec.notifyFifo, `${kind} "${name}" ${event} ${priority}\n`);
+  }
+
+  // --- tracking -----------------------------------------------------------------
+
+  /** The trackers of an instance as the arithmetic sees them. */
+  #trackers(inst: Inst): Tracker[] {
+    const out: Tracker[] = [];
+    for (const t of inst.spec.trackInterfaces) {
+      const up = this.#io.link(t.name)?.up ?? false;
+      out.push({ type: 'state', name: `interface ${t.name}`, weight: t.weight, reverse: t.reverse, up });
+    }
+    for (const t of inst.spec.trackScripts) {
+      const sc = this.#scripts.get(t.name);
+      out.push({ type: 'state', name: `script ${t.name}`, weight: t.weight, reverse: t.reverse, up: sc ? sc.state.up : false });
+    }
+    return out;
+  }
+
+  #trackedPriority(inst: Inst): { priority: number; faults: string[] } {
+    const ev = evaluateTrackers(inst.spec.fsm.priority, this.#trackers(inst));
+    return { priority: ev.priority, faults: [...ev.faults] };
+  }
+
+  /** The FAULT reason of an instance, if any: its interface down, or a weight-0 tracker down. */
+  #faultOf(inst: Inst, faults: readonly string[]): string | undefined {
+    if (!inst.socket) return 'no socket';
+    if (!inst.spec.dontTrackPrimary && !(this.#io.link(inst.spec.interface)?.up ?? false)) return `interface ${inst.spec.interface} down`;
+    return faults.length ? `${faults.join(', ')} down` : undefined;
+  }
+
+  /** Re-evaluate priorities and faults of a unit's members after a tracker changed. */
+  #evaluateTracking(unit: Unit, now: number): void {
+    for (const m of unit.members) {
+      const t = this.#trackedPriority(m);
+      const fault = this.#faultOf(m, t.faults);
+      this.#guard(unit, () => {
+        if (t.priority !== m.fsm.priority) {
+          if (unit.group) this.#performGroup(unit, unit.group.setPriority(now, m.spec.name, t.priority));
+          else this.#perform(m, m.fsm.setPriority(now, t.priority).actions);
+        }
+        if ((fault !== undefined) !== m.fsm.ownFault) {
+          if (unit.group) this.#performGroup(unit, unit.group.setFault(now, m.spec.name, fault !== undefined, fault ?? 'cleared'));
+          else this.#perform(m, m.fsm.setFault(now, fault !== undefined, fault ?? 'cleared').actions);
+        }
+      });
+    }
+    this.#arm(unit);
+  }
+
+  #linkChanged(ifname: string): void {
+    if (this.#stopped) return;
+    const now = this.#io.now();
+    for (const unit of this.#units.values()) {
+      const uses = unit.members.some((m) => m.spec.interface === ifname || m.spec.trackInterfaces.some((t) => t.name === ifname));
+      if (uses) this.#evaluateTracking(unit, now);
+    }
+  }
+
+  #syncScripts(specs: readonly VrrpScriptSpec[]): void {
+    const wanted = new Map(specs.map((s) => [s.name, s] as const));
+    for (const [name, sc] of this.#scripts) {
+      const next = wanted.get(name);
+      if (next && sameJson(next, sc.spec)) continue;
+      if (sc.timer) clearTimeout(sc.timer);
+      this.#scripts.delete(name);
+    }
+    for (const s of specs) {
+      if (this.#scripts.has(s.name)) continue;
+      const sc: Script = { spec: s, state: new ScriptTrackerState({ rise: s.rise, fall: s.fall, initFail: s.initFail }), timer: undefined, busy: false };
+      this.#scripts.set(s.name, sc);
+      this.#runScript(sc);
+    }
+  }
+
+  #runScript(sc: Script): void {
+    if (this.#stopped || this.#scripts.get(sc.spec.name) !== sc) return;
+    sc.timer = setTimeout(() => this.#runScript(sc), sc.spec.intervalMs);
+    if (sc.busy) return; // still running (keepalived: "being timed out, expect idle - skipping run")
+    sc.busy = true;
+    this.#io.run(sc.spec.argv, sc.spec.timeoutMs).then(
+      (ok) => this.#scriptResult(sc, ok),
+      () => this.#scriptResult(sc, false),
+    );
+  }
+
+  #scriptResult(sc: Script, ok: boolean): void {
+    sc.busy = false;
+    if (this.#stopped || this.#scripts.get(sc.spec.name) !== sc) return;
+    const step = sc.state.onResult(ok);
+    if (!step.changed) return;
+    this.#io.log('info', { script: sc.spec.name, up: step.up }, `vrrp: script ${sc.spec.name} ${step.up ? 'succeeded' : 'failed'}`);
+    const now = this.#io.now();
+    for (const unit of this.#units.values()) {
+      if (unit.members.some((m) => m.spec.trackScripts.some((t) => t.name === sc.spec.name))) this.#evaluateTracking(unit, now);
+    }
+  }
+}
+
+/** Cheap pre-filter before validation: the VRID byte, where the family puts it. */
+function rxMayBeFor(rx: VrrpRx, inst: Inst): boolean {
+  const off = rx.meta.family === 4 ? ((rx.data[0] ?? 0) & 0x0f) * 4 : 0;
+  return rx.data[off + 1] === inst.spec.fsm.vrid;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

@@ -1,0 +1,237 @@
+/**
+ * The VRRP runner over a fake LAN: two runners (two "nodes") whose sockets
+ * deliver each other's adverts as an IPv4 raw socket would (IP header first,
+ * TTL 255), with mocked timers and a fake clock. Checks the election, the
+ * addresses and GARP of the master, takeover when the master stops
+ * gracefully (priority 0: after Skew_Time), link-down FAULT, reload without a
+ * role change, drop counters, and the notify commands and FIFO lines.
+ */
+import { describe, it, beforeEach, afterEach, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { VrrpRunner, type VrrpInstanceSpec, type VrrpIo, type VrrpLink, type VrrpRx, type VrrpSpec } from '../../../src/vrrp/runner.js';
+import { onesSum } from '../../../src/net/checksum.js';
+
+let t = 0;
+
+/** A LAN of fake nodes: adverts sent by one reach every other one's socket. */
+class Lan {
+  readonly nodes: FakeNode[] = [];
+  deliver(from: FakeNode, vrrp: Buffer, dst: string): void {
+    for (const n of this.nodes) {
+      if (n === from || !n.linkUp || !from.linkUp) continue;
+      for (const rx of n.rx) rx(ipv4(from.addr, dst, vrrp));
+    }
+  }
+}
+
+/** An IPv4 packet (protocol 112, TTL 255) around a VRRP message, as a raw socket delivers it. */
+function ipv4(src: string, dst: string, payload: Buffer): VrrpRx {
+  const h = Buffer.alloc(20);
+  h[0] = 0x45;
+  h[1] = 0xc0;
+  h.writeUInt16BE(20 + payload.length, 2);
+  h[8] = 255;
+  h[9] = 112;
+  Buffer.from(src.split('.').map(Number)).copy(h, 12);
+  Buffer.from(dst.split('.').map(Number)).copy(h, 16);
+  h.writeUInt16BE(~onesSum(h, 0, 20) & 0xffff, 10);
+  return { data: Buffer.concat([h, payload]), meta: { family: 4 } };
+}
+
+class FakeNode implements VrrpIo {
+  readonly rx: ((rx: VrrpRx) => void)[] = [];
+  readonly events: string[] = [];
+  readonly addrs = new Set<string>();
+  linkUp = true;
+  #watch: ((ifname: string) => void) | undefined;
+  scriptOk = true;
+  constructor(
+    readonly lan: Lan,
+    readonly addr: string,
+  ) {
+    lan.nodes.push(this);
+  }
+  now(): number {
+    return t;
+  }
+  openSocket(_family: 4 | 6, _ifname: string, _m: boolean, onRx: (rx: VrrpRx) => void) {
+    this.rx.push(onRx);
+    return {
+      send: (data: Buffer, dst: string) => this.lan.deliver(this, data, dst),
+      close: () => this.rx.splice(this.rx.indexOf(onRx), 1),
+    };
+  }
+  link(): VrrpLink {
+    return { ifindex: 2, up: this.linkUp, addresses: [{ family: 4, address: this.addr }] };
+  }
+  watchLinks(cb: (ifname: string) => void): () => void {
+    this.#watch = cb;
+    return () => (this.#watch = undefined);
+  }
+  setLink(up: boolean): void {
+    this.linkUp = up;
+    this.#watch?.('eth0');
+  }
+  async addAddress(_ifname: string, _f: 4 | 6, vip: { address: string }): Promise<void> {
+    this.addrs.add(vip.address);
+  }
+  async removeAddress(_ifname: string, _f: 4 | 6, vip: { address: string }): Promise<void> {
+    this.addrs.delete(vip.address);
+  }
+  garp(_ifname: string, _f: 4 | 6, address: string, count: number): void {
+    this.events.push(`garp ${address} x${count}`);
+  }
+  async run(): Promise<boolean> {
+    return this.scriptOk;
+  }
+  notify(argv: readonly string[]): void {
+    this.events.push(`notify ${argv.join(' ')}`);
+  }
+  fifo(_path: string, line: string): void {
+    this.events.push(`fifo ${line.trimEnd()}`);
+  }
+  log(): void {}
+}
+
+const instance = (o: Partial<VrrpInstanceSpec> & { priority: number }): VrrpInstanceSpec => ({
+  name: 'VI_1',
+  family: 4,
+  interface: 'eth0',
+  fsm: { vrid: 51, version: 3, priority: o.priority, advertIntMs: 100, garp: { masterDelayMs: 0, masterRepeat: 2, lowerPrioDelayMs: 0, lowerPrioRepeat: 1 } },
+  vips: [{ address: '10.0.0.100', prefixLength: 32 }],
+  excluded: [],
+  unicastPeers: [],
+  checkUnicastSrc: false,
+  checksum: 'pseudo-header',
+  trackInterfaces: [],
+  trackScripts: [],
+  dontTrackPrimary: false,
+  notify: { master: ['/bin/m'], generic: ['/bin/n'] },
+  ...o,
+});
+const spec = (i: VrrpInstanceSpec, o: Partial<VrrpSpec> = {}): VrrpSpec => ({ instances: [i], groups: [], scripts: [], notifyFifo: '/run/fifo', ...o });
+
+async function advance(ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    t += 1;
+    mock.timers.tick(1);
+    await Promise.resolve();
+  }
+  await new Promise((r) => setImmediate(r));
+}
+
+describe('VrrpRunner on a fake LAN', () => {
+  let lan: Lan;
+  let a: FakeNode;
+  let b: FakeNode;
+  let ra: VrrpRunner;
+  let rb: VrrpRunner;
+
+  beforeEach(() => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    t = 0;
+    lan = new Lan();
+    a = new FakeNode(lan, '10.0.0.1');
+    b = new FakeNode(lan, '10.0.0.2');
+    ra = new VrrpRunner(a);
+    rb = new VrrpRunner(b);
+  });
+  afterEach(async () => {
+    await ra.stop();
+    await rb.stop();
+    mock.timers.reset();
+  });
+
+  const states = (): string[] => [ra.status()[0]?.state ?? '-', rb.status()[0]?.state ?? '-'];
+
+  it('the higher priority becomes MASTER, adds the VIP, GARPs and notifies; the other stays BACKUP', async () => {
+    ra.apply(spec(instance({ priority: 200 })));
+    rb.apply(spec(instance({ priority: 100 })));
+    // master down: 3 x 100 ms + skew (256-200)/256 x 100 ms = 321.875 ms
+    await advance(321);
+    assert.deepEqual(states(), ['BACKUP', 'BACKUP']);
+    await advance(2);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    assert.deepEqual([...a.addrs], ['10.0.0.100']);
+    assert.deepEqual([...b.addrs], []);
+    assert.ok(a.events.includes('garp 10.0.0.100 x2'), a.events.join('\n'));
+    assert.ok(a.events.includes('notify /bin/m'));
+    assert.ok(a.events.includes('notify /bin/n INSTANCE VI_1 MASTER 200'));
+    assert.ok(a.events.includes('fifo INSTANCE "VI_1" MASTER 200'));
+    await advance(1000);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP'], 'adverts every 100 ms hold the backup');
+    const sa = ra.status()[0]!;
+    const sb = rb.status()[0]!;
+    assert.ok(sa.advertsSent >= 10, String(sa.advertsSent));
+    assert.ok(sb.advertsReceived >= 10);
+    assert.deepEqual(sb.master, { address: '10.0.0.1', priority: 200 });
+  });
+
+  it('a graceful stop of the master hands over after Skew_Time, not the full down interval', async () => {
+    ra.apply(spec(instance({ priority: 200 })));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(400);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    await ra.stop();
+    assert.deepEqual([...a.addrs], [], 'the stopping master removed its VIP');
+    // v3 skew for priority 100 at 100 ms: (256-100)/256 x 100 = 60.9 ms
+    await advance(62);
+    assert.equal(rb.status()[0]!.state, 'MASTER');
+    assert.deepEqual([...b.addrs], ['10.0.0.100']);
+  });
+
+  it('the master losing its link goes to FAULT and gives the VIP up; the backup takes over', async () => {
+    ra.apply(spec(instance({ priority: 200 })));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(400);
+    a.setLink(false);
+    assert.equal(ra.status()[0]!.state, 'FAULT');
+    await advance(1);
+    assert.deepEqual([...a.addrs], []);
+    await advance(400);
+    assert.equal(rb.status()[0]!.state, 'MASTER');
+    a.setLink(true);
+    await advance(400);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP'], 'preempts back when its link returns');
+  });
+
+  it('a tracked script with weight lowers the priority and moves mastership', async () => {
+    const script = { name: 'chk', argv: ['/bin/chk'], intervalMs: 50, timeoutMs: 50, rise: 1, fall: 1, initFail: false };
+    ra.apply(spec(instance({ priority: 150, trackScripts: [{ name: 'chk', weight: -100 }] }), { scripts: [script] }));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(500);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    a.scriptOk = false;
+    await advance(500);
+    assert.equal(ra.status()[0]!.effectivePriority, 50);
+    assert.deepEqual(states(), ['BACKUP', 'MASTER']);
+  });
+
+  it('a reload that changes the VIPs and priority reconfigures in place: no role change, no advert gap', async () => {
+    ra.apply(spec(instance({ priority: 200 })));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(400);
+    const sent = ra.status()[0]!.advertsSent;
+    ra.apply(spec(instance({ priority: 210, vips: [{ address: '10.0.0.100', prefixLength: 32 }, { address: '10.0.0.101', prefixLength: 32 }] })));
+    await advance(1000);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    assert.ok(ra.status()[0]!.advertsSent - sent >= 9, 'adverts kept flowing');
+    assert.equal(ra.status()[0]!.basePriority, 210);
+    // a VRID change restarts the instance
+    ra.apply(spec(instance({ priority: 210, fsm: { vrid: 52, version: 3, priority: 210, advertIntMs: 100 } })));
+    assert.equal(ra.status()[0]!.vrid, 52);
+  });
+
+  it('adverts that fail validation are counted per reason and ignored', async () => {
+    rb.apply(spec(instance({ priority: 100 })));
+    const good = Buffer.from([0x31, 51, 200, 1, 0, 10, 0, 0, 10, 0, 0, 100]);
+    const rx = b.rx[0]!;
+    const bad = ipv4('10.0.0.9', '224.0.0.18', good);
+    bad.data[8] = 64; // TTL 64 on multicast
+    rx(bad);
+    rx(ipv4('10.0.0.9', '224.0.0.18', Buffer.from([0x21, 51, 200, 1, 1, 1, 0, 0, 10, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]))); // v2 on a v3 instance
+    rx(ipv4('10.0.0.9', '224.0.0.18', Buffer.from([0x31, 52, 200, 1, 0, 10, 0, 0, 10, 0, 0, 100]))); // another VRID: not ours, not counted
+    assert.deepEqual(rb.status()[0]!.drops, { ip_ttl_err: 1, vers_err: 1 });
+    assert.equal(rb.status()[0]!.advertsReceived, 0);
+  });
+});
