@@ -12,7 +12,8 @@
  * yields spurious type errors); otherwise every key is type-checked, then the
  * cross checks (duplicates, families, mode rules, limits) run on whatever
  * parsed. The health part (`health`, `checks`) is checked and resolved by
- * ./health.ts, with this module's Checker.
+ * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts, both with this
+ * module's Checker.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -33,6 +34,7 @@ import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { unknownKeyMessage } from './did-you-mean.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
 import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { VrrpParser } from './vrrp.js';
 import {
   DEFAULT_INSTANCE,
   DEFAULT_LIMITS,
@@ -74,7 +76,8 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
  * against this table by a unit test.
  */
 export const CONFIG_KEYS = {
-  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services'], required: ['interfaces', 'services'] },
+  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS
+  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: ['interfaces', 'services'] },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
@@ -417,7 +420,7 @@ class Checker {
     const limits = this.limits(get('limits'));
     const services = this.services(get('services'), limits);
 
-    return {
+    const config: XlbConfig = {
       file: this.file,
       instance: instance ?? DEFAULT_INSTANCE,
       interfaces: this.interfaces(get('interfaces')),
@@ -427,6 +430,9 @@ class Checker {
       tunnel: this.tunnel(get('tunnel')),
       services,
     };
+    const vrrpF = get('vrrp');
+    if (vrrpF) config.vrrp = new VrrpParser(this).parse(vrrpF);
+    return config;
   }
 
   /** `interfaces`: at least one, names unique. */

@@ -14,6 +14,7 @@
  */
 
 import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
+import type { VrrpConfig } from './vrrp-model.js';
 
 /** Where a config node starts in its file. */
 export interface SourceLoc {
@@ -82,6 +83,8 @@ export interface XlbConfig {
   };
   /** Virtual services, in file order. */
   services: ServiceConfig[];
+  /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */
+  vrrp?: VrrpConfig;
 }
 
 /** One interface the XDP program is attached to. */

@@ -11,7 +11,10 @@
  * names, address families, primality of ring_size, total counts against the
  * limits; for health checks: target: vip against the service's protocol and
  * port, connect_port on port: all services, compiling regexes, the sorry
- * server not being a backend, one weight-setting check per backend) and
+ * server not being a backend, one weight-setting check per backend; for
+ * VRRP: address families, advert_int per version, VRID clashes, references
+ * to scripts, tracked files and instances, tracker weights of owners and
+ * sync groups, strict mode) and
  * gives precise messages. It also reads a few YAML numbers as written
  * (`http_version: 1.1`, `payload: 0102`) that the schema wants quoted.
  *
@@ -44,6 +47,7 @@ import {
   WEIGHT_RANGE,
   XDP_MODES,
 } from './model.js';
+import { VRRP_AUTH_TYPES, VRRP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_NAME_PATTERN, VRRP_RANGES, VRRP_SCOPES, VRRP_STATES, VRRP_VERSIONS } from './vrrp-model.js';
 
 /** An integer property with a range. */
 function int(description: string, r: { min: number; max: number }, dflt?: number): Record<string, unknown> {
@@ -102,6 +106,418 @@ const NON_NAT_PORT = { not: { required: ['port'] } } as const;
 
 /** A check whose target is not `vip`: only dr and tunnel services can probe through the VIP. */
 const NOT_VIP_CHECKS = { type: 'array', items: { properties: { target: { not: { const: 'vip' } } } } } as const;
+
+/** The GARP keys: in vrrp.defaults and (overriding them) in an instance. */
+const VRRP_GARP_PROPERTIES = {
+  garp_master_delay: dur(
+    'After becoming MASTER, a second burst of gratuitous ARPs / unsolicited NAs this long after the first; 0s = none.',
+    VRRP_RANGES.garpDelayMs,
+    VRRP_DEFAULTS.garp.masterDelayMs,
+  ),
+  garp_master_repeat: int('GARPs / NAs per address in each burst after becoming MASTER.', VRRP_RANGES.garpRepeat, VRRP_DEFAULTS.garp.masterRepeat),
+  garp_master_refresh: {
+    description: `Repeat a burst this often while MASTER, to keep switches and neighbours current; 0s = off, else ${formatDuration(VRRP_RANGES.garpRefreshMs.min)}..${formatDuration(VRRP_RANGES.garpRefreshMs.max)}.`,
+    type: 'string',
+    pattern: DURATION_PATTERN,
+    default: formatDuration(VRRP_DEFAULTS.garp.masterRefreshMs),
+  },
+  garp_master_refresh_repeat: int('GARPs / NAs per address in a refresh burst.', VRRP_RANGES.garpRepeat, VRRP_DEFAULTS.garp.masterRefreshRepeat),
+  garp_lower_prio_delay: dur(
+    'While MASTER, after a lower-priority advert (split-brain recovery), a second burst this long after the first; 0s = none. Default: garp_master_delay. Strict mode: 0s.',
+    VRRP_RANGES.garpDelayMs,
+  ),
+  garp_lower_prio_repeat: int(
+    'While MASTER, GARPs / NAs per address after a lower-priority advert; 0 = none. Default: garp_master_repeat. Strict mode: 0.',
+    VRRP_RANGES.garpLowerPrioRepeat,
+  ),
+} as const;
+
+/** The tracker keys of instances and sync groups. */
+const VRRP_TRACK_PROPERTIES = {
+  track_interfaces: {
+    description: 'Tracked interfaces: a name (weight 0: FAULT while it is down) or { name, weight, reverse }.',
+    type: 'array',
+    items: { oneOf: [{ $ref: '#/$defs/ifname' }, { $ref: '#/$defs/vrrp_track_interface' }] },
+  },
+  track_scripts: {
+    description: 'Tracked scripts of vrrp.scripts: a name (the script\'s weight) or { name, weight, reverse }.',
+    type: 'array',
+    items: { oneOf: [{ $ref: '#/$defs/vrrp_name' }, { $ref: '#/$defs/vrrp_track_script' }] },
+  },
+  track_files: {
+    description: 'Tracked files of vrrp.track_files: a name (the file\'s weight) or { name, weight, reverse }.',
+    type: 'array',
+    items: { oneOf: [{ $ref: '#/$defs/vrrp_name' }, { $ref: '#/$defs/vrrp_track_file_ref' }] },
+  },
+} as const;
+
+/** The notify keys of instances and sync groups. */
+const VRRP_NOTIFY_PROPERTIES = {
+  notify_master: { $ref: '#/$defs/command', description: 'Run on becoming MASTER.' },
+  notify_backup: { $ref: '#/$defs/command', description: 'Run on becoming BACKUP.' },
+  notify_fault: { $ref: '#/$defs/command', description: 'Run on entering FAULT.' },
+  notify_stop: { $ref: '#/$defs/command', description: 'Run when the instance stops.' },
+  notify: {
+    $ref: '#/$defs/command',
+    description: 'Run on every change, after the specific command, with INSTANCE|GROUP <name> MASTER|BACKUP|FAULT|STOP <priority> appended.',
+  },
+} as const;
+
+/** `weight` of a tracked interface or script reference. */
+const TRACK_WEIGHT = int(
+  'Added to the priority while the object is up (weight > 0) or while it is down (weight < 0); 0 = FAULT while it is down. An address owner (priority 255) is never adjusted.',
+  VRRP_RANGES.trackWeight,
+);
+/** `reverse` of a tracker. */
+const TRACK_REVERSE = { description: 'Swap up and down (weight 0: FAULT while the object is up), or negate the adjustment.', type: 'boolean' } as const;
+
+/** The VRRP definitions, merged into {@link SCHEMA} `$defs`. */
+const VRRP_DEFS = {
+  vrrp: {
+    description:
+      "VRRP (RFC 3768 v2, RFC 5798 v3), as keepalived: instances move their virtual addresses between nodes. keepalived's vrrp_instance, vrrp_sync_group, vrrp_script, track_file and the vrrp_* keys of global_defs.",
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      defaults: { $ref: '#/$defs/vrrp_defaults', description: "What every instance takes unless it sets its own (keepalived's global_defs)." },
+      instances: {
+        description: 'VRRP instances (virtual routers). Names unique; (interface, virtual_router_id, family) unique unless unicast with disjoint peers.',
+        type: 'array',
+        items: { $ref: '#/$defs/vrrp_instance' },
+      },
+      sync_groups: {
+        description: 'Sync groups: their instances go to MASTER together or not at all; one in FAULT puts all in FAULT.',
+        type: 'array',
+        items: { $ref: '#/$defs/vrrp_sync_group' },
+      },
+      scripts: {
+        description: "Scripts instances and sync groups track by name (keepalived's vrrp_script).",
+        type: 'array',
+        items: { $ref: '#/$defs/vrrp_script' },
+      },
+      track_files: {
+        description: "Files holding an integer that instances and sync groups track by name (keepalived's track_file).",
+        type: 'array',
+        items: { $ref: '#/$defs/vrrp_track_file' },
+      },
+      notify_fifo: {
+        $ref: '#/$defs/abs_path',
+        description: 'A FIFO every state change is written to, in order: INSTANCE "VI_1" MASTER 100, GROUP "G1" BACKUP 0.',
+      },
+    },
+  },
+  vrrp_name: {
+    description: 'A name: letters, digits, "_", ".", ":" and "-", at most 64, starting with a letter or digit.',
+    type: 'string',
+    pattern: VRRP_NAME_PATTERN.source,
+  },
+  vrrp_defaults: {
+    description: "Defaults of every instance (keepalived's global_defs vrrp_* keys, without the prefix).",
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      version: { description: 'VRRP version of instances that set none. IPv6 instances are always 3.', enum: [...VRRP_VERSIONS], default: VRRP_DEFAULTS.version },
+      ...VRRP_GARP_PROPERTIES,
+      garp_interval: dur('Pause between two gratuitous ARPs on one interface; 0s = none.', VRRP_RANGES.garpIntervalMs, VRRP_DEFAULTS.garpIntervalMs),
+      gna_interval: dur('Pause between two unsolicited neighbour adverts on one interface; 0s = none.', VRRP_RANGES.garpIntervalMs, VRRP_DEFAULTS.gnaIntervalMs),
+      down_timer_adverts: int(
+        'Master_Down_Interval = down_timer_adverts x advert interval + skew (RFC: 3). Strict mode: 3.',
+        VRRP_RANGES.downTimerAdverts,
+        VRRP_DEFAULTS.downTimerAdverts,
+      ),
+      lower_prio_no_advert: {
+        description: 'While MASTER, do not answer a lower-priority advert with an advert (pre-RFC 9568 behaviour). Strict mode: true.',
+        type: 'boolean',
+        default: VRRP_DEFAULTS.lowerPrioNoAdvert,
+      },
+      higher_prio_send_advert: {
+        description: 'While MASTER, send one advert before yielding to a higher-priority master. Strict mode: false.',
+        type: 'boolean',
+        default: VRRP_DEFAULTS.higherPrioSendAdvert,
+      },
+      check_unicast_src: { description: 'Unicast instances accept adverts only from a listed peer.', type: 'boolean', default: VRRP_DEFAULTS.checkUnicastSrc },
+      skip_check_adv_addr: {
+        description: 'Do not compare the addresses in adverts of the master already known.',
+        type: 'boolean',
+        default: VRRP_DEFAULTS.skipCheckAdvAddr,
+      },
+      v3_checksum_as_v2: {
+        description: 'VRRPv3 over IPv4: checksum without the IPv4 pseudo-header, as RFC 9568 and Cisco/Juniper do.',
+        type: 'boolean',
+        default: VRRP_DEFAULTS.v3ChecksumAsV2,
+      },
+      notify_priority_changes: {
+        description: 'Write MASTER_PRIORITY / BACKUP_PRIORITY lines to notify_fifo when the effective priority changes.',
+        type: 'boolean',
+        default: VRRP_DEFAULTS.notifyPriorityChanges,
+      },
+      strict: {
+        description:
+          "RFC strict mode (keepalived's vrrp_strict): virtual addresses required (IPv6: the first link-local), state MASTER only for priority 255, no authentication, no preempt_delay, no lower-priority GARP bursts, lower_prio_no_advert, down_timer_adverts 3; an owner ignores adverts.",
+        type: 'boolean',
+        default: VRRP_DEFAULTS.strict,
+      },
+    },
+  },
+  vrrp_instance: {
+    description: 'A VRRP instance (virtual router) and the addresses it moves.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'virtual_router_id'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'Unique name (VI_1); used in FIFO lines, notify arguments and sync groups.' },
+      interface: {
+        $ref: '#/$defs/ifname',
+        description: 'Interface adverts are sent and received on, and the addresses added to. Optional only with unicast_peers and a unicast_src_ip that is not link-local.',
+      },
+      virtual_router_id: int('VRID, the same on every node of the router.', VRRP_RANGES.vrid),
+      priority: int(
+        '255 = the address owner (never adjusted by trackers). Default: 100, or 255 with state: MASTER.',
+        VRRP_RANGES.priority,
+      ),
+      state: {
+        description: 'The state wanted at start. Default: MASTER for priority 255, else BACKUP. A MASTER that is not the owner still waits for the down timer.',
+        enum: [...VRRP_STATES],
+      },
+      version: { description: 'VRRP version. Default: vrrp.defaults.version; IPv6 instances are 3.', enum: [...VRRP_VERSIONS] },
+      advert_int: {
+        description: 'Advert interval. VRRPv2: whole seconds 1s..255s; VRRPv3: 10ms steps 10ms..40.95s (other values are errors, not rounded).',
+        type: 'string',
+        pattern: DURATION_PATTERN,
+        default: formatDuration(VRRP_INSTANCE_DEFAULTS.advertIntMs),
+      },
+      preempt: {
+        description: "Take over from a lower-priority master. false = keepalived's nopreempt: needs state BACKUP; not for priority 255.",
+        type: 'boolean',
+        default: VRRP_INSTANCE_DEFAULTS.preempt,
+      },
+      preempt_delay: dur(
+        'Wait this long (from start, or from seeing a lower-priority master) before preempting. Not with preempt: false, state: MASTER or strict mode.',
+        VRRP_RANGES.preemptDelayMs,
+        VRRP_INSTANCE_DEFAULTS.preemptDelayMs,
+      ),
+      virtual_ipaddress: {
+        description: `Addresses carried in the adverts and added on MASTER: one family (the instance's), at most ${VRRP_RANGES.vips.max}, unique.`,
+        type: 'array',
+        maxItems: VRRP_RANGES.vips.max,
+        items: { $ref: '#/$defs/vrrp_vip' },
+      },
+      virtual_ipaddress_excluded: {
+        description: 'Addresses added on MASTER but not advertised; any family (dual stack), any number.',
+        type: 'array',
+        items: { $ref: '#/$defs/vrrp_vip' },
+      },
+      unicast_src_ip: { $ref: '#/$defs/address', description: "Source address of the adverts (keepalived's unicast_src_ip / mcast_src_ip). Default: the interface's primary address." },
+      unicast_peers: {
+        description: 'Send adverts to these peers instead of the multicast group (at least one; unique).',
+        type: 'array',
+        minItems: 1,
+        items: { oneOf: [{ $ref: '#/$defs/address' }, { $ref: '#/$defs/vrrp_peer' }] },
+      },
+      check_unicast_src: {
+        description: 'Accept adverts only from a listed peer. Default: vrrp.defaults.check_unicast_src, or true when a peer has TTL bounds.',
+        type: 'boolean',
+      },
+      authentication: { $ref: '#/$defs/vrrp_authentication', description: 'VRRPv2 only: a simple password. Not in strict mode.' },
+      v3_checksum_as_v2: { description: 'VRRPv3 over IPv4 only: checksum without the pseudo-header. Default: vrrp.defaults.', type: 'boolean' },
+      use_vmac: {
+        description: 'Use a virtual MAC (00:00:5e:00:01:<vrid>, a macvlan on the interface): true (named vrrp.<vrid>, IPv6 vrrp6.<vrid>) or { name }. Not with unicast_peers.',
+        oneOf: [{ type: 'boolean' }, { $ref: '#/$defs/vrrp_vmac' }],
+        default: false,
+      },
+      ...VRRP_TRACK_PROPERTIES,
+      dont_track_primary: { description: "Ignore faults of the instance's own interface.", type: 'boolean', default: false },
+      ...VRRP_NOTIFY_PROPERTIES,
+      notify_master_rx_lower_pri: { $ref: '#/$defs/command', description: 'Run when, as MASTER, the instance receives a lower-priority advert.' },
+      notify_priority_changes: { description: 'Write priority changes to notify_fifo. Default: vrrp.defaults.', type: 'boolean' },
+      ...VRRP_GARP_PROPERTIES,
+      down_timer_adverts: int('Master_Down_Interval multiplier. Default: vrrp.defaults.', VRRP_RANGES.downTimerAdverts),
+      lower_prio_no_advert: { description: 'Do not answer a lower-priority advert. Default: vrrp.defaults.', type: 'boolean' },
+      higher_prio_send_advert: { description: 'Advertise once before yielding. Default: vrrp.defaults.', type: 'boolean' },
+      skip_check_adv_addr: { description: "Do not compare the known master's advertised addresses. Default: vrrp.defaults.", type: 'boolean' },
+      strict: { description: 'RFC strict mode for this instance. Default: vrrp.defaults.strict.', type: 'boolean' },
+    },
+    allOf: [
+      {
+        description: 'preempt: false needs state BACKUP and a priority below 255.',
+        if: { required: ['preempt'], properties: { preempt: { const: false } } },
+        then: { properties: { state: { const: 'BACKUP' }, priority: { maximum: 254 } } },
+      },
+      {
+        description: 'authentication is VRRPv2 only.',
+        if: { required: ['version'], properties: { version: { const: 3 } } },
+        then: { not: { required: ['authentication'] } },
+      },
+      {
+        description: 'Without an interface: unicast, with a source address.',
+        if: { not: { required: ['interface'] } },
+        then: { required: ['unicast_src_ip', 'unicast_peers'] },
+      },
+    ],
+  },
+  vrrp_vip: {
+    description: 'A virtual address: "10.0.0.1/24" (no prefix: /32 or /128), or a mapping with options.',
+    oneOf: [
+      { type: 'string', pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['address'],
+        properties: {
+          address: { description: 'The address, with or without /prefix.', type: 'string', pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' },
+          prefix: { description: 'Prefix length, when address has none: 0..32 (IPv4), 0..128 (IPv6).', type: 'integer', minimum: 0, maximum: 128 },
+          dev: { $ref: '#/$defs/ifname', description: "Interface to add it to. Default: the VMAC, else the instance's interface." },
+          label: { description: 'IPv4 only: the label (ip addr ... label), the device name or it and ":x".', type: 'string', maxLength: 15 },
+          no_dad: { description: 'IPv6 only: skip duplicate address detection (nodad).', type: 'boolean', default: false },
+          scope: { description: 'Address scope.', enum: [...VRRP_SCOPES], default: VRRP_INSTANCE_DEFAULTS.scope },
+        },
+      },
+    ],
+  },
+  vrrp_peer: {
+    description: 'A unicast peer with the TTL (hop limit) range accepted from it; TTL bounds imply check_unicast_src.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['address'],
+    properties: {
+      address: { $ref: '#/$defs/address', description: "The peer's address; the instance's family." },
+      min_ttl: int('Smallest TTL accepted.', VRRP_RANGES.ttl, VRRP_INSTANCE_DEFAULTS.minTtl),
+      max_ttl: int('Largest TTL accepted.', VRRP_RANGES.ttl, VRRP_INSTANCE_DEFAULTS.maxTtl),
+    },
+  },
+  vrrp_authentication: {
+    description: 'VRRPv2 simple password authentication (RFC 2338). AH and auth_hmac are not supported.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['auth_type', 'auth_pass'],
+    properties: {
+      auth_type: { description: 'PASS: a cleartext password.', enum: [...VRRP_AUTH_TYPES] },
+      auth_pass: {
+        description: 'The password, 1..8 bytes (longer is an error: keepalived silently truncates it).',
+        type: 'string',
+        minLength: 1,
+        maxLength: VRRP_RANGES.authPass.max,
+      },
+    },
+  },
+  vrrp_vmac: {
+    description: 'A virtual MAC interface.',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: { $ref: '#/$defs/ifname', description: 'Name of the macvlan. Default: vrrp.<vrid> (IPv6: vrrp6.<vrid>).' },
+    },
+  },
+  vrrp_track_interface: {
+    description: 'A tracked interface with a weight.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { $ref: '#/$defs/ifname', description: 'Interface name.' },
+      weight: { ...TRACK_WEIGHT, default: 0 },
+      reverse: { ...TRACK_REVERSE, default: false },
+    },
+  },
+  vrrp_track_script: {
+    description: 'A tracked script, overriding its weight.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'A script of vrrp.scripts.' },
+      weight: { ...TRACK_WEIGHT, description: "Overrides the script's weight. " + TRACK_WEIGHT.description },
+      reverse: { ...TRACK_REVERSE, description: "Overrides the script's reverse. " + TRACK_REVERSE.description },
+    },
+  },
+  vrrp_track_file_ref: {
+    description: 'A tracked file, overriding its weight.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'A file of vrrp.track_files.' },
+      weight: int("Overrides the file's weight: the file's value x weight is added; 0 = FAULT while the value is not 0.", VRRP_RANGES.trackFileWeight),
+      reverse: { ...TRACK_REVERSE, description: "Overrides the file's reverse: negate the value." },
+    },
+  },
+  vrrp_sync_group: {
+    description: "A sync group (keepalived's vrrp_sync_group).",
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'group'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'Unique name among sync groups.' },
+      group: {
+        description: 'Member instances, by name; each in at most one group.',
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { $ref: '#/$defs/vrrp_name' },
+      },
+      ...VRRP_TRACK_PROPERTIES,
+      ...VRRP_NOTIFY_PROPERTIES,
+      tracking_weight: {
+        description:
+          "Allow weighted trackers on the group and its members (keepalived's sync_group_tracking_weight); otherwise they need weight 0. Members should keep equal priorities, or elections loop.",
+        type: 'boolean',
+        default: false,
+      },
+    },
+  },
+  vrrp_script: {
+    description: "A tracked script (keepalived's vrrp_script): exit 0 = success.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'script'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'Unique name among scripts.' },
+      script: { $ref: '#/$defs/command', description: 'The command; never run through a shell.' },
+      interval: dur('Time between two runs.', VRRP_RANGES.scriptIntervalMs, VRRP_INSTANCE_DEFAULTS.scriptIntervalMs),
+      timeout: dur('A run still going after this is killed and fails. Default: the interval.', VRRP_RANGES.scriptTimeoutMs),
+      weight: { ...TRACK_WEIGHT, default: VRRP_INSTANCE_DEFAULTS.scriptWeight },
+      reverse: { ...TRACK_REVERSE, default: false },
+      rise: int('Successes in a row that make a failed script good.', VRRP_RANGES.rise, VRRP_INSTANCE_DEFAULTS.scriptRise),
+      fall: int('Failures in a row that make a good script failed.', VRRP_RANGES.fall, VRRP_INSTANCE_DEFAULTS.scriptFall),
+      init_fail: { description: 'Start failed (otherwise unknown until the first result).', type: 'boolean', default: false },
+      user: {
+        description: "Run as this user (a name or a uid). Default: the daemon's user.",
+        oneOf: [{ type: 'string', minLength: 1 }, int('A uid.', VRRP_RANGES.uid)],
+      },
+    },
+  },
+  vrrp_track_file: {
+    description: "A tracked file (keepalived's track_file): holds an integer, re-read when it changes.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'file'],
+    properties: {
+      name: { $ref: '#/$defs/vrrp_name', description: 'Unique name among tracked files.' },
+      file: { $ref: '#/$defs/abs_path', description: 'The file.' },
+      weight: int(
+        "The file's value x weight is added to the priority; 0 = FAULT while the value is not 0.",
+        VRRP_RANGES.trackFileWeight,
+        VRRP_INSTANCE_DEFAULTS.trackFileWeight,
+      ),
+      reverse: { description: 'Negate the value.', type: 'boolean', default: false },
+      init_file: {
+        description: 'At start, create the file when it does not exist: true (value 0), a value, or { value, overwrite } (overwrite: also when it exists).',
+        oneOf: [
+          { type: 'boolean' },
+          int('The value written.', VRRP_RANGES.trackFileInit),
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              value: int('The value written.', VRRP_RANGES.trackFileInit, 0),
+              overwrite: { description: 'Write it even when the file exists.', type: 'boolean', default: false },
+            },
+          },
+        ],
+      },
+    },
+  },
+} as const;
 
 /** The schema, as a value; see the module comment. */
 export const SCHEMA = {
@@ -211,6 +627,7 @@ export const SCHEMA = {
       type: 'array',
       items: { $ref: '#/$defs/service' },
     },
+    vrrp: { $ref: '#/$defs/vrrp', description: 'VRRP instances that move the VIPs between xlb nodes (keepalived vrrp_instance and friends).' },
   },
   $defs: {
     ifname: {
@@ -500,6 +917,7 @@ export const SCHEMA = {
         port: int("nat only: the port the VIP's port is mapped to. Default: the VIP's port.", PORT_RANGE),
       },
     },
+    ...VRRP_DEFS,
   },
 } as const;
 
