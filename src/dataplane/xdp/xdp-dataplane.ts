@@ -475,16 +475,25 @@ export class XdpDataplane {
     return this.#attachPinned(linkPath, 'xlb_hc_egress', () => this.obj.attachTcx('xlb_hc_egress', ifindex, 'egress'));
   }
 
-  /** Replace the program of the link pinned at `linkPath`, or make one with `make` and pin it. */
+  /**
+   * Replace the program of the link pinned at `linkPath`, or make one with
+   * `make` and pin it (also when the pinned link was severed: its device was
+   * deleted).
+   */
   #attachPinned(linkPath: string, prog: string, make: () => NativeBpfLink): 'updated' | 'attached' {
     if (existsSync(linkPath)) {
       const link = native().BpfLink.fromPin(linkPath);
       try {
         link.update(this.obj.programFd(prog));
+        return 'updated';
+      } catch (err) {
+        // the device went away (and may be back under the same name): its
+        // link is severed for good, so the pin is stale; make a new one
+        if ((err as { code?: string }).code !== 'ENOLINK') throw err;
+        link.unpin();
       } finally {
         link.close();
       }
-      return 'updated';
     }
     const link = make();
     try {
