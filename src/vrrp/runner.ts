@@ -153,11 +153,12 @@ export interface VrrpIo {
   /** Monotonic ms. */
   now(): number;
   /**
-   * Open (or share) the socket of a family on an interface; `onRx` gets
-   * every VRRP datagram it receives.
+   * Open the socket of a family on an interface (the runner shares it
+   * between instances); `onRx` gets every VRRP datagram it receives.
+   * `multicast`: join the group; `source`: bind to it (unicast_src_ip).
    * @throws when the socket cannot be opened
    */
-  openSocket(family: 4 | 6, ifname: string, multicast: boolean, onRx: (rx: VrrpRx) => void): VrrpSocket;
+  openSocket(family: 4 | 6, ifname: string, opts: { multicast: boolean; source?: string }, onRx: (rx: VrrpRx) => void): VrrpSocket;
   /** The interface now, or undefined when it does not exist. */
   link(ifname: string): VrrpLink | undefined;
   /** Link changes (up/down, created/removed) call `cb`. Returns an unsubscribe function. */
@@ -408,7 +409,7 @@ export class VrrpRunner extends EventEmitter {
   }
 
   #socketKey(i: Inst): string {
-    return `${i.spec.family}/${i.spec.interface}/${i.expect.unicast ? 'u' : 'm'}`;
+    return `${i.spec.family}/${i.spec.interface}/${i.expect.unicast ? `u/${i.spec.unicastSrc ?? ''}` : 'm'}`;
   }
 
   #attachSocket(inst: Inst): void {
@@ -416,7 +417,9 @@ export class VrrpRunner extends EventEmitter {
     let entry = this.#sockets.get(key);
     if (!entry) {
       try {
-        const socket = this.#io.openSocket(inst.spec.family, inst.spec.interface, !inst.expect.unicast, (rx) => this.#onRx(key, rx));
+        const opts: { multicast: boolean; source?: string } = { multicast: !inst.expect.unicast };
+        if (inst.spec.unicastSrc !== undefined) opts.source = inst.spec.unicastSrc;
+        const socket = this.#io.openSocket(inst.spec.family, inst.spec.interface, opts, (rx) => this.#onRx(key, rx));
         entry = { socket, users: new Set() };
         this.#sockets.set(key, entry);
       } catch (err) {
@@ -475,6 +478,9 @@ export class VrrpRunner extends EventEmitter {
     }
     if (unit.group) this.#performGroup(unit, unit.group.start(now));
     else this.#perform(unit.members[0]!, unit.members[0]!.fsm.start(now).actions);
+    // addresses left behind by a run that did not stop cleanly (kill -9):
+    // only a master holds them (keepalived also removes them at start)
+    for (const m of unit.members) if (m.fsm.state !== 'MASTER') this.#addresses(m, 'remove');
     this.#arm(unit);
   }
 

@@ -54,7 +54,7 @@ class FakeNode implements VrrpIo {
   now(): number {
     return t;
   }
-  openSocket(_family: 4 | 6, _ifname: string, _m: boolean, onRx: (rx: VrrpRx) => void) {
+  openSocket(_family: 4 | 6, _ifname: string, _o: unknown, onRx: (rx: VrrpRx) => void) {
     this.rx.push(onRx);
     return {
       send: (data: Buffer, dst: string) => this.lan.deliver(this, data, dst),
