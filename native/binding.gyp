@@ -11,6 +11,7 @@
         "src/bpf_object.cc",
         "src/errors.cc",
         "src/libbpf_log.cc",
+        "src/link_socket.cc",
         "src/raw_socket.cc",
         "src/system.cc",
         "src/test_run.cc"

@@ -7,6 +7,7 @@
 #include "bpf_map.h"
 #include "bpf_object.h"
 #include "libbpf_log.h"
+#include "link_socket.h"
 #include "raw_socket.h"
 #include "system.h"
 
@@ -43,6 +44,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfLink", link);
   exports.Set("RawSocket", RawSocket::Init(env));
   exports.Set("TcpConnect", TcpConnect::Init(env));
+  exports.Set("LinkSocket", LinkSocket::Init(env));
   InitSystem(env, exports);
   return exports;
 }

@@ -23,8 +23,11 @@ import { Applier, type ApplyFailure } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
 import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
+import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
 import { Steering } from './steering.js';
+import { VrrpHost } from '../vrrp/host.js';
+import { vrrpSpec } from '../vrrp/spec.js';
 import { XlbError } from '../errors.js';
 
 /** bpffs root of the pins; one directory per instance below it. */
@@ -93,6 +96,8 @@ export class Daemon {
   readonly #healthDirty = new Set<string>();
   readonly health: HealthRunner;
   readonly #steering: Steering;
+  /** the VRRP worker, while the config has VRRP instances */
+  #vrrp: VrrpHost | null = null;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
   readonly startedAt = Date.now();
@@ -104,7 +109,7 @@ export class Daemon {
     this.pinDir = pinDir;
     this.applier = new Applier(dp);
     this.applier.onLateFailures = (fs) => this.#reportFailures(fs);
-    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k) });
+    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus() });
     this.#steering = new Steering(dp, pinDir, log.child({ area: 'health' }), (n) => native().ifNameToIndex(n), detachPinnedLink);
     this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health, steering: this.#steering });
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
@@ -205,6 +210,7 @@ export class Daemon {
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
       d.#attachAll(config);
+      d.#syncVrrp(config);
       d.#startHttp();
       d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
       writeFileSync(pidPath(config.instance), `${process.pid}\n`);
@@ -318,15 +324,39 @@ export class Daemon {
       }
       this.config = next;
       this.#attachAll(next);
+      this.#syncVrrp(next);
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;
     };
     return this.#enqueue(run);
   }
 
+  /** Start, reload or stop the VRRP worker for a config. */
+  #syncVrrp(config: XlbConfig): void {
+    const spec = config.vrrp && config.vrrp.instances.length > 0 ? vrrpSpec(config.vrrp) : undefined;
+    if (!spec) {
+      const host = this.#vrrp;
+      this.#vrrp = null;
+      if (host) void host.stop();
+      return;
+    }
+    if (!this.#vrrp) {
+      this.#vrrp = new VrrpHost(this.log);
+      this.#vrrp.on('state', (instance: string, state: string, reason: string) => this.log.warn({ area: 'vrrp', instance, state, reason }, `vrrp ${instance}: ${state}`));
+    }
+    this.#vrrp.apply(spec);
+  }
+
+  /** VRRP instances for `xlb status` and metrics (empty without VRRP). */
+  vrrpStatus(): Promise<VrrpInstanceStatus[]> {
+    return this.#vrrp ? this.#vrrp.status() : Promise.resolve([]);
+  }
+
   /** What `xlb status` shows. */
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
+    const vrrp = await this.vrrpStatus();
     return {
+      ...(vrrp.length ? { vrrp } : {}),
       ok: true,
       instance: this.config.instance,
       pid: process.pid,
@@ -370,6 +400,9 @@ export class Daemon {
    * links and keeps forwarding with the pinned maps; `xlb unload` removes them.
    */
   async stop(): Promise<void> {
+    // VRRP first: masters resign (priority 0) and give their addresses up
+    await this.#vrrp?.stop();
+    this.#vrrp = null;
     this.health.stop();
     this.#neigh.stop();
     await this.applier.close();

@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import type { PlannedService } from '../daemon/plan.js';
 import type { HealthObserver } from '../health/runner.js';
+import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 
 /** What the collectors read at scrape time. */
 export interface MetricsSource {
@@ -17,7 +18,12 @@ export interface MetricsSource {
   services(): Iterable<PlannedService>;
   /** A service's quorum (undefined: not under health checks). */
   quorumUp?(serviceKey: string): boolean | undefined;
+  /** VRRP instances (the worker's last report is fine when it is busy). */
+  vrrp?(): Promise<VrrpInstanceStatus[]>;
 }
+
+/** VRRP states as xlb_vrrp_state shows them. */
+const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'] as const;
 
 /** The registry and the metrics the daemon updates itself. */
 export interface XlbMetrics {
@@ -152,6 +158,57 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
     (dp) => dp.steeringCounters(),
     /^XLB_HC_/,
   );
+  // VRRP: one status read per scrape, shared by the collectors below
+  let vrrpRead: Promise<VrrpInstanceStatus[]> | undefined;
+  const vrrp = (): Promise<VrrpInstanceStatus[]> => {
+    vrrpRead ??= (src.vrrp?.() ?? Promise.resolve([])).finally(() => setImmediate(() => (vrrpRead = undefined)));
+    return vrrpRead;
+  };
+  const vrrpGauge = (name: string, help: string, extra: string[], fill: (m: Gauge<string>, i: VrrpInstanceStatus) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['instance', ...extra],
+      registers: [registry],
+      async collect() {
+        const list = await vrrp();
+        this.reset();
+        for (const i of list) fill(this, i);
+      },
+    });
+  };
+  const vrrpCounter = (name: string, help: string, read: (i: VrrpInstanceStatus) => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['instance'],
+      registers: [registry],
+      async collect() {
+        const list = await vrrp();
+        this.reset();
+        for (const i of list) this.inc({ instance: i.name }, read(i));
+      },
+    });
+  };
+  vrrpGauge('xlb_vrrp_state', 'VRRP instance state: 1 for the state it is in, 0 for the others.', ['state'], (m, i) => {
+    for (const st of VRRP_STATES) m.set({ instance: i.name, state: st }, i.state === st ? 1 : 0);
+  });
+  vrrpGauge('xlb_vrrp_priority', 'VRRP effective priority (base priority moved by the trackers).', [], (m, i) => m.set({ instance: i.name }, i.effectivePriority));
+  vrrpCounter('xlb_vrrp_adverts_sent_total', 'VRRP adverts sent.', (i) => i.advertsSent);
+  vrrpCounter('xlb_vrrp_adverts_received_total', 'VRRP adverts received and accepted.', (i) => i.advertsReceived);
+  vrrpCounter('xlb_vrrp_became_master_total', 'Transitions to MASTER.', (i) => i.becameMaster);
+  new Counter({
+    name: 'xlb_vrrp_dropped_total',
+    help: 'VRRP adverts dropped by receive validation, by reason (keepalived counter names where it has them).',
+    labelNames: ['instance', 'reason'],
+    registers: [registry],
+    async collect() {
+      const list = await vrrp();
+      this.reset();
+      for (const i of list) for (const [reason, n] of Object.entries(i.drops)) this.inc({ instance: i.name, reason }, n ?? 0);
+    },
+  });
+
   const checkSeconds = new Histogram({
     name: 'xlb_health_check_duration_seconds',
     help: 'Time one health-check attempt took, by checker type.',

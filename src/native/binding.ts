@@ -23,8 +23,8 @@
  *   TS that calls these.
  * - Using a closed object throws `Error("bpfMap.lookup: map is closed")`.
  * - Everything is synchronous on the calling thread, except `loadAsync`,
- *   `mmapAsync`, and socket readiness (`RawSocket.start`, `TcpConnect`), which
- *   libuv reports on the event loop.
+ *   `mmapAsync`, and socket readiness (`RawSocket.start`, `LinkSocket.start`,
+ *   `TcpConnect`), which libuv reports on the event loop.
  *
  * @module native/binding
  */
@@ -443,6 +443,108 @@ export interface NativeTcpConnectCtor {
   new (options: TcpConnectOptions, callback: (err: Error | null, fd?: number) => void): NativeTcpConnect;
 }
 
+/** Options of `new LinkSocket()`. */
+export type LinkSocketOptions =
+  | {
+      /** AF_NETLINK (SOCK_RAW). */
+      domain: 'netlink';
+      /** Netlink protocol: 0 NETLINK_ROUTE (rtnetlink), ... */
+      protocol: number;
+    }
+  | {
+      /** AF_PACKET. */
+      domain: 'packet';
+      /** `'dgram'`: the kernel adds/strips the link-layer header; `'raw'`: whole frames. */
+      type: 'dgram' | 'raw';
+      /** Ethertype to receive, host order (0x0806 ARP, 0x86dd IPv6, 3 ETH_P_ALL); 0: receive nothing (send-only). */
+      protocol: number;
+    };
+
+/** Where an AF_PACKET frame came from, or what a packet socket is bound to (struct sockaddr_ll). */
+export interface PacketAddress {
+  /** Interface index (in the socket's netns). */
+  ifindex: number;
+  /** Ethertype, host order. */
+  protocol: number;
+  /** ARPHRD_* link type (1: Ethernet). */
+  hatype: number;
+  /** PACKET_HOST 0, BROADCAST 1, MULTICAST 2, OTHERHOST 3, OUTGOING 4 (linux/if_packet.h). */
+  pktType: number;
+  /** Link-layer address: for a received frame the SOURCE (6 bytes on Ethernet). */
+  address: Buffer;
+}
+
+/** One datagram from `LinkSocket.recv()` on a netlink socket. */
+export interface NetlinkDatagram {
+  /** One or more netlink messages, back to back. */
+  data: Buffer;
+  /** Sender port id: 0 is the kernel. */
+  pid: number;
+  /** Multicast group mask it was sent to; 0 for unicast (replies). */
+  groups: number;
+  /** Set when the datagram was longer than 65536 bytes and was cut. */
+  truncated?: true;
+}
+
+/** One frame from `LinkSocket.recv()` on a packet socket. */
+export interface PacketFrame extends PacketAddress {
+  /** SOCK_DGRAM: the payload after the link-layer header; SOCK_RAW: the whole frame. */
+  data: Buffer;
+  /** Set when the frame was longer than 65536 bytes and was cut. */
+  truncated?: true;
+}
+
+/**
+ * An AF_NETLINK or AF_PACKET socket (native/src/link_socket.cc),
+ * non-blocking and close-on-exec, in the netns of the thread that created
+ * it. Moves bytes only: netlink messages and ARP/ND packets are built in TS
+ * (src/net/rtnetlink.ts, src/net/arp-nd.ts). Using a method of the other
+ * domain throws `Error('linkSocket.<method>: not a netlink socket')`.
+ */
+export interface NativeLinkSocket {
+  /** The socket fd (-1 once closed). */
+  readonly fd: number;
+  /** setsockopt with an int, or with the bytes of a Buffer. */
+  setOption(level: number, name: number, value: number | Buffer): void;
+  /** getsockopt of an int option. */
+  getOption(level: number, name: number): number;
+  /** Netlink: bind(2) with a port id (0: the kernel picks) and the legacy group mask (RTMGRP_*). */
+  bindNetlink(pid: number, groups: number): void;
+  /** Packet: bind(2) to `ifindex` (0: any) and ethertype `protocol` (host order; 0: none). */
+  bindPacket(ifindex: number, protocol: number): void;
+  /** getsockname(2): `{ pid, groups }` for netlink, a {@link PacketAddress} for packet. */
+  localAddress(): { pid: number; groups: number } | PacketAddress;
+  /** Netlink: sendto port id `pid` (0: the kernel) / multicast `groups`. Never blocks. @returns bytes sent */
+  sendNetlink(data: Buffer, pid: number, groups: number): number;
+  /**
+   * Packet: sendto (ifindex, link-layer `address`, ethertype `protocol`).
+   * On a dgram socket the kernel prepends the link-layer header (destination
+   * `address`, the interface's own source address). Never blocks.
+   * @returns bytes sent (the payload, without the header the kernel added)
+   */
+  sendPacket(data: Buffer, ifindex: number, address: Buffer, protocol: number): number;
+  /** One datagram, or null when none is queued (EAGAIN). */
+  recv(): NetlinkDatagram | PacketFrame | null;
+  /**
+   * Watches readability with uv_poll on the event loop, as
+   * {@link NativeRawSocket.start}: `callback(null, 1)` when readable;
+   * `callback(err, 0)` for a pending socket error (SO_ERROR, e.g. ENOBUFS
+   * when a netlink receive queue overran and messages were lost; `syscall`
+   * `'recvmsg'`; polling goes on); `syscall` `'uv_poll'`: polling stopped.
+   */
+  start(callback: (err: Error | null, events: number) => void): void;
+  /** Stops polling. Idempotent. */
+  stop(): void;
+  /** Stops polling and closes the fd. Idempotent; also on GC and env teardown. */
+  close(): void;
+}
+
+/** The LinkSocket class. */
+export interface NativeLinkSocketCtor {
+  /** socket(AF_NETLINK, SOCK_RAW, protocol) or socket(AF_PACKET, SOCK_DGRAM|SOCK_RAW, htons(protocol)), non-blocking, close-on-exec. */
+  new (options: LinkSocketOptions): NativeLinkSocket;
+}
+
 /** Everything the addon exports. */
 export interface NativeAddon {
   BpfObject: NativeBpfObjectCtor;
@@ -452,6 +554,8 @@ export interface NativeAddon {
   RawSocket: NativeRawSocketCtor;
   /** TCP connect with SO_MARK / SO_BINDTODEVICE / bind address, see {@link NativeTcpConnectCtor}. */
   TcpConnect: NativeTcpConnectCtor;
+  /** Netlink and packet sockets, see {@link NativeLinkSocket}. */
+  LinkSocket: NativeLinkSocketCtor;
   /** libbpf_num_possible_cpus(): the slot count of per-CPU values. */
   possibleCpus(): number;
   /** libbpf_version_string(), e.g. `'v1.1'`. */
@@ -495,6 +599,7 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'BpfLink',
   'RawSocket',
   'TcpConnect',
+  'LinkSocket',
   'possibleCpus',
   'libbpfVersion',
   'enterNetns',
@@ -523,10 +628,12 @@ let cached: NativeAddon | undefined;
 
 /**
  * Loads the addon (once) with node-gyp-build from the native/ directory.
- * @param dir the addon directory; default: the project's native/
+ * @param dir the addon directory (holding binding.gyp and build/); default:
+ *   `$XLB_NATIVE_DIR` when set (a test or out-of-tree build, e.g.
+ *   `XLB_NATIVE_DIR=/work/main/.out-nl/native`), else the project's native/
  * @throws XlbError XLB_ERR_NATIVE_UNAVAILABLE if it is not built or incomplete
  */
-export function loadNative(dir: string = nativeDir()): NativeAddon {
+export function loadNative(dir: string = process.env['XLB_NATIVE_DIR'] || nativeDir()): NativeAddon {
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
   let mod: unknown;

@@ -1,13 +1,15 @@
 /**
  * Sockets the Node runtime does not give (DESIGN §3): raw and datagram IP
- * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo) and TCP
+ * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo), TCP
  * connects with SO_MARK / SO_BINDTODEVICE / a bind address
- * ({@link tcpConnectFd}, {@link connectSocket}).
+ * ({@link tcpConnectFd}, {@link connectSocket}), netlink sockets
+ * ({@link NetlinkSocket}: rtnetlink) and packet sockets ({@link PacketSocket}:
+ * gratuitous ARP, unsolicited neighbour advertisements).
  *
- * Layer: the TS face of the addon's RawSocket and TcpConnect classes
- * (native/src/raw_socket.cc). It checks ranges and spelling (H-25), turns
- * addon errors into {@link SystemError}s, and turns readiness into events.
- * No protocol logic: packets are Buffers in and out.
+ * Layer: the TS face of the addon's RawSocket, TcpConnect and LinkSocket
+ * classes (native/src/raw_socket.cc, link_socket.cc). It checks ranges and
+ * spelling (H-25), turns addon errors into {@link SystemError}s, and turns
+ * readiness into events. No protocol logic: packets are Buffers in and out.
  *
  * Namespaces: a socket belongs to the network namespace of the thread that
  * created it, for its whole life. To open one in another netns, call the
@@ -21,16 +23,21 @@ import { isIPv4, isIPv6, Socket } from 'node:net';
 import type { SystemError } from '../errors.js';
 import {
   native,
+  type NativeLinkSocket,
+  type NativeLinkSocketCtor,
   type NativeRawSocket,
   type NativeRawSocketCtor,
   type NativeTcpConnectCtor,
+  type NetlinkDatagram,
+  type PacketAddress,
+  type PacketFrame,
   type RawMessage,
   type RawSocketOptions,
   type TcpConnectOptions,
 } from './binding.js';
 import { callNative, toSystemError } from './errors.js';
 
-export type { RawMessage, RawSocketOptions, TcpConnectOptions } from './binding.js';
+export type { NetlinkDatagram, PacketAddress, PacketFrame, RawMessage, RawSocketOptions, TcpConnectOptions } from './binding.js';
 
 /**
  * Socket option levels and names for {@link RawSocket.setOption} /
@@ -465,5 +472,325 @@ export async function connectSocket(options: TcpConnectFdOptions, Native: Native
   } catch (e) {
     closeSync(fd);
     throw e;
+  }
+}
+
+// ------------------------------------------------------------ link sockets
+
+/** Netlink protocols (linux/netlink.h) and the SOL_NETLINK options xlb uses. */
+export const NETLINK = {
+  /** Routing and link configuration (rtnetlink(7)). */
+  ROUTE: 0,
+  /** Option level of the options below. */
+  SOL_NETLINK: 270,
+  /** int: join multicast group n (1-based group number, any n; RTMGRP_* masks cover only 1..32). */
+  ADD_MEMBERSHIP: 1,
+  /** int: leave multicast group n. */
+  DROP_MEMBERSHIP: 2,
+  /** int: do not report receive-queue overruns (ENOBUFS). xlb leaves this off: a lost event must be seen. */
+  NO_ENOBUFS: 5,
+  /** int: error acks carry only the request's header, not its payload (NLM_F_CAPPED). */
+  CAP_ACK: 10,
+  /** int: error acks carry extended-ack TLVs: a message, the offending attribute's offset (NLM_F_ACK_TLVS). */
+  EXT_ACK: 11,
+  /** int: strict checking of dump requests (kernel-side filters). */
+  GET_STRICT_CHK: 12,
+} as const;
+
+/** Ethertypes (linux/if_ether.h), host order. */
+export const ETH_P = {
+  /** Every protocol (receive only). */
+  ALL: 0x0003,
+  IP: 0x0800,
+  ARP: 0x0806,
+  IPV6: 0x86dd,
+} as const;
+
+/** `pktType` of a received frame (linux/if_packet.h). */
+export const PACKET_TYPE = {
+  /** To this host. */
+  HOST: 0,
+  /** To the link-layer broadcast address. */
+  BROADCAST: 1,
+  /** To a link-layer multicast address. */
+  MULTICAST: 2,
+  /** To another host (promiscuous). */
+  OTHERHOST: 3,
+  /** Sent by this host (seen on the way out). */
+  OUTGOING: 4,
+} as const;
+
+/** Largest link-layer address a sockaddr_ll holds (sll_addr), bytes. */
+const LINK_ADDR_MAX = 8;
+
+/** The addon's LinkSocket class (binding.ts checks at load that the addon has it). */
+export function nativeLinkSocket(): NativeLinkSocketCtor {
+  return native().LinkSocket;
+}
+
+/** Events of a {@link NetlinkSocket} / {@link PacketSocket}. */
+export interface LinkSocketEvents<M> {
+  /** A datagram, after `start()`. */
+  message: [msg: M];
+  /**
+   * An asynchronous failure: a socket error the kernel reported (netlink:
+   * ENOBUFS, messages were lost; polling goes on), a failed recv, or libuv
+   * ending the poll (polling stops).
+   */
+  error: [err: SystemError | Error];
+  /** After `close()`, once. */
+  close: [];
+}
+
+/** Shared lifetime and polling of the two LinkSocket faces (as {@link RawSocket}'s). */
+abstract class PolledLinkSocket<M> extends EventEmitter<LinkSocketEvents<M>> {
+  protected readonly s: NativeLinkSocket;
+  #started = false;
+  #closed = false;
+
+  protected constructor(s: NativeLinkSocket) {
+    super();
+    this.s = s;
+  }
+
+  /** The fd; -1 once closed. */
+  get fd(): number {
+    return this.s.fd;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** setsockopt with an int (int32) or a struct given as bytes. */
+  setOption(level: number, name: number, value: number | Buffer): void {
+    checkInt('linkSocket.setOption: level', level, 0, 0x7fffffff);
+    checkInt('linkSocket.setOption: name', name, 0, 0x7fffffff);
+    if (typeof value === 'number') checkInt('linkSocket.setOption: value', value, -0x80000000, 0xffffffff);
+    else if (!Buffer.isBuffer(value)) throw new TypeError('linkSocket.setOption: value must be a number or a Buffer');
+    const v = typeof value === 'number' ? value | 0 : value;
+    callNative(() => this.s.setOption(level, name, v));
+  }
+
+  /** getsockopt of an int option. */
+  getOption(level: number, name: number): number {
+    checkInt('linkSocket.getOption: level', level, 0, 0x7fffffff);
+    checkInt('linkSocket.getOption: name', name, 0, 0x7fffffff);
+    return callNative(() => this.s.getOption(level, name));
+  }
+
+  /** One queued datagram, or null (EAGAIN). For use without start(). */
+  recv(): M | null {
+    return callNative(() => this.s.recv()) as M | null;
+  }
+
+  /** Starts delivering `'message'` (and `'error'`) events; keeps the event loop alive meanwhile. Idempotent. */
+  start(): void {
+    if (this.#started) return;
+    callNative(() => this.s.start((err, events) => this.#onPoll(err, events)));
+    this.#started = true;
+  }
+
+  /** Stops the events; datagrams queue in the kernel meanwhile. Idempotent. */
+  stop(): void {
+    if (!this.#started) return;
+    this.#started = false;
+    if (!this.#closed) this.s.stop();
+  }
+
+  /** Closes the socket; emits `'close'` the first time. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#started = false;
+    this.s.close();
+    this.emit('close');
+  }
+
+  #onPoll(err: Error | null, events: number): void {
+    if (err !== null) {
+      if ((err as { syscall?: string }).syscall === 'uv_poll') this.#started = false;
+      this.emit('error', toSystemError(err) as Error);
+      return;
+    }
+    if (events === 0) return;
+    for (let i = 0; i < MAX_BATCH && this.#started; i++) {
+      let msg: M | null;
+      try {
+        msg = this.s.recv() as M | null;
+      } catch (e) {
+        this.emit('error', toSystemError(e) as Error);
+        return;
+      }
+      if (msg === null) return;
+      this.emit('message', msg);
+    }
+  }
+}
+
+/** Options of {@link NetlinkSocket}. */
+export interface NetlinkSocketOptions {
+  /** Netlink protocol; default {@link NETLINK}.ROUTE. */
+  protocol?: number;
+  /** Legacy multicast group mask to bind with (RTMGRP_* in src/net/rtnetlink.ts); default 0 (none). */
+  groups?: number;
+}
+
+/**
+ * An AF_NETLINK socket, bound at construction (the kernel assigns the port
+ * id, {@link NetlinkSocket.pid}) to `groups`. Messages are built and parsed by
+ * src/net/rtnetlink.ts; this class only moves datagrams. It belongs to the
+ * network namespace of the thread that constructed it: everything it asks
+ * the kernel, it asks about that namespace.
+ *
+ * Every method throws {@link SystemError} on a kernel failure, TypeError /
+ * RangeError on bad arguments, and `Error('linkSocket.<method>: socket is
+ * closed')` after close().
+ */
+export class NetlinkSocket extends PolledLinkSocket<NetlinkDatagram> {
+  /** The netlink protocol. */
+  readonly protocol: number;
+  /** The port id the kernel assigned (the `nlmsg_pid` of replies to this socket). */
+  readonly pid: number;
+
+  /**
+   * Opens and binds the socket.
+   * @param options protocol (default NETLINK_ROUTE) and group mask (default 0)
+   * @param Native the addon class (injectable for tests)
+   * @throws SystemError EPERM when binding to groups that need CAP_NET_ADMIN, EPROTONOSUPPORT
+   */
+  constructor(options: NetlinkSocketOptions = {}, Native?: NativeLinkSocketCtor) {
+    const protocol = options.protocol ?? NETLINK.ROUTE;
+    const groups = options.groups ?? 0;
+    checkInt('NetlinkSocket: protocol', protocol, 0, 31);
+    checkInt('NetlinkSocket: groups', groups, 0, 0xffffffff);
+    const Ctor = Native ?? nativeLinkSocket();
+    const s = callNative(() => new Ctor({ domain: 'netlink', protocol }));
+    try {
+      callNative(() => s.bindNetlink(0, groups));
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    super(s);
+    this.protocol = protocol;
+    this.pid = (callNative(() => s.localAddress()) as { pid: number }).pid;
+  }
+
+  /** Joins multicast group number `group` (1-based; NETLINK_ADD_MEMBERSHIP), e.g. RTNLGRP_LINK = 1. */
+  addMembership(group: number): void {
+    checkInt('netlinkSocket.addMembership: group', group, 1, 0xffffffff);
+    this.setOption(NETLINK.SOL_NETLINK, NETLINK.ADD_MEMBERSHIP, group);
+  }
+
+  /** Leaves multicast group number `group` (NETLINK_DROP_MEMBERSHIP). */
+  dropMembership(group: number): void {
+    checkInt('netlinkSocket.dropMembership: group', group, 1, 0xffffffff);
+    this.setOption(NETLINK.SOL_NETLINK, NETLINK.DROP_MEMBERSHIP, group);
+  }
+
+  /**
+   * Sends one datagram (one or more netlink messages) to the kernel, or to
+   * port id `pid` / multicast `groups` (sending to groups needs privilege).
+   * Never blocks.
+   * @returns bytes sent
+   * @throws SystemError EAGAIN, ENOBUFS, ECONNREFUSED (no such port), ...
+   */
+  send(data: Buffer, pid = 0, groups = 0): number {
+    if (!Buffer.isBuffer(data)) throw new TypeError('netlinkSocket.send: data must be a Buffer');
+    checkInt('netlinkSocket.send: pid', pid, 0, 0xffffffff);
+    checkInt('netlinkSocket.send: groups', groups, 0, 0xffffffff);
+    return callNative(() => this.s.sendNetlink(data, pid, groups));
+  }
+}
+
+/** Options of {@link PacketSocket}. */
+export interface PacketSocketOptions {
+  /** `'dgram'` (default): the kernel adds/strips the link-layer header; `'raw'`: whole frames. */
+  type?: 'dgram' | 'raw';
+  /**
+   * Ethertype to RECEIVE (host order, e.g. {@link ETH_P}.ARP); default 0:
+   * receive nothing, the right choice for a send-only socket (nothing queues
+   * up unread). Sending takes its ethertype per call.
+   */
+  protocol?: number;
+  /** Receive only frames of this interface (bind); default: any interface. */
+  ifindex?: number;
+}
+
+/** Where {@link PacketSocket.send} sends a frame. */
+export interface PacketDestination {
+  /** Outgoing interface (in the socket's netns). */
+  ifindex: number;
+  /** Destination link-layer address (6 bytes on Ethernet); unused on a raw socket. */
+  destination: Buffer;
+  /** Ethertype, host order (e.g. {@link ETH_P}.ARP, {@link ETH_P}.IPV6). */
+  protocol: number;
+}
+
+/**
+ * An AF_PACKET socket: frames to and from an interface by index, below IP.
+ * On a `'dgram'` socket the kernel builds the Ethernet header from the
+ * destination address, the interface's own MAC and the ethertype; received
+ * frames come without it (the source MAC is in `address`). The socket is
+ * opened with protocol 0 and then bound (when `protocol` or `ifindex` is
+ * given), so it never receives frames of other interfaces in between.
+ * Needs CAP_NET_RAW. Belongs to the netns of the constructing thread.
+ */
+export class PacketSocket extends PolledLinkSocket<PacketFrame> {
+  /** `'dgram'` or `'raw'`. */
+  readonly type: 'dgram' | 'raw';
+  /** Ethertype received (0: none). */
+  readonly protocol: number;
+
+  /**
+   * @param options type, receive ethertype, interface
+   * @param Native the addon class (injectable for tests)
+   * @throws SystemError EPERM without CAP_NET_RAW; ENODEV for a missing ifindex
+   */
+  constructor(options: PacketSocketOptions = {}, Native?: NativeLinkSocketCtor) {
+    const type = options.type ?? 'dgram';
+    const protocol = options.protocol ?? 0;
+    if (type !== 'dgram' && type !== 'raw') throw new TypeError(`PacketSocket: type must be 'dgram' or 'raw', got ${String(type)}`);
+    checkInt('PacketSocket: protocol', protocol, 0, 0xffff);
+    if (options.ifindex !== undefined) checkInt('PacketSocket: ifindex', options.ifindex, 1, 0x7fffffff);
+    const Ctor = Native ?? nativeLinkSocket();
+    const s = callNative(() => new Ctor({ domain: 'packet', type, protocol: 0 }));
+    if (protocol !== 0 || options.ifindex !== undefined) {
+      try {
+        callNative(() => s.bindPacket(options.ifindex ?? 0, protocol));
+      } catch (e) {
+        s.close();
+        throw e;
+      }
+    }
+    super(s);
+    this.type = type;
+    this.protocol = protocol;
+  }
+
+  /** getsockname: the bound interface and ethertype (and the interface's address). */
+  localAddress(): PacketAddress {
+    return callNative(() => this.s.localAddress()) as PacketAddress;
+  }
+
+  /**
+   * Sends one frame now (never blocks, never queues).
+   * @param data dgram: the payload after the link-layer header (e.g. an ARP
+   *   packet, an IPv6 packet); raw: the whole frame
+   * @param to interface, destination address, ethertype
+   * @returns bytes sent
+   * @throws SystemError ENXIO / ENODEV (no such interface), ENETDOWN (down),
+   *   EMSGSIZE (above the MTU), EAGAIN, ...
+   */
+  send(data: Buffer, to: PacketDestination): number {
+    if (!Buffer.isBuffer(data)) throw new TypeError('packetSocket.send: data must be a Buffer');
+    checkInt('packetSocket.send: ifindex', to.ifindex, 1, 0x7fffffff);
+    if (!Buffer.isBuffer(to.destination) || to.destination.length > LINK_ADDR_MAX) {
+      throw new TypeError(`packetSocket.send: destination must be a Buffer of at most ${LINK_ADDR_MAX} bytes`);
+    }
+    checkInt('packetSocket.send: protocol', to.protocol, 1, 0xffff);
+    return callNative(() => this.s.sendPacket(data, to.ifindex, to.destination, to.protocol));
   }
 }

@@ -62,6 +62,14 @@ export interface VrrpScriptSpec {
   initFail: boolean;
 }
 
+/** A tracked file (keepalived `track_file`): an integer, value x weight moves the priority. */
+export interface VrrpTrackFileSpec {
+  name: string;
+  path: string;
+  /** Write this value at start when the file is missing (or always, with overwrite). */
+  init?: { value: number; overwrite: boolean };
+}
+
 /** A tracked object's reference from an instance, with its weight. */
 export interface VrrpTrackRef {
   name: string;
@@ -103,8 +111,15 @@ export interface VrrpInstanceSpec {
   checksum: VrrpChecksumMode;
   trackInterfaces: readonly VrrpTrackRef[];
   trackScripts: readonly VrrpTrackRef[];
+  trackFiles: readonly VrrpTrackRef[];
   /** Ignore the instance interface's own link state. */
   dontTrackPrimary: boolean;
+  /**
+   * Virtual MAC: a macvlan (private mode) named `name` on `interface` with
+   * the VRRP MAC `mac`; adverts, GARPs and the VIPs use it (keepalived
+   * `use_vmac`).
+   */
+  vmac?: { name: string; mac: string };
   notify: VrrpNotifySpec;
   /** The sync group it belongs to. */
   syncGroup?: string;
@@ -122,6 +137,7 @@ export interface VrrpSpec {
   instances: readonly VrrpInstanceSpec[];
   groups: readonly VrrpGroupSpec[];
   scripts: readonly VrrpScriptSpec[];
+  files: readonly VrrpTrackFileSpec[];
   /** keepalived's notify FIFO: one line per event. */
   notifyFifo?: string;
 }
@@ -161,6 +177,14 @@ export interface VrrpIo {
   openSocket(family: 4 | 6, ifname: string, opts: { multicast: boolean; source?: string }, onRx: (rx: VrrpRx) => void): VrrpSocket;
   /** The interface now, or undefined when it does not exist. */
   link(ifname: string): VrrpLink | undefined;
+  /**
+   * Make sure the macvlan `name` exists on `parent` with `mac`, is up, and has
+   * keepalived's VMAC sysctls; known to link() when this returns.
+   * @throws when it cannot be created
+   */
+  ensureVmac(name: string, parent: string, mac: string): void;
+  /** Remove a macvlan made by ensureVmac (absent: nothing). */
+  removeVmac(name: string): void;
   /** Link changes (up/down, created/removed) call `cb`. Returns an unsubscribe function. */
   watchLinks(cb: (ifname: string) => void): () => void;
   addAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
@@ -169,6 +193,12 @@ export interface VrrpIo {
   garp(ifname: string, family: 4 | 6, address: string, count: number): void;
   /** Run a command (no shell); resolves with its success, false on timeout (killed). */
   run(argv: readonly string[], timeoutMs: number): Promise<boolean>;
+  /**
+   * Watch a file holding an integer: `cb` now and on every change, with the
+   * value (0 for a missing, empty or unparsable file, as keepalived reads it).
+   * `init` writes it first. Returns an unsubscribe function.
+   */
+  watchFile(path: string, init: VrrpTrackFileSpec['init'], cb: (value: number) => void): () => void;
   /** Start a notify command and forget it. */
   notify(argv: readonly string[]): void;
   /** Append one line to the notify FIFO (never blocks; dropped when nobody reads). */
@@ -204,6 +234,8 @@ interface Inst {
   socket: VrrpSocket | undefined;
   /** Own primary address (advert source). */
   primary: string;
+  /** The interface adverts and GARPs go through: the VMAC, else the instance's interface. */
+  dev: string;
   /** Advert destinations: the group, or the unicast peers. */
   destinations: string[];
   unit: Unit;
@@ -241,6 +273,8 @@ export class VrrpRunner extends EventEmitter {
   readonly #instances = new Map<string, Inst>();
   readonly #units = new Map<string, Unit>();
   readonly #scripts = new Map<string, Script>();
+  /** Tracked files: their spec, last value and unsubscribe. */
+  readonly #files = new Map<string, { spec: VrrpTrackFileSpec; value: number; unwatch: () => void }>();
   /** Sockets by `family/ifname/m|u`, with their users. */
   readonly #sockets = new Map<string, { socket: VrrpSocket; users: Set<Inst> }>();
   #unwatch: (() => void) | undefined;
@@ -265,6 +299,7 @@ export class VrrpRunner extends EventEmitter {
     this.#spec = spec;
     this.#unwatch ??= this.#io.watchLinks((ifname) => this.#linkChanged(ifname));
     this.#syncScripts(spec.scripts);
+    this.#syncFiles(spec.files);
     const wanted = new Map(spec.instances.map((i) => [i.name, i] as const));
     const groupOf = new Map<string, VrrpGroupSpec>();
     for (const g of spec.groups) for (const m of g.members) groupOf.set(m, g);
@@ -340,6 +375,8 @@ export class VrrpRunner extends EventEmitter {
     this.#stopped = true;
     for (const s of this.#scripts.values()) if (s.timer) clearTimeout(s.timer);
     this.#scripts.clear();
+    for (const f of this.#files.values()) f.unwatch();
+    this.#files.clear();
     this.#unwatch?.();
     const pending = [...this.#instances.values()].map((i) => i.addrQueue);
     await Promise.allSettled(pending);
@@ -354,7 +391,7 @@ export class VrrpRunner extends EventEmitter {
 
   /** Whether a running instance can take `next` without a restart. */
   #reusable(i: Inst, next: VrrpInstanceSpec): boolean {
-    if (i.spec.interface !== next.interface || i.spec.family !== next.family) return false;
+    if (i.spec.interface !== next.interface || i.spec.family !== next.family || !sameJson(i.spec.vmac, next.vmac)) return false;
     if (!sameJson(i.spec.unicastPeers, next.unicastPeers) || i.spec.unicastSrc !== next.unicastSrc) return false;
     const primary = this.#primaryOf(next);
     if (primary === undefined) return false;
@@ -371,6 +408,14 @@ export class VrrpRunner extends EventEmitter {
 
   /** Make an instance (not started). Undefined when its interface has no usable address yet: logged. */
   #create(s: VrrpInstanceSpec): Inst | undefined {
+    if (s.vmac) {
+      try {
+        this.#io.ensureVmac(s.vmac.name, s.interface, s.vmac.mac);
+      } catch (err) {
+        this.#io.log('error', { err, instance: s.name, vmac: s.vmac.name }, 'vrrp: virtual MAC interface not created; instance not started');
+        return undefined;
+      }
+    }
     const primary = this.#primaryOf(s);
     if (primary === undefined) {
       this.#io.log('error', { instance: s.name, interface: s.interface }, `vrrp: ${s.interface} has no ${s.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from; instance not started`);
@@ -397,6 +442,7 @@ export class VrrpRunner extends EventEmitter {
       expect,
       socket: undefined,
       primary,
+      dev: s.vmac?.name ?? s.interface,
       destinations: unicast ? s.unicastPeers.map((p) => p.address) : [s.family === 6 ? VRRP_GROUP_V6 : VRRP_GROUP_V4],
       unit: undefined as unknown as Unit,
       addrQueue: Promise.resolve(),
@@ -409,7 +455,7 @@ export class VrrpRunner extends EventEmitter {
   }
 
   #socketKey(i: Inst): string {
-    return `${i.spec.family}/${i.spec.interface}/${i.expect.unicast ? `u/${i.spec.unicastSrc ?? ''}` : 'm'}`;
+    return `${i.spec.family}/${i.dev}/${i.expect.unicast ? `u/${i.spec.unicastSrc ?? ''}` : 'm'}`;
   }
 
   #attachSocket(inst: Inst): void {
@@ -419,7 +465,7 @@ export class VrrpRunner extends EventEmitter {
       try {
         const opts: { multicast: boolean; source?: string } = { multicast: !inst.expect.unicast };
         if (inst.spec.unicastSrc !== undefined) opts.source = inst.spec.unicastSrc;
-        const socket = this.#io.openSocket(inst.spec.family, inst.spec.interface, opts, (rx) => this.#onRx(key, rx));
+        const socket = this.#io.openSocket(inst.spec.family, inst.dev, opts, (rx) => this.#onRx(key, rx));
         entry = { socket, users: new Set() };
         this.#sockets.set(key, entry);
       } catch (err) {
@@ -491,6 +537,8 @@ export class VrrpRunner extends EventEmitter {
     else this.#perform(unit.members[0]!, unit.members[0]!.fsm.stop(now).actions);
     for (const m of unit.members) {
       this.#detachSocket(m);
+      const vmac = m.spec.vmac;
+      if (vmac) m.addrQueue = m.addrQueue.then(() => this.#io.removeVmac(vmac.name)); // after its addresses are gone
       this.#instances.delete(m.spec.name);
       this.#io.log('info', { instance: m.spec.name, why }, 'vrrp: instance stopped');
     }
@@ -581,7 +629,7 @@ export class VrrpRunner extends EventEmitter {
         case 'garpBurst':
           for (const v of [...inst.spec.vips, ...inst.spec.excluded]) {
             const fam = v.address.includes(':') ? 6 : 4;
-            this.#io.garp(v.dev ?? inst.spec.interface, fam, v.address, a.count);
+            this.#io.garp(v.dev ?? inst.dev, fam, v.address, a.count);
           }
           break;
         case 'notify':
@@ -627,7 +675,7 @@ export class VrrpRunner extends EventEmitter {
     inst.addrQueue = inst.addrQueue.then(async () => {
       for (const v of all) {
         const fam = v.address.includes(':') ? 6 : 4;
-        const dev = v.dev ?? inst.spec.interface;
+        const dev = v.dev ?? inst.dev;
         try {
           if (op === 'add') await this.#io.addAddress(dev, fam, v);
           else await this.#io.removeAddress(dev, fam, v);
@@ -661,6 +709,10 @@ export class VrrpRunner extends EventEmitter {
     for (const t of inst.spec.trackScripts) {
       const sc = this.#scripts.get(t.name);
       out.push({ type: 'state', name: `script ${t.name}`, weight: t.weight, reverse: t.reverse, up: sc ? sc.state.up : false });
+    }
+    for (const t of inst.spec.trackFiles) {
+      const f = this.#files.get(t.name);
+      out.push({ type: 'file', name: `file ${f?.spec.path ?? t.name}`, weight: t.weight, reverse: t.reverse, value: f?.value ?? 0 });
     }
     return out;
   }
@@ -718,6 +770,30 @@ export class VrrpRunner extends EventEmitter {
       const sc: Script = { spec: s, state: new ScriptTrackerState({ rise: s.rise, fall: s.fall, initFail: s.initFail }), timer: undefined, busy: false };
       this.#scripts.set(s.name, sc);
       this.#runScript(sc);
+    }
+  }
+
+  #syncFiles(specs: readonly VrrpTrackFileSpec[]): void {
+    const wanted = new Map(specs.map((f) => [f.name, f] as const));
+    for (const [name, f] of this.#files) {
+      const next = wanted.get(name);
+      if (next && sameJson(next, f.spec)) continue;
+      f.unwatch();
+      this.#files.delete(name);
+    }
+    for (const spec of specs) {
+      if (this.#files.has(spec.name)) continue;
+      const entry = { spec, value: 0, unwatch: () => {} };
+      this.#files.set(spec.name, entry);
+      entry.unwatch = this.#io.watchFile(spec.path, spec.init, (value) => {
+        if (this.#files.get(spec.name) !== entry || value === entry.value) return;
+        entry.value = value;
+        this.#io.log('info', { file: spec.path, value }, `vrrp: tracked file ${spec.name} = ${value}`);
+        const now = this.#io.now();
+        for (const unit of this.#units.values()) {
+          if (unit.members.some((m) => m.spec.trackFiles.some((t) => t.name === spec.name))) this.#evaluateTracking(unit, now);
+        }
+      });
     }
   }
 

@@ -45,6 +45,12 @@ class FakeNode implements VrrpIo {
   linkUp = true;
   #watch: ((ifname: string) => void) | undefined;
   scriptOk = true;
+  readonly files = new Map<string, (v: number) => void>();
+  watchFile(path: string, _init: unknown, cb: (v: number) => void): () => void {
+    this.files.set(path, cb);
+    cb(0);
+    return () => this.files.delete(path);
+  }
   constructor(
     readonly lan: Lan,
     readonly addr: string,
@@ -68,6 +74,8 @@ class FakeNode implements VrrpIo {
     this.#watch = cb;
     return () => (this.#watch = undefined);
   }
+  ensureVmac(): void {}
+  removeVmac(): void {}
   setLink(up: boolean): void {
     this.linkUp = up;
     this.#watch?.('eth0');
@@ -105,11 +113,12 @@ const instance = (o: Partial<VrrpInstanceSpec> & { priority: number }): VrrpInst
   checksum: 'pseudo-header',
   trackInterfaces: [],
   trackScripts: [],
+  trackFiles: [],
   dontTrackPrimary: false,
   notify: { master: ['/bin/m'], generic: ['/bin/n'] },
   ...o,
 });
-const spec = (i: VrrpInstanceSpec, o: Partial<VrrpSpec> = {}): VrrpSpec => ({ instances: [i], groups: [], scripts: [], notifyFifo: '/run/fifo', ...o });
+const spec = (i: VrrpInstanceSpec, o: Partial<VrrpSpec> = {}): VrrpSpec => ({ instances: [i], groups: [], scripts: [], files: [], notifyFifo: '/run/fifo', ...o });
 
 async function advance(ms: number): Promise<void> {
   for (let i = 0; i < ms; i++) {
@@ -205,6 +214,22 @@ describe('VrrpRunner on a fake LAN', () => {
     await advance(500);
     assert.equal(ra.status()[0]!.effectivePriority, 50);
     assert.deepEqual(states(), ['BACKUP', 'MASTER']);
+  });
+
+  it('a tracked file moves the priority by value x weight, and a weight-0 file faults on non-zero', async () => {
+    ra.apply(spec(instance({ priority: 150, trackFiles: [{ name: 'prio', weight: -10 }] }), { files: [{ name: 'prio', path: '/run/prio' }] }));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(500);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    a.files.get('/run/prio')!(6); // 150 - 60 = 90 < 100
+    await advance(500);
+    assert.equal(ra.status()[0]!.effectivePriority, 90);
+    assert.deepEqual(states(), ['BACKUP', 'MASTER']);
+    ra.apply(spec(instance({ priority: 150, trackFiles: [{ name: 'stop', weight: 0 }] }), { files: [{ name: 'stop', path: '/run/stop' }] }));
+    a.files.get('/run/stop')!(1);
+    assert.equal(ra.status()[0]!.state, 'FAULT');
+    a.files.get('/run/stop')!(0);
+    assert.equal(ra.status()[0]!.state, 'BACKUP');
   });
 
   it('a reload that changes the VIPs and priority reconfigures in place: no role change, no advert gap', async () => {

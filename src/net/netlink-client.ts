@@ -1,0 +1,685 @@
+/**
+ * An rtnetlink client: add and delete interface addresses, list links and
+ * addresses, and watch link and address changes. What VRRP needs to move
+ * virtual addresses (keepalived.md §1.6, §1.18).
+ *
+ * Layer: runner (H-29). It owns two netlink sockets and the request timers,
+ * and reports through typed events; the bytes are net/rtnetlink.ts's.
+ * - Requests go out one at a time on a socket bound to no group, each with
+ *   its own sequence number, NLM_F_ACK, and a timeout; a request settles on
+ *   its ACK (NLMSG_ERROR with error 0), an error (rejecting with a
+ *   {@link SystemError} whose `code` is the errno name: EEXIST,
+ *   EADDRNOTAVAIL, ENODEV, ...), or for dumps (NLM_F_DUMP) on NLMSG_DONE.
+ *   One at a time because the kernel runs one dump per socket (EBUSY
+ *   otherwise), and because address changes are few.
+ * - Events come from a second socket bound to RTMGRP_LINK,
+ *   RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR, so a burst of notifications
+ *   can never delay or drop a reply. An overrun there (ENOBUFS: events were
+ *   lost) is emitted as `'error'` with that code; resynchronise with
+ *   {@link NetlinkClient.links} / {@link NetlinkClient.addresses}.
+ * - Only datagrams from the kernel (port id 0) are read.
+ *
+ * Namespaces: both sockets are opened by {@link NetlinkClient.start} in the
+ * network namespace of the calling thread, and keep talking to it: start()
+ * inside `enterNetns()` ... `restoreNetns()` to manage another namespace (the
+ * daemon simply runs inside its own).
+ *
+ * @module net/netlink-client
+ */
+import { EventEmitter } from 'node:events';
+import { isIPv4, isIPv6 } from 'node:net';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import type { Logger } from 'pino';
+import { SystemError, type SystemErrorCode } from '../errors.js';
+import { NETLINK, NetlinkSocket, type NetlinkDatagram, type NetlinkSocketOptions } from '../native/socket.js';
+import {
+  AF,
+  decodeNlMsgs,
+  decodeRtMessage,
+  encodeIfAddrMsg,
+  encodeIfInfoMsg,
+  encodeNlMsg,
+  IFA_F,
+  IFF,
+  NLM_F,
+  nlmsgTypeName,
+  operStateName,
+  RT_SCOPE,
+  RTM,
+  RTMGRP,
+  type IfAddrMsg,
+  type IfInfoMsg,
+  type NlMsg,
+  type NlMsgErr,
+  type RtMessage,
+} from './rtnetlink.js';
+
+/** Tracer name (H-40). */
+export const TRACER = 'netlink';
+
+/** Default time a request may take before it rejects with ETIMEDOUT, ms. The kernel answers rtnetlink requests synchronously, so this only fires if a reply was lost. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+/** Times a dump is restarted when the kernel flags it inconsistent (NLM_F_DUMP_INTR). */
+const DUMP_RETRIES = 5;
+/** Receive buffer of the event socket, bytes: room for a burst of notifications (the kernel doubles it). */
+const EVENT_RCVBUF = 1 << 20;
+/** Longest interface name / label (IFNAMSIZ - 1). */
+const IFNAME_MAX = 15;
+
+/** A link as the client reports it. */
+export interface LinkInfo {
+  /** Interface index. */
+  ifindex: number;
+  /** Interface name ('' if the message had none). */
+  name: string;
+  /** `ifi_flags` ({@link IFF}). */
+  flags: number;
+  /** IFF_UP: administratively up. */
+  adminUp: boolean;
+  /** IFF_RUNNING: operationally up (carrier, not dormant). */
+  running: boolean;
+  /** IFF_LOWER_UP: the driver reports L1 up. */
+  lowerUp: boolean;
+  /** adminUp && running: the link can carry VRRP (keepalived's test, IFF_UP && IFF_RUNNING). */
+  up: boolean;
+  /** RFC 2863 operational state name from IFLA_OPERSTATE (`'UP'`, `'DOWN'`, `'LOWERLAYERDOWN'`, ...), if sent. */
+  operState?: string;
+  /** ARPHRD_* link type (1: Ethernet). */
+  type: number;
+  /** Hardware address `aa:bb:cc:dd:ee:ff`, if any. */
+  mac?: string;
+  /** MTU, if sent. */
+  mtu?: number;
+  /** ifindex of the master device (bridge, bond, VRF), if any. */
+  master?: number;
+  /** ifindex of the lower device (veth peer, VLAN parent), if any; it may be in another namespace. */
+  link?: number;
+}
+
+/** An interface address as the client reports it. */
+export interface AddressInfo {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** Interface index. */
+  ifindex: number;
+  /** The local address (IFA_LOCAL, else IFA_ADDRESS). */
+  address: string;
+  /** Prefix length. */
+  prefixLength: number;
+  /** The peer (IFA_ADDRESS) on point-to-point addresses, when it differs from the local one. */
+  peer?: string;
+  /** IPv4 label (IFA_LABEL). */
+  label?: string;
+  /** All flags ({@link IFA_F}): IFA_FLAGS, else `ifa_flags`. */
+  flags: number;
+  /** Scope ({@link RT_SCOPE}). */
+  scope: number;
+}
+
+/** What {@link NetlinkClient.addAddress} adds. */
+export interface AddressSpec {
+  /** Interface index. */
+  ifindex: number;
+  /** IPv4 or IPv6 address, no prefix. */
+  address: string;
+  /** Prefix length: 0..32 (IPv4), 0..128 (IPv6). */
+  prefixLength: number;
+  /** IPv4 only: label, at most 15 characters (convention: `<ifname>:<suffix>`, as keepalived's `label IF:x`). */
+  label?: string;
+  /** IPv6 only: skip duplicate address detection (IFA_F_NODAD), so the address is usable at once. */
+  nodad?: boolean;
+  /** Do not add the prefix route (IFA_F_NOPREFIXROUTE). */
+  noPrefixRoute?: boolean;
+  /** IPv4 only: broadcast address. */
+  broadcast?: string;
+  /** Scope ({@link RT_SCOPE}); default universe. IPv6 derives it from the address. */
+  scope?: number;
+}
+
+/** Which address {@link NetlinkClient.deleteAddress} deletes. */
+export interface AddressRef {
+  /** Interface index. */
+  ifindex: number;
+  /** The address. */
+  address: string;
+  /** Its prefix length (the kernel matches it: another length is EADDRNOTAVAIL). */
+  prefixLength: number;
+}
+
+/**
+ * A `'link'` event: every RTM_NEWLINK / RTM_DELLINK of a device (family
+ * AF_UNSPEC), whatever changed; compare `link.up` with the last value seen
+ * to act on up/down transitions only.
+ */
+export interface LinkEvent {
+  /** RTM_NEWLINK (created or changed: flags, state, name...) or RTM_DELLINK (gone). */
+  action: 'new' | 'del';
+  /** The link as the message describes it. */
+  link: LinkInfo;
+}
+
+/** An `'address'` event. */
+export interface AddressEvent {
+  /** RTM_NEWADDR (added or changed, e.g. DAD finished) or RTM_DELADDR. */
+  action: 'new' | 'del';
+  /** The address. */
+  address: AddressInfo;
+}
+
+/** Events of a {@link NetlinkClient}. */
+export interface NetlinkClientEvents {
+  /** A link changed (after start(), with events on). */
+  link: [event: LinkEvent];
+  /** An address was added, changed or removed. */
+  address: [event: AddressEvent];
+  /** An asynchronous failure: an event-socket overrun (code ENOBUFS: resynchronise), an undecodable notification, a socket failure. */
+  error: [err: Error];
+}
+
+/** The socket surface the client uses; {@link NetlinkSocket} implements it (tests pass fakes). */
+export interface NetlinkTransport {
+  /** Port id the kernel assigned. */
+  readonly pid: number;
+  /** Sends one datagram to the kernel. */
+  send(data: Buffer): number;
+  setOption(level: number, name: number, value: number | Buffer): void;
+  start(): void;
+  stop(): void;
+  close(): void;
+  on(event: 'message', fn: (msg: NetlinkDatagram) => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+}
+
+/** Opens a transport; `groups` is the RTMGRP_* mask (0 for the request socket). */
+export type NetlinkTransportFactory = (options: Required<Pick<NetlinkSocketOptions, 'groups'>>) => NetlinkTransport;
+
+/** Options of {@link NetlinkClient}. */
+export interface NetlinkClientOptions {
+  /** Listen for link and address changes (a second socket). Default true. */
+  events?: boolean;
+  /** Groups the event socket joins. Default RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR. */
+  groups?: number;
+  /** Request timeout, ms. Default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Opens the sockets (tests inject fakes). Default: {@link NetlinkSocket} on NETLINK_ROUTE. */
+  transport?: NetlinkTransportFactory;
+  /** Debug traces of requests, replies and restarted dumps (H-39); failures go to the promise or `'error'`, not here. */
+  log?: Pick<Logger, 'debug'>;
+}
+
+/** One request in the queue. */
+interface Pending {
+  type: number;
+  flags: number;
+  payload: Buffer;
+  dump: boolean;
+  /** What the request was about, for error messages ("10.0.0.1/24 on ifindex 5"). */
+  detail: string;
+  resolve: (msgs: RtMessage[]) => void;
+  reject: (err: Error) => void;
+  seq?: number;
+  replies?: RtMessage[];
+  timer?: ReturnType<typeof setTimeout>;
+  retries?: number;
+}
+
+const defaultTransport: NetlinkTransportFactory = ({ groups }) => new NetlinkSocket({ protocol: NETLINK.ROUTE, groups });
+
+/**
+ * A SystemError for a netlink error ack: `code` the errno name, `errno`
+ * negative, `syscall` the request type (`'RTM_NEWADDR'`), message
+ * `"RTM_NEWADDR failed: <description> (<detail>; <extack message>)"`.
+ * @param errno the NEGATIVE errno from the ack
+ * @param type the request's message type
+ * @param detail what the request was about
+ * @param extAckMessage the kernel's extended-ack message, if any
+ */
+export function netlinkError(errno: number, type: number, detail: string, extAckMessage?: string): SystemError {
+  const syscall = `RTM_${nlmsgTypeName(type)}`.replace(/^RTM_(NOOP|ERROR|DONE|OVERRUN)$/, 'NLMSG_$1');
+  // libuv's names double as Linux errno names below 3000; its own codes
+  // (UV_EAI_*, UV_EOF...) sit above and are no kernel errno.
+  let name = '';
+  if (errno < 0 && errno > -3000) {
+    try {
+      name = getSystemErrorName(errno);
+    } catch {
+      /* no name */
+    }
+  }
+  if (errno === -524) name = 'ENOTSUPP'; // kernel-internal, no libc name (as native/src/errors.cc)
+  const code: SystemErrorCode = /^E[A-Z0-9]+$/.test(name) ? (name as `E${string}`) : 'XLB_ERR_SYSTEM';
+  const description = (name !== '' && getSystemErrorMap().get(errno)?.[1]) || `errno ${-errno}`;
+  const notes = [detail, extAckMessage].filter((s): s is string => s !== undefined && s !== '');
+  const message = `${syscall} failed: ${description}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+  return new SystemError(code, message, { errno, syscall });
+}
+
+/** A LinkInfo from a link message. */
+export function toLinkInfo(v: IfInfoMsg): LinkInfo {
+  const adminUp = (v.flags & IFF.UP) !== 0;
+  const running = (v.flags & IFF.RUNNING) !== 0;
+  const info: LinkInfo = {
+    ifindex: v.index,
+    name: v.attrs.ifname ?? '',
+    flags: v.flags,
+    adminUp,
+    running,
+    lowerUp: (v.flags & IFF.LOWER_UP) !== 0,
+    up: adminUp && running,
+    type: v.type,
+  };
+  if (v.attrs.operstate !== undefined) info.operState = operStateName(v.attrs.operstate);
+  if (v.attrs.address !== undefined) info.mac = v.attrs.address;
+  if (v.attrs.mtu !== undefined) info.mtu = v.attrs.mtu;
+  if (v.attrs.master !== undefined && v.attrs.master !== 0) info.master = v.attrs.master;
+  // The kernel sends IFLA_LINK only when it differs from the device itself
+  // (rtnl_fill_ifinfo); across namespaces the two indexes may be equal.
+  if (v.attrs.link !== undefined) info.link = v.attrs.link;
+  return info;
+}
+
+/** An AddressInfo from an address message, or null for families other than IPv4/IPv6 or a message without address. */
+export function toAddressInfo(v: IfAddrMsg): AddressInfo | null {
+  if (v.family !== AF.INET && v.family !== AF.INET6) return null;
+  const address = v.attrs.local ?? v.attrs.address;
+  if (address === undefined) return null;
+  const info: AddressInfo = {
+    family: v.family === AF.INET ? 4 : 6,
+    ifindex: v.index,
+    address,
+    prefixLength: v.prefixLength,
+    flags: v.attrs.flags ?? v.flags,
+    scope: v.scope,
+  };
+  if (v.attrs.local !== undefined && v.attrs.address !== undefined && v.attrs.address !== v.attrs.local) info.peer = v.attrs.address;
+  if (v.attrs.label !== undefined) info.label = v.attrs.label;
+  return info;
+}
+
+function checkInt(what: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`${what} must be an integer in [${min}, ${max}], got ${String(v)}`);
+}
+
+/** Family of an address text, or a TypeError. */
+function familyOf(what: string, address: unknown): 4 | 6 {
+  if (typeof address === 'string' && isIPv4(address)) return 4;
+  if (typeof address === 'string' && isIPv6(address)) return 6;
+  throw new TypeError(`${what} must be an IPv4 or IPv6 address (no prefix, no scope), got ${JSON.stringify(address)}`);
+}
+
+/**
+ * The address message for `spec` (pure; exported for tests): IFA_LOCAL and
+ * IFA_ADDRESS both carry the address (as `ip addr add` sends them: the
+ * kernel takes IFA_LOCAL as the address on IPv4, IFA_ADDRESS as the prefix),
+ * IFA_FLAGS carries the flags, IFA_LABEL / IFA_BROADCAST when given.
+ * @throws TypeError / RangeError on a bad spec (H-25: ranges are checked here, not in C++)
+ */
+export function addressMessage(spec: AddressSpec | AddressRef, add: boolean): IfAddrMsg {
+  const what = add ? 'addAddress' : 'deleteAddress';
+  checkInt(`${what}: ifindex`, spec.ifindex, 1, 0x7fffffff);
+  const family = familyOf(`${what}: address`, spec.address);
+  checkInt(`${what}: prefixLength`, spec.prefixLength, 0, family === 4 ? 32 : 128);
+  const s = spec as AddressSpec;
+  let flags = 0;
+  const v: IfAddrMsg = {
+    family: family === 4 ? AF.INET : AF.INET6,
+    prefixLength: spec.prefixLength,
+    flags: 0,
+    scope: RT_SCOPE.UNIVERSE,
+    index: spec.ifindex,
+    attrs: { address: spec.address, local: spec.address },
+  };
+  if (add) {
+    if (s.label !== undefined) {
+      // The kernel ignores IFA_LABEL for IPv6 (its ifa_ipv6_policy has no entry for it).
+      if (family !== 4) throw new RangeError('addAddress: label is for IPv4 addresses only (the kernel ignores IPv6 labels)');
+      if (typeof s.label !== 'string' || s.label.length === 0 || Buffer.byteLength(s.label) > IFNAME_MAX || s.label.includes('\0')) {
+        throw new RangeError(`addAddress: label must be 1..${IFNAME_MAX} bytes without NUL, got ${JSON.stringify(s.label)}`);
+      }
+      v.attrs.label = s.label;
+    }
+    if (s.nodad === true) {
+      if (family !== 6) throw new RangeError('addAddress: nodad is for IPv6 addresses only');
+      flags |= IFA_F.NODAD;
+    }
+    if (s.noPrefixRoute === true) flags |= IFA_F.NOPREFIXROUTE;
+    if (s.broadcast !== undefined) {
+      if (family !== 4 || familyOf('addAddress: broadcast', s.broadcast) !== 4) throw new RangeError('addAddress: broadcast is for IPv4 addresses only');
+      v.attrs.broadcast = s.broadcast;
+    }
+    if (s.scope !== undefined) {
+      checkInt('addAddress: scope', s.scope, 0, 255);
+      v.scope = s.scope;
+    }
+    if (flags !== 0) {
+      v.flags = flags & 0xff;
+      v.attrs.flags = flags;
+    }
+  }
+  return v;
+}
+
+/**
+ * rtnetlink client (see the module comment). Like any EventEmitter it
+ * throws an `'error'` event nobody listens to: attach a listener when events
+ * are on. Typical use:
+ * ```ts
+ * const nl = new NetlinkClient();
+ * nl.on('link', (e) => ...); nl.on('address', (e) => ...); nl.on('error', ...);
+ * nl.start();
+ * await nl.addAddress({ ifindex, address: '192.0.2.10', prefixLength: 24, label: 'eth0:vip' });
+ * nl.stop();
+ * ```
+ */
+export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
+  readonly #events: boolean;
+  readonly #groups: number;
+  readonly #timeoutMs: number;
+  readonly #open: NetlinkTransportFactory;
+  readonly #log: Pick<Logger, 'debug'> | undefined;
+  #req: NetlinkTransport | undefined;
+  #ev: NetlinkTransport | undefined;
+  #seq = Math.floor(Math.random() * 0x7fffffff) >>> 0;
+  readonly #queue: Pending[] = [];
+  #current: Pending | undefined;
+
+  /**
+   * @param options events on/off, groups, timeout, transport factory
+   */
+  constructor(options: NetlinkClientOptions = {}) {
+    super();
+    this.#events = options.events ?? true;
+    this.#groups = options.groups ?? RTMGRP.LINK | RTMGRP.IPV4_IFADDR | RTMGRP.IPV6_IFADDR;
+    checkInt('NetlinkClient: groups', this.#groups, 0, 0xffffffff);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    checkInt('NetlinkClient: timeoutMs', this.#timeoutMs, 1, 0x7fffffff);
+    this.#open = options.transport ?? defaultTransport;
+    this.#log = options.log;
+  }
+
+  /** Whether start() ran and stop() did not. */
+  get started(): boolean {
+    return this.#req !== undefined;
+  }
+
+  /**
+   * Opens the sockets in the CALLING thread's network namespace and starts
+   * the events. Idempotent.
+   * @throws SystemError when a socket cannot be opened or bound
+   */
+  start(): void {
+    if (this.#req !== undefined) return;
+    const req = this.#open({ groups: 0 });
+    try {
+      // Best effort: error acks with the kernel's reason and without the echoed request.
+      for (const opt of [NETLINK.EXT_ACK, NETLINK.CAP_ACK]) {
+        try {
+          req.setOption(NETLINK.SOL_NETLINK, opt, 1);
+        } catch {
+          /* older kernel: plain acks */
+        }
+      }
+      req.on('message', (m) => this.#onReply(m));
+      req.on('error', (err) => this.#onRequestSocketError(err));
+      if (this.#events) {
+        const ev = this.#open({ groups: this.#groups });
+        try {
+          ev.setOption(1 /* SOL_SOCKET */, 8 /* SO_RCVBUF */, EVENT_RCVBUF);
+        } catch {
+          /* keep the default */
+        }
+        ev.on('message', (m) => this.#onEvent(m));
+        ev.on('error', (err) => this.emit('error', err));
+        ev.start();
+        this.#ev = ev;
+      }
+    } catch (e) {
+      req.close();
+      throw e;
+    }
+    this.#req = req;
+  }
+
+  /**
+   * Closes the sockets; pending and queued requests reject with
+   * `Error('netlink: client stopped')`. Idempotent.
+   */
+  stop(): void {
+    const req = this.#req;
+    if (req === undefined) return;
+    this.#req = undefined;
+    this.#ev?.close();
+    this.#ev = undefined;
+    req.close();
+    const all = [...(this.#current ? [this.#current] : []), ...this.#queue.splice(0)];
+    this.#current = undefined;
+    for (const p of all) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(new Error('netlink: client stopped'));
+    }
+  }
+
+  /**
+   * Adds an address (RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL).
+   * @throws SystemError EEXIST (already there), ENODEV (no such ifindex), EPERM, EINVAL...
+   * @throws TypeError / RangeError on a bad spec (label or broadcast on IPv6, nodad on IPv4, ranges)
+   */
+  async addAddress(spec: AddressSpec): Promise<void> {
+    const v = addressMessage(spec, true);
+    await this.#request(RTM.NEWADDR, NLM_F.CREATE | NLM_F.EXCL, encodeIfAddrMsg(v), false, `${spec.address}/${spec.prefixLength} on ifindex ${spec.ifindex}`);
+  }
+
+  /**
+   * Deletes an address (RTM_DELADDR).
+   * @throws SystemError EADDRNOTAVAIL (not there, or another prefix length), ENODEV...
+   */
+  async deleteAddress(ref: AddressRef): Promise<void> {
+    const v = addressMessage(ref, false);
+    await this.#request(RTM.DELADDR, 0, encodeIfAddrMsg(v), false, `${ref.address}/${ref.prefixLength} on ifindex ${ref.ifindex}`);
+  }
+
+  /** Every link (RTM_GETLINK dump). */
+  async links(): Promise<LinkInfo[]> {
+    const v: IfInfoMsg = { family: AF.UNSPEC, type: 0, index: 0, flags: 0, change: 0, attrs: {} };
+    const msgs = await this.#request(RTM.GETLINK, NLM_F.DUMP, encodeIfInfoMsg(v), true, 'links');
+    return msgs.flatMap((m) => (m.kind === 'link' && m.header.type === RTM.NEWLINK && m.value.family === AF.UNSPEC ? [toLinkInfo(m.value)] : []));
+  }
+
+  /**
+   * One link by index or name (RTM_GETLINK).
+   * @throws SystemError ENODEV when there is no such link
+   */
+  async link(ifindexOrName: number | string): Promise<LinkInfo> {
+    const v: IfInfoMsg = { family: AF.UNSPEC, type: 0, index: 0, flags: 0, change: 0, attrs: {} };
+    if (typeof ifindexOrName === 'number') {
+      checkInt('link: ifindex', ifindexOrName, 1, 0x7fffffff);
+      v.index = ifindexOrName;
+    } else {
+      if (typeof ifindexOrName !== 'string' || ifindexOrName.length === 0 || Buffer.byteLength(ifindexOrName) > IFNAME_MAX) {
+        throw new RangeError(`link: name must be 1..${IFNAME_MAX} bytes, got ${JSON.stringify(ifindexOrName)}`);
+      }
+      v.attrs.ifname = ifindexOrName;
+    }
+    const msgs = await this.#request(RTM.GETLINK, 0, encodeIfInfoMsg(v), false, `link ${ifindexOrName}`);
+    const found = msgs.find((m): m is Extract<RtMessage, { kind: 'link' }> => m.kind === 'link');
+    if (found === undefined) throw netlinkError(-19 /* ENODEV */, RTM.GETLINK, `link ${ifindexOrName}`);
+    return toLinkInfo(found.value);
+  }
+
+  /**
+   * Every IPv4 and IPv6 address (RTM_GETADDR dump), optionally of one
+   * interface and/or one family (filtered here: the kernel filters only with
+   * strict checking).
+   */
+  async addresses(filter: { ifindex?: number; family?: 4 | 6 } = {}): Promise<AddressInfo[]> {
+    if (filter.ifindex !== undefined) checkInt('addresses: ifindex', filter.ifindex, 1, 0x7fffffff);
+    if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) throw new TypeError('addresses: family must be 4 or 6');
+    const family = filter.family === 4 ? AF.INET : filter.family === 6 ? AF.INET6 : AF.UNSPEC;
+    const v: IfAddrMsg = { family, prefixLength: 0, flags: 0, scope: 0, index: 0, attrs: {} };
+    const msgs = await this.#request(RTM.GETADDR, NLM_F.DUMP, encodeIfAddrMsg(v), true, 'addresses');
+    const out: AddressInfo[] = [];
+    for (const m of msgs) {
+      if (m.kind !== 'addr' || m.header.type !== RTM.NEWADDR) continue;
+      const a = toAddressInfo(m.value);
+      if (a === null) continue;
+      if (filter.ifindex !== undefined && a.ifindex !== filter.ifindex) continue;
+      if (filter.family !== undefined && a.family !== filter.family) continue;
+      out.push(a);
+    }
+    return out;
+  }
+
+  // --- requests ----------------------------------------------------------------
+
+  #request(type: number, flags: number, payload: Buffer, dump: boolean, detail: string): Promise<RtMessage[]> {
+    return new Promise<RtMessage[]>((resolve, reject) => {
+      if (this.#req === undefined) {
+        reject(new Error('netlink: client not started'));
+        return;
+      }
+      this.#queue.push({ type, flags, payload, dump, detail, resolve, reject });
+      this.#next();
+    });
+  }
+
+  /** Sends the next queued request if none is in flight. */
+  #next(): void {
+    const req = this.#req;
+    if (this.#current !== undefined || req === undefined) return;
+    const p = this.#queue.shift();
+    if (p === undefined) {
+      req.stop(); // idle: the request socket does not keep the event loop alive
+      return;
+    }
+    this.#current = p;
+    this.#seq = (this.#seq + 1) >>> 0;
+    p.seq = this.#seq;
+    p.replies = [];
+    const msg: NlMsg = { type: p.type, flags: NLM_F.REQUEST | NLM_F.ACK | p.flags, seq: p.seq, pid: 0, payload: p.payload };
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), detail: p.detail }, 'netlink request');
+    try {
+      req.start();
+      req.send(encodeNlMsg(msg));
+    } catch (e) {
+      this.#settle(p, e as Error);
+      return;
+    }
+    p.timer = setTimeout(() => {
+      this.#settle(p, new SystemError('ETIMEDOUT', `${`RTM_${nlmsgTypeName(p.type)}`} failed: no reply within ${this.#timeoutMs} ms (${p.detail})`, { errno: -110, syscall: `RTM_${nlmsgTypeName(p.type)}` }));
+    }, this.#timeoutMs);
+  }
+
+  /** Ends the current request with `err` or its replies, and moves on. */
+  #settle(p: Pending, err: Error | null): void {
+    if (this.#current !== p) return;
+    this.#current = undefined;
+    if (p.timer) clearTimeout(p.timer);
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), ok: err === null, code: (err as { code?: string } | null)?.code }, 'netlink reply');
+    if (err !== null) p.reject(err);
+    else p.resolve(p.replies ?? []);
+    this.#next();
+  }
+
+  #onRequestSocketError(err: Error): void {
+    // ENOBUFS here means a reply may be lost: fail the request in flight
+    // rather than wait for its timeout.
+    const p = this.#current;
+    if (p !== undefined) this.#settle(p, err);
+    else this.emit('error', err);
+  }
+
+  #onReply(dg: NetlinkDatagram): void {
+    if (dg.pid !== 0) return; // only the kernel answers requests
+    const p = this.#current;
+    let msgs: NlMsg[];
+    try {
+      msgs = decodeNlMsgs(dg.data);
+    } catch (e) {
+      if (p !== undefined) this.#settle(p, e as Error);
+      else this.emit('error', e as Error);
+      return;
+    }
+    for (const m of msgs) {
+      if (p === undefined || this.#current !== p || m.seq !== p.seq) {
+        this.#log?.debug({ tracer: TRACER, seq: m.seq, type: nlmsgTypeName(m.type) }, 'netlink reply to no pending request ignored');
+        continue; // e.g. late reply of a timed-out request, rest of an interrupted dump
+      }
+      let rt: RtMessage;
+      try {
+        rt = decodeRtMessage(m);
+      } catch (e) {
+        this.#settle(p, e as Error);
+        return;
+      }
+      if ((m.flags & NLM_F.DUMP_INTR) !== 0 && p.dump) {
+        // The table changed during the dump (NLM_F_DUMP_INTR): the result may be inconsistent; dump again.
+        this.#restartDump(p);
+        return;
+      }
+      if (rt.kind === 'error') {
+        this.#onAck(p, rt.value);
+        return;
+      }
+      if (rt.kind === 'done') {
+        if (rt.error < 0) this.#settle(p, netlinkError(rt.error, p.type, p.detail));
+        else this.#settle(p, null);
+        return;
+      }
+      p.replies!.push(rt);
+    }
+  }
+
+  #onAck(p: Pending, e: NlMsgErr): void {
+    if (e.error !== 0) {
+      this.#settle(p, netlinkError(e.error, p.type, p.detail, e.extAck?.message));
+      return;
+    }
+    // A dump ends with NLMSG_DONE, never an ACK-only reply, but a
+    // non-dump request (and a dump the kernel refused up front) ends here.
+    this.#settle(p, null);
+  }
+
+  #restartDump(p: Pending): void {
+    p.retries = (p.retries ?? 0) + 1;
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), retry: p.retries }, 'netlink dump interrupted (NLM_F_DUMP_INTR), restarting');
+    if (p.retries > DUMP_RETRIES) {
+      this.#settle(p, new SystemError('EINTR', `RTM_${nlmsgTypeName(p.type)} failed: dump interrupted ${DUMP_RETRIES} times (${p.detail})`, { errno: -4, syscall: `RTM_${nlmsgTypeName(p.type)}` }));
+      return;
+    }
+    if (p.timer) clearTimeout(p.timer);
+    this.#current = undefined;
+    // The rest of the interrupted dump still arrives; its old seq is ignored.
+    this.#queue.unshift(p);
+    this.#next();
+  }
+
+  // --- events ------------------------------------------------------------------
+
+  #onEvent(dg: NetlinkDatagram): void {
+    if (dg.pid !== 0) return; // only the kernel's notifications
+    let msgs: NlMsg[];
+    try {
+      msgs = decodeNlMsgs(dg.data);
+    } catch (e) {
+      this.emit('error', e as Error);
+      return;
+    }
+    for (const m of msgs) {
+      let rt: RtMessage;
+      try {
+        rt = decodeRtMessage(m);
+      } catch (e) {
+        this.emit('error', e as Error);
+        continue;
+      }
+      // Bridge port notifications share the group with ifi_family AF_BRIDGE;
+      // their RTM_DELLINK means "left the bridge", not "gone": skipped.
+      if (rt.kind === 'link' && (m.type === RTM.NEWLINK || m.type === RTM.DELLINK) && rt.value.family === AF.UNSPEC) {
+        this.emit('link', { action: m.type === RTM.NEWLINK ? 'new' : 'del', link: toLinkInfo(rt.value) });
+      } else if (rt.kind === 'addr' && (m.type === RTM.NEWADDR || m.type === RTM.DELADDR)) {
+        const a = toAddressInfo(rt.value);
+        if (a !== null) this.emit('address', { action: m.type === RTM.NEWADDR ? 'new' : 'del', address: a });
+      }
+    }
+  }
+}

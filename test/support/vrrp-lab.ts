@@ -1,0 +1,129 @@
+/**
+ * A lab for VRRP end-to-end tests: four network namespaces on one Ethernet
+ * segment (a bridge in `<p>-sw`): `<p>-a` and `<p>-b` are the two VRRP nodes
+ * (xlb or keepalived), `<p>-c` a client that pings and connects to the VIP.
+ *
+ *   a eth0 10.98.0.1/24, fd98::1/64 ──┐
+ *   b eth0 10.98.0.2/24, fd98::2/64 ──┼── br0 (in <p>-sw)
+ *   c eth0 10.98.0.3/24, fd98::3/64 ──┘
+ *
+ * Every address is inside the namespaces; `down()` removes them all and
+ * kills what was spawned, also after a failure.
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nsExec, nsSpawn, stopChild } from '../../src/lab/exec.js';
+
+/** The nodes of the lab. */
+export type VrrpNode = 'a' | 'b' | 'c';
+
+/** Addresses and MACs of each node's eth0. */
+export const VLAB = {
+  a: { v4: '10.98.0.1', v6: 'fd98::1', mac: '02:98:00:00:00:0a' },
+  b: { v4: '10.98.0.2', v6: 'fd98::2', mac: '02:98:00:00:00:0b' },
+  c: { v4: '10.98.0.3', v6: 'fd98::3', mac: '02:98:00:00:00:0c' },
+  vip4: '10.98.0.100',
+  vip6: 'fd98::100',
+} as const;
+
+export interface VrrpLab {
+  readonly prefix: string;
+  /** Namespace of a node. */
+  ns(node: VrrpNode | 'sw'): string;
+  /** A scratch directory, removed by down(). */
+  readonly dir: string;
+  /** Start a long-lived process in a node's namespace; down() stops it. */
+  spawn(node: VrrpNode, cmd: string, args: readonly string[]): ChildProcess;
+  /** Run a command in a node's namespace; its stdout. */
+  exec(node: VrrpNode, cmd: string, args: readonly string[]): Promise<string>;
+  /** Whether `address` is on the node's eth0. */
+  hasAddress(node: VrrpNode, address: string): Promise<boolean>;
+  /** The MAC the client's neighbour table holds for `address` (undefined: none or not valid). */
+  clientNeighbour(address: string): Promise<string | undefined>;
+  /** Start keepalived in a node with this config text; resolves once it runs. */
+  keepalived(node: VrrpNode, conf: string): ChildProcess;
+  down(): Promise<void>;
+}
+
+/**
+ * Build the lab.
+ * @param prefix unique namespace prefix (short: interface names derive from it)
+ */
+export async function createVrrpLab(prefix: string): Promise<VrrpLab> {
+  const ns = (n: VrrpNode | 'sw'): string => `${prefix}-${n}`;
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const children: ChildProcess[] = [];
+  const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
+  const lab: VrrpLab = {
+    prefix,
+    ns,
+    dir,
+    spawn(node, cmd, args) {
+      const c = nsSpawn(ns(node), cmd, args);
+      children.push(c);
+      return c;
+    },
+    async exec(node, cmd, args) {
+      return (await nsExec(ns(node), cmd, args)).stdout;
+    },
+    async hasAddress(node, address) {
+      const out = JSON.parse(await lab.exec(node, 'ip', ['-j', 'addr', 'show', 'dev', 'eth0'])) as { addr_info: { local: string }[] }[];
+      return out.some((l) => l.addr_info.some((a) => a.local === address));
+    },
+    async clientNeighbour(address) {
+      const out = JSON.parse(await lab.exec('c', 'ip', ['-j', 'neigh', 'show', 'to', address, 'dev', 'eth0'])) as { lladdr?: string; state?: string[] }[];
+      const e = out[0];
+      if (!e?.lladdr || e.state?.some((s) => s === 'FAILED' || s === 'INCOMPLETE')) return undefined;
+      return e.lladdr;
+    },
+    keepalived(node, conf) {
+      const d = join(dir, `keepalived-${node}`);
+      execFileSync('mkdir', ['-p', d]);
+      writeFileSync(join(d, 'keepalived.conf'), conf);
+      return lab.spawn(node, 'keepalived', ['-n', '-l', '-D', '-P', '-f', join(d, 'keepalived.conf'), '-p', join(d, 'k.pid'), '-r', join(d, 'v.pid'), '-c', join(d, 'c.pid')]);
+    },
+    async down() {
+      await Promise.all(children.map((c) => stopChild(c, 1000)));
+      for (const n of ['a', 'b', 'c', 'sw'] as const) {
+        try {
+          ip(['netns', 'del', ns(n)]);
+        } catch {
+          /* not there */
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const n of ['sw', 'a', 'b', 'c'] as const) ip(['netns', 'add', ns(n)]);
+    ip(['-n', ns('sw'), 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0']);
+    ip(['-n', ns('sw'), 'link', 'set', 'br0', 'up']);
+    for (const n of ['a', 'b', 'c'] as const) {
+      ip(['-n', ns('sw'), 'link', 'add', `s${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns(n), 'address', VLAB[n].mac]);
+      ip(['-n', ns('sw'), 'link', 'set', `s${n}`, 'master', 'br0', 'up']);
+      ip(['-n', ns(n), 'link', 'set', 'lo', 'up']);
+      ip(['-n', ns(n), 'addr', 'add', `${VLAB[n].v4}/24`, 'dev', 'eth0']);
+      ip(['-n', ns(n), 'addr', 'add', `${VLAB[n].v6}/64`, 'dev', 'eth0', 'nodad']);
+      ip(['-n', ns(n), 'link', 'set', 'eth0', 'up']);
+    }
+    // the link-local addresses (IPv6 adverts come from them) must finish DAD
+    for (const n of ['a', 'b', 'c'] as const) await waitLinkLocal(ns(n));
+  } catch (err) {
+    await lab.down();
+    throw err;
+  }
+  return lab;
+}
+
+/** Wait until eth0 of `ns` has a link-local address that is not tentative. */
+async function waitLinkLocal(ns: string): Promise<void> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const out = JSON.parse((await nsExec(ns, 'ip', ['-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout) as { addr_info: { tentative?: boolean }[] }[];
+    if (out[0]?.addr_info.some((a) => !a.tentative)) return;
+    if (Date.now() > until) throw new Error(`${ns}: no usable link-local address`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
