@@ -7,6 +7,13 @@
  *   b eth0 10.98.0.2/24, fd98::2/64 ──┼── br0 (in <p>-sw)
  *   c eth0 10.98.0.3/24, fd98::3/64 ──┘
  *
+ * With `backends: n`, namespaces `<p>-d1`.. join the same segment as real
+ * servers behind an xlb VIP (10.98.0.11.. ; the lab's HTTP server on 80 and
+ * 8080): the IPv4 VIP on their lo without answering ARP for it
+ * (arp_ignore=1, arp_announce=2), the lab's XDP decapsulation for tunnel
+ * mode, and they answer clients directly (direct server return: the client
+ * is on the segment).
+ *
  * Every address is inside the namespaces; `down()` removes them all and
  * kills what was spawned, also after a failure.
  */
@@ -14,10 +21,11 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nsExec, nsSpawn, stopChild } from '../../src/lab/exec.js';
+import { buildBpfObject, nsExec, nsSpawn, stopChild } from '../../src/lab/exec.js';
+import { BACKEND_SCRIPT, DECAP_BPF_SOURCE } from '../../src/lab/lab.js';
 
 /** The nodes of the lab. */
-export type VrrpNode = 'a' | 'b' | 'c';
+export type VrrpNode = 'a' | 'b' | 'c' | `d${number}`;
 
 /** Addresses and MACs of each node's eth0. */
 export const VLAB = {
@@ -27,6 +35,23 @@ export const VLAB = {
   vip4: '10.98.0.100',
   vip6: 'fd98::100',
 } as const;
+
+/** An XDP program that passes everything (see createVrrpLab). */
+const PASS_BPF_SOURCE = `// SPDX-License-Identifier: GPL-2.0
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int lab_pass(struct xdp_md *ctx) { return XDP_PASS; }
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+/** Address of backend i (1-based). */
+export const backendV4 = (i: number): string => `10.98.0.${10 + i}`;
+
+/** Options of {@link createVrrpLab}. */
+export interface VrrpLabOptions {
+  /** Backends d1..dn behind the VIP (default 0). */
+  backends?: number;
+}
 
 export interface VrrpLab {
   readonly prefix: string;
@@ -51,8 +76,9 @@ export interface VrrpLab {
  * Build the lab.
  * @param prefix unique namespace prefix (short: interface names derive from it)
  */
-export async function createVrrpLab(prefix: string): Promise<VrrpLab> {
+export async function createVrrpLab(prefix: string, opts: VrrpLabOptions = {}): Promise<VrrpLab> {
   const ns = (n: VrrpNode | 'sw'): string => `${prefix}-${n}`;
+  const backends = Array.from({ length: opts.backends ?? 0 }, (_, i) => `d${i + 1}` as const);
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const children: ChildProcess[] = [];
   const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
@@ -86,7 +112,7 @@ export async function createVrrpLab(prefix: string): Promise<VrrpLab> {
     },
     async down() {
       await Promise.all(children.map((c) => stopChild(c, 1000)));
-      for (const n of ['a', 'b', 'c', 'sw'] as const) {
+      for (const n of ['a', 'b', 'c', ...backends, 'sw'] as const) {
         try {
           ip(['netns', 'del', ns(n)]);
         } catch {
@@ -110,6 +136,47 @@ export async function createVrrpLab(prefix: string): Promise<VrrpLab> {
     }
     // the link-local addresses (IPv6 adverts come from them) must finish DAD
     for (const n of ['a', 'b', 'c'] as const) await waitLinkLocal(ns(n));
+    if (backends.length) {
+      const pass = await buildBpfObject('lab-pass', PASS_BPF_SOURCE);
+      // frames that XDP sends on lose the skb's checksum state: the client
+      // must send complete TCP checksums, not leave them to veth "offload"
+      execFileSync('nsenter', [`--net=/run/netns/${ns('c')}`, '--', 'ethtool', '-K', 'eth0', 'tx', 'off'], { stdio: 'ignore' });
+      for (const n of ['a', 'b'] as const) {
+        // xlb's route lookups (bpf_fib_lookup) need forwarding on the nodes
+        execFileSync('nsenter', [`--net=/run/netns/${ns(n)}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.conf.all.forwarding=1', 'net.ipv4.conf.eth0.forwarding=1']);
+        // a veth takes the XDP_TX frames of its peer only with an XDP
+        // program of its own (or NAPI): a pass-through one on the bridge side
+        ip(['-n', ns('sw'), 'link', 'set', 'dev', `s${n}`, 'xdpdrv', 'obj', pass, 'sec', 'xdp']);
+      }
+      const decap = await buildBpfObject('lab-decap', DECAP_BPF_SOURCE);
+      for (const [i, d] of backends.entries()) {
+        ip(['netns', 'add', ns(d)]);
+        ip(['-n', ns('sw'), 'link', 'add', `s${d}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns(d)]);
+        ip(['-n', ns('sw'), 'link', 'set', `s${d}`, 'master', 'br0', 'up']);
+        ip(['-n', ns(d), 'link', 'set', 'lo', 'up']);
+        ip(['-n', ns(d), 'addr', 'add', `${backendV4(i + 1)}/24`, 'dev', 'eth0']);
+        ip(['-n', ns(d), 'addr', 'add', `${VLAB.vip4}/32`, 'dev', 'lo']);
+        for (const k of ['all.arp_ignore=1', 'all.arp_announce=2', 'eth0.arp_ignore=1', 'eth0.arp_announce=2', 'all.rp_filter=0', 'eth0.rp_filter=0']) {
+          execFileSync('nsenter', [`--net=/run/netns/${ns(d)}`, '--', 'sysctl', '-q', '-w', `net.ipv4.conf.${k}`]);
+        }
+        ip(['-n', ns(d), 'link', 'set', 'eth0', 'up']);
+        // veth offloads would hand the client segments with partial checksums
+        execFileSync('nsenter', [`--net=/run/netns/${ns(d)}`, '--', 'ethtool', '-K', 'eth0', 'tx', 'off'], { stdio: 'ignore' });
+        ip(['-n', ns(d), 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'obj', decap, 'sec', 'xdp']);
+        const srv = lab.spawn(d, process.execPath, [BACKEND_SCRIPT, '--name', d, '--port', '80,8080']);
+        await new Promise<void>((ok, fail) => {
+          const timer = setTimeout(() => fail(new Error(`http-backend ${d} did not start`)), 10_000);
+          let out = '';
+          srv.stdout?.on('data', (b: Buffer) => {
+            out += b.toString();
+            if (out.includes('"listening"')) {
+              clearTimeout(timer);
+              ok();
+            }
+          });
+        });
+      }
+    }
   } catch (err) {
     await lab.down();
     throw err;
