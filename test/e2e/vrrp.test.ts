@@ -143,6 +143,10 @@ vrrp_instance VI_1 {
     const s = await vrrpStatus();
     assert.equal(s.state, 'MASTER', 'keepalived accepts our adverts (checksum, version, interval): no preemption');
     assert.ok(s.advertsSent >= 4, JSON.stringify(s));
+    const metrics = await lab.exec('a', process.execPath, ['-e', "fetch('http://127.0.0.1:9904/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"]);
+    assert.match(metrics, /^xlb_vrrp_state\{instance="VI_1",state="MASTER"\} 1$/m);
+    assert.match(metrics, /^xlb_vrrp_priority\{instance="VI_1"\} 200$/m);
+    assert.match(metrics, /^xlb_vrrp_adverts_sent_total\{instance="VI_1"\} [1-9]\d*$/m);
   });
 
   it('master killed (-9): keepalived takes over and the VIP answers from it', async () => {
