@@ -44,7 +44,7 @@ describe('VRRP with keepalived as the peer', { skip: !isRoot && 'needs root (net
   let kaLog = '';
   const instance = `vr${process.pid % 100000}`;
 
-  const xlbConfig = (priority: number): string => `
+  const xlbConfig = (priority: number, extra = ''): string => `
 instance: ${instance}
 interfaces: [{ name: eth0 }]
 metrics: { listen: 127.0.0.1:9904 }
@@ -59,7 +59,7 @@ vrrp:
       priority: ${priority}
       advert_int: 100ms
       virtual_ipaddress: [${VLAB.vip4}/24]
-`;
+${extra}`;
   const kaConfig = (priority: number): string => `
 global_defs {
   router_id ka-${lab.prefix}
@@ -92,10 +92,10 @@ vrrp_instance VI_1 {
     ka.stdout?.on('data', (b: Buffer) => (kaLog += b.toString()));
     ka.stderr?.on('data', (b: Buffer) => (kaLog += b.toString()));
   };
-  const vrrpStatus = async (): Promise<VrrpStatus> => {
+  const vrrpStatus = async (name = 'VI_1'): Promise<VrrpStatus> => {
     const r = await controlRequest(controlPath(instance), { cmd: 'status' });
-    const v = (r.vrrp as VrrpStatus[] | undefined)?.[0];
-    if (!v) throw new Error(`no vrrp in status: ${JSON.stringify(r)}`);
+    const v = (r.vrrp as VrrpStatus[] | undefined)?.find((x) => x.name === name);
+    if (!v) throw new Error(`no vrrp ${name} in status: ${JSON.stringify(r)}`);
     return v;
   };
   const ping = async (): Promise<boolean> => {
@@ -192,5 +192,48 @@ vrrp_instance VI_1 {
     assert.ok(s.advertsReceived >= 5);
     assert.equal(await lab.hasAddress('a', VLAB.vip4), false);
     assert.equal(await lab.hasAddress('b', VLAB.vip4), true);
+  });
+
+  it('reloads add an instance and change another in place: no role change, no advert gap; a bad one changes nothing', async () => {
+    // from the previous test: keepalived MASTER (250), xlb BACKUP (100) on VI_1
+    const vi2 = `
+    - name: VI_2
+      interface: eth0
+      virtual_router_id: 52
+      priority: 200
+      advert_int: 100ms
+      virtual_ipaddress: [10.98.0.101/24]
+`;
+    const reload = async (text: string): Promise<{ ok: boolean; errors?: string[] }> => {
+      writeFileSync(join(lab.dir, 'xlb.yaml'), text);
+      return (await controlRequest(controlPath(instance), { cmd: 'reload' })) as { ok: boolean; errors?: string[] };
+    };
+    const before1 = await vrrpStatus('VI_1');
+    assert.equal((await reload(xlbConfig(100, vi2))).ok, true);
+    await until('VI_2 MASTER', async () => ((await vrrpStatus('VI_2')).state === 'MASTER' ? true : undefined), 5000);
+    await until('VI_2 holds its VIP', async () => ((await lab.hasAddress('a', '10.98.0.101')) ? true : undefined), 5000);
+    const after1 = await vrrpStatus('VI_1');
+    assert.equal(after1.state, 'BACKUP', 'VI_1 untouched');
+    assert.ok(after1.advertsReceived > before1.advertsReceived, 'VI_1 kept its state machine (counters go on)');
+    // change VI_1's priority (still below keepalived's) and measure VI_2's adverts across the reload
+    const sent0 = (await vrrpStatus('VI_2')).advertsSent;
+    const t0 = performance.now();
+    assert.equal((await reload(xlbConfig(120, vi2))).ok, true);
+    await new Promise((r) => setTimeout(r, 1000));
+    const sent1 = (await vrrpStatus('VI_2')).advertsSent;
+    const expected = (performance.now() - t0) / 100;
+    assert.ok(sent1 - sent0 >= expected - 2, `VI_2 sent ${sent1 - sent0} adverts in ${Math.round(performance.now() - t0)} ms`);
+    const s1 = await vrrpStatus('VI_1');
+    assert.deepEqual([s1.state, s1.effectivePriority], ['BACKUP', 120]);
+    assert.equal((await vrrpStatus('VI_2')).state, 'MASTER');
+    // an invalid VRRP section is refused and nothing changes
+    const bad = await reload(xlbConfig(120, vi2.replace('virtual_router_id: 52', 'virtual_router_id: 300')));
+    assert.equal(bad.ok, false);
+    assert.match(bad.errors?.join('\n') ?? '', /virtual_router_id/);
+    assert.equal((await vrrpStatus('VI_2')).state, 'MASTER');
+    // removing VI_2 makes it resign and give its address up
+    assert.equal((await reload(xlbConfig(120))).ok, true);
+    await until('VI_2 address removed', async () => (!(await lab.hasAddress('a', '10.98.0.101')) ? true : undefined), 5000);
+    assert.equal((await vrrpStatus('VI_1')).state, 'BACKUP');
   });
 });
