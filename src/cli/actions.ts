@@ -125,9 +125,18 @@ export const realActions: Actions = {
       return EXIT.OK;
     }
     out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, interfaces ${(reply.interfaces as string[]).join(', ')}`);
-    for (const s of reply.services as { name: string; vip: string; mode: string; packets: number; newFlows: number; backends: { backend: string; weight: number; packets: number }[] }[]) {
-      out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}`);
-      for (const b of s.backends) out(`    ${b.backend}  weight ${b.weight}  packets ${b.packets}`);
+    type Backend = { backend: string; state: string; weight: number; packets: number; reason?: string };
+    for (const s of reply.services as { name: string; vip: string; mode: string; quorum: string; packets: number; newFlows: number; backends: Backend[] }[]) {
+      out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}${s.quorum !== 'ok' ? `  quorum ${s.quorum}` : ''}`);
+      for (const b of s.backends) out(`    ${b.backend}  ${b.state}  weight ${b.weight}  packets ${b.packets}${b.reason ? `  (${b.reason})` : ''}`);
+    }
+    type Vrrp = { name: string; vrid: number; interface: string; family: number; state: string; reason: string; basePriority: number; effectivePriority: number; master?: { address: string; priority: number }; advertsSent: number; advertsReceived: number; drops: Record<string, number> };
+    const vrrp = (reply.vrrp as Vrrp[] | undefined) ?? [];
+    if (vrrp.length) out('vrrp');
+    for (const v of vrrp) {
+      const master = v.state === 'BACKUP' && v.master ? `  master ${v.master.address} (${v.master.priority})` : '';
+      const drops = Object.entries(v.drops).map(([k, n]) => `${k} ${n}`).join(', ');
+      out(`  ${v.name}  vrid ${v.vrid} on ${v.interface} IPv${v.family}  ${v.state} (${v.reason})  priority ${v.effectivePriority}/${v.basePriority}${master}  adverts sent ${v.advertsSent} received ${v.advertsReceived}${drops ? `  dropped: ${drops}` : ''}`);
     }
     return EXIT.OK;
   },

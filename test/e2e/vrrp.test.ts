@@ -13,7 +13,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,8 @@ vrrp_instance VI_1 {
     assert.match(metrics, /^xlb_vrrp_state\{instance="VI_1",state="MASTER"\} 1$/m);
     assert.match(metrics, /^xlb_vrrp_priority\{instance="VI_1"\} 200$/m);
     assert.match(metrics, /^xlb_vrrp_adverts_sent_total\{instance="VI_1"\} [1-9]\d*$/m);
+    const text = execFileSync(process.execPath, [CLI, 'status', '--instance', instance], { encoding: 'utf8' });
+    assert.match(text, /^ {2}VI_1 {2}vrid 51 on eth0 IPv4 {2}MASTER \(master down timer expired\) {2}priority 200\/200 {2}adverts sent \d+ received \d+/m);
   });
 
   it('master killed (-9): keepalived takes over and the VIP answers from it', async () => {
