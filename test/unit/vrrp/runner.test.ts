@@ -247,6 +247,37 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.equal(ra.status()[0]!.vrid, 52);
   });
 
+  it('a sync group moves together: one member faulted by its tracked interface takes the whole group out', async () => {
+    const two = (prio: number, track: boolean): VrrpSpec => ({
+      instances: [
+        instance({ name: 'VI_1', priority: prio, syncGroup: 'G', ...(track ? { trackInterfaces: [{ name: 'eth1', weight: 0 }] } : {}) }),
+        instance({ name: 'VI_2', priority: prio, syncGroup: 'G', fsm: { vrid: 52, version: 3, priority: prio, advertIntMs: 100 }, vips: [{ address: '10.0.0.101', prefixLength: 32 }] }),
+      ],
+      groups: [{ name: 'G', members: ['VI_1', 'VI_2'], notify: { generic: ['/bin/g'] } }],
+      scripts: [],
+      files: [],
+    });
+    let eth1 = true;
+    const link = a.link.bind(a);
+    a.link = (ifname?: string) => (ifname === 'eth1' ? { ...link(), up: eth1 } : link());
+    ra.apply(two(200, true));
+    rb.apply(two(100, false));
+    await advance(500);
+    const st = (r: VrrpRunner): string[] => r.status().map((x) => `${x.name}:${x.state}`);
+    assert.deepEqual(st(ra), ['VI_1:MASTER', 'VI_2:MASTER']);
+    assert.deepEqual(st(rb), ['VI_1:BACKUP', 'VI_2:BACKUP']);
+    assert.ok(a.events.includes('notify /bin/g GROUP G MASTER 0'), a.events.join('\n'));
+    eth1 = false;
+    a.setLink(false); // any link event re-evaluates the trackers
+    a.linkUp = true;
+    a.setLink(true);
+    await advance(500);
+    assert.deepEqual(st(ra), ['VI_1:FAULT', 'VI_2:FAULT']);
+    assert.deepEqual(st(rb), ['VI_1:MASTER', 'VI_2:MASTER']);
+    assert.deepEqual([...b.addrs].sort(), ['10.0.0.100', '10.0.0.101']);
+    assert.deepEqual([...a.addrs], []);
+  });
+
   it('adverts that fail validation are counted per reason and ignored', async () => {
     rb.apply(spec(instance({ priority: 100 })));
     const good = Buffer.from([0x31, 51, 200, 1, 0, 10, 0, 0, 10, 0, 0, 100]);
