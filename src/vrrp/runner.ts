@@ -455,7 +455,7 @@ export class VrrpRunner extends EventEmitter {
   }
 
   #socketKey(i: Inst): string {
-    return `${i.spec.family}/${i.dev}/${i.expect.unicast ? `u/${i.spec.unicastSrc ?? ''}` : 'm'}`;
+    return `${i.spec.family}/${i.dev}/${i.expect.unicast ? `u/${i.spec.unicastSrc ?? ''}` : 'm'}${i.spec.vmac ? `/${i.primary}` : ''}`;
   }
 
   #attachSocket(inst: Inst): void {
@@ -464,7 +464,9 @@ export class VrrpRunner extends EventEmitter {
     if (!entry) {
       try {
         const opts: { multicast: boolean; source?: string } = { multicast: !inst.expect.unicast };
-        if (inst.spec.unicastSrc !== undefined) opts.source = inst.spec.unicastSrc;
+        // a VMAC has no address of its own: send from the primary one
+        const source = inst.spec.unicastSrc ?? (inst.spec.vmac ? inst.primary : undefined);
+        if (source !== undefined) opts.source = source;
         const socket = this.#io.openSocket(inst.spec.family, inst.dev, opts, (rx) => this.#onRx(key, rx));
         entry = { socket, users: new Set() };
         this.#sockets.set(key, entry);

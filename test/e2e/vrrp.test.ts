@@ -238,4 +238,21 @@ vrrp_instance VI_1 {
     await until('VI_2 address removed', async () => (!(await lab.hasAddress('a', '10.98.0.101')) ? true : undefined), 5000);
     assert.equal((await vrrpStatus('VI_1')).state, 'BACKUP');
   });
+
+  it('use_vmac: the master holds the VIP on vrrp.<vrid> and the client reaches it at 00:00:5e:00:01:<vrid>', async () => {
+    // keepalived (250) is MASTER; xlb at 254 with a VMAC preempts it
+    writeFileSync(join(lab.dir, 'xlb.yaml'), xlbConfig(254).replace('      advert_int: 100ms\n', '      advert_int: 100ms\n      use_vmac: true\n'));
+    const r = (await controlRequest(controlPath(instance), { cmd: 'reload' })) as { ok: boolean; errors?: string[] };
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await until('xlb MASTER with the VMAC', async () => ((await vrrpStatus()).state === 'MASTER' ? true : undefined), 5000);
+    const vmac = JSON.parse(await lab.exec('a', 'ip', ['-j', 'addr', 'show', 'dev', 'vrrp.51'])) as { address: string; addr_info: { local: string }[] }[];
+    assert.equal(vmac[0]?.address, '00:00:5e:00:01:33');
+    assert.ok(vmac[0]?.addr_info.some((x) => x.local === VLAB.vip4), JSON.stringify(vmac));
+    await until('keepalived gave the VIP up', async () => (!(await lab.hasAddress('b', VLAB.vip4)) ? true : undefined), 5000);
+    await until('the client reaches the VIP at the virtual MAC', async () => ((await ping()) && (await lab.clientNeighbour(VLAB.vip4)) === '00:00:5e:00:01:33' ? true : undefined), 5000);
+    // back without the VMAC: the macvlan goes away
+    writeFileSync(join(lab.dir, 'xlb.yaml'), xlbConfig(254));
+    assert.equal(((await controlRequest(controlPath(instance), { cmd: 'reload' })) as { ok: boolean }).ok, true);
+    await until('vrrp.51 removed', async () => ((await lab.exec('a', 'ip', ['-j', 'link'])).includes('"vrrp.51"') ? undefined : true), 5000);
+  });
 });
