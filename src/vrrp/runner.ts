@@ -418,7 +418,7 @@ export class VrrpRunner extends EventEmitter {
     }
     const primary = this.#primaryOf(s);
     if (primary === undefined) {
-      this.#io.log('error', { instance: s.name, interface: s.interface }, `vrrp: ${s.interface} has no ${s.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from; instance not started`);
+      this.#io.log('error', { instance: s.name, interface: s.interface }, `vrrp: ${s.interface} is missing or has no ${s.family === 6 ? 'IPv6 link-local' : 'IPv4'} address to send adverts from; the instance starts when it has one`);
       return undefined;
     }
     const unicast = s.unicastPeers.length > 0;
@@ -752,6 +752,9 @@ export class VrrpRunner extends EventEmitter {
 
   #linkChanged(ifname: string): void {
     if (this.#stopped) return;
+    // an instance that could not start (its interface missing or without an
+    // address yet) is tried again when its interface changes
+    if (this.#spec?.instances.some((i) => i.interface === ifname && !this.#instances.has(i.name))) this.apply(this.#spec);
     const now = this.#io.now();
     for (const unit of this.#units.values()) {
       const uses = unit.members.some((m) => m.spec.interface === ifname || m.spec.trackInterfaces.some((t) => t.name === ifname));

@@ -278,6 +278,19 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.deepEqual([...a.addrs], []);
   });
 
+  it('an instance whose interface has no address yet starts when the interface gets one', async () => {
+    const link = a.link.bind(a);
+    let ready = false;
+    a.link = () => (ready ? link() : { ...link(), addresses: [] });
+    ra.apply(spec(instance({ priority: 200 })));
+    assert.deepEqual(ra.status(), []);
+    ready = true;
+    a.setLink(true);
+    assert.equal(ra.status()[0]?.state, 'BACKUP');
+    await advance(400);
+    assert.equal(ra.status()[0]?.state, 'MASTER');
+  });
+
   it('adverts that fail validation are counted per reason and ignored', async () => {
     rb.apply(spec(instance({ priority: 100 })));
     const good = Buffer.from([0x31, 51, 200, 1, 0, 10, 0, 0, 10, 0, 0, 100]);
