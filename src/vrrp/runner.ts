@@ -325,21 +325,25 @@ export class VrrpRunner extends EventEmitter {
       const inst = this.#create(s);
       if (inst) fresh.push(inst);
     }
-    // 3. units for new instances: a sync group or standalone
-    const pendingGroups = new Map<string, Inst[]>();
+    // 3. units for new instances, a sync group or standalone; every unit is
+    //    made (and its members know it) before the first starts, since a
+    //    start emits events whose listeners read the status of all
+    const units: Unit[] = [];
+    const groupUnits = new Map<string, Inst[]>();
     for (const inst of fresh) {
       const g = groupOf.get(inst.spec.name);
-      if (!g) {
-        this.#startUnit({ name: inst.spec.name, group: undefined, members: [inst], timer: undefined, notify: {} }, now);
-        continue;
-      }
-      pendingGroups.set(g.name, [...(pendingGroups.get(g.name) ?? []), inst]);
+      if (g) groupUnits.set(g.name, [...(groupUnits.get(g.name) ?? []), inst]);
+      else units.push({ name: inst.spec.name, group: undefined, members: [inst], timer: undefined, notify: {} });
     }
-    for (const [name, members] of pendingGroups) {
+    for (const [name, members] of groupUnits) {
       const g = spec.groups.find((x) => x.name === name)!;
-      const group = new VrrpSyncGroup(name, members.map((m) => m.fsm));
-      this.#startUnit({ name, group, members, timer: undefined, notify: g.notify }, now);
+      units.push({ name, group: new VrrpSyncGroup(name, members.map((m) => m.fsm)), members, timer: undefined, notify: g.notify });
     }
+    for (const unit of units) {
+      this.#units.set(unit.name, unit);
+      for (const m of unit.members) m.unit = unit;
+    }
+    for (const unit of units) this.#startUnit(unit, now);
   }
 
   /** Per-instance state, for status and metrics. */
@@ -514,9 +518,8 @@ export class VrrpRunner extends EventEmitter {
 
   // --- units ------------------------------------------------------------------
 
+  /** Start a unit that apply() registered. */
   #startUnit(unit: Unit, now: number): void {
-    this.#units.set(unit.name, unit);
-    for (const m of unit.members) m.unit = unit;
     // faults and priorities known before the start
     for (const m of unit.members) {
       const t = this.#trackedPriority(m);
@@ -728,7 +731,7 @@ export class VrrpRunner extends EventEmitter {
   #faultOf(inst: Inst, faults: readonly string[]): string | undefined {
     if (!inst.socket) return 'no socket';
     if (!inst.spec.dontTrackPrimary && !(this.#io.link(inst.spec.interface)?.up ?? false)) return `interface ${inst.spec.interface} down`;
-    return faults.length ? `${faults.join(', ')} down` : undefined;
+    return faults.length ? faults.join(', ') : undefined;
   }
 
   /** Re-evaluate priorities and faults of a unit's members after a tracker changed. */
@@ -742,8 +745,8 @@ export class VrrpRunner extends EventEmitter {
           else this.#perform(m, m.fsm.setPriority(now, t.priority).actions);
         }
         if ((fault !== undefined) !== m.fsm.ownFault) {
-          if (unit.group) this.#performGroup(unit, unit.group.setFault(now, m.spec.name, fault !== undefined, fault ?? 'cleared'));
-          else this.#perform(m, m.fsm.setFault(now, fault !== undefined, fault ?? 'cleared').actions);
+          if (unit.group) this.#performGroup(unit, unit.group.setFault(now, m.spec.name, fault !== undefined, fault ?? 'interface and trackers up'));
+          else this.#perform(m, m.fsm.setFault(now, fault !== undefined, fault ?? 'interface and trackers up').actions);
         }
       });
     }

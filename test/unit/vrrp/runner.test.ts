@@ -291,6 +291,20 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.equal(ra.status()[0]?.state, 'MASTER');
   });
 
+  it('two standalone instances start together; a state listener may read the status of all (worker regression)', async () => {
+    const seen: string[] = [];
+    ra.on('state', () => seen.push(ra.status().map((x) => `${x.name}:${x.state}`).join(',')));
+    ra.apply({
+      instances: [instance({ name: 'VI_1', priority: 200 }), instance({ name: 'VI_2', priority: 200, fsm: { vrid: 52, version: 3, priority: 200, advertIntMs: 100 } })],
+      groups: [],
+      scripts: [],
+      files: [],
+    });
+    assert.deepEqual(seen, ['VI_1:BACKUP,VI_2:INIT', 'VI_1:BACKUP,VI_2:BACKUP']);
+    await advance(400);
+    assert.deepEqual(ra.status().map((x) => x.state), ['MASTER', 'MASTER']);
+  });
+
   it('adverts that fail validation are counted per reason and ignored', async () => {
     rb.apply(spec(instance({ priority: 100 })));
     const good = Buffer.from([0x31, 51, 200, 1, 0, 10, 0, 0, 10, 0, 0, 100]);
