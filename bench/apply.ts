@@ -17,7 +17,7 @@ const VIPS = 1000;
 const BACKENDS = 10;
 const M = 65537;
 
-function config(): XlbConfig {
+export function config(): XlbConfig {
   const loc = { file: 'bench', line: 1, col: 1 };
   const services: ServiceConfig[] = [];
   for (let v = 0; v < VIPS; v++) {

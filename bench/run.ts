@@ -16,6 +16,7 @@ import { benchApply } from './apply.js';
 import { benchRestart } from './restart.js';
 import { benchPps, PPS_METHOD } from './pps.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
+import { benchVrrp, VRRP_METHOD } from './vrrp.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
     log('bench: health checks (CPU at 1,000 and 10,000 checks/s; detection time)');
     rows.push(...(await benchHealth(log)));
     notes.push(`hc: ${HEALTH_METHOD}`);
+    log('bench: VRRP failover (xlb vs keepalived) and advert jitter during a 1,000-VIP reload');
+    rows.push(...(await benchVrrp(log)));
+    notes.push(`vrrp: ${VRRP_METHOD}`);
   } else {
     notes.push('bpf_ns: not measured (needs root)');
   }
