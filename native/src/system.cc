@@ -103,6 +103,23 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, index);
 }
 
+// setThreadRealtime(priority): the CALLING thread's scheduling policy:
+// SCHED_FIFO at `priority` (1..99), or back to SCHED_OTHER with 0. Children
+// it forks do not inherit a real-time policy (SCHED_RESET_ON_FORK). For the
+// VRRP worker thread (keepalived's vrrp_rt_priority). Needs CAP_SYS_NICE.
+Napi::Value SetThreadRealtime(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t priority = Uint32Arg(info, 0, "setThreadRealtime: priority");
+  struct sched_param param = {};
+  param.sched_priority = static_cast<int>(priority);
+  int policy = priority == 0 ? SCHED_OTHER : (SCHED_FIFO | SCHED_RESET_ON_FORK);
+  // pid 0: the calling thread (Linux schedules threads, not processes)
+  if (sched_setscheduler(0, policy, &param) != 0) {
+    ThrowErrno(env, errno, "sched_setscheduler", "priority " + std::to_string(priority));
+  }
+  return env.Undefined();
+}
+
 // xdpQuery(ifindex): what XDP program is attached to ifindex (in the calling
 // thread's netns), or null.
 Napi::Value XdpQuery(const Napi::CallbackInfo& info) {
@@ -176,6 +193,7 @@ void InitSystem(Napi::Env env, Napi::Object exports) {
   exports.Set("restoreNetns", Napi::Function::New<RestoreNetns>(env, "restoreNetns"));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("xdpQuery", Napi::Function::New<XdpQuery>(env, "xdpQuery"));
+  exports.Set("setThreadRealtime", Napi::Function::New<SetThreadRealtime>(env, "setThreadRealtime"));
   exports.Set("testRunFd", Napi::Function::New<TestRunFd>(env, "testRunFd"));
 }
 

@@ -220,6 +220,11 @@ const VRRP_DEFS = {
       ...VRRP_GARP_PROPERTIES,
       garp_interval: dur('Pause between two gratuitous ARPs on one interface; 0s = none.', VRRP_RANGES.garpIntervalMs, VRRP_DEFAULTS.garpIntervalMs),
       gna_interval: dur('Pause between two unsolicited neighbour adverts on one interface; 0s = none.', VRRP_RANGES.garpIntervalMs, VRRP_DEFAULTS.gnaIntervalMs),
+      rt_priority: int(
+        "SCHED_FIFO priority of the VRRP thread (keepalived's vrrp_rt_priority); 0 = normal scheduling. Scripts and notify commands it starts run normally.",
+        VRRP_RANGES.rtPriority,
+        VRRP_DEFAULTS.rtPriority,
+      ),
       down_timer_adverts: int(
         'Master_Down_Interval = down_timer_adverts x advert interval + skew (RFC: 3). Strict mode: 3.',
         VRRP_RANGES.downTimerAdverts,

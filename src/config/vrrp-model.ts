@@ -77,6 +77,13 @@ export interface VrrpDefaults {
   garpIntervalMs: number;
   /** Pause between two unsolicited NAs on one interface, ms (keepalived `vrrp_gna_interval`); 0 = none. */
   gnaIntervalMs: number;
+  /**
+   * SCHED_FIFO priority of the VRRP worker thread, 1..99; 0 = normal
+   * scheduling (keepalived `vrrp_rt_priority`, which is off by default; xlb
+   * defaults to 1 so adverts keep their timing while the daemon's main thread
+   * is busy; the thread's children run under normal scheduling).
+   */
+  rtPriority: number;
   /** Master_Down_Interval multiplier, 1..100. */
   downTimerAdverts: number;
   /** While MASTER, do not answer a lower-priority advert with an advert. */
@@ -319,6 +326,7 @@ export const VRRP_DEFAULTS: Readonly<VrrpDefaults> = Object.freeze({
   }),
   garpIntervalMs: 0,
   gnaIntervalMs: 0,
+  rtPriority: 1,
   /** RFC 5798 §6.1: Master_Down_Interval = 3 x Master_Adver_Interval + Skew_Time. */
   downTimerAdverts: 3,
   lowerPrioNoAdvert: false,
@@ -358,6 +366,8 @@ export const VRRP_RANGES = Object.freeze({
   advertIntV3Ms: { min: 10, max: 40_950 },
   /** keepalived: 0..1000 s. */
   preemptDelayMs: { min: 0, max: 1_000_000 },
+  /** SCHED_FIFO priorities (0 = off). */
+  rtPriority: { min: 0, max: 99 },
   downTimerAdverts: { min: 1, max: 100 },
   /** 0 s .. 1 h. */
   garpDelayMs: { min: 0, max: 3_600_000 },

@@ -85,6 +85,7 @@ export const VRRP_KEYS = {
       ...GARP_KEYS,
       'garp_interval',
       'gna_interval',
+      'rt_priority',
       'down_timer_adverts',
       'lower_prio_no_advert',
       'higher_prio_send_advert',
@@ -399,6 +400,8 @@ export class VrrpParser {
     }
     const dtF = m.get('down_timer_adverts');
     if (dtF) value.downTimerAdverts = c.int(dtF, VRRP_RANGES.downTimerAdverts) ?? value.downTimerAdverts;
+    const rtF = m.get('rt_priority');
+    if (rtF) value.rtPriority = c.int(rtF, VRRP_RANGES.rtPriority) ?? value.rtPriority;
     const bools = [
       ['lower_prio_no_advert', 'lowerPrioNoAdvert'],
       ['higher_prio_send_advert', 'higherPrioSendAdvert'],

@@ -570,6 +570,11 @@ export interface NativeAddon {
   restoreNetns(fd: number): void;
   /** if_nametoindex in the calling thread's netns; ENODEV if absent. */
   ifNameToIndex(name: string): number;
+  /**
+   * The calling thread's scheduling: SCHED_FIFO at `priority` (1..99, not
+   * inherited by forked children), or SCHED_OTHER with 0. Needs CAP_SYS_NICE.
+   */
+  setThreadRealtime(priority: number): void;
   /** What XDP program is attached to `ifindex` (calling thread's netns), or null. */
   xdpQuery(ifindex: number): XdpAttachment | null;
   /**
@@ -605,6 +610,7 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'enterNetns',
   'restoreNetns',
   'ifNameToIndex',
+  'setThreadRealtime',
   'xdpQuery',
   'testRunFd',
 ];

@@ -833,9 +833,15 @@ export class VrrpFsm {
         }
         this.#enterMaster(now, this.#downKind === 'skew' ? 'priority 0 advert, Skew_Time expired' : 'master down timer expired');
         return;
-      case 'advert':
+      case 'advert': {
+        // periodic adverts keep their cadence: the next one is due an interval
+        // after this one was due, not after the (late) moment the timer ran,
+        // so timer latency does not accumulate (unless a whole interval late)
+        const due = this.#deadlines.advert;
         this.#advertise(now);
+        if (due !== undefined && now - due < this.#cfg.advertIntMs) this.#deadlines.advert = due + this.#cfg.advertIntMs;
         return;
+      }
       case 'garpMaster':
         this.#deadlines.garpMaster = undefined;
         this.#garp('master-delayed', g.masterRepeat);

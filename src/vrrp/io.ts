@@ -199,7 +199,7 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
       await nl.deleteAddress({ ifindex: ifindexOf(ifname), address: vip.address, prefixLength: vip.prefixLength });
     },
 
-    garp(ifname, family, address, count) {
+    garp(ifname, family, address, count, intervalMs) {
       const l = links.get(ifname);
       if (!opts.garp) {
         if (!garpWarned) opts.log('warn', {}, 'vrrp: no gratuitous ARP sender; neighbours learn the new master from traffic');
@@ -207,11 +207,22 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
         return;
       }
       if (!l?.mac) return;
-      try {
-        opts.garp.send(l.ifindex, l.mac, family, address, count);
-      } catch (err) {
-        opts.log('warn', { err, ifname, address }, 'vrrp: gratuitous ARP / NA not sent');
+      const sender = opts.garp;
+      const mac = l.mac;
+      const send = (n: number): void => {
+        try {
+          sender.send(l.ifindex, mac, family, address, n);
+        } catch (err) {
+          opts.log('warn', { err, ifname, address }, 'vrrp: gratuitous ARP / NA not sent');
+        }
+      };
+      if (intervalMs <= 0) {
+        send(count);
+        return;
       }
+      // paced (garp_interval / gna_interval): one now, the others apart
+      send(1);
+      for (let i = 1; i < count; i++) setTimeout(() => send(1), i * intervalMs).unref();
     },
 
     run(argv, timeoutMs) {

@@ -138,6 +138,11 @@ export interface VrrpSpec {
   groups: readonly VrrpGroupSpec[];
   scripts: readonly VrrpScriptSpec[];
   files: readonly VrrpTrackFileSpec[];
+  /** Pause between two gratuitous ARPs / unsolicited NAs of a burst, ms (0: back to back). */
+  garpIntervalMs?: number;
+  gnaIntervalMs?: number;
+  /** SCHED_FIFO priority of the thread running the runner (0: normal); applied by the worker. */
+  rtPriority?: number;
   /** keepalived's notify FIFO: one line per event. */
   notifyFifo?: string;
 }
@@ -189,8 +194,8 @@ export interface VrrpIo {
   watchLinks(cb: (ifname: string) => void): () => void;
   addAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
   removeAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
-  /** Send `count` gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `address` out of `ifname`. */
-  garp(ifname: string, family: 4 | 6, address: string, count: number): void;
+  /** Send `count` gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `address` out of `ifname`, `intervalMs` apart. */
+  garp(ifname: string, family: 4 | 6, address: string, count: number, intervalMs: number): void;
   /** Run a command (no shell); resolves with its success, false on timeout (killed). */
   run(argv: readonly string[], timeoutMs: number): Promise<boolean>;
   /**
@@ -634,7 +639,7 @@ export class VrrpRunner extends EventEmitter {
         case 'garpBurst':
           for (const v of [...inst.spec.vips, ...inst.spec.excluded]) {
             const fam = v.address.includes(':') ? 6 : 4;
-            this.#io.garp(v.dev ?? inst.dev, fam, v.address, a.count);
+            this.#io.garp(v.dev ?? inst.dev, fam, v.address, a.count, (fam === 4 ? this.#spec?.garpIntervalMs : this.#spec?.gnaIntervalMs) ?? 0);
           }
           break;
         case 'notify':

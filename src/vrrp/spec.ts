@@ -77,6 +77,9 @@ export function vrrpSpec(cfg: VrrpConfig): VrrpSpec {
     scripts: cfg.scripts.map((s) => ({ name: s.name, argv: s.script, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, initFail: s.initFail })),
     files: cfg.trackFiles.map((f) => (f.initFile ? { name: f.name, path: f.file, init: { ...f.initFile } } : { name: f.name, path: f.file })),
   };
+  out.garpIntervalMs = cfg.defaults.garpIntervalMs;
+  out.gnaIntervalMs = cfg.defaults.gnaIntervalMs;
+  out.rtPriority = cfg.defaults.rtPriority;
   if (cfg.notifyFifo !== undefined) out.notifyFifo = cfg.notifyFifo;
   return out;
 }

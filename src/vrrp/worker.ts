@@ -11,6 +11,7 @@ import { createVrrpIo, type WorkerIo } from './io.js';
 import { VrrpRunner } from './runner.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { createGarpSender } from './garp.js';
+import { native } from '../native/binding.js';
 
 const port = parentPort;
 if (!port) throw new Error('vrrp/worker.ts runs as a worker thread');
@@ -35,10 +36,24 @@ const runner = new VrrpRunner(io);
 runner.on('state', (instance: string, state, reason: string) => post({ type: 'state', instance, state, reason, status: runner.status() }));
 
 let stopping = false;
+let rtPriority = 0;
+/** keepalived's vrrp_rt_priority: this thread real-time, so a busy main thread cannot delay an advert. */
+function schedule(priority: number): void {
+  if (priority === rtPriority) return;
+  try {
+    native().setThreadRealtime(priority);
+    rtPriority = priority;
+    log('info', { priority }, priority ? 'vrrp: thread scheduled SCHED_FIFO' : 'vrrp: thread scheduled normally');
+  } catch (err) {
+    log('warn', { err, priority }, 'vrrp: real-time scheduling refused (CAP_SYS_NICE?); adverts may be delayed when the machine is busy');
+  }
+}
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'apply':
-      if (!stopping) runner.apply(m.spec);
+      if (stopping) break;
+      schedule(m.spec.rtPriority ?? 0);
+      runner.apply(m.spec);
       break;
     case 'status':
       post({ type: 'status', id: m.id, status: runner.status() });

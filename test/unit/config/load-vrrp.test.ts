@@ -52,6 +52,7 @@ describe('parseConfig: vrrp, valid', () => {
         garp: GARP,
         garpIntervalMs: 0,
         gnaIntervalMs: 0,
+        rtPriority: 1,
         downTimerAdverts: 3,
         lowerPrioNoAdvert: false,
         higherPrioSendAdvert: false,

@@ -1279,3 +1279,16 @@ describe('two routers on one LAN', () => {
     assert.deepEqual(lan.log.slice(4), [`${split + 1000} B BACKUP`]);
   });
 });
+
+describe('VrrpFsm advert cadence', () => {
+  it('a late advert timer does not push the next advert back; a whole interval late restarts the cadence', () => {
+    const { fsm, t } = master({ version: 3, advertIntMs: 100, garp: { masterDelayMs: 0 } });
+    assert.equal(fsm.nextAt, t + 100);
+    const s1 = fsm.onTimer(t + 103); // 3 ms late
+    assert.deepEqual(acts(s1), [ADV(100)]);
+    assert.equal(s1.nextAt, t + 200, 'due an interval after the previous one was due');
+    const s2 = fsm.onTimer(t + 350); // 150 ms late
+    assert.deepEqual(acts(s2), [ADV(100)]);
+    assert.equal(s2.nextAt, t + 450, 'more than an interval late: from now');
+  });
+});

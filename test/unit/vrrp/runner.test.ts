@@ -86,7 +86,7 @@ class FakeNode implements VrrpIo {
   async removeAddress(_ifname: string, _f: 4 | 6, vip: { address: string }): Promise<void> {
     this.addrs.delete(vip.address);
   }
-  garp(_ifname: string, _f: 4 | 6, address: string, count: number): void {
+  garp(_ifname: string, _f: 4 | 6, address: string, count: number, _intervalMs: number): void {
     this.events.push(`garp ${address} x${count}`);
   }
   async run(): Promise<boolean> {
