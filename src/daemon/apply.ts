@@ -162,6 +162,7 @@ export class Applier {
           }
           slice = performance.now();
           if (!ring || !attempt(step, `ring slot ${step.slot}`, () => this.dp.writeRing(step.slot, ring))) noRing.add(step.vipKey);
+          if (ring) this.#rings.recycle(ring); // copied into the map: the buffer serves the next build
           break;
         }
         case 'put-vip': {

@@ -2,8 +2,9 @@
  * @module lb/ring-worker
  * Worker-thread entry that builds Maglev rings (src/lb/maglev.ts), so that a
  * reload changing many rings (1,000 VIPs at M = 65,537: over a second of CPU)
- * does not block the daemon's event loop. Messages: {seq, backends, m} in,
- * {seq, ring} or {seq, error} out; the ring's buffer is transferred.
+ * does not block the daemon's event loop. Messages: {seq, backends, m, out?}
+ * in (out: a recycled buffer to build into), {seq, ring} or {seq, error}
+ * out; buffers are transferred both ways.
  */
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
@@ -13,6 +14,8 @@ interface Job {
   seq: number;
   backends: MaglevBackend[];
   m: number;
+  /** A buffer of m entries to build into (transferred), or none. */
+  out?: ArrayBuffer;
 }
 
 // On Linux, setpriority(PRIO_PROCESS, 0) applies to the calling thread only:
@@ -25,7 +28,7 @@ try {
 
 parentPort?.on('message', (job: Job) => {
   try {
-    const ring = buildMaglevRing(job.backends, job.m);
+    const ring = buildMaglevRing(job.backends, job.m, job.out && new Uint32Array(job.out));
     parentPort?.postMessage({ seq: job.seq, ring }, [ring.buffer as ArrayBuffer]);
   } catch (err) {
     parentPort?.postMessage({ seq: job.seq, error: (err as Error).message });
