@@ -9,9 +9,10 @@
  * b (priority 100), VRRPv3 over IPv4, one VIP, the same advert interval on
  * both; an HTTP server on a and on b answering with its node's name
  * (src/lab/http-backend.ts); a client in c (bench/vrrp-client.ts) opening a
- * fresh connection to the VIP every 5 ms. Once a is master and the client is
- * answered by a, at a random phase of the advert interval, a's VRRP process
- * is killed with SIGKILL (xlb: the daemon; keepalived: its parent and its
+ * fresh connection to the VIP every 2 ms. Once a is master and the client is
+ * answered by a, right after one of a's adverts has left a (seen by tcpdump
+ * on a; a random phase without tcpdump), a's VRRP process is killed with
+ * SIGKILL (xlb: the daemon; keepalived: its parent and its
  * VRRP child, found by their pid files and checked against the config path,
  * both SIGSTOPped first: killed alone, the parent would make the child
  * resign with a priority-0 advert, a graceful handover and not a crash). The
@@ -25,8 +26,9 @@
  * are over). Median over the rounds. With tcpdump installed, a's adverts
  * are captured as they leave a, and `failover_excess_ms` is the time from
  * a's last advert to the first answer from b, minus b's master-down interval:
- * the same figure without the random phase of the kill, which at 5-7 rounds
- * is what dominates the spread of the medians.
+ * what the backup adds to the interval (a random kill phase would dominate
+ * the spread of medians of 5-7 rounds; killing after an advert gives both
+ * implementations the same, worst-case, phase).
  *
  * Jitter: xlb alone as master on a (advert_int 100 ms, the interval the
  * failover figures compare and a common keepalived setting, where the 2 ms
@@ -76,7 +78,7 @@ const RELOADS = Number(process.env.XLB_BENCH_VRRP_RELOADS ?? 5);
 /** `failover` or `jitter`: run that part only (default: both). */
 const ONLY = process.env.XLB_BENCH_VRRP_ONLY;
 /** The client opens a connection this often, ms. */
-const CLIENT_EVERY_MS = 5;
+const CLIENT_EVERY_MS = 2;
 const VIP = VLAB.vip4;
 const VRID = 51;
 
@@ -343,7 +345,7 @@ async function waitAMaster(lab: VrrpLab, pair: Pair, advertMs: number): Promise<
   }
 }
 
-/** One failover: the client runs, a is killed at a random phase, time to the first answer from b. */
+/** One failover: the client runs, a is killed just after one of its adverts (random phase without tcpdump), time to the first answer from b. */
 async function failoverRound(lab: VrrpLab, pair: Pair, advertMs: number, log: (s: string) => void, label: string): Promise<{ ms: number; excess?: number }> {
   const masterDown = 3 * advertMs + ((256 - 100) * advertMs) / 256;
   const client = lab.spawn('c', process.execPath, [CLIENT, '--addr', VIP, '--port', '80', '--every', String(CLIENT_EVERY_MS), '--timeout', '200', '--duration', String(Math.round(masterDown + advertMs + 20_000))]);
@@ -378,7 +380,15 @@ async function failoverRound(lab: VrrpLab, pair: Pair, advertMs: number, log: (s
       await Promise.race([next(), sleep(100)]);
     }
     if (answers.some((x) => x.node !== 'a')) throw new Error(`${label}: answers from ${answers.find((x) => x.node !== 'a')!.node} before the kill`);
-    await sleep(Math.random() * advertMs);
+    if (td) {
+      // the kill follows one of a's adverts (as it left a): the same phase
+      // for both implementations, the worst case (a whole master-down
+      // interval); a random phase would add up to an interval of noise
+      const n = sent.length;
+      await until(`${label}: a fresh advert of a`, async () => (sent.length > n ? true : undefined), 2 * advertMs + 5000, 1);
+    } else {
+      await sleep(Math.random() * advertMs);
+    }
     const t0 = await pair.kill('a');
     const deadline = Date.now() + masterDown + 10_000;
     for (;;) {
@@ -388,7 +398,11 @@ async function failoverRound(lab: VrrpLab, pair: Pair, advertMs: number, log: (s
         const lastAdvert = sent.length ? sent[sent.length - 1]! : undefined;
         const excess = lastAdvert === undefined ? undefined : b.t - lastAdvert - masterDown;
         log(`  ${label}: ${b.t - t0} ms (a's last advert ${lastAdvert === undefined ? '?' : `${r1(t0 - lastAdvert)} ms before the kill`}; over master-down ${r1(masterDown)} ms after it: ${excess === undefined ? '?' : r1(excess)} ms; last answer from a at +${lastA - t0} ms)`);
-        return { ms: b.t - t0, ...(excess === undefined ? {} : { excess }) };
+        // with a's adverts captured, the master is silent from its last
+        // advert on (the kill follows it within a few ms, by a path that
+        // differs between the implementations: pid files for keepalived)
+        const from = lastAdvert ?? t0;
+        return { ms: b.t - from, ...(excess === undefined ? {} : { excess }) };
       }
       if (Date.now() > deadline) throw new Error(`${label}: no answer from b within ${Math.round(masterDown + 10_000)} ms of the kill\n${pair.logs()}`);
       await Promise.race([next(), sleep(50)]);
@@ -741,4 +755,4 @@ export async function benchVrrp(log: (s: string) => void): Promise<BenchRow[]> {
   }
 }
 
-export const VRRP_METHOD = `failover: a pair of one implementation in lab namespaces (a priority 200 master, b priority 100; VRRPv3, IPv4, one VIP, garp_master_delay 1 s x 2), HTTP servers on a and b answering with their node, a client in c opening a new connection to the VIP every ${CLIENT_EVERY_MS} ms; a's VRRP process SIGKILLed at a random phase of the interval (xlb: the daemon; keepalived: its parent and VRRP child, both SIGSTOPped then SIGKILLed, since a parent killed alone makes the child resign with a priority-0 advert), time to the first answer from b: b's master-down interval (3 x interval + skew) less the phase, its gratuitous ARP, and up to ${CLIENT_EVERY_MS} ms of client granularity; a's VIP stays on a after kill -9 and a keeps answering until the ARP moves the client; failover_excess_ms: the same time counted from a's last advert (tcpdump stamp as it left a) minus the master-down interval, i.e. without the random phase. Median of ${ROUNDS_1S} rounds at 1 s and ${ROUNDS_FAST} at 100/10 ms, a restarted and preempting between rounds. Jitter: xlb alone as master on a, |gap - interval| of its adverts over ${IDLE_MS / 1000} s idle and over ${RELOADS} pooled windows from a reload request (VRRP-only -> + 1,000 VIPs x 10 backends, same limits) to 1 s after its reply; timestamps: the kernel's as each advert leaves a (tcpdump -Q out; advert_jitter_ms) and a raw-socket receiver in c at SCHED_FIFO (advert_jitter_rx_ms, includes the receiver's wake-up stalls); 100 ms is the main interval (the failover comparison's; 2 ms is 2% of it), 10 ms as _10ms keys; keepalived alone, idle, with the same instruments for reference. percentiles by nearest rank (over about 100 gaps, p99 is the largest or the second largest)`;
+export const VRRP_METHOD = `failover: a pair of one implementation in lab namespaces (a priority 200 master, b priority 100; VRRPv3, IPv4, one VIP, garp_master_delay 1 s x 2), HTTP servers on a and b answering with their node, a client in c opening a new connection to the VIP every ${CLIENT_EVERY_MS} ms; a's VRRP process SIGKILLed just after one of its adverts left a (tcpdump on a; the same phase for both implementations, the worst case: without tcpdump, a random phase) (xlb: the daemon; keepalived: its parent and VRRP child, both SIGSTOPped then SIGKILLed, since a parent killed alone makes the child resign with a priority-0 advert), time to the first answer from b, counted from a's last advert when tcpdump saw it (else from the kill): b's master-down interval (3 x interval + skew) less the phase, its gratuitous ARP, and up to ${CLIENT_EVERY_MS} ms of client granularity; a's VIP stays on a after kill -9 and a keeps answering until the ARP moves the client; failover_excess_ms: the same time counted from a's last advert (tcpdump stamp as it left a) minus the master-down interval. Median of ${ROUNDS_1S} rounds at 1 s and ${ROUNDS_FAST} at 100/10 ms, a restarted and preempting between rounds. Jitter: xlb alone as master on a, |gap - interval| of its adverts over ${IDLE_MS / 1000} s idle and over ${RELOADS} pooled windows from a reload request (VRRP-only -> + 1,000 VIPs x 10 backends, same limits) to 1 s after its reply; timestamps: the kernel's as each advert leaves a (tcpdump -Q out; advert_jitter_ms) and a raw-socket receiver in c at SCHED_FIFO (advert_jitter_rx_ms, includes the receiver's wake-up stalls); 100 ms is the main interval (the failover comparison's; 2 ms is 2% of it), 10 ms as _10ms keys; keepalived alone, idle, with the same instruments for reference. percentiles by nearest rank (over about 100 gaps, p99 is the largest or the second largest)`;
