@@ -18,6 +18,8 @@
  */
 
 import type { IntRange, SourceLoc } from './model.js';
+import { GARP_DEFAULTS } from '../vrrp/fsm.js';
+import { VRRP_PRIO_OWNER } from '../vrrp/timers.js';
 
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
@@ -305,25 +307,13 @@ export interface VrrpTrackFileConfig {
   loc: SourceLoc;
 }
 
-/** The address owner's priority. */
-export const VRRP_PRIO_OWNER = 255;
+export { VRRP_PRIO_OWNER };
 
 /** Defaults of `vrrp.defaults` (keepalived's global_defs defaults). */
 export const VRRP_DEFAULTS: Readonly<VrrpDefaults> = Object.freeze({
   version: 2,
-  garp: Object.freeze({
-    /** keepalived vrrp_garp_master_delay: 5 s. */
-    masterDelayMs: 5000,
-    /** keepalived vrrp_garp_master_repeat. */
-    masterRepeat: 5,
-    /** off. */
-    masterRefreshMs: 0,
-    masterRefreshRepeat: 1,
-    /** = masterDelayMs unless set. */
-    lowerPrioDelayMs: 5000,
-    /** = masterRepeat unless set. */
-    lowerPrioRepeat: 5,
-  }),
+  /** keepalived's: a burst of 5 on becoming master, another 5 s later; no refresh (the state machine's defaults). */
+  garp: GARP_DEFAULTS,
   garpIntervalMs: 0,
   gnaIntervalMs: 0,
   rtPriority: 1,

@@ -63,8 +63,6 @@ export const VRRP_V3_MAX_ADVERT_INT_CS = 4095;
 const CHECKSUM_AT = 6;
 /** Fixed IPv4 header without options, bytes (RFC 791 §3.1). */
 const IPV4_MIN_HEADER_BYTES = 20;
-/** Fixed IPv6 header, bytes (RFC 8200 §3). */
-const IPV6_HEADER_BYTES = 40;
 
 /** VRRP packet types (RFC 3768 §5.3.2, RFC 5798 §5.2.2): 1 is the only one defined. */
 export const VRRP_TYPE = {
@@ -560,53 +558,6 @@ export function decodeIpv4Header(buf: Buffer, offset = 0): Decoded<Ipv4Header> {
       dst: addrText(4, buf.subarray(offset + 16, offset + 20)),
     },
     bytes: headerLength,
-  };
-}
-
-/** The fixed IPv6 header (RFC 8200 §3). */
-export interface Ipv6Header {
-  /** Traffic Class (VRRP sends 0xc0). */
-  trafficClass: number;
-  /** Flow Label, 20 bits. */
-  flowLabel: number;
-  /** Payload Length, bytes. */
-  payloadLength: number;
-  /** Next Header: 112 for VRRP when there are no extension headers. */
-  nextHeader: number;
-  /** Hop Limit as received. */
-  hopLimit: number;
-  /** Source address. */
-  src: string;
-  /** Destination address. */
-  dst: string;
-}
-
-/**
- * Decode the fixed IPv6 header (RFC 8200 §3). A raw IPv6 socket does not
- * deliver it (the runner gets the same fields from recvmsg); this is for
- * captures (tcpdump, test vectors). Extension headers are not walked.
- * @param buf the bytes
- * @param offset first byte of the header
- * @returns the header; `bytes` = 40
- * @throws CodecError TRUNCATED, BAD_VERSION (not 6)
- */
-export function decodeIpv6Header(buf: Buffer, offset = 0): Decoded<Ipv6Header> {
-  need(buf, offset, 1, 'version', 'ipv6');
-  const version = buf[offset]! >> 4;
-  if (version !== 6) throw new CodecError('XLB_ERR_CODEC_BAD_VERSION', ['ipv6', version, offset], offset);
-  need(buf, offset, IPV6_HEADER_BYTES, 'header', 'ipv6');
-  const w = buf.readUInt32BE(offset);
-  return {
-    value: {
-      trafficClass: (w >>> 20) & 0xff,
-      flowLabel: w & 0xfffff,
-      payloadLength: buf.readUInt16BE(offset + 4),
-      nextHeader: buf[offset + 6]!,
-      hopLimit: buf[offset + 7]!,
-      src: addrText(6, buf.subarray(offset + 8, offset + 24)),
-      dst: addrText(6, buf.subarray(offset + 24, offset + 40)),
-    },
-    bytes: IPV6_HEADER_BYTES,
   };
 }
 
