@@ -13,6 +13,7 @@
         "src/libbpf_log.cc",
         "src/link_socket.cc",
         "src/raw_socket.cc",
+        "src/socket_util.cc",
         "src/system.cc",
         "src/test_run.cc"
       ],

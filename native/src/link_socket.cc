@@ -13,6 +13,7 @@
 #include <string>
 
 #include "errors.h"
+#include "socket_util.h"
 
 namespace xlb {
 namespace {
@@ -21,36 +22,6 @@ namespace {
 // most 32 KiB (the kernel caps its dump skbs there); frames are far smaller.
 // 65535 + 1 makes truncation visible (reported as `truncated`).
 constexpr size_t kRecvBufSize = 65536;
-
-uv_loop_t* EventLoop(Napi::Env env) {
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-    ThrowState(env, "cannot get the event loop");
-  }
-  return loop;
-}
-
-// The pending socket error (SO_ERROR, which reading clears), or errno if
-// getsockopt itself fails. For netlink this is how a receive-queue overrun
-// (ENOBUFS: messages were lost) is reported.
-int SocketError(int fd) {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
-  return err;
-}
-
-// As in raw_socket.cc: calls fn(args...) as a libuv-originated callback, so
-// microtasks and process.nextTick run after it and async hooks see ctx. A JS
-// exception becomes an uncaught exception (there is no JS caller).
-void CallFromLoop(Napi::Env env, const Napi::Function& fn, const Napi::Object& recv,
-                  const std::initializer_list<napi_value>& args, const Napi::AsyncContext& ctx) {
-  try {
-    fn.MakeCallback(recv, args, ctx);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
-}
 
 const char* DomainName(int domain) { return domain == AF_NETLINK ? "netlink" : "packet"; }
 
@@ -169,40 +140,14 @@ Napi::Value LinkSocket::JS_fd(const Napi::CallbackInfo& info) {
 // setOption(level, name, value): setsockopt with an int, or with the bytes
 // of a Buffer (struct options such as PACKET_ADD_MEMBERSHIP's packet_mreq).
 Napi::Value LinkSocket::JS_setOption(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "setOption");
-  int32_t level = Int32Arg(info, 0, "linkSocket.setOption: level");
-  int32_t name = Int32Arg(info, 1, "linkSocket.setOption: name");
-  int rc;
-  if (info[2].IsBuffer()) {
-    Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
-    rc = setsockopt(fd_, level, name, value.Data(), static_cast<socklen_t>(value.Length()));
-  } else if (info[2].IsNumber()) {
-    int value = info[2].As<Napi::Number>().Int32Value();
-    rc = setsockopt(fd_, level, name, &value, sizeof(value));
-  } else {
-    ThrowType(env, "linkSocket.setOption: value must be a number or a Buffer");
-  }
-  if (rc != 0) {
-    ThrowErrno(env, errno, "setsockopt",
-               "level " + std::to_string(level) + " name " + std::to_string(name));
-  }
-  return env.Undefined();
+  EnsureOpen(info.Env(), "setOption");
+  return SetOptionJs(info, fd_, "linkSocket");
 }
 
 // getOption(level, name): getsockopt of an int option.
 Napi::Value LinkSocket::JS_getOption(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "getOption");
-  int32_t level = Int32Arg(info, 0, "linkSocket.getOption: level");
-  int32_t name = Int32Arg(info, 1, "linkSocket.getOption: name");
-  int value = 0;
-  socklen_t len = sizeof(value);
-  if (getsockopt(fd_, level, name, &value, &len) != 0) {
-    ThrowErrno(env, errno, "getsockopt",
-               "level " + std::to_string(level) + " name " + std::to_string(name));
-  }
-  return Napi::Number::New(env, value);
+  EnsureOpen(info.Env(), "getOption");
+  return GetOptionJs(info, fd_, "linkSocket");
 }
 
 // bindNetlink(pid, groups): bind(2) with sockaddr_nl. pid 0 lets the kernel

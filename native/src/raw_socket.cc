@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "errors.h"
+#include "socket_util.h"
 
 namespace xlb {
 namespace {
@@ -33,14 +34,6 @@ struct FdGuard {
     return f;
   }
 };
-
-uv_loop_t* EventLoop(Napi::Env env) {
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-    ThrowState(env, "cannot get the event loop");
-  }
-  return loop;
-}
 
 // Parses `text` (an IPv4 address for AF_INET; an IPv6 address for AF_INET6,
 // optionally with a "%<ifname or index>" scope) and port into *ss. Byte
@@ -109,15 +102,6 @@ int Family(Napi::Env env, Napi::Value v, const char* what) {
   ThrowType(env, std::string(what) + " must be 4 or 6");
 }
 
-// The pending socket error (SO_ERROR, which reading clears), or errno if
-// getsockopt itself fails.
-int SocketError(int fd) {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
-  return err;
-}
-
 // One entry of the error queue (IP_RECVERR / IPV6_RECVERR).
 struct QueuedError {
   int err = 0;         // ee_errno; 0: the queue was empty
@@ -163,18 +147,6 @@ QueuedError DrainErrQueue(int fd) {
     break;
   }
   return q;
-}
-
-// Calls fn(args...) as a libuv-originated callback: microtasks and
-// process.nextTick run after it, async hooks see ctx. A JS exception becomes
-// an uncaught exception (there is no JS caller to give it to).
-void CallFromLoop(Napi::Env env, const Napi::Function& fn, const Napi::Object& recv,
-                  const std::initializer_list<napi_value>& args, const Napi::AsyncContext& ctx) {
-  try {
-    fn.MakeCallback(recv, args, ctx);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
 }
 
 }  // namespace
@@ -271,40 +243,14 @@ Napi::Value RawSocket::JS_fd(const Napi::CallbackInfo& info) {
 // setOption(level, name, value): setsockopt with an int, or with the bytes
 // of a Buffer (struct options such as ICMP6_FILTER).
 Napi::Value RawSocket::JS_setOption(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "setOption");
-  int32_t level = Int32Arg(info, 0, "rawSocket.setOption: level");
-  int32_t name = Int32Arg(info, 1, "rawSocket.setOption: name");
-  int rc;
-  if (info[2].IsBuffer()) {
-    Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
-    rc = setsockopt(fd_, level, name, value.Data(), static_cast<socklen_t>(value.Length()));
-  } else if (info[2].IsNumber()) {
-    int value = info[2].As<Napi::Number>().Int32Value();
-    rc = setsockopt(fd_, level, name, &value, sizeof(value));
-  } else {
-    ThrowType(env, "rawSocket.setOption: value must be a number or a Buffer");
-  }
-  if (rc != 0) {
-    ThrowErrno(env, errno, "setsockopt",
-               "level " + std::to_string(level) + " name " + std::to_string(name));
-  }
-  return env.Undefined();
+  EnsureOpen(info.Env(), "setOption");
+  return SetOptionJs(info, fd_, "rawSocket");
 }
 
 // getOption(level, name): getsockopt of an int option.
 Napi::Value RawSocket::JS_getOption(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "getOption");
-  int32_t level = Int32Arg(info, 0, "rawSocket.getOption: level");
-  int32_t name = Int32Arg(info, 1, "rawSocket.getOption: name");
-  int value = 0;
-  socklen_t len = sizeof(value);
-  if (getsockopt(fd_, level, name, &value, &len) != 0) {
-    ThrowErrno(env, errno, "getsockopt",
-               "level " + std::to_string(level) + " name " + std::to_string(name));
-  }
-  return Napi::Number::New(env, value);
+  EnsureOpen(info.Env(), "getOption");
+  return GetOptionJs(info, fd_, "rawSocket");
 }
 
 // bindToDevice(name): SO_BINDTODEVICE; "" removes the binding.
