@@ -380,6 +380,7 @@ export class VrrpRunner extends EventEmitter {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     const now = this.#io.now();
+    const members = [...this.#instances.values()];
     for (const unit of [...this.#units.values()]) this.#stopUnit(unit, now, 'daemon stopping');
     this.#stopped = true;
     for (const s of this.#scripts.values()) if (s.timer) clearTimeout(s.timer);
@@ -387,8 +388,8 @@ export class VrrpRunner extends EventEmitter {
     for (const f of this.#files.values()) f.unwatch();
     this.#files.clear();
     this.#unwatch?.();
-    const pending = [...this.#instances.values()].map((i) => i.addrQueue);
-    await Promise.allSettled(pending);
+    // #stopUnit forgot the instances; their queued removals are still running
+    await Promise.allSettled(members.map((i) => i.addrQueue));
   }
 
   // --- instances --------------------------------------------------------------

@@ -189,6 +189,19 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.deepEqual([...b.addrs], ['10.0.0.100']);
   });
 
+  it('stop() resolves only after every address of a master is removed', async () => {
+    ra.apply(spec(instance({ priority: 200, vips: [{ address: '10.0.0.100', prefixLength: 32 }, { address: '10.0.0.101', prefixLength: 32 }, { address: '10.0.0.102', prefixLength: 32 }] })));
+    await advance(400);
+    assert.equal(a.addrs.size, 3);
+    const slow = a.removeAddress.bind(a);
+    a.removeAddress = async (ifname, f, vip) => {
+      await new Promise((r) => setImmediate(r));
+      return slow(ifname, f, vip);
+    };
+    await ra.stop();
+    assert.deepEqual([...a.addrs], [], 'all three gone when stop() resolves');
+  });
+
   it('the master losing its link goes to FAULT and gives the VIP up; the backup takes over', async () => {
     ra.apply(spec(instance({ priority: 200 })));
     rb.apply(spec(instance({ priority: 100 })));
