@@ -30,6 +30,9 @@ import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/spec.js';
 import { XlbError } from '../errors.js';
 
+/** Pause before a new VRRP worker replaces one that died. */
+const VRRP_RESPAWN_MS = 1000;
+
 /** bpffs root of the pins; one directory per instance below it. */
 export function pinRoot(): string {
   return process.env.XLB_PIN_ROOT ?? '/sys/fs/bpf/xlb';
@@ -98,6 +101,7 @@ export class Daemon {
   readonly #steering: Steering;
   /** the VRRP worker, while the config has VRRP instances */
   #vrrp: VrrpHost | null = null;
+  #stopping = false;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
   readonly startedAt = Date.now();
@@ -341,8 +345,18 @@ export class Daemon {
       return;
     }
     if (!this.#vrrp) {
-      this.#vrrp = new VrrpHost(this.log);
-      this.#vrrp.on('state', (instance: string, state: string, reason: string) => this.log.warn({ area: 'vrrp', instance, state, reason }, `vrrp ${instance}: ${state}`));
+      const host = new VrrpHost(this.log);
+      host.on('state', (instance: string, state: string, reason: string) => this.log.warn({ area: 'vrrp', instance, state, reason }, `vrrp ${instance}: ${state}`));
+      // as keepalived's parent respawns its VRRP child: a new worker after a
+      // second (its instances start in BACKUP and drop leftover addresses)
+      host.on('crashed', () => {
+        if (this.#vrrp !== host) return;
+        this.#vrrp = null;
+        setTimeout(() => {
+          if (!this.#vrrp && !this.#stopping) this.#syncVrrp(this.config);
+        }, VRRP_RESPAWN_MS).unref();
+      });
+      this.#vrrp = host;
     }
     this.#vrrp.apply(spec);
   }
@@ -400,6 +414,7 @@ export class Daemon {
    * links and keeps forwarding with the pinned maps; `xlb unload` removes them.
    */
   async stop(): Promise<void> {
+    this.#stopping = true;
     // VRRP first: masters resign (priority 0) and give their addresses up
     await this.#vrrp?.stop();
     this.#vrrp = null;

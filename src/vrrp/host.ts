@@ -21,7 +21,8 @@ const STATUS_TIMEOUT_MS = 2000;
 
 /**
  * The VRRP worker, seen from the main thread.
- * Events: `state` (instance, state, reason).
+ * Events: `state` (instance, state, reason); `crashed` (exit code) when the
+ * worker ended without being asked to stop.
  */
 export class VrrpHost extends EventEmitter {
   readonly #log: Logger;
@@ -47,7 +48,10 @@ export class VrrpHost extends EventEmitter {
       this.#exited = true;
       for (const r of this.#pending.values()) r(this.#last);
       this.#pending.clear();
-      if (code !== 0 && !this.#stopped) this.#log.error({ code }, 'vrrp worker exited');
+      if (!this.#stopped) {
+        this.#log.error({ code }, 'vrrp worker exited');
+        this.emit('crashed', code);
+      }
     });
   }
 
