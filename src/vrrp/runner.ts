@@ -33,7 +33,7 @@ import {
   type VrrpPeer,
   type VrrpRxMeta,
 } from './codec.js';
-import { restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
+import { GARP_DEFAULTS, restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
 import { VrrpSyncGroup, type SyncGroupAction } from './sync-group.js';
 import { evaluateTrackers, ScriptTrackerState, type Tracker } from './track.js';
 
@@ -503,6 +503,7 @@ export class VrrpRunner extends EventEmitter {
   #reconfigure(inst: Inst, next: VrrpInstanceSpec, now: number): void {
     const digest = JSON.stringify(next);
     if (digest === inst.digest) return;
+    const before = [...inst.spec.vips, ...inst.spec.excluded];
     inst.spec = next;
     inst.digest = digest;
     inst.expect.advertIntMs = next.fsm.advertIntMs;
@@ -518,6 +519,19 @@ export class VrrpRunner extends EventEmitter {
     }
     const step = inst.fsm.reconfigure(now, this.#fsmConfig(next, inst.primary), this.#trackedPriority(inst).priority);
     this.#perform(inst, step.actions);
+    // a master holds its addresses: the ones the reload dropped go, the new
+    // ones come (announced); a backup's wait for its next mastership
+    if (inst.fsm.state === 'MASTER') {
+      const key = (v: VrrpVip): string => `${v.dev ?? inst.dev} ${v.address}/${v.prefixLength} ${v.label ?? ''}`;
+      const after = [...next.vips, ...next.excluded];
+      const had = new Set(before.map(key));
+      const has = new Set(after.map(key));
+      this.#changeAddresses(inst, 'remove', before.filter((v) => !has.has(key(v))));
+      const added = after.filter((v) => !had.has(key(v)));
+      this.#changeAddresses(inst, 'add', added);
+      const repeat = next.fsm.garp?.masterRepeat ?? GARP_DEFAULTS.masterRepeat;
+      for (const v of added) this.#io.garp(v.dev ?? inst.dev, v.address.includes(':') ? 6 : 4, v.address, repeat, (v.address.includes(':') ? this.#spec?.gnaIntervalMs : this.#spec?.garpIntervalMs) ?? 0);
+    }
     this.#evaluateTracking(inst.unit, now);
     this.#arm(inst.unit);
   }
@@ -682,7 +696,12 @@ export class VrrpRunner extends EventEmitter {
 
   /** Add or remove every VIP and eVIP, in order after the changes before. */
   #addresses(inst: Inst, op: 'add' | 'remove'): void {
-    const all = [...inst.spec.vips, ...inst.spec.excluded];
+    this.#changeAddresses(inst, op, [...inst.spec.vips, ...inst.spec.excluded]);
+  }
+
+  /** Add or remove these addresses, in order after the changes before. */
+  #changeAddresses(inst: Inst, op: 'add' | 'remove', all: readonly VrrpVip[]): void {
+    if (all.length === 0) return;
     inst.addrQueue = inst.addrQueue.then(async () => {
       for (const v of all) {
         const fam = v.address.includes(':') ? 6 : 4;

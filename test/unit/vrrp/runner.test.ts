@@ -255,6 +255,11 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.deepEqual(states(), ['MASTER', 'BACKUP']);
     assert.ok(ra.status()[0]!.advertsSent - sent >= 9, 'adverts kept flowing');
     assert.equal(ra.status()[0]!.basePriority, 210);
+    assert.deepEqual([...a.addrs].sort(), ['10.0.0.100', '10.0.0.101'], 'the master added the new VIP');
+    assert.ok(a.events.includes('garp 10.0.0.101 x2'), 'and announced it');
+    ra.apply(spec(instance({ priority: 210, vips: [{ address: '10.0.0.101', prefixLength: 32 }] })));
+    await advance(1);
+    assert.deepEqual([...a.addrs], ['10.0.0.101'], 'and removed the dropped one');
     // a VRID change restarts the instance
     ra.apply(spec(instance({ priority: 210, fsm: { vrid: 52, version: 3, priority: 210, advertIntMs: 100 } })));
     assert.equal(ra.status()[0]!.vrid, 52);
