@@ -60,6 +60,7 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
   const byIndex = new Map<number, string>();
   const addrs = new Map<number, AddressInfo[]>();
   const watchers = new Set<(ifname: string) => void>();
+  const addrWatchers = new Set<(ifname: string, address: string) => void>();
   const setLink = (l: LinkInfo): void => {
     const old = byIndex.get(l.ifindex);
     if (old !== undefined && old !== l.name) links.delete(old);
@@ -81,6 +82,8 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
     const list = (addrs.get(ev.address.ifindex) ?? []).filter((a) => a.address !== ev.address.address || a.prefixLength !== ev.address.prefixLength);
     if (ev.action === 'new') list.push(ev.address);
     addrs.set(ev.address.ifindex, list);
+    const ifname = byIndex.get(ev.address.ifindex);
+    if (ev.action === 'del' && ifname !== undefined) for (const w of addrWatchers) w(ifname, ev.address.address);
   });
   nl.on('error', (err) => {
     opts.log('warn', { err }, 'vrrp: netlink event socket trouble; reloading links');
@@ -186,6 +189,11 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
     watchLinks(cb) {
       watchers.add(cb);
       return () => watchers.delete(cb);
+    },
+
+    watchAddressRemovals(cb) {
+      addrWatchers.add(cb);
+      return () => addrWatchers.delete(cb);
     },
 
     async addAddress(ifname, family, vip: VrrpVip) {

@@ -192,6 +192,8 @@ export interface VrrpIo {
   removeVmac(name: string): void;
   /** Link changes (up/down, created/removed) call `cb`. Returns an unsubscribe function. */
   watchLinks(cb: (ifname: string) => void): () => void;
+  /** An address removed from an interface (by anyone) calls `cb`. Returns an unsubscribe function. */
+  watchAddressRemovals(cb: (ifname: string, address: string) => void): () => void;
   addAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
   removeAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
   /** Send `count` gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `address` out of `ifname`, `intervalMs` apart. */
@@ -268,6 +270,8 @@ interface Script {
 }
 
 const STATE_ONLY_EVENTS = new Set<VrrpNotifyEvent>(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+/** How long after removing an address its removal events are taken as our own, ms. */
+const OWN_REMOVAL_GRACE_MS = 2000;
 
 /**
  * The VRRP runner.
@@ -283,6 +287,9 @@ export class VrrpRunner extends EventEmitter {
   /** Sockets by `family/ifname/m|u`, with their users. */
   readonly #sockets = new Map<string, { socket: VrrpSocket; users: Set<Inst> }>();
   #unwatch: (() => void) | undefined;
+  #unwatchAddrs: (() => void) | undefined;
+  /** `dev address` -> when this runner last removed it: its own removals are not "behind its back". */
+  readonly #ownRemovals = new Map<string, number>();
   #spec: VrrpSpec | undefined;
   #stopped = false;
 
@@ -303,6 +310,7 @@ export class VrrpRunner extends EventEmitter {
     const now = this.#io.now();
     this.#spec = spec;
     this.#unwatch ??= this.#io.watchLinks((ifname) => this.#linkChanged(ifname));
+    this.#unwatchAddrs ??= this.#io.watchAddressRemovals((ifname, address) => this.#addressRemoved(ifname, address));
     this.#syncScripts(spec.scripts);
     this.#syncFiles(spec.files);
     const wanted = new Map(spec.instances.map((i) => [i.name, i] as const));
@@ -388,6 +396,7 @@ export class VrrpRunner extends EventEmitter {
     for (const f of this.#files.values()) f.unwatch();
     this.#files.clear();
     this.#unwatch?.();
+    this.#unwatchAddrs?.();
     // #stopUnit forgot the instances; their queued removals are still running
     await Promise.allSettled(members.map((i) => i.addrQueue));
   }
@@ -702,6 +711,11 @@ export class VrrpRunner extends EventEmitter {
   /** Add or remove these addresses, in order after the changes before. */
   #changeAddresses(inst: Inst, op: 'add' | 'remove', all: readonly VrrpVip[]): void {
     if (all.length === 0) return;
+    if (op === 'remove') {
+      const now = this.#io.now();
+      for (const [k, t] of this.#ownRemovals) if (now - t >= OWN_REMOVAL_GRACE_MS) this.#ownRemovals.delete(k);
+      for (const v of all) this.#ownRemovals.set(`${v.dev ?? inst.dev} ${v.address}`, now);
+    }
     inst.addrQueue = inst.addrQueue.then(async () => {
       for (const v of all) {
         const fam = v.address.includes(':') ? 6 : 4;
@@ -712,6 +726,7 @@ export class VrrpRunner extends EventEmitter {
         } catch (err) {
           const code = (err as { code?: string }).code;
           // already there / already gone: the wanted end state
+          if (op === 'remove') this.#ownRemovals.delete(`${dev} ${v.address}`); // no event will come
           if ((op === 'add' && code === 'EEXIST') || (op === 'remove' && (code === 'EADDRNOTAVAIL' || code === 'ENODEV'))) continue;
           this.#io.log('error', { err, instance: inst.spec.name, address: v.address, dev }, `vrrp: ${op} address failed`);
         }
@@ -776,6 +791,37 @@ export class VrrpRunner extends EventEmitter {
       });
     }
     this.#arm(unit);
+  }
+
+  /**
+   * keepalived: a MASTER whose VIP or eVIP someone else deleted resigns and
+   * goes BACKUP (it comes back after Skew_Time unless a peer takes over, and
+   * adds its addresses again). Its own removals never match: it leaves
+   * MASTER before removing, and a reload drops an address from the spec first.
+   */
+  #addressRemoved(ifname: string, address: string): void {
+    if (this.#stopped) return;
+    const now = this.#io.now();
+    for (const inst of this.#instances.values()) {
+      if (inst.fsm.state !== 'MASTER') continue;
+      const ours = [...inst.spec.vips, ...inst.spec.excluded].some((v) => v.address === address && (v.dev ?? inst.dev) === ifname);
+      if (!ours) continue;
+      // the event of a removal of our own (leaving MASTER) may arrive after a
+      // quick return to MASTER (a Skew_Time of well under a millisecond)
+      const mark = `${ifname} ${address}`;
+      const own = this.#ownRemovals.get(mark);
+      if (own !== undefined) {
+        this.#ownRemovals.delete(mark); // this event was that removal's
+        if (now - own < OWN_REMOVAL_GRACE_MS) continue;
+      }
+      const unit = inst.unit;
+      const reason = `${address} deleted from ${ifname} behind our back`;
+      this.#guard(unit, () => {
+        if (unit.group) this.#performGroup(unit, unit.group.addressDeleted(now, inst.spec.name, reason));
+        else this.#perform(inst, inst.fsm.addressDeleted(now, reason).actions);
+      });
+      this.#arm(unit);
+    }
   }
 
   #linkChanged(ifname: string): void {

@@ -74,6 +74,16 @@ class FakeNode implements VrrpIo {
     this.#watch = cb;
     return () => (this.#watch = undefined);
   }
+  #addrWatch: ((ifname: string, address: string) => void) | undefined;
+  watchAddressRemovals(cb: (ifname: string, address: string) => void): () => void {
+    this.#addrWatch = cb;
+    return () => (this.#addrWatch = undefined);
+  }
+  /** Someone else deletes an address. */
+  deleteBehindBack(address: string): void {
+    this.addrs.delete(address);
+    this.#addrWatch?.('eth0', address);
+  }
   ensureVmac(): void {}
   removeVmac(): void {}
   setLink(up: boolean): void {
@@ -84,7 +94,9 @@ class FakeNode implements VrrpIo {
     this.addrs.add(vip.address);
   }
   async removeAddress(_ifname: string, _f: 4 | 6, vip: { address: string }): Promise<void> {
-    this.addrs.delete(vip.address);
+    if (!this.addrs.delete(vip.address)) throw Object.assign(new Error('no such address'), { code: 'EADDRNOTAVAIL' });
+    // the kernel's notification of the removal, a moment later
+    setImmediate(() => this.#addrWatch?.('eth0', vip.address));
   }
   garp(_ifname: string, _f: 4 | 6, address: string, count: number, _intervalMs: number): void {
     this.events.push(`garp ${address} x${count}`);
@@ -187,6 +199,17 @@ describe('VrrpRunner on a fake LAN', () => {
     await advance(62);
     assert.equal(rb.status()[0]!.state, 'MASTER');
     assert.deepEqual([...b.addrs], ['10.0.0.100']);
+  });
+
+  it('a master whose VIP is deleted behind its back resigns, and takes over again after Skew_Time with the VIP back', async () => {
+    ra.apply(spec(instance({ priority: 200 })));
+    await advance(400);
+    assert.equal(ra.status()[0]!.state, 'MASTER');
+    a.deleteBehindBack('10.0.0.100');
+    assert.equal(ra.status()[0]!.state, 'BACKUP');
+    await advance(100); // (256-200)/256 x 100 ms = 21.9 ms
+    assert.equal(ra.status()[0]!.state, 'MASTER');
+    assert.deepEqual([...a.addrs], ['10.0.0.100']);
   });
 
   it('stop() resolves only after every address of a master is removed', async () => {
