@@ -17,7 +17,7 @@
  * from a timer; reports through events and the injected log.
  */
 import { EventEmitter } from 'node:events';
-import { spawn } from 'node:child_process';
+import { spawnDetached } from '../spawn-detached.js';
 import type { Logger } from 'pino';
 import type { ServiceConfig, XlbConfig } from '../config/model.js';
 import { backendKey, serviceKey } from '../config/model.js';
@@ -422,16 +422,5 @@ export class HealthRunner extends EventEmitter implements HealthSource {
 
 /** Runs a command detached, without a shell, its output ignored; failures are logged. */
 function defaultRunCommand(log: Logger): (argv: readonly string[], env: Record<string, string>) => void {
-  return (argv, env) => {
-    try {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', detached: true, env: { ...process.env, ...env } });
-      child.on('error', (err) => log.error({ err, argv }, 'notify command failed to start'));
-      child.on('exit', (code, signal) => {
-        if (code !== 0) log.warn({ argv, code, signal }, 'notify command failed');
-      });
-      child.unref();
-    } catch (err) {
-      log.error({ err, argv }, 'notify command failed to start');
-    }
-  };
+  return (argv, env) => spawnDetached(argv, env, (level, obj, msg) => log[level](obj, msg));
 }

@@ -18,6 +18,7 @@
  * is synchronous.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { spawnDetached } from '../spawn-detached.js';
 import { constants as fsConstants, promises as fsp, readFileSync, unwatchFile, watchFile, writeFileSync, existsSync } from 'node:fs';
 import { RawSocket, SOCKOPT, IPPROTO } from '../native/socket.js';
 import { NetlinkClient, type AddressInfo, type LinkInfo } from '../net/netlink-client.js';
@@ -278,13 +279,7 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
     },
 
     notify(argv) {
-      try {
-        const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', detached: true });
-        child.on('error', (err) => opts.log('warn', { err, argv }, 'vrrp: notify command failed to start'));
-        child.unref();
-      } catch (err) {
-        opts.log('warn', { err, argv }, 'vrrp: notify command failed to start');
-      }
+      spawnDetached(argv, {}, opts.log, 'vrrp: notify command');
     },
 
     fifo(path, line) {

@@ -539,7 +539,7 @@ export class VrrpRunner extends EventEmitter {
       const added = after.filter((v) => !had.has(key(v)));
       this.#changeAddresses(inst, 'add', added);
       const repeat = next.fsm.garp?.masterRepeat ?? GARP_DEFAULTS.masterRepeat;
-      for (const v of added) this.#io.garp(v.dev ?? inst.dev, v.address.includes(':') ? 6 : 4, v.address, repeat, (v.address.includes(':') ? this.#spec?.gnaIntervalMs : this.#spec?.garpIntervalMs) ?? 0);
+      this.#announce(inst, added, repeat);
     }
     this.#evaluateTracking(inst.unit, now);
     this.#arm(inst.unit);
@@ -661,10 +661,7 @@ export class VrrpRunner extends EventEmitter {
           this.#addresses(inst, 'remove');
           break;
         case 'garpBurst':
-          for (const v of [...inst.spec.vips, ...inst.spec.excluded]) {
-            const fam = v.address.includes(':') ? 6 : 4;
-            this.#io.garp(v.dev ?? inst.dev, fam, v.address, a.count, (fam === 4 ? this.#spec?.garpIntervalMs : this.#spec?.gnaIntervalMs) ?? 0);
-          }
+          this.#announce(inst, [...inst.spec.vips, ...inst.spec.excluded], a.count);
           break;
         case 'notify':
           if (a.event === 'MASTER') inst.stats.becameMaster++;
@@ -675,6 +672,14 @@ export class VrrpRunner extends EventEmitter {
           this.#io.log('info', { instance: inst.spec.name }, a.line);
           break;
       }
+    }
+  }
+
+  /** `count` gratuitous ARPs / unsolicited NAs per address, paced by garp_interval / gna_interval. */
+  #announce(inst: Inst, vips: readonly VrrpVip[], count: number): void {
+    for (const v of vips) {
+      const fam = v.address.includes(':') ? 6 : 4;
+      this.#io.garp(v.dev ?? inst.dev, fam, v.address, count, (fam === 4 ? this.#spec?.garpIntervalMs : this.#spec?.gnaIntervalMs) ?? 0);
     }
   }
 

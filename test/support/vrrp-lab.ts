@@ -18,10 +18,10 @@
  * kills what was spawned, also after a failure.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBpfObject, nsExec, nsSpawn, stopChild } from '../../src/lab/exec.js';
+import { buildBpfObject, nsExec, nsPath, nsSpawn, stopChild } from '../../src/lab/exec.js';
 import { BACKEND_SCRIPT, DECAP_BPF_SOURCE } from '../../src/lab/lab.js';
 
 /** The nodes of the lab. */
@@ -82,6 +82,8 @@ export async function createVrrpLab(prefix: string, opts: VrrpLabOptions = {}): 
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const children: ChildProcess[] = [];
   const ip = (args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
+  /** A command inside a node's namespace, synchronously (set-up only). */
+  const inNs = (n: VrrpNode | 'sw', args: string[]): void => void execFileSync('nsenter', [`--net=${nsPath(ns(n))}`, '--', ...args], { stdio: 'pipe' });
   const lab: VrrpLab = {
     prefix,
     ns,
@@ -106,7 +108,7 @@ export async function createVrrpLab(prefix: string, opts: VrrpLabOptions = {}): 
     },
     keepalived(node, conf) {
       const d = join(dir, `keepalived-${node}`);
-      execFileSync('mkdir', ['-p', d]);
+      mkdirSync(d, { recursive: true });
       writeFileSync(join(d, 'keepalived.conf'), conf);
       return lab.spawn(node, 'keepalived', ['-n', '-l', '-D', '-P', '-f', join(d, 'keepalived.conf'), '-p', join(d, 'k.pid'), '-r', join(d, 'v.pid'), '-c', join(d, 'c.pid')]);
     },
@@ -140,10 +142,10 @@ export async function createVrrpLab(prefix: string, opts: VrrpLabOptions = {}): 
       const pass = await buildBpfObject('lab-pass', PASS_BPF_SOURCE);
       // frames that XDP sends on lose the skb's checksum state: the client
       // must send complete TCP checksums, not leave them to veth "offload"
-      execFileSync('nsenter', [`--net=/run/netns/${ns('c')}`, '--', 'ethtool', '-K', 'eth0', 'tx', 'off'], { stdio: 'ignore' });
+      inNs('c', ['ethtool', '-K', 'eth0', 'tx', 'off']);
       for (const n of ['a', 'b'] as const) {
         // xlb's route lookups (bpf_fib_lookup) need forwarding on the nodes
-        execFileSync('nsenter', [`--net=/run/netns/${ns(n)}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.conf.all.forwarding=1', 'net.ipv4.conf.eth0.forwarding=1']);
+        inNs(n, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.forwarding=1', 'net.ipv4.conf.eth0.forwarding=1']);
         // a veth takes the XDP_TX frames of its peer only with an XDP
         // program of its own (or NAPI): a pass-through one on the bridge side
         ip(['-n', ns('sw'), 'link', 'set', 'dev', `s${n}`, 'xdpdrv', 'obj', pass, 'sec', 'xdp']);
@@ -157,11 +159,11 @@ export async function createVrrpLab(prefix: string, opts: VrrpLabOptions = {}): 
         ip(['-n', ns(d), 'addr', 'add', `${backendV4(i + 1)}/24`, 'dev', 'eth0']);
         ip(['-n', ns(d), 'addr', 'add', `${VLAB.vip4}/32`, 'dev', 'lo']);
         for (const k of ['all.arp_ignore=1', 'all.arp_announce=2', 'eth0.arp_ignore=1', 'eth0.arp_announce=2', 'all.rp_filter=0', 'eth0.rp_filter=0']) {
-          execFileSync('nsenter', [`--net=/run/netns/${ns(d)}`, '--', 'sysctl', '-q', '-w', `net.ipv4.conf.${k}`]);
+          inNs(d, ['sysctl', '-q', '-w', `net.ipv4.conf.${k}`]);
         }
         ip(['-n', ns(d), 'link', 'set', 'eth0', 'up']);
         // veth offloads would hand the client segments with partial checksums
-        execFileSync('nsenter', [`--net=/run/netns/${ns(d)}`, '--', 'ethtool', '-K', 'eth0', 'tx', 'off'], { stdio: 'ignore' });
+        inNs(d, ['ethtool', '-K', 'eth0', 'tx', 'off']);
         ip(['-n', ns(d), 'link', 'set', 'dev', 'eth0', 'xdpdrv', 'obj', decap, 'sec', 'xdp']);
         const srv = lab.spawn(d, process.execPath, [BACKEND_SCRIPT, '--name', d, '--port', '80,8080']);
         await new Promise<void>((ok, fail) => {
