@@ -41,7 +41,7 @@ export function config(): XlbConfig {
     interfaces: [],
     metrics: { host: '127.0.0.1', port: 9901 },
     log: { level: 'info', format: 'json' },
-    limits: { maxVips: VIPS, maxBackends: VIPS * BACKENDS + 1, maxConns: 65536, maxConns6: 65536, maxNat: 65536, ringSize: M, connRateLimit: 0, nextHopCacheMs: 100 },
+    limits: { maxVips: VIPS, maxBackends: VIPS * BACKENDS + 1, maxConns: 65536, maxConns6: 65536, maxNat: 65536, ringSize: M, connRateLimit: 0, flowCache: 16384, nextHopCacheMs: 100 },
     tunnel: { sourceEntropy: false },
     services,
   };

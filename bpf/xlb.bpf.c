@@ -49,8 +49,6 @@ struct icmp_hdr {
 
 #define NSEC_PER_SEC 1000000000ULL
 #define XLB_IP_DF 0x4000 /* IPv4 "don't fragment" flag */
-/* A cached next hop reads the clock on one use in this many (a power of 2). */
-#define XLB_NH_CLOCK_EVERY 16
 
 /* Load-time knobs (written by the loader before load; the verifier sees constants). */
 const volatile __u32 xlb_abi_version = XLB_ABI_VERSION;
@@ -62,6 +60,9 @@ const volatile __u64 nh_cache_jiffies = 25;
  * left alone (a SYN flood must not flush it); 0 = no limit. Flows above it
  * still go where the Maglev ring says. As Katran's MAX_CONN_RATE. */
 const volatile __u32 conn_rate_limit = 125000;
+/* log2 of the xlb_flow_cache entries of each CPU (the loader sizes the map
+ * to match); 0 = no flow cache. */
+const volatile __u32 flow_cache_bits = 10;
 
 /* Maps: max_entries here are defaults; the loader sizes them from the config. */
 struct {
@@ -126,6 +127,19 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } XLB_MAP_CONNS6 SEC(".maps");
 
+/* Copies of connection-table records (struct xlb_fc_entry), direct-mapped,
+ * 2^flow_cache_bits entries per CPU: CPU n owns entries n << flow_cache_bits
+ * onwards. A plain array, not a per-CPU one: one memory access less per
+ * lookup (no per-element pointer), and mmapable so that every entry starts
+ * a cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_fc_entry);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} XLB_MAP_FLOW_CACHE SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct xlb_nat_key);
@@ -152,7 +166,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, XLB_EV_MAX);
+	__uint(max_entries, XLB_EV_SLOTS);
 } XLB_MAP_STATS_EVENT SEC(".maps");
 
 /* Per-CPU next hop per backend id (sized as xlb_backends). */
@@ -219,7 +233,9 @@ struct xlb_choice {
 	struct xlb_backend_val *be;
 	__u32 be_id;
 	__u32 vip_id;
-	__u32 new_flow;
+	__u16 vip_gen;	/* the VIP's generation when chosen */
+	__u8 new_flow;	/* chosen from the ring */
+	__u8 recorded;	/* in the connection table (found there or written) */
 };
 
 /* ipv4_dst shares its first bytes with ipv6_dst in struct bpf_fib_lookup. */
@@ -339,56 +355,121 @@ static __always_inline int lb_is_vip_addr(const __u8 *addr, __u8 family)
 	return bpf_map_lookup_elem(&XLB_MAP_VIP_ADDRS, &key) != NULL;
 }
 
-/**
- * conn_key - the connection table of a flow and its key there: IPv4 flows
- * live under a compact key (built in *k4), IPv6 flows under the flow itself.
+/*
+ * The connection tables: IPv4 flows under a compact key (@k4, filled by
+ * conn_key4), IPv6 flows under the flow itself. Each branch names its map:
+ * with a map pointer chosen at run time the verifier can no longer call the
+ * map's own lookup directly, and the indirect call costs about 20 ns a packet.
  */
-static __always_inline void *conn_key(const struct xlb_flow *flow, struct xlb_flow4 *k4,
-				      const void **key)
+static __always_inline void conn_key4(const struct xlb_flow *flow, struct xlb_flow4 *k4)
 {
-	if (flow->family == XLB_AF_INET) {
-		k4->src = *(const __u32 *)flow->src;
-		k4->dst = *(const __u32 *)flow->dst;
-		k4->sport = flow->sport;
-		k4->dport = flow->dport;
-		k4->proto = flow->proto;
-		*key = k4;
-		return &XLB_MAP_CONNS4;
-	}
-	*key = flow;
-	return &XLB_MAP_CONNS6;
+	k4->src = *(const __u32 *)flow->src;
+	k4->dst = *(const __u32 *)flow->dst;
+	k4->sport = flow->sport;
+	k4->dport = flow->dport;
+	k4->proto = flow->proto;
+}
+
+static __always_inline struct xlb_conn_val *conn_lookup(const struct xlb_flow *flow,
+							const struct xlb_flow4 *k4)
+{
+	if (flow->family == XLB_AF_INET)
+		return bpf_map_lookup_elem(&XLB_MAP_CONNS4, k4);
+	return bpf_map_lookup_elem(&XLB_MAP_CONNS6, flow);
+}
+
+static __always_inline long conn_update(const struct xlb_flow *flow, const struct xlb_flow4 *k4,
+					const struct xlb_conn_val *val)
+{
+	if (flow->family == XLB_AF_INET)
+		return bpf_map_update_elem(&XLB_MAP_CONNS4, k4, val, BPF_ANY);
+	return bpf_map_update_elem(&XLB_MAP_CONNS6, flow, val, BPF_ANY);
 }
 
 /**
- * lb_conn_hit - the backend a flow was given, if the record still holds: its
- * VIP id still carries the same generation and the backend is still up and
- * the VIP's. Draining backends (weight 0, out of the ring) are still up.
+ * lb_choice_check - whether a recorded choice still holds: its VIP id still
+ * carries the same generation and the backend is still up and the VIP's.
+ * Draining backends (weight 0, out of the ring) are still up.
  * Returns: 1 with @c and *vipp filled, or 0.
  */
-static __always_inline int lb_conn_hit(void *conns, const void *key, struct xlb_choice *c,
-				       struct xlb_vip_val **vipp)
+static __always_inline int lb_choice_check(__u32 vip_id, __u16 vip_gen, __u32 id,
+					   struct xlb_choice *c, struct xlb_vip_val **vipp)
 {
-	struct xlb_conn_val *conn = bpf_map_lookup_elem(conns, key);
 	struct xlb_backend_val *be;
 	struct xlb_vip_val *vip;
-	__u32 vip_id, id;
 
-	if (!conn)
-		return 0;
-	vip_id = conn->vip_id;
 	vip = bpf_map_lookup_elem(&XLB_MAP_VIP_TABLE, &vip_id);
-	if (!vip || !(vip->flags & XLB_VIP_F_ACTIVE) || vip->gen != conn->vip_gen)
+	if (!vip || !(vip->flags & XLB_VIP_F_ACTIVE) || vip->gen != vip_gen)
 		return 0;
-	id = conn->backend_id;
 	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
 	if (!be || !(be->flags & XLB_BE_F_UP) || be->vip_id != vip_id)
 		return 0;
 	c->be = be;
 	c->be_id = id;
 	c->vip_id = vip_id;
+	c->vip_gen = vip_gen;
 	c->new_flow = 0;
+	c->recorded = 1;
 	*vipp = vip;
 	return 1;
+}
+
+/* The backend a flow was given, if its connection-table record still holds. */
+static __always_inline int lb_conn_hit(const struct xlb_flow *flow, const struct xlb_flow4 *k4,
+				       struct xlb_choice *c, struct xlb_vip_val **vipp)
+{
+	struct xlb_conn_val *conn = conn_lookup(flow, k4);
+
+	return conn && lb_choice_check(conn->vip_id, conn->vip_gen, conn->backend_id, c, vipp);
+}
+
+/* This CPU's flow cache entry for @flow, or NULL when there is no cache (an
+ * entry lives as long as a cached next hop: none without that cache). */
+static __always_inline struct xlb_fc_entry *fc_slot(const struct xlb_flow *flow)
+{
+	__u32 idx;
+
+	if (!flow_cache_bits || !nh_cache_jiffies)
+		return NULL;
+	idx = bpf_get_smp_processor_id() << flow_cache_bits |
+	      flow_cache_slot(flow, flow_cache_bits);
+	return bpf_map_lookup_elem(&XLB_MAP_FLOW_CACHE, &idx);
+}
+
+/**
+ * fc_hit - the backend a flow was given, from its flow cache entry while that
+ * is fresh, checked as a connection-table record is. Entries expire after
+ * nh_cache_jiffies, so that the table's record is looked up again (which
+ * keeps the flow in its LRU order). Nothing is written on a hit.
+ * Returns: 1 with @c and *vipp filled, or 0.
+ */
+static __always_inline int fc_hit(const struct xlb_fc_entry *e, const struct xlb_flow *flow,
+				  struct xlb_choice *c, struct xlb_vip_val **vipp)
+{
+	const __u64 *a, *b = (const __u64 *)flow;
+
+	if (!e)
+		return 0;
+	a = (const __u64 *)e->flow;
+	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]))
+		return 0;
+	if ((__s64)(bpf_jiffies64() - e->expires) >= 0)
+		return 0;
+	return lb_choice_check(e->vip_id, e->vip_gen, e->backend_id, c, vipp);
+}
+
+/* Copy a recorded choice into the flow's cache entry. */
+static __always_inline void fc_fill(struct xlb_fc_entry *e, const struct xlb_flow *flow,
+				    const struct xlb_choice *c)
+{
+	if (!e || !c->recorded)
+		return;
+	__builtin_memcpy(e->flow, flow, sizeof(e->flow));
+	e->expires = bpf_jiffies64() + nh_cache_jiffies;
+	e->backend_id = c->be_id;
+	e->vip_id = c->vip_id;
+	e->vip_gen = c->vip_gen;
+	event_add(XLB_EV_FC_FILL);
 }
 
 /**
@@ -425,7 +506,7 @@ static __always_inline int conn_may_record(void)
  * Returns: XLB_CONTINUE with @c filled, or a drop reason.
  */
 static __always_inline int lb_schedule(const struct xlb_flow *flow, __u32 vip_id,
-				       const struct xlb_vip_val *vip, void *conns, const void *key,
+				       const struct xlb_vip_val *vip, const struct xlb_flow4 *k4,
 				       int create, struct xlb_choice *c)
 {
 	struct xlb_conn_val nconn = {};
@@ -451,7 +532,9 @@ static __always_inline int lb_schedule(const struct xlb_flow *flow, __u32 vip_id
 	c->be = be;
 	c->be_id = id;
 	c->vip_id = vip_id;
+	c->vip_gen = vip->gen;
 	c->new_flow = create;
+	c->recorded = 0;
 	if (!create)
 		return XLB_CONTINUE;
 	/* nat flows are always recorded: their replies need the reverse entry anyway */
@@ -462,10 +545,12 @@ static __always_inline int lb_schedule(const struct xlb_flow *flow, __u32 vip_id
 	nconn.backend_id = id;
 	nconn.vip_id = vip_id;
 	nconn.vip_gen = vip->gen;
-	if (bpf_map_update_elem(conns, key, &nconn, BPF_ANY))
+	if (conn_update(flow, k4, &nconn)) {
 		event_add(XLB_EV_CONN_INSERT_FAIL);
-	else
+	} else {
 		event_add(XLB_EV_CONN_NEW);
+		c->recorded = 1;
+	}
 	return XLB_CONTINUE;
 }
 
@@ -540,11 +625,9 @@ static __always_inline int nh_resolve(struct xdp_md *ctx, __u32 be_id,
 	if (!nh)
 		return BPF_FIB_LKUP_RET_NOT_FWDED; /* never: sized as xlb_backends */
 	*out = nh;
-	/* The clock is read on one use in XLB_NH_CLOCK_EVERY (a helper call per
-	 * packet is a measurable share of the hit path): an entry outlives its
-	 * lifetime by at most that many packets on a CPU. */
+	/* bpf_jiffies64() is inlined (a load); a hit writes nothing */
 	if (nh->expires && nh->in_ifindex == ctx->ingress_ifindex && tot_len <= nh->ok_len &&
-	    ((++nh->uses & (XLB_NH_CLOCK_EVERY - 1)) || bpf_jiffies64() < nh->expires))
+	    bpf_jiffies64() < nh->expires)
 		return BPF_FIB_LKUP_RET_SUCCESS;
 
 	rc = fwd_fib(ctx, &fib, be->family, NULL, be->addr, tot_len, proto);
@@ -569,6 +652,14 @@ static __always_inline int nh_resolve(struct xdp_md *ctx, __u32 be_id,
 	return rc;
 }
 
+/* Copy a MAC address in two accesses, not six: XDP runs only where the
+ * verifier allows unaligned packet and map value access (x86-64, arm64). */
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	*(__u32 *)dst = *(const __u32 *)src;
+	*(__u16 *)(dst + 4) = *(const __u16 *)(src + 4);
+}
+
 /**
  * fwd_l2_out - write the next hop's MACs and send: XDP_TX out of the ingress
  * device, or a redirect to another one. A VLAN-tagged packet can only go back
@@ -590,8 +681,8 @@ static __always_inline int fwd_l2_out(struct xdp_md *ctx, const struct xlb_pkt *
 		*reason = XLB_R_PASS_VLAN_FWD;
 		return XDP_PASS;
 	}
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	mac_copy(eth->h_dest, nh->dmac);
+	mac_copy(eth->h_source, nh->smac);
 	if (nh->ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect(nh->ifindex, 0);
@@ -1080,8 +1171,6 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	struct xlb_vip_val *vip, *hit_vip;
 	struct xlb_flow4 k4 = {};
 	struct xlb_choice c;
-	const void *key;
-	void *conns;
 	__be16 *ports;
 	__u32 l4, vip_id = 0;
 	int rc;
@@ -1122,9 +1211,9 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	vip = lb_lookup_vip(inner.dst, inner.family, inner.dport, inner.proto, g, &vip_id);
 	if (!vip)
 		return XDP_PASS;
-	conns = conn_key(&inner, &k4, &key);
-	if (!lb_conn_hit(conns, key, &c, &hit_vip) || c.vip_id != vip_id) {
-		rc = lb_schedule(&inner, vip_id, vip, conns, key, 0, &c);
+	conn_key4(&inner, &k4);
+	if (!lb_conn_hit(&inner, &k4, &c, &hit_vip) || c.vip_id != vip_id) {
+		rc = lb_schedule(&inner, vip_id, vip, &k4, 0, &c);
 		if (rc != XLB_CONTINUE) {
 			*reason = rc;
 			return XDP_DROP;
@@ -1195,10 +1284,9 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	struct xlb_vip_val *vip = NULL;
 	struct xlb_flow4 k4 = {};
 	struct xlb_choice c = {};
+	struct xlb_fc_entry *fc;
 	__u8 proto = p->flow.proto;
 	__u32 vip_id = 0;
-	const void *key;
-	void *conns;
 	int rc;
 
 	if (proto == IPPROTO_TCP) {
@@ -1239,20 +1327,26 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	/* Not for a VIP (most of what the node itself receives): one array read. */
 	if (!addr_filter_has(XLB_FILTER_VIP, p->flow.dst, p->flow.family))
 		return not_for_vip(ctx, p, reason);
-	/* A flow with a valid record needs no lookup by address. A SYN opens a
-	 * new connection even on a 5-tuple seen before (a client reusing its
-	 * port): it is scheduled on the current ring and recorded afresh, so a
-	 * draining backend gets no new connections (Katran does the same). */
-	conns = conn_key(&p->flow, &k4, &key);
-	if (p->tcp_syn || !lb_conn_hit(conns, key, &c, &vip)) {
-		vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g, &vip_id);
-		if (!vip)
-			return not_for_vip(ctx, p, reason);
-		rc = lb_schedule(&p->flow, vip_id, vip, conns, key, 1, &c);
-		if (rc != XLB_CONTINUE) {
-			*reason = rc;
-			return XDP_DROP;
+	/* A flow in this CPU's flow cache needs no other lookup; one with a
+	 * valid connection-table record no lookup by address. A SYN opens a new
+	 * connection even on a 5-tuple seen before (a client reusing its port):
+	 * it is scheduled on the current ring and recorded afresh, so a draining
+	 * backend gets no new connections (Katran does the same). */
+	fc = fc_slot(&p->flow);
+	if (p->tcp_syn || !fc_hit(fc, &p->flow, &c, &vip)) {
+		conn_key4(&p->flow, &k4);
+		if (p->tcp_syn || !lb_conn_hit(&p->flow, &k4, &c, &vip)) {
+			vip = lb_lookup_vip(p->flow.dst, p->flow.family, p->flow.dport, proto, g,
+					    &vip_id);
+			if (!vip)
+				return not_for_vip(ctx, p, reason);
+			rc = lb_schedule(&p->flow, vip_id, vip, &k4, 1, &c);
+			if (rc != XLB_CONTINUE) {
+				*reason = rc;
+				return XDP_DROP;
+			}
 		}
+		fc_fill(fc, &p->flow, &c);
 	}
 	stats_add(&XLB_MAP_STATS_VIP, c.vip_id, p->len, c.new_flow);
 	stats_add(&XLB_MAP_STATS_BACKEND, c.be_id, p->len, c.new_flow);

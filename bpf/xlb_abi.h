@@ -38,12 +38,13 @@
 #define XLB_MAP_GLOBALS xlb_globals
 #define XLB_MAP_NH_CACHE xlb_nh_cache
 #define XLB_MAP_CPU xlb_cpu
-#define XLB_MAP_STATS_EVENT xlb_stats_event
+#define XLB_MAP_STATS_EVENT xlb_stats_event_v2
 #define XLB_MAP_STATS_VIP xlb_stats_vip
 #define XLB_MAP_STATS_BACKEND xlb_stats_backend
 #define XLB_MAP_STATS_REASON xlb_stats_reason
 #define XLB_MAP_HC_TARGETS xlb_hc_targets
 #define XLB_MAP_STATS_HC xlb_stats_hc
+#define XLB_MAP_FLOW_CACHE xlb_flow_cache
 
 /* Address families as stored in keys (values of AF_INET / AF_INET6). */
 enum xlb_family {
@@ -66,14 +67,18 @@ enum xlb_ring_consts {
 	XLB_RING_CHUNK = 16,
 };
 
-/* Things the data path counts besides the one reason per packet (xlb_stats_event). */
+/* Things the data path counts besides the one reason per packet
+ * (xlb_stats_event_v2, which has XLB_EV_SLOTS slots: new events fit without
+ * changing the pinned map). */
 enum xlb_event {
 	XLB_EV_CONN_NEW = 0,	     /* flows recorded in the connection table */
 	XLB_EV_CONN_FLOOD_SKIP = 1,  /* new flows not recorded: above conn_rate_limit on this CPU */
 	XLB_EV_CONN_INSERT_FAIL = 2, /* connection-table insert failed */
 	XLB_EV_NH_REFRESH = 3,	     /* next-hop cache refreshed from the kernel FIB */
 	XLB_EV_NAT_INSERT_FAIL = 4,  /* NAT reverse entry insert failed */
-	XLB_EV_MAX = 5,
+	XLB_EV_FC_FILL = 5,	     /* flow cache entries (re)filled from the connection table */
+	XLB_EV_MAX = 6,
+	XLB_EV_SLOTS = 16,
 };
 
 /*
@@ -301,10 +306,29 @@ struct xlb_nh {
 	__u8 smac[6];	  /* egress device MAC */
 	__u16 ok_len;	  /* largest IP length (after encapsulation) known to fit the path MTU */
 	__u8 onlink;	  /* 1: the backend itself is the next hop (no gateway) */
-	__u8 uses;	  /* uses since the clock was last read (wraps) */
+	__u8 pad;
 	__u8 src[16];	  /* the source address the kernel would use towards the backend */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_nh) == 48, "xlb_nh layout changed");
+
+/*
+ * Entry of xlb_flow_cache (direct-mapped by a hash of the flow, a slice of
+ * entries per CPU): a copy of a connection-table record, so that a flow's
+ * packets skip the hash-table lookup. Checked on every use as a record is
+ * (VIP id and generation, backend up and the VIP's); it expires after the
+ * next-hop cache lifetime, and the table is looked up again. Never pinned:
+ * refilled from the table after a restart.
+ */
+struct xlb_fc_entry {
+	__u8 flow[40];	      /* the flow, a struct xlb_flow (zero = empty) */
+	__u64 expires;	      /* jiffies */
+	__u32 backend_id;     /* as xlb_conn_val */
+	__u16 vip_id;
+	__u16 vip_gen;
+	__u8 pad[8];	      /* one cache line */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_fc_entry) == 64, "xlb_fc_entry layout changed");
+XLB_ABI_ASSERT(sizeof(struct xlb_flow) == sizeof(((struct xlb_fc_entry *)0)->flow), "xlb_fc_entry.flow size");
 
 /* Per-CPU counters of a VIP or backend (xlb_stats_vip / xlb_stats_backend). */
 struct xlb_stats {

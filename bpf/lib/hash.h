@@ -78,4 +78,19 @@ static __always_inline __u32 flow_hash(const struct xlb_flow *f, int src_only)
 	return murmur_final(h, 40);
 }
 
+/**
+ * flow_cache_slot - slot of a flow in a direct-mapped cache of 2^@bits
+ * entries: the flow's 40 bytes folded with XOR, spread by a multiplication
+ * (Fibonacci hashing). Cheap, not collision-resistant: a collision only costs
+ * a cache miss.
+ */
+static __always_inline __u32 flow_cache_slot(const struct xlb_flow *f, __u32 bits)
+{
+	const __u64 *w = (const __u64 *)f;
+	__u64 x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ w[4];
+
+	x ^= x >> 32;
+	return (__u32)((x * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+
 #endif /* XLB_HASH_H */

@@ -82,7 +82,7 @@ export const CONFIG_KEYS = {
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
   limits: {
-    allowed: ['max_vips', 'max_backends', 'max_conns', 'max_conns6', 'max_nat', 'ring_size', 'conn_rate_limit', 'next_hop_cache'],
+    allowed: ['max_vips', 'max_backends', 'max_conns', 'max_conns6', 'max_nat', 'ring_size', 'conn_rate_limit', 'flow_cache', 'next_hop_cache'],
     required: [],
   },
   tunnel: { allowed: ['source4', 'source6', 'source_entropy'], required: [] },
@@ -107,6 +107,7 @@ const LIMIT_KEYS = {
   max_nat: 'maxNat',
   ring_size: 'ringSize',
   conn_rate_limit: 'connRateLimit',
+  flow_cache: 'flowCache',
 } as const satisfies Record<string, keyof Limits>;
 
 /** One value found in the document, with where it is and how it is named. */
@@ -505,6 +506,10 @@ class Checker {
       }
       if (field === 'ringSize' && !isPrime(v)) {
         this.err('XLB_ERR_CONFIG_INVALID', `ring_size ${v} is not prime (try ${nearPrime(v, LIMIT_RANGES.ringSize.max)})`, lf.at, lf.path);
+        continue;
+      }
+      if (field === 'flowCache' && v & (v - 1)) {
+        this.err('XLB_ERR_CONFIG_INVALID', `flow_cache ${v} is not a power of 2 (try ${2 ** Math.round(Math.log2(v))}, or 0 for none)`, lf.at, lf.path);
         continue;
       }
       value[field] = v;

@@ -113,6 +113,8 @@ export interface Limits {
   ringSize: number;
   /** New flows recorded in the connection table per second per CPU; 0 = unlimited. */
   connRateLimit: number;
+  /** Flow cache entries per CPU, a power of 2; 0 = no flow cache. */
+  flowCache: number;
   /** Lifetime of a cached next hop, milliseconds; 0 = a FIB lookup per packet. */
   nextHopCacheMs: number;
 }
@@ -196,6 +198,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   ringSize: 65_537,
   /** new flows per second per CPU, Katran's MAX_CONN_RATE. */
   connRateLimit: 125_000,
+  /** 16 Ki entries of 64 bytes: 1 MiB per CPU. */
+  flowCache: 16_384,
   /** milliseconds. */
   nextHopCacheMs: 100,
 });
@@ -222,6 +226,8 @@ export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.fre
   ringSize: { min: 3, max: 16_777_213 },
   /** a u32 in the data path. */
   connRateLimit: { min: 0, max: 4_294_967_295 },
+  /** 0 or a power of 2 up to 2^24 (1 GiB per CPU). */
+  flowCache: { min: 0, max: 1 << 24 },
   /** 0 s .. 10 s. */
   nextHopCacheMs: { min: 0, max: 10_000 },
 });

@@ -597,6 +597,11 @@ export const SCHEMA = {
           LIMIT_RANGES.connRateLimit,
           DEFAULT_LIMITS.connRateLimit,
         ),
+        flow_cache: int(
+          'Flow cache entries per CPU (64 bytes each), 0 or a power of 2: copies of connection-table entries that spare a flow\'s packets the table lookup. Size it well above the flows one CPU carries at once; 0 = no cache.',
+          LIMIT_RANGES.flowCache,
+          DEFAULT_LIMITS.flowCache,
+        ),
         next_hop_cache: {
           description: 'How long a backend\'s route and neighbour stay cached per CPU, 0s..10s; 0s = a FIB lookup per packet.',
           type: 'string',

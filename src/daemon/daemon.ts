@@ -72,7 +72,7 @@ export function kernelHz(): number {
 /** Limits that cannot change without reloading the program (and losing its maps). */
 function loadShape(c: XlbConfig): string {
   const l = c.limits;
-  return JSON.stringify([l.maxVips, l.maxBackends, l.maxConns, l.maxConns6, l.maxNat, l.ringSize, l.connRateLimit, l.nextHopCacheMs]);
+  return JSON.stringify([l.maxVips, l.maxBackends, l.maxConns, l.maxConns6, l.maxNat, l.ringSize, l.connRateLimit, l.flowCache, l.nextHopCacheMs]);
 }
 
 /** Result of a reload, as `xlb reload` prints it. */
@@ -196,6 +196,7 @@ export class Daemon {
       maxNat: l.maxNat,
       ringSize: l.ringSize,
       connRateLimit: l.connRateLimit,
+      flowCache: l.flowCache,
       nhCacheJiffies: Math.round((l.nextHopCacheMs * kernelHz()) / 1000),
       pinDir,
     });

@@ -146,7 +146,7 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
   };
   fromDataplane(
     'xlb_dataplane_events_total',
-    'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes.',
+    'Data-path events: flows recorded, flows not recorded (new-flow budget), failed inserts, next-hop refreshes, flow cache fills.',
     'event',
     (dp) => dp.eventCounters(),
     /^XLB_EV_/,

@@ -1035,6 +1035,115 @@ describe('next-hop cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' },
   });
 });
 
+describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
+  const mac = (b: Buffer): string => b.subarray(0, 6).toString('hex');
+  /** Forget the connection-table record of the multi service's flow from `sport`. */
+  const dropRecord = (h: XdpHarness, sport: number): void => {
+    const key = Buffer.alloc(16);
+    key.set(parseAddr(C4).bytes.subarray(0, 4), 0);
+    key.set(parseAddr(multi.addr).bytes.subarray(0, 4), 4);
+    key.writeUInt16BE(sport, 8);
+    key.writeUInt16BE(multi.port, 10);
+    key[12] = TCP;
+    h.dp.maps.xlb_conns4.delete(key);
+  };
+
+  // the cache is per CPU: on another CPU a flow's entry is cold
+  const oneCpu = !pinnedToOneCpu() && 'needs a process pinned to one CPU (make test-bpf runs taskset -c 0)';
+
+  describe('on (the default size)', { skip: oneCpu }, () => {
+    let h: XdpHarness;
+    before(() => {
+      h = XdpHarness.open({ nhCacheJiffies: 1_000_000 });
+    });
+    after(() => h?.close());
+    beforeEach(() => {
+      h.reset();
+      h.service(multi);
+    });
+
+    it('serves a recorded flow without the connection table: one fill, one record', () => {
+      const sport = sportOn(h, 21);
+      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), LAB_MAC.be11.replaceAll(':', ''));
+      dropRecord(h, sport);
+      for (let i = 0; i < 3; i++) assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), LAB_MAC.be11.replaceAll(':', ''));
+      const ev = h.dp.eventCounters();
+      assert.equal(ev.XLB_EV_CONN_NEW, 1n, 'the lost record was not needed');
+      assert.equal(ev.XLB_EV_FC_FILL, 1n);
+      assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 4 });
+      assert.equal(h.dp.backendStats(21).packets, 4n, 'hits are counted as any packet');
+    });
+
+    it('checks an entry as a record: a backend marked down is not served from it', () => {
+      const sport = sportOn(h, 21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      // down but still in the ring: the ring's choice is dropped (as a record's would be)
+      h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, flags: 0 } : b)) });
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'DROP');
+      assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 1, XLB_R_DROP_NO_BACKEND: 1 });
+      assert.equal(h.dp.backendStats(21).packets, 1n);
+    });
+
+    it('a SYN is never served from it, and refills it with its new choice', () => {
+      const sport = sportOn(h, 21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      // 21 drains: a SYN on the same 5-tuple is a new connection, scheduled on the new ring
+      h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, weight: 0 } : b)) });
+      const syn = pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sport, 443, { flags: { syn: true }, seq: 99 }).build();
+      const first = mac(h.run(syn).data);
+      assert.notEqual(first, LAB_MAC.be11.replaceAll(':', ''));
+      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), first, 'the ACK follows the SYN');
+      assert.equal(h.dp.eventCounters().XLB_EV_FC_FILL, 2n);
+    });
+
+    it('flushFlowCache empties it: the next packet goes to the connection table', () => {
+      const sport = sportOn(h, 20);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      h.dp.flushFlowCache();
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      const ev = h.dp.eventCounters();
+      assert.equal(ev.XLB_EV_CONN_NEW, 1n, 'found in the table');
+      assert.equal(ev.XLB_EV_FC_FILL, 2n);
+    });
+  });
+
+  it('entries expire with the next-hop lifetime', { skip: oneCpu }, async () => {
+    const h = XdpHarness.open({ nhCacheJiffies: 1 });
+    try {
+      h.service(multi);
+      const sport = sportOn(h, 22);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      await new Promise((r) => setTimeout(r, 20)); // 1 jiffy is 1..10 ms
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      const ev = h.dp.eventCounters();
+      assert.equal(ev.XLB_EV_CONN_NEW, 1n);
+      assert.equal(ev.XLB_EV_FC_FILL, 2n, 'refilled from the table after expiry');
+    } finally {
+      h.close();
+    }
+  });
+
+  it('flowCache: 0 turns it off: every packet looks the table up', { skip: oneCpu }, () => {
+    const h = XdpHarness.open({ flowCache: 0 });
+    try {
+      h.service(multi);
+      const sport = sportOn(h, 20);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      dropRecord(h, sport);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
+      const ev = h.dp.eventCounters();
+      assert.equal(ev.XLB_EV_CONN_NEW, 2n, 'recorded again');
+      assert.equal(ev.XLB_EV_FC_FILL, 0n);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('the loader refuses a size that is not a power of 2', () => {
+    assert.throws(() => XdpHarness.open({ flowCache: 1000 }), /flowCache 1000: a power of 2/);
+  });
+});
+
 describe('new-flow rate budget (conn_rate_limit)', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
   let h: XdpHarness;
   before(() => {

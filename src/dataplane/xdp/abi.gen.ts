@@ -30,7 +30,10 @@ export const XlbEvent = {
   XLB_EV_NH_REFRESH: 3,
   /** NAT reverse entry insert failed */
   XLB_EV_NAT_INSERT_FAIL: 4,
-  XLB_EV_MAX: 5,
+  /** flow cache entries (re)filled from the connection table */
+  XLB_EV_FC_FILL: 5,
+  XLB_EV_MAX: 6,
+  XLB_EV_SLOTS: 16,
 } as const;
 export type XlbEvent = (typeof XlbEvent)[keyof typeof XlbEvent];
 /** Name of a xlb_event value; unknown values become XLB_EV_<n>. */
@@ -348,6 +351,46 @@ export function decodeXlbCpuState(b: Buffer, offset = 0): XlbCpuState {
   };
 }
 
+/** struct xlb_fc_entry (struct xlb_fc_entry, 64 bytes) */
+export interface XlbFcEntry {
+  /** the flow, a struct xlb_flow (zero = empty) (bytes[40] at 0) */
+  flow: Uint8Array;
+  /** jiffies (u64 at 40) */
+  expires: bigint;
+  /** as xlb_conn_val (u32 at 48) */
+  backendId: number;
+  /** (u16 at 52) */
+  vipId: number;
+  /** (u16 at 54) */
+  vipGen: number;
+}
+export const XLB_FC_ENTRY_SIZE = 64;
+export const xlbFcEntryLayout: StructLayout = {"name":"xlb_fc_entry","size":64,"fields":[{"name":"flow","offset":0,"size":40,"kind":"bytes","pad":false},{"name":"expires","offset":40,"size":8,"kind":"u64","pad":false},{"name":"backend_id","offset":48,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":52,"size":2,"kind":"u16","pad":false},{"name":"vip_gen","offset":54,"size":2,"kind":"u16","pad":false},{"name":"pad","offset":56,"size":8,"kind":"bytes","pad":true}]};
+/** Encode XlbFcEntry into exactly 64 bytes (padding zeroed). */
+export function encodeXlbFcEntry(v: XlbFcEntry, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(64);
+  const o = offset;
+  b.fill(0, o, o + 64);
+  wrBytes(b, o + 0, 40, v.flow, 'xlb_fc_entry.flow');
+  wrU64(b, o + 40, v.expires);
+  wrU32(b, o + 48, v.backendId);
+  wrU16(b, o + 52, v.vipId);
+  wrU16(b, o + 54, v.vipGen);
+  return b;
+}
+/** Decode XlbFcEntry from 64 bytes at offset. */
+export function decodeXlbFcEntry(b: Buffer, offset = 0): XlbFcEntry {
+  if (b.length < offset + 64) throw new RangeError('xlb_fc_entry: need 64 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    flow: new Uint8Array(b.subarray(o + 0, o + 40)),
+    expires: rdU64(b, o + 40),
+    backendId: rdU32(b, o + 48),
+    vipId: rdU16(b, o + 52),
+    vipGen: rdU16(b, o + 54),
+  };
+}
+
 /** A flow in the client -> VIP direction: the input of the hash, and the key of xlb_conns6. (struct xlb_flow, 40 bytes) */
 export interface XlbFlow {
   /** client address (bytes[16] at 0) */
@@ -604,17 +647,16 @@ export interface XlbNh {
   okLen: number;
   /** 1: the backend itself is the next hop (no gateway) (u8 at 30) */
   onlink: number;
-  /** uses since the clock was last read (wraps) (u8 at 31) */
-  uses: number;
   /** the source address the kernel would use towards the backend (bytes[16] at 32) */
   src: Uint8Array;
 }
 export const XLB_NH_SIZE = 48;
-export const xlbNhLayout: StructLayout = {"name":"xlb_nh","size":48,"fields":[{"name":"expires","offset":0,"size":8,"kind":"u64","pad":false},{"name":"ifindex","offset":8,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":12,"size":4,"kind":"u32","pad":false},{"name":"dmac","offset":16,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":22,"size":6,"kind":"bytes","pad":false},{"name":"ok_len","offset":28,"size":2,"kind":"u16","pad":false},{"name":"onlink","offset":30,"size":1,"kind":"u8","pad":false},{"name":"uses","offset":31,"size":1,"kind":"u8","pad":false},{"name":"src","offset":32,"size":16,"kind":"bytes","pad":false}]};
+export const xlbNhLayout: StructLayout = {"name":"xlb_nh","size":48,"fields":[{"name":"expires","offset":0,"size":8,"kind":"u64","pad":false},{"name":"ifindex","offset":8,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":12,"size":4,"kind":"u32","pad":false},{"name":"dmac","offset":16,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":22,"size":6,"kind":"bytes","pad":false},{"name":"ok_len","offset":28,"size":2,"kind":"u16","pad":false},{"name":"onlink","offset":30,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":31,"size":1,"kind":"u8","pad":true},{"name":"src","offset":32,"size":16,"kind":"bytes","pad":false}]};
 /** Encode XlbNh into exactly 48 bytes (padding zeroed). */
 export function encodeXlbNh(v: XlbNh, buf?: Buffer, offset = 0): Buffer {
   const b = buf ?? Buffer.alloc(48);
   const o = offset;
+  b.fill(0, o, o + 48);
   wrU64(b, o + 0, v.expires);
   wrU32(b, o + 8, v.ifindex);
   wrU32(b, o + 12, v.inIfindex);
@@ -622,7 +664,6 @@ export function encodeXlbNh(v: XlbNh, buf?: Buffer, offset = 0): Buffer {
   wrBytes(b, o + 22, 6, v.smac, 'xlb_nh.smac');
   wrU16(b, o + 28, v.okLen);
   b.writeUInt8(v.onlink, o + 30);
-  b.writeUInt8(v.uses, o + 31);
   wrBytes(b, o + 32, 16, v.src, 'xlb_nh.src');
   return b;
 }
@@ -638,7 +679,6 @@ export function decodeXlbNh(b: Buffer, offset = 0): XlbNh {
     smac: new Uint8Array(b.subarray(o + 22, o + 28)),
     okLen: rdU16(b, o + 28),
     onlink: b.readUInt8(o + 30),
-    uses: b.readUInt8(o + 31),
     src: new Uint8Array(b.subarray(o + 32, o + 48)),
   };
 }
@@ -818,7 +858,7 @@ export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
-export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_MAX":5}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFcEntryLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
+export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_FC_FILL":5,"XLB_EV_MAX":6,"XLB_EV_SLOTS":16}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_MAX":28}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

@@ -45,6 +45,8 @@ import {
 
 /** Default Maglev ring size M (prime), as Katran: M > 100 x backends per VIP. */
 export const DEFAULT_RING_SIZE = 65537;
+/** Flow cache entries per CPU (64 bytes each): direct-mapped, so several times the flows a CPU carries at once. */
+export const DEFAULT_FLOW_CACHE = 16384;
 
 /** Where the build puts the object, relative to the repository root. */
 export function defaultObjectPath(): string {
@@ -79,6 +81,8 @@ export interface XdpLoadOptions {
   nhCacheJiffies?: number;
   /** new flows recorded per second per CPU (default 125000; 0 = no limit) */
   connRateLimit?: number;
+  /** flow cache entries per CPU, a power of 2 (default DEFAULT_FLOW_CACHE; 0 = no flow cache) */
+  flowCache?: number;
   /**
    * bpffs directory for the maps (/sys/fs/bpf/xlb/<instance>): maps pinned
    * there are reused (forwarding state survives a restart), the others are
@@ -141,7 +145,7 @@ const MAP_NAMES = [
   'xlb_stats_vip',
   'xlb_stats_backend',
   'xlb_stats_reason',
-  'xlb_stats_event',
+  'xlb_stats_event_v2',
 ] as const;
 type MapName = (typeof MAP_NAMES)[number];
 
@@ -157,6 +161,9 @@ export class XdpDataplane {
   #ring: Uint32Array | null = null;
   /** xlb_hc_targets: never pinned, the running daemon's probes fill it */
   readonly #hcTargets: NativeBpfMap;
+  /** xlb_flow_cache: never pinned (refilled from the connection tables) */
+  readonly #flowCache: NativeBpfMap;
+  #flowCacheView: Uint8Array | null = null;
 
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
@@ -166,6 +173,7 @@ export class XdpDataplane {
     for (const n of MAP_NAMES) maps[n] = obj.map(n);
     this.maps = maps;
     this.#hcTargets = obj.map('xlb_hc_targets');
+    this.#flowCache = obj.map('xlb_flow_cache');
     this.ncpus = native().possibleCpus();
   }
 
@@ -221,6 +229,13 @@ export class XdpDataplane {
         obj.setGlobal('nh_cache_jiffies', b);
       }
       if (opts.connRateLimit !== undefined) obj.setGlobal('conn_rate_limit', u32(opts.connRateLimit));
+      const flowCache = opts.flowCache ?? DEFAULT_FLOW_CACHE;
+      if (flowCache !== 0 && (!Number.isInteger(flowCache) || flowCache < 2 || flowCache > 1 << 24 || (flowCache & (flowCache - 1)) !== 0)) {
+        throw new RangeError(`flowCache ${flowCache}: a power of 2 from 2 to ${1 << 24}, or 0 for none`);
+      }
+      obj.setGlobal('flow_cache_bits', u32(flowCache ? Math.log2(flowCache) : 0));
+      // a slice of flowCache entries per CPU
+      obj.setMapMaxEntries('xlb_flow_cache', Math.max(flowCache, 1) * native().possibleCpus());
       if (opts.maxVips > 0xffff) throw new RangeError(`maxVips ${opts.maxVips}: at most 65535 (VIP ids are 16-bit in the connection table)`);
       obj.setMapMaxEntries('xlb_vips', opts.maxVips);
       obj.setMapMaxEntries('xlb_vip_table', opts.maxVips);
@@ -564,9 +579,9 @@ export class XdpDataplane {
   /** Event counters (XlbEvent names), summed over CPUs. */
   eventCounters(): Record<string, bigint> {
     const out: Record<string, bigint> = {};
-    const m = this.maps.xlb_stats_event;
+    const m = this.maps.xlb_stats_event_v2;
     for (const [name, idx] of Object.entries(XlbEvent)) {
-      if (name === 'XLB_EV_MAX') continue;
+      if (name === 'XLB_EV_MAX' || name === 'XLB_EV_SLOTS') continue;
       const v = m.lookup(u32key(idx));
       out[name] = v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => ({ n: rdU64(b, 0) })).n : 0n;
     }
@@ -575,11 +590,12 @@ export class XdpDataplane {
 
   /** Zero the per-VIP, per-backend, per-reason and event counters. */
   clearCounters(): void {
-    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event'] as const) zeroArray(this.maps[n]);
+    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event_v2'] as const) zeroArray(this.maps[n]);
   }
 
   /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */
   clearAll(): void {
+    this.flushFlowCache();
     for (const n of MAP_NAMES) {
       const m = this.maps[n];
       if (n === 'xlb_rings') {
@@ -594,9 +610,16 @@ export class XdpDataplane {
     }
   }
 
+  /** Empty every CPU's flow cache (a memset of the mmap'ed array). */
+  flushFlowCache(): void {
+    this.#flowCacheView ??= new Uint8Array(this.#flowCache.mmap());
+    this.#flowCacheView.fill(0);
+  }
+
   /** Close the object and its maps (the program stays attached only through a pinned link). */
   close(): void {
     this.#ring = null;
+    this.#flowCacheView = null;
     this.obj.close();
   }
 }

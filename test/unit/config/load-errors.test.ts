@@ -279,6 +279,16 @@ const cases: Case[] = [
     errors: ['lab.yaml:5:14: limits.ring_size: expected an integer 3..16777213, got 16777217'],
   },
   {
+    name: 'flow_cache not a power of 2',
+    text: `${IF}services: []\nlimits:\n  flow_cache: 3000\n`,
+    errors: ['lab.yaml:5:15: limits.flow_cache: flow_cache 3000 is not a power of 2 (try 4096, or 0 for none)'],
+  },
+  {
+    name: 'flow_cache too large',
+    text: `${IF}services: []\nlimits:\n  flow_cache: 33554432\n`,
+    errors: ['lab.yaml:5:15: limits.flow_cache: expected an integer 0..16777216, got 33554432'],
+  },
+  {
     name: 'conn_rate_limit negative',
     text: `${IF}services: []\nlimits:\n  conn_rate_limit: -1\n`,
     errors: ['lab.yaml:5:20: limits.conn_rate_limit: expected an integer 0..4294967295, got -1'],

@@ -43,6 +43,7 @@ describe('parseConfig: valid configs', () => {
         maxNat: 1_048_576,
         ringSize: 65_537,
         connRateLimit: 125_000,
+        flowCache: 16_384,
         nextHopCacheMs: 100,
       },
       tunnel: { sourceEntropy: false },
@@ -98,6 +99,7 @@ describe('parseConfig: valid configs', () => {
         max_nat: 1024
         ring_size: 16777213
         conn_rate_limit: 0
+        flow_cache: 16777216
         next_hop_cache: 10s
     `);
     assert.deepEqual(c.limits, {
@@ -108,6 +110,7 @@ describe('parseConfig: valid configs', () => {
       maxNat: 1024,
       ringSize: 16_777_213,
       connRateLimit: 0,
+      flowCache: 16_777_216,
       nextHopCacheMs: 10_000,
     });
   });

@@ -28,7 +28,7 @@ const config = (services: ServiceConfig[]): XlbConfig => ({
   interfaces: [{ name: 'eth0', xdpMode: 'native', loc }],
   metrics: { host: '127.0.0.1', port: 9901 },
   log: { level: 'info', format: 'json' },
-  limits: { maxVips: 8, maxBackends: 16, maxConns: 1024, maxConns6: 1024, maxNat: 1024, ringSize: 13, connRateLimit: 0, nextHopCacheMs: 100 },
+  limits: { maxVips: 8, maxBackends: 16, maxConns: 1024, maxConns6: 1024, maxNat: 1024, ringSize: 13, connRateLimit: 0, flowCache: 16384, nextHopCacheMs: 100 },
   tunnel: { sourceEntropy: false },
   services,
 });
