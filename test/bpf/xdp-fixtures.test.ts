@@ -9,7 +9,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { pkt, hexDiff, type PacketBuilder } from '../support/packet.js';
+import { pkt, hexDiff, mulberry32, type PacketBuilder } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
 import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
 import { flowHash } from '../../src/lb/flow-hash.js';
@@ -1136,6 +1136,54 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
       assert.equal(ev.XLB_EV_FC_FILL, 0n);
     } finally {
       h.close();
+    }
+  });
+
+  it('decides every packet as the connection table alone does (cache on vs off, same packets and changes)', { skip: oneCpu }, () => {
+    const on = XdpHarness.open({ nhCacheJiffies: 1_000_000 });
+    let off: XdpHarness | undefined;
+    try {
+      off = XdpHarness.open({ nhCacheJiffies: 1_000_000, flowCache: 0 });
+      // both labs are built alike: the same ifindexes and neighbours
+      assert.equal(on.lab.ifA, off.lab.ifA);
+      const services = [multi, tun4tcp, tun6udp, nat4tcp, nat6udp];
+      const both = (f: (h: XdpHarness) => void): void => [on, off!].forEach(f);
+      both((h) => services.forEach((sv) => h.service(sv)));
+      const rnd = mulberry32(7);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      let drained = false;
+      let down = false;
+      for (let i = 0; i < 3000; i++) {
+        const r = rnd();
+        if (r < 0.02) {
+          drained = !drained;
+          both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 && drained ? { ...b, weight: 0 } : b)) }));
+        } else if (r < 0.04) {
+          down = !down;
+          both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 22 && down ? { ...b, flags: 0 } : b)) }));
+        }
+        const sport = 41000 + Math.floor(rnd() * 24);
+        const syn = rnd() < 0.1;
+        const kind = pick(['multi', 'tun4', 'tun6', 'nat4', 'nat6'] as const);
+        const frame = {
+          multi: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sport, 443, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
+          tun4: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.5', { id: 7 }).tcp(sport, 80, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
+          tun6: () => udp6('fd09::5', 53, sport).build(),
+          nat4: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.9', { id: 7 }).tcp(sport, 80, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
+          nat6: () => udp6('fd09::9', 53, sport).build(),
+        }[kind]();
+        const a = on.run(Buffer.from(frame));
+        const b = off.run(Buffer.from(frame));
+        assert.equal(a.verdict, b.verdict, `packet ${i} (${kind} ${sport}${syn ? ' SYN' : ''})`);
+        assert.ok(a.data.equals(b.data), `packet ${i} (${kind} ${sport}): output differs`);
+      }
+      assert.deepEqual(on.reasons(), off.reasons());
+      for (const id of [20, 21, 22]) assert.deepEqual(on.dp.backendStats(id), off.dp.backendStats(id), `backend ${id}`);
+      assert.ok((on.dp.eventCounters().XLB_EV_FC_FILL ?? 0n) > 0n, 'the cache was used');
+      assert.equal(off.dp.eventCounters().XLB_EV_FC_FILL, 0n);
+    } finally {
+      off?.close();
+      on.close();
     }
   });
 
