@@ -62,6 +62,56 @@ export function sourceToward(address: string, family: 4 | 6, signal: AbortSignal
   });
 }
 
+/** How long a looked-up source address is used before it is looked up again. */
+export const SOURCE_TTL_MS = 5_000;
+
+/**
+ * Source addresses towards peers, each looked up again once SOURCE_TTL_MS
+ * old: a `target: vip` check would otherwise open a UDP socket for every
+ * attempt, and this node's route towards a backend rarely changes. Failed
+ * lookups are not kept.
+ */
+export class SourceCache {
+  readonly #entries = new Map<string, { address: string; expires: number }>();
+  readonly #lookup: typeof sourceToward;
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+
+  /**
+   * @param lookup the lookup (tests inject one)
+   * @param now a monotonic clock, ms
+   */
+  constructor(lookup: typeof sourceToward = sourceToward, now: () => number = () => performance.now(), ttlMs = SOURCE_TTL_MS) {
+    this.#lookup = lookup;
+    this.#now = now;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** As sourceToward(), from the cache while the entry is fresh. */
+  async get(address: string, family: 4 | 6, signal: AbortSignal): Promise<string> {
+    const key = `${family} ${address}`;
+    const hit = this.#entries.get(key);
+    if (hit && hit.expires > this.#now()) return hit.address;
+    const source = await this.#lookup(address, family, signal);
+    this.#entries.set(key, { address: source, expires: this.#now() + this.#ttlMs });
+    // one entry per backend with such checks; drop stale ones now and then
+    if (this.#entries.size > 1024 && this.#entries.size % 1024 === 1) this.#prune();
+    return source;
+  }
+
+  /** Entries held (tests). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #prune(): void {
+    const now = this.#now();
+    for (const [k, e] of this.#entries) if (e.expires <= now) this.#entries.delete(k);
+  }
+}
+
+const sources = new SourceCache();
+
 /** The addon's sockets: SO_MARK, SO_BINDTODEVICE, `target.via`. */
 export const nativeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: true,
@@ -73,7 +123,7 @@ export const nativeSocketFactory: SocketFactory = {
       const mark = target.via?.mark ?? spec.fwmark;
       if (mark !== 0) opts.mark = mark;
       if (spec.bindInterface !== undefined) opts.device = spec.bindInterface;
-      const source = spec.bindAddress ?? (target.via && (await sourceToward(target.via.backend, target.family, ac.signal)));
+      const source = spec.bindAddress ?? (target.via && (await sources.get(target.via.backend, target.family, ac.signal)));
       if (source !== undefined) opts.bindAddress = source;
       return connectSocket(opts);
     };
