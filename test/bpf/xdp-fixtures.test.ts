@@ -7,7 +7,7 @@
  */
 import { describe, it, before, after, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { pkt, hexDiff, mulberry32, type PacketBuilder } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
@@ -15,6 +15,7 @@ import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support
 import { flowHash } from '../../src/lb/flow-hash.js';
 import { parseAddr } from '../../src/net/addr.js';
 import { buildMaglevRing } from '../../src/lb/maglev.js';
+import { XdpDataplane } from '../../src/dataplane/xdp/xdp-dataplane.js';
 
 const NODE = LAB_MAC.xa;
 const CLIENT_MAC = LAB_MAC.client;
@@ -1189,6 +1190,34 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
 
   it('the loader refuses a size that is not a power of 2', () => {
     assert.throws(() => XdpHarness.open({ flowCache: 1000 }), /flowCache 1000: a power of 2/);
+  });
+});
+
+describe('pinned maps', { skip: !isRoot() && 'needs root (CAP_BPF, bpffs)' }, () => {
+  it('a load pins every map but the flow cache, takes them over the next time, and removes retired pins', () => {
+    const dir = `/sys/fs/bpf/xlb-test-pins-${process.pid}`;
+    const opts = { maxVips: 4, maxBackends: 8, maxConns: 1024, ringSize: 251, pinDir: dir };
+    try {
+      const first = XdpDataplane.load(opts);
+      try {
+        assert.deepEqual(first.reusedMaps, []);
+        // a pin an earlier version left: the event counters before xlb_stats_event_v2
+        first.maps.xlb_stats_reason.pin(`${dir}/xlb_stats_event`);
+      } finally {
+        first.close();
+      }
+      assert.ok(existsSync(`${dir}/xlb_stats_event`));
+      const second = XdpDataplane.load(opts);
+      try {
+        assert.ok(second.reusedMaps.includes('xlb_stats_event_v2') && second.reusedMaps.includes('xlb_conns4'));
+      } finally {
+        second.close();
+      }
+      assert.ok(!existsSync(`${dir}/xlb_stats_event`), 'the retired pin is gone');
+      assert.ok(!existsSync(`${dir}/xlb_flow_cache`), 'the flow cache is never pinned');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

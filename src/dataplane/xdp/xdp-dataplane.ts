@@ -5,7 +5,7 @@
  * writes VIPs, backends, rings and globals; reads the per-CPU counters.
  * Edge module: all kernel access goes through the addon (src/native).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeBpfLink, type NativeBpfMap, type NativeBpfObject, type NativeBpfObjectCtor } from '../../native/binding.js';
@@ -149,6 +149,9 @@ const MAP_NAMES = [
 ] as const;
 type MapName = (typeof MAP_NAMES)[number];
 
+/** Pinned maps of earlier versions that a load removes (the running program keeps its reference). */
+const RETIRED_MAP_NAMES = ['xlb_stats_event'] as const;
+
 /** The loaded XDP program and its maps. */
 export class XdpDataplane {
   readonly obj: NativeBpfObject;
@@ -277,6 +280,7 @@ export class XdpDataplane {
     if (opts.pinDir) {
       mkdirSync(opts.pinDir, { recursive: true, mode: 0o700 });
       for (const name of MAP_NAMES) if (!reused.includes(name)) dp.maps[name].pin(`${opts.pinDir}/${name}`);
+      for (const name of RETIRED_MAP_NAMES) rmSync(`${opts.pinDir}/${name}`, { force: true });
       if (reused.includes('xlb_globals')) dp.#checkPinnedGlobals();
     }
     return dp;
