@@ -12,6 +12,7 @@
         "src/errors.cc",
         "src/libbpf_log.cc",
         "src/link_socket.cc",
+        "src/polled_socket.cc",
         "src/raw_socket.cc",
         "src/socket_util.cc",
         "src/system.cc",

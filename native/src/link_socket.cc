@@ -6,7 +6,6 @@
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -47,25 +46,20 @@ void SetLinkAddress(Napi::Env env, Napi::Object obj, const sockaddr_ll& sll) {
 }  // namespace
 
 Napi::Function LinkSocket::Init(Napi::Env env) {
-  return DefineClass(env, "LinkSocket",
-                     {
-                         InstanceAccessor<&LinkSocket::JS_fd>("fd"),
-                         InstanceMethod<&LinkSocket::JS_setOption>("setOption"),
-                         InstanceMethod<&LinkSocket::JS_getOption>("getOption"),
-                         InstanceMethod<&LinkSocket::JS_bindNetlink>("bindNetlink"),
-                         InstanceMethod<&LinkSocket::JS_bindPacket>("bindPacket"),
-                         InstanceMethod<&LinkSocket::JS_localAddress>("localAddress"),
-                         InstanceMethod<&LinkSocket::JS_sendNetlink>("sendNetlink"),
-                         InstanceMethod<&LinkSocket::JS_sendPacket>("sendPacket"),
-                         InstanceMethod<&LinkSocket::JS_recv>("recv"),
-                         InstanceMethod<&LinkSocket::JS_start>("start"),
-                         InstanceMethod<&LinkSocket::JS_stop>("stop"),
-                         InstanceMethod<&LinkSocket::JS_close>("close"),
-                     });
+  return DefineSocketClass(
+      env, "LinkSocket",
+      {
+          InstanceMethod<&LinkSocket::JS_bindNetlink>("bindNetlink"),
+          InstanceMethod<&LinkSocket::JS_bindPacket>("bindPacket"),
+          InstanceMethod<&LinkSocket::JS_localAddress>("localAddress"),
+          InstanceMethod<&LinkSocket::JS_sendNetlink>("sendNetlink"),
+          InstanceMethod<&LinkSocket::JS_sendPacket>("sendPacket"),
+          InstanceMethod<&LinkSocket::JS_recv>("recv"),
+      });
 }
 
 LinkSocket::LinkSocket(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<LinkSocket>(info), addon_(Addon::From(info.Env())) {
+    : PolledSocket(info, "linkSocket", "xlb:LinkSocket") {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) ThrowType(env, "LinkSocket: options must be an object");
   Napi::Object opts = info[0].As<Napi::Object>();
@@ -96,58 +90,15 @@ LinkSocket::LinkSocket(const Napi::CallbackInfo& info)
     // The ethertype goes to the kernel in network order (packet(7)).
     sockProto = htons(static_cast<uint16_t>(proto));
   }
-  loop_ = EventLoop(env);
-  int fd = ::socket(domain_, type_ | SOCK_NONBLOCK | SOCK_CLOEXEC, sockProto);
-  if (fd < 0) ThrowErrno(env, errno, "socket", DomainName(domain_));
-  fd_ = fd;
-  open_ = true;
-  addon_->live.insert(this);
-}
-
-LinkSocket::~LinkSocket() { CloseHandles(); }
-
-void LinkSocket::StopPolling() {
-  if (!polling_) return;
-  polling_ = false;
-  poll_.Stop();
-  callback_.Reset();
-  asyncContext_.reset();
-  Unref();
-}
-
-void LinkSocket::CloseHandles() {
-  if (!open_) return;
-  open_ = false;
-  addon_->live.erase(this);
-  StopPolling();
-  poll_.Close();  // before close(fd): libuv must not poll a closed fd
-  ::close(fd_);
-  fd_ = -1;
+  OpenSocket(env, domain_, type_, sockProto, DomainName(domain_));
 }
 
 void LinkSocket::EnsureOpen(Napi::Env env, const char* method, int domain) const {
-  if (!open_) ThrowState(env, std::string("linkSocket.") + method + ": socket is closed");
+  PolledSocket::EnsureOpen(env, method);
   if (domain != 0 && domain != domain_) {
     ThrowState(env, std::string("linkSocket.") + method + ": not a " + DomainName(domain) +
                         " socket");
   }
-}
-
-Napi::Value LinkSocket::JS_fd(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), fd_);
-}
-
-// setOption(level, name, value): setsockopt with an int, or with the bytes
-// of a Buffer (struct options such as PACKET_ADD_MEMBERSHIP's packet_mreq).
-Napi::Value LinkSocket::JS_setOption(const Napi::CallbackInfo& info) {
-  EnsureOpen(info.Env(), "setOption");
-  return SetOptionJs(info, fd_, "linkSocket");
-}
-
-// getOption(level, name): getsockopt of an int option.
-Napi::Value LinkSocket::JS_getOption(const Napi::CallbackInfo& info) {
-  EnsureOpen(info.Env(), "getOption");
-  return GetOptionJs(info, fd_, "linkSocket");
 }
 
 // bindNetlink(pid, groups): bind(2) with sockaddr_nl. pid 0 lets the kernel
@@ -289,63 +240,14 @@ Napi::Value LinkSocket::JS_recv(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// start(callback(err, events)): calls back on the event loop when the
-// socket is readable (events = UV_READABLE = 1; read with recv() until it
-// returns null) or when the kernel reports a socket error (err set, events
-// 0; e.g. ENOBUFS for a netlink overrun; polling goes on). Calling start()
-// again replaces the callback.
-Napi::Value LinkSocket::JS_start(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "start");
-  if (!info[0].IsFunction()) ThrowType(env, "linkSocket.start: callback must be a function");
-  int err = poll_.Start(loop_, fd_, UV_READABLE, OnPoll, this);
-  if (err != 0) ThrowErrno(env, err, "uv_poll_start");
-  callback_ = Napi::Persistent(info[0].As<Napi::Function>());
-  if (!asyncContext_) asyncContext_ = std::make_shared<Napi::AsyncContext>(env, "xlb:LinkSocket");
-  if (!polling_) {
-    polling_ = true;
-    Ref();
-  }
-  return env.Undefined();
-}
-
-Napi::Value LinkSocket::JS_stop(const Napi::CallbackInfo& info) {
-  StopPolling();
-  return info.Env().Undefined();
-}
-
-Napi::Value LinkSocket::JS_close(const Napi::CallbackInfo& info) {
-  CloseHandles();
-  return info.Env().Undefined();
-}
-
-void LinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<LinkSocket*>(handle->data);
-  if (self == nullptr || !self->polling_) return;
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  Napi::Value err = env.Null();
-  bool keep = true;
-  if (status < 0) {
-    // libuv stopped the handle on POLLERR: a pending socket error (netlink
-    // sets ENOBUFS when its receive queue overran). Reading SO_ERROR clears
-    // it; report it and poll on. There is no MSG_ERRQUEUE read here: netlink
-    // has no error queue and would hand out (and lose) a datagram instead.
-    int soerr = SocketError(self->fd_);
-    if (soerr != 0) {
-      err = ErrnoError(env, soerr, "recvmsg", DomainName(self->domain_)).Value();
-      keep = self->poll_.Start(self->loop_, self->fd_, UV_READABLE, OnPoll, self) == 0;
-    } else {
-      err = ErrnoError(env, status, "uv_poll").Value();
-      keep = false;
-    }
-    events = 0;
-  }
-  Napi::Object recv = self->Value();
-  Napi::Function fn = self->callback_.Value();
-  std::shared_ptr<Napi::AsyncContext> ctx = self->asyncContext_;  // survives stop() in fn
-  if (!keep) self->StopPolling();  // may drop the last reference: self is not used below
-  CallFromLoop(env, fn, recv, {err, Napi::Number::New(env, events)}, *ctx);
+// POLLERR on a netlink or packet socket: a pending socket error (netlink
+// sets ENOBUFS when its receive queue overran). Reading SO_ERROR clears it.
+// There is no MSG_ERRQUEUE read here: netlink has no error queue and would
+// hand out (and lose) a datagram instead.
+Napi::Value LinkSocket::TakeSocketError(Napi::Env env) {
+  int soerr = SocketError(fd_);
+  if (soerr == 0) return Napi::Value();
+  return ErrnoError(env, soerr, "recvmsg", DomainName(domain_)).Value();
 }
 
 }  // namespace xlb

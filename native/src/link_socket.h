@@ -13,8 +13,9 @@
 // method speaks IP (text addresses, ports, IP multicast, TTL, pktinfo, the IP
 // error queue), while these families have other addresses (sockaddr_nl,
 // sockaddr_ll) and none of those options; folding them in would make every
-// RawSocket method branch on the family. Polling, errors and lifetime follow
-// RawSocket exactly.
+// RawSocket method branch on the family. What the two do share (polling,
+// errors, lifetime, fd / setOption / getOption) is PolledSocket's
+// (polled_socket.h).
 //
 // Moves bytes only (H-14): no netlink or ARP parsing here; the payloads are
 // built and read in TypeScript (src/net/rtnetlink.ts, src/net/arp-nd.ts).
@@ -26,15 +27,13 @@
 #include <napi.h>
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
-#include "addon.h"
-#include "uv_poll.h"
+#include "polled_socket.h"
 
 namespace xlb {
 
-class LinkSocket : public Napi::ObjectWrap<LinkSocket>, public Closable {
+class LinkSocket : public PolledSocket<LinkSocket> {
  public:
   static Napi::Function Init(Napi::Env env);
 
@@ -43,46 +42,21 @@ class LinkSocket : public Napi::ObjectWrap<LinkSocket>, public Closable {
   // protocol: the netlink protocol (NETLINK_ROUTE = 0), or for packet the
   // ethertype to receive in host order (0: receive nothing until bound).
   explicit LinkSocket(const Napi::CallbackInfo& info);
-  ~LinkSocket() override;
-  // Stops polling (dropping the callback and the self-reference start()
-  // took), then closes the fd. Idempotent.
-  void CloseHandles() override;
 
  private:
-  Napi::Value JS_fd(const Napi::CallbackInfo& info);
-  Napi::Value JS_setOption(const Napi::CallbackInfo& info);
-  Napi::Value JS_getOption(const Napi::CallbackInfo& info);
   Napi::Value JS_bindNetlink(const Napi::CallbackInfo& info);
   Napi::Value JS_bindPacket(const Napi::CallbackInfo& info);
   Napi::Value JS_localAddress(const Napi::CallbackInfo& info);
   Napi::Value JS_sendNetlink(const Napi::CallbackInfo& info);
   Napi::Value JS_sendPacket(const Napi::CallbackInfo& info);
   Napi::Value JS_recv(const Napi::CallbackInfo& info);
-  Napi::Value JS_start(const Napi::CallbackInfo& info);
-  Napi::Value JS_stop(const Napi::CallbackInfo& info);
-  Napi::Value JS_close(const Napi::CallbackInfo& info);
 
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  // Drops the callback and the self-reference; the poll handle stays.
-  void StopPolling();
+  Napi::Value TakeSocketError(Napi::Env env) override;
   // Throws unless open and (domain != 0) of that domain.
   void EnsureOpen(Napi::Env env, const char* method, int domain = 0) const;
 
-  Addon* addon_;
-  bool open_ = false;
-  int fd_ = -1;
   int domain_ = 0;  // AF_NETLINK or AF_PACKET
   int type_ = 0;    // SOCK_RAW or SOCK_DGRAM
-  uv_loop_t* loop_ = nullptr;
-  UvPoll poll_;
-  // Set while started (start() .. stop()/close()): the JS callback, the
-  // async context it runs in, and a strong reference to this object, so a
-  // polling socket is not collected while the loop can still call it.
-  bool polling_ = false;
-  Napi::FunctionReference callback_;
-  // Shared so that OnPoll keeps it alive while stop()/close() run inside
-  // the callback that uses it.
-  std::shared_ptr<Napi::AsyncContext> asyncContext_;
   std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
 };
 

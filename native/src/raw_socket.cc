@@ -154,33 +154,28 @@ QueuedError DrainErrQueue(int fd) {
 // ---------------------------------------------------------------- RawSocket
 
 Napi::Function RawSocket::Init(Napi::Env env) {
-  return DefineClass(env, "RawSocket",
-                     {
-                         InstanceAccessor<&RawSocket::JS_fd>("fd"),
-                         InstanceMethod<&RawSocket::JS_setOption>("setOption"),
-                         InstanceMethod<&RawSocket::JS_getOption>("getOption"),
-                         InstanceMethod<&RawSocket::JS_bindToDevice>("bindToDevice"),
-                         InstanceMethod<&RawSocket::JS_setMark>("setMark"),
-                         InstanceMethod<&RawSocket::JS_bind>("bind"),
-                         InstanceMethod<&RawSocket::JS_connect>("connect"),
-                         InstanceMethod<&RawSocket::JS_localAddress>("localAddress"),
-                         InstanceMethod<&RawSocket::JS_joinMulticast>("joinMulticast"),
-                         InstanceMethod<&RawSocket::JS_leaveMulticast>("leaveMulticast"),
-                         InstanceMethod<&RawSocket::JS_setMulticastInterface>("setMulticastInterface"),
-                         InstanceMethod<&RawSocket::JS_setMulticastLoop>("setMulticastLoop"),
-                         InstanceMethod<&RawSocket::JS_setTtl>("setTtl"),
-                         InstanceMethod<&RawSocket::JS_enableRecvTtl>("enableRecvTtl"),
-                         InstanceMethod<&RawSocket::JS_enableRecvPktInfo>("enableRecvPktInfo"),
-                         InstanceMethod<&RawSocket::JS_send>("send"),
-                         InstanceMethod<&RawSocket::JS_recv>("recv"),
-                         InstanceMethod<&RawSocket::JS_start>("start"),
-                         InstanceMethod<&RawSocket::JS_stop>("stop"),
-                         InstanceMethod<&RawSocket::JS_close>("close"),
-                     });
+  return DefineSocketClass(
+      env, "RawSocket",
+      {
+          InstanceMethod<&RawSocket::JS_bindToDevice>("bindToDevice"),
+          InstanceMethod<&RawSocket::JS_setMark>("setMark"),
+          InstanceMethod<&RawSocket::JS_bind>("bind"),
+          InstanceMethod<&RawSocket::JS_connect>("connect"),
+          InstanceMethod<&RawSocket::JS_localAddress>("localAddress"),
+          InstanceMethod<&RawSocket::JS_joinMulticast>("joinMulticast"),
+          InstanceMethod<&RawSocket::JS_leaveMulticast>("leaveMulticast"),
+          InstanceMethod<&RawSocket::JS_setMulticastInterface>("setMulticastInterface"),
+          InstanceMethod<&RawSocket::JS_setMulticastLoop>("setMulticastLoop"),
+          InstanceMethod<&RawSocket::JS_setTtl>("setTtl"),
+          InstanceMethod<&RawSocket::JS_enableRecvTtl>("enableRecvTtl"),
+          InstanceMethod<&RawSocket::JS_enableRecvPktInfo>("enableRecvPktInfo"),
+          InstanceMethod<&RawSocket::JS_send>("send"),
+          InstanceMethod<&RawSocket::JS_recv>("recv"),
+      });
 }
 
 RawSocket::RawSocket(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<RawSocket>(info), addon_(Addon::From(info.Env())) {
+    : PolledSocket(info, "rawSocket", "xlb:RawSocket") {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) ThrowType(env, "RawSocket: options must be an object");
   Napi::Object opts = info[0].As<Napi::Object>();
@@ -196,61 +191,13 @@ RawSocket::RawSocket(const Napi::CallbackInfo& info)
   }
   Napi::Value protocol = opts.Get("protocol");
   if (!protocol.IsNumber()) ThrowType(env, "RawSocket: options.protocol must be a number");
-  loop_ = EventLoop(env);
-  int fd = ::socket(family_, type_ | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    protocol.As<Napi::Number>().Int32Value());
-  if (fd < 0) ThrowErrno(env, errno, "socket");
-  fd_ = fd;
-  open_ = true;
-  addon_->live.insert(this);
-}
-
-RawSocket::~RawSocket() { CloseHandles(); }
-
-void RawSocket::StopPolling() {
-  if (!polling_) return;
-  polling_ = false;
-  poll_.Stop();
-  callback_.Reset();
-  asyncContext_.reset();
-  Unref();
-}
-
-void RawSocket::CloseHandles() {
-  if (!open_) return;
-  open_ = false;
-  addon_->live.erase(this);
-  StopPolling();
-  poll_.Close();  // before close(fd): libuv must not poll a closed fd
-  ::close(fd_);
-  fd_ = -1;
-}
-
-void RawSocket::EnsureOpen(Napi::Env env, const char* method) const {
-  if (!open_) ThrowState(env, std::string("rawSocket.") + method + ": socket is closed");
+  OpenSocket(env, family_, type_, protocol.As<Napi::Number>().Int32Value());
 }
 
 void RawSocket::SetInt(Napi::Env env, int level, int name, int value, const char* what) {
   if (setsockopt(fd_, level, name, &value, sizeof(value)) != 0) {
     ThrowErrno(env, errno, "setsockopt", what);
   }
-}
-
-Napi::Value RawSocket::JS_fd(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), fd_);
-}
-
-// setOption(level, name, value): setsockopt with an int, or with the bytes
-// of a Buffer (struct options such as ICMP6_FILTER).
-Napi::Value RawSocket::JS_setOption(const Napi::CallbackInfo& info) {
-  EnsureOpen(info.Env(), "setOption");
-  return SetOptionJs(info, fd_, "rawSocket");
-}
-
-// getOption(level, name): getsockopt of an int option.
-Napi::Value RawSocket::JS_getOption(const Napi::CallbackInfo& info) {
-  EnsureOpen(info.Env(), "getOption");
-  return GetOptionJs(info, fd_, "rawSocket");
 }
 
 // bindToDevice(name): SO_BINDTODEVICE; "" removes the binding.
@@ -496,64 +443,15 @@ Napi::Value RawSocket::JS_recv(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// start(callback(err, events)): calls back on the event loop when the
-// socket is readable (events = UV_READABLE = 1; read with recv() until it
-// returns null) or when the kernel reports a socket error (err set, events
-// 0; polling goes on). Calling start() again replaces the callback.
-Napi::Value RawSocket::JS_start(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env, "start");
-  if (!info[0].IsFunction()) ThrowType(env, "rawSocket.start: callback must be a function");
-  int err = poll_.Start(loop_, fd_, UV_READABLE, OnPoll, this);
-  if (err != 0) ThrowErrno(env, err, "uv_poll_start");
-  callback_ = Napi::Persistent(info[0].As<Napi::Function>());
-  if (!asyncContext_) asyncContext_ = std::make_shared<Napi::AsyncContext>(env, "xlb:RawSocket");
-  if (!polling_) {
-    polling_ = true;
-    Ref();
-  }
-  return env.Undefined();
-}
-
-Napi::Value RawSocket::JS_stop(const Napi::CallbackInfo& info) {
-  StopPolling();
-  return info.Env().Undefined();
-}
-
-Napi::Value RawSocket::JS_close(const Napi::CallbackInfo& info) {
-  CloseHandles();
-  return info.Env().Undefined();
-}
-
-void RawSocket::OnPoll(uv_poll_t* handle, int status, int events) {
-  auto* self = static_cast<RawSocket*>(handle->data);
-  if (self == nullptr || !self->polling_) return;
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  Napi::Value err = env.Null();
-  bool keep = true;
-  if (status < 0) {
-    // libuv stopped the handle: POLLERR (UV_EBADF) comes from a non-empty
-    // IP_RECVERR queue or a pending socket error (SO_ERROR; with IP_RECVERR
-    // the kernel sets both for one ICMP error). Consume one, report it and
-    // poll on; anything else ends polling.
-    QueuedError q = DrainErrQueue(self->fd_);
-    int soerr = SocketError(self->fd_);  // read in any case: reading clears it
-    if (q.err != 0 || soerr != 0) {
-      err = q.err != 0 ? ErrnoError(env, q.err, "recvmsg", q.detail).Value()
-                       : ErrnoError(env, soerr, "recvmsg").Value();
-      keep = self->poll_.Start(self->loop_, self->fd_, UV_READABLE, OnPoll, self) == 0;
-    } else {
-      err = ErrnoError(env, status, "uv_poll").Value();
-      keep = false;
-    }
-    events = 0;
-  }
-  Napi::Object recv = self->Value();
-  Napi::Function fn = self->callback_.Value();
-  std::shared_ptr<Napi::AsyncContext> ctx = self->asyncContext_;  // survives stop() in fn
-  if (!keep) self->StopPolling();  // may drop the last reference: self is not used below
-  CallFromLoop(env, fn, recv, {err, Napi::Number::New(env, events)}, *ctx);
+// POLLERR on an IP socket: a non-empty IP_RECVERR queue or a pending socket
+// error (SO_ERROR; with IP_RECVERR the kernel sets both for one ICMP error).
+// Consumes one queue entry; the queued error, which says more, wins.
+Napi::Value RawSocket::TakeSocketError(Napi::Env env) {
+  QueuedError q = DrainErrQueue(fd_);
+  int soerr = SocketError(fd_);  // read in any case: reading clears it
+  if (q.err != 0) return ErrnoError(env, q.err, "recvmsg", q.detail).Value();
+  if (soerr != 0) return ErrnoError(env, soerr, "recvmsg").Value();
+  return Napi::Value();
 }
 
 // --------------------------------------------------------------- TcpConnect

@@ -23,25 +23,20 @@
 #include <vector>
 
 #include "addon.h"
+#include "polled_socket.h"
 #include "uv_poll.h"
 
 namespace xlb {
 
-class RawSocket : public Napi::ObjectWrap<RawSocket>, public Closable {
+// Polling, errors and lifetime are PolledSocket's (polled_socket.h).
+class RawSocket : public PolledSocket<RawSocket> {
  public:
   static Napi::Function Init(Napi::Env env);
 
   // new RawSocket({ family: 4|6, type: 'raw'|'dgram', protocol })
   explicit RawSocket(const Napi::CallbackInfo& info);
-  ~RawSocket() override;
-  // Stops polling (dropping the callback and the self-reference start()
-  // took), then closes the fd. Idempotent.
-  void CloseHandles() override;
 
  private:
-  Napi::Value JS_fd(const Napi::CallbackInfo& info);
-  Napi::Value JS_setOption(const Napi::CallbackInfo& info);
-  Napi::Value JS_getOption(const Napi::CallbackInfo& info);
   Napi::Value JS_bindToDevice(const Napi::CallbackInfo& info);
   Napi::Value JS_setMark(const Napi::CallbackInfo& info);
   Napi::Value JS_bind(const Napi::CallbackInfo& info);
@@ -56,32 +51,13 @@ class RawSocket : public Napi::ObjectWrap<RawSocket>, public Closable {
   Napi::Value JS_enableRecvPktInfo(const Napi::CallbackInfo& info);
   Napi::Value JS_send(const Napi::CallbackInfo& info);
   Napi::Value JS_recv(const Napi::CallbackInfo& info);
-  Napi::Value JS_start(const Napi::CallbackInfo& info);
-  Napi::Value JS_stop(const Napi::CallbackInfo& info);
-  Napi::Value JS_close(const Napi::CallbackInfo& info);
 
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  // Drops the callback and the self-reference; the poll handle stays.
-  void StopPolling();
-  void EnsureOpen(Napi::Env env, const char* method) const;
+  Napi::Value TakeSocketError(Napi::Env env) override;
   void SetInt(Napi::Env env, int level, int name, int value, const char* what);
   void Membership(const Napi::CallbackInfo& info, bool join);
 
-  Addon* addon_;
-  bool open_ = false;
-  int fd_ = -1;
-  int family_ = 0;   // AF_INET or AF_INET6
-  int type_ = 0;     // SOCK_RAW or SOCK_DGRAM
-  uv_loop_t* loop_ = nullptr;
-  UvPoll poll_;
-  // Set while started (start() .. stop()/close()): the JS callback, the
-  // async context it runs in, and a strong reference to this object, so a
-  // polling socket is not collected while the loop can still call it.
-  bool polling_ = false;
-  Napi::FunctionReference callback_;
-  // Shared so that OnPoll keeps it alive while stop()/close() run inside
-  // the callback that uses it.
-  std::shared_ptr<Napi::AsyncContext> asyncContext_;
+  int family_ = 0;  // AF_INET or AF_INET6
+  int type_ = 0;    // SOCK_RAW or SOCK_DGRAM
   std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
 };
 
