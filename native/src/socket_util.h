@@ -1,7 +1,7 @@
-// socket_util.h - what RawSocket (raw_socket.cc) and LinkSocket
-// (link_socket.cc) share: the env's event loop, the pending socket error,
-// calling JS back from a libuv callback, and the generic setOption /
-// getOption bodies. Moves bytes only (H-14).
+// socket_util.h - helpers of the socket classes (PolledSocket in
+// polled_socket.cc, RawSocket, LinkSocket): the env's event loop, the pending
+// socket error, calling JS back from a libuv callback, and the generic
+// setOption / getOption bodies. Moves bytes only (H-14).
 #ifndef XLB_NATIVE_SOCKET_UTIL_H
 #define XLB_NATIVE_SOCKET_UTIL_H
 
