@@ -508,8 +508,8 @@ class Checker {
         this.err('XLB_ERR_CONFIG_INVALID', `ring_size ${v} is not prime (try ${nearPrime(v, LIMIT_RANGES.ringSize.max)})`, lf.at, lf.path);
         continue;
       }
-      if (field === 'flowCache' && v & (v - 1)) {
-        this.err('XLB_ERR_CONFIG_INVALID', `flow_cache ${v} is not a power of 2 (try ${2 ** Math.round(Math.log2(v))}, or 0 for none)`, lf.at, lf.path);
+      if (field === 'flowCache' && (v === 1 || v & (v - 1))) {
+        this.err('XLB_ERR_CONFIG_INVALID', `flow_cache ${v} is not a power of 2 from 2 (try ${Math.max(2, 2 ** Math.round(Math.log2(v)))}, or 0 for none)`, lf.at, lf.path);
         continue;
       }
       value[field] = v;

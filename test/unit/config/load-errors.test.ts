@@ -281,7 +281,12 @@ const cases: Case[] = [
   {
     name: 'flow_cache not a power of 2',
     text: `${IF}services: []\nlimits:\n  flow_cache: 3000\n`,
-    errors: ['lab.yaml:5:15: limits.flow_cache: flow_cache 3000 is not a power of 2 (try 4096, or 0 for none)'],
+    errors: ['lab.yaml:5:15: limits.flow_cache: flow_cache 3000 is not a power of 2 from 2 (try 4096, or 0 for none)'],
+  },
+  {
+    name: 'flow_cache 1 (a cache of one entry per CPU)',
+    text: `${IF}services: []\nlimits:\n  flow_cache: 1\n`,
+    errors: ['lab.yaml:5:15: limits.flow_cache: flow_cache 1 is not a power of 2 from 2 (try 2, or 0 for none)'],
   },
   {
     name: 'flow_cache too large',
