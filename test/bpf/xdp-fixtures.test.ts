@@ -1038,6 +1038,7 @@ describe('next-hop cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' },
 
 describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () => {
   const mac = (b: Buffer): string => b.subarray(0, 6).toString('hex');
+  const BE11 = LAB_MAC.be11.replaceAll(':', '');
   /** Forget the connection-table record of the multi service's flow from `sport`. */
   const dropRecord = (h: XdpHarness, sport: number): void => {
     const key = Buffer.alloc(16);
@@ -1065,9 +1066,9 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
 
     it('serves a recorded flow without the connection table: one fill, one record', () => {
       const sport = sportOn(h, 21);
-      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), LAB_MAC.be11.replaceAll(':', ''));
+      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11);
       dropRecord(h, sport);
-      for (let i = 0; i < 3; i++) assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), LAB_MAC.be11.replaceAll(':', ''));
+      for (let i = 0; i < 3; i++) assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11);
       const ev = h.dp.eventCounters();
       assert.equal(ev.XLB_EV_CONN_NEW, 1n, 'the lost record was not needed');
       assert.equal(ev.XLB_EV_FC_FILL, 1n);
@@ -1092,7 +1093,7 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
       h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 ? { ...b, weight: 0 } : b)) });
       const syn = pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sport, 443, { flags: { syn: true }, seq: 99 }).build();
       const first = mac(h.run(syn).data);
-      assert.notEqual(first, LAB_MAC.be11.replaceAll(':', ''));
+      assert.notEqual(first, BE11);
       assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), first, 'the ACK follows the SYN');
       assert.equal(h.dp.eventCounters().XLB_EV_FC_FILL, 2n);
     });
@@ -1166,11 +1167,13 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
         const sport = 41000 + Math.floor(rnd() * 24);
         const syn = rnd() < 0.1;
         const kind = pick(['multi', 'tun4', 'tun6', 'nat4', 'nat6'] as const);
+        const tcpTo = (dst: string, dport: number): Buffer =>
+          pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build();
         const frame = {
-          multi: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7 }).tcp(sport, 443, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
-          tun4: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.5', { id: 7 }).tcp(sport, 80, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
+          multi: () => tcpTo('10.9.0.13', 443),
+          tun4: () => tcpTo('10.9.0.5', 80),
           tun6: () => udp6('fd09::5', 53, sport).build(),
-          nat4: () => pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.9', { id: 7 }).tcp(sport, 80, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build(),
+          nat4: () => tcpTo('10.9.0.9', 80),
           nat6: () => udp6('fd09::9', 53, sport).build(),
         }[kind]();
         const a = on.run(Buffer.from(frame));
