@@ -63,6 +63,11 @@ const volatile __u32 conn_rate_limit = 125000;
 /* log2 of the xlb_flow_cache entries of each CPU (the loader sizes the map
  * to match); 0 = no flow cache. */
 const volatile __u32 flow_cache_bits = 10;
+/* Bumped by the control plane (through the mmap'ed .bss) after every write
+ * that the record check or a cached next hop depends on: a flow cache entry
+ * whose epoch is not this one has its record checked again. The only .bss
+ * variable: the loader maps .bss as one u32. */
+volatile __u32 fc_epoch;
 
 /* Maps: max_entries here are defaults; the loader sizes them from the config. */
 struct {
@@ -436,6 +441,16 @@ static __always_inline struct xlb_fc_entry *fc_slot(const struct xlb_flow *flow)
 	return bpf_map_lookup_elem(&XLB_MAP_FLOW_CACHE, &idx);
 }
 
+/* Whether @e is @flow's entry and has not expired. */
+static __always_inline int fc_holds(const struct xlb_fc_entry *e, const struct xlb_flow *flow)
+{
+	const __u64 *a = (const __u64 *)e->flow, *b = (const __u64 *)flow;
+
+	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]))
+		return 0;
+	return (__s64)(bpf_jiffies64() - e->expires) < 0;
+}
+
 /**
  * fc_hit - the backend a flow was given, from its flow cache entry while that
  * is fresh, checked as a connection-table record is. Entries expire after
@@ -446,14 +461,7 @@ static __always_inline struct xlb_fc_entry *fc_slot(const struct xlb_flow *flow)
 static __always_inline int fc_hit(const struct xlb_fc_entry *e, const struct xlb_flow *flow,
 				  struct xlb_choice *c, struct xlb_vip_val **vipp)
 {
-	const __u64 *a, *b = (const __u64 *)flow;
-
-	if (!e)
-		return 0;
-	a = (const __u64 *)e->flow;
-	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]))
-		return 0;
-	if ((__s64)(bpf_jiffies64() - e->expires) >= 0)
+	if (!e || !fc_holds(e, flow))
 		return 0;
 	return lb_choice_check(e->vip_id, e->vip_gen, e->backend_id, c, vipp);
 }
@@ -469,6 +477,7 @@ static __always_inline void fc_fill(struct xlb_fc_entry *e, const struct xlb_flo
 	e->backend_id = c->be_id;
 	e->vip_id = c->vip_id;
 	e->vip_gen = c->vip_gen;
+	e->ifindex = 0; /* no next hop for this record yet (fc_learn) */
 	event_add(XLB_EV_FC_FILL);
 }
 
@@ -658,6 +667,49 @@ static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
 {
 	*(__u32 *)dst = *(const __u32 *)src;
 	*(__u16 *)(dst + 4) = *(const __u16 *)(src + 4);
+}
+
+/* Copy the next hop a dr flow's frame was just sent with into its entry,
+ * checked under @epoch (read before the record was). It lasts no longer than
+ * the next hop does. */
+static __always_inline void fc_learn(struct xlb_fc_entry *e, const struct xlb_nh *nh, __u32 epoch)
+{
+	e->ifindex = nh->ifindex;
+	e->in_ifindex = nh->in_ifindex;
+	e->ok_len = nh->ok_len;
+	mac_copy(e->dmac, nh->dmac);
+	mac_copy(e->smac, nh->smac);
+	if (nh->expires < e->expires)
+		e->expires = nh->expires;
+	e->epoch = epoch;
+}
+
+/**
+ * fc_fast - send a dr flow's frame with the next hop in its flow cache entry:
+ * the entry is the flow's, fresh, and its record was checked under the
+ * current fc_epoch (nothing it depends on changed since). This is
+ * fwd_dr() on a next-hop cache hit, without the lookups.
+ * Returns: an XDP verdict with *reason set, or XLB_CONTINUE.
+ */
+static __always_inline int fc_fast(struct xdp_md *ctx, const struct xlb_pkt *p,
+				   const struct xlb_fc_entry *e, __u32 epoch, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if (!e || !e->ifindex || e->epoch != epoch || p->tcp_syn || !fc_holds(e, &p->flow) ||
+	    e->in_ifindex != ctx->ingress_ifindex || p->ip_len > e->ok_len ||
+	    (p->vlans && e->ifindex != ctx->ingress_ifindex) || (void *)(eth + 1) > data_end)
+		return XLB_CONTINUE;
+	stats_add(&XLB_MAP_STATS_VIP, e->vip_id, p->len, 0);
+	stats_add(&XLB_MAP_STATS_BACKEND, e->backend_id, p->len, 0);
+	mac_copy(eth->h_dest, e->dmac);
+	mac_copy(eth->h_source, e->smac);
+	*reason = XLB_R_FWD_DR;
+	if (e->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(e->ifindex, 0);
 }
 
 /**
@@ -941,7 +993,8 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, struct xlb_pkt *p,
  * Returns: an XDP verdict; sets *reason.
  */
 static __always_inline int fwd_dr(struct xdp_md *ctx, struct xlb_pkt *p,
-				  const struct xlb_choice *c, __u32 *reason)
+				  const struct xlb_choice *c, struct xlb_fc_entry *learn,
+				  __u32 epoch, __u32 *reason)
 {
 	struct xlb_nh *nh = NULL;
 	int rc;
@@ -961,20 +1014,24 @@ static __always_inline int fwd_dr(struct xdp_md *ctx, struct xlb_pkt *p,
 		*reason = XLB_R_DROP_DR_FIB;
 		return XDP_DROP;
 	}
+	if (learn)
+		fc_learn(learn, nh, epoch);
 	*reason = XLB_R_FWD_DR;
 	return fwd_l2_out(ctx, p, nh, reason);
 }
 
-/* Send a packet to its backend by the VIP's mode. */
+/* Send a packet to its backend by the VIP's mode; a dr flow's next hop goes
+ * into @learn (its flow cache entry, or NULL). */
 static __always_inline int fwd_by_mode(struct xdp_md *ctx, struct xlb_pkt *p,
 				       const struct xlb_vip_val *vip, const struct xlb_choice *c,
-				       const struct xlb_globals *g, __u32 *reason)
+				       const struct xlb_globals *g, struct xlb_fc_entry *learn,
+				       __u32 epoch, __u32 *reason)
 {
 	if (vip->mode == XLB_MODE_TUNNEL)
 		return fwd_tunnel(ctx, p, c, &p->flow, g, reason);
 	if (vip->mode == XLB_MODE_NAT)
 		return fwd_nat(ctx, p, vip, c, reason);
-	return fwd_dr(ctx, p, c, reason);
+	return fwd_dr(ctx, p, c, learn, epoch, reason);
 }
 
 /**
@@ -1224,7 +1281,7 @@ static __always_inline int icmp_ptb(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 	if (vip->mode == XLB_MODE_TUNNEL)
 		rc = fwd_tunnel(ctx, p, &c, &inner, g, reason);
 	else
-		rc = fwd_dr(ctx, p, &c, reason);
+		rc = fwd_dr(ctx, p, &c, NULL, 0, reason);
 	if (*reason == XLB_R_FWD_TUNNEL || *reason == XLB_R_FWD_DR)
 		*reason = XLB_R_FWD_ICMP_PTB;
 	return rc;
@@ -1286,7 +1343,7 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	struct xlb_choice c = {};
 	struct xlb_fc_entry *fc;
 	__u8 proto = p->flow.proto;
-	__u32 vip_id = 0;
+	__u32 vip_id = 0, epoch;
 	int rc;
 
 	if (proto == IPPROTO_TCP) {
@@ -1327,12 +1384,18 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	/* Not for a VIP (most of what the node itself receives): one array read. */
 	if (!addr_filter_has(XLB_FILTER_VIP, p->flow.dst, p->flow.family))
 		return not_for_vip(ctx, p, reason);
-	/* A flow in this CPU's flow cache needs no other lookup; one with a
-	 * valid connection-table record no lookup by address. A SYN opens a new
-	 * connection even on a 5-tuple seen before (a client reusing its port):
-	 * it is scheduled on the current ring and recorded afresh, so a draining
-	 * backend gets no new connections (Katran does the same). */
+	/* A dr flow whose flow cache entry holds its next hop, checked since the
+	 * last change, is sent from the entry alone; another flow in this CPU's
+	 * flow cache has its record checked; one with a valid connection-table
+	 * record needs no lookup by address. A SYN opens a new connection even
+	 * on a 5-tuple seen before (a client reusing its port): it is scheduled
+	 * on the current ring and recorded afresh, so a draining backend gets no
+	 * new connections (Katran does the same). */
 	fc = fc_slot(&p->flow);
+	epoch = fc_epoch; /* before anything it vouches for is read */
+	rc = fc_fast(ctx, p, fc, epoch, reason);
+	if (rc != XLB_CONTINUE)
+		return rc;
 	if (p->tcp_syn || !fc_hit(fc, &p->flow, &c, &vip)) {
 		conn_key4(&p->flow, &k4);
 		if (p->tcp_syn || !lb_conn_hit(&p->flow, &k4, &c, &vip)) {
@@ -1350,7 +1413,7 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	}
 	stats_add(&XLB_MAP_STATS_VIP, c.vip_id, p->len, c.new_flow);
 	stats_add(&XLB_MAP_STATS_BACKEND, c.be_id, p->len, c.new_flow);
-	return fwd_by_mode(ctx, p, vip, &c, g, reason);
+	return fwd_by_mode(ctx, p, vip, &c, g, c.recorded ? fc : NULL, epoch, reason);
 }
 
 SEC("xdp")

@@ -314,10 +314,14 @@ XLB_ABI_ASSERT(sizeof(struct xlb_nh) == 48, "xlb_nh layout changed");
 /*
  * Entry of xlb_flow_cache (direct-mapped by a hash of the flow, a slice of
  * entries per CPU): a copy of a connection-table record, so that a flow's
- * packets skip the hash-table lookup. Checked on every use as a record is
- * (VIP id and generation, backend up and the VIP's); it expires after the
- * next-hop cache lifetime, and the table is looked up again. Never pinned:
- * refilled from the table after a restart.
+ * packets skip the hash-table lookup. Checked on use as a record is (VIP id
+ * and generation, backend up and the VIP's); it expires after the next-hop
+ * cache lifetime, and the table is looked up again. Never pinned: refilled
+ * from the table after a restart.
+ * A dr flow's entry also holds what its frames are sent with (the backend's
+ * next hop, ifindex != 0). That part is used without the record check while
+ * the entry's epoch is the program's fc_epoch, which the control plane bumps
+ * after every write the check or the next hop depends on.
  */
 struct xlb_fc_entry {
 	__u8 flow[40];	      /* the flow, a struct xlb_flow (zero = empty) */
@@ -325,9 +329,17 @@ struct xlb_fc_entry {
 	__u32 backend_id;     /* as xlb_conn_val */
 	__u16 vip_id;
 	__u16 vip_gen;
-	__u8 pad[8];	      /* one cache line */
+	__u32 epoch;	      /* fc_epoch when the next hop below was checked */
+	__u32 ifindex;	      /* dr: egress device of the next hop; 0 = none */
+	/* second cache line: the rest of the dr next hop (struct xlb_nh) */
+	__u32 in_ifindex;     /* ingress device it holds for */
+	__u16 ok_len;	      /* largest IP length known to fit */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 pad[46];	      /* two cache lines */
 };
-XLB_ABI_ASSERT(sizeof(struct xlb_fc_entry) == 64, "xlb_fc_entry layout changed");
+XLB_ABI_ASSERT(sizeof(struct xlb_fc_entry) == 128, "xlb_fc_entry layout changed");
+XLB_ABI_ASSERT(__builtin_offsetof(struct xlb_fc_entry, in_ifindex) == 64, "xlb_fc_entry: the record and its checks in the first cache line");
 XLB_ABI_ASSERT(sizeof(struct xlb_flow) == sizeof(((struct xlb_fc_entry *)0)->flow), "xlb_fc_entry.flow size");
 
 /* Per-CPU counters of a VIP or backend (xlb_stats_vip / xlb_stats_backend). */

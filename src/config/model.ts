@@ -198,7 +198,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   ringSize: 65_537,
   /** new flows per second per CPU, Katran's MAX_CONN_RATE. */
   connRateLimit: 125_000,
-  /** 16 Ki entries of 64 bytes: 1 MiB per CPU. */
+  /** 16 Ki entries of 128 bytes: 2 MiB per CPU. */
   flowCache: 16_384,
   /** milliseconds. */
   nextHopCacheMs: 100,

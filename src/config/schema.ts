@@ -598,7 +598,7 @@ export const SCHEMA = {
           DEFAULT_LIMITS.connRateLimit,
         ),
         flow_cache: int(
-          'Flow cache entries per CPU (64 bytes each), 0 or a power of 2: copies of connection-table entries that spare a flow\'s packets the table lookup. Size it well above the flows one CPU carries at once; it takes flow_cache x 64 bytes per possible CPU. 0 = no cache.',
+          'Flow cache entries per CPU (128 bytes each), 0 or a power of 2: copies of connection-table entries (and of a dr flow\'s next hop) that spare a flow\'s packets the table lookup. Size it well above the flows one CPU carries at once; it takes flow_cache x 128 bytes per possible CPU. 0 = no cache.',
           LIMIT_RANGES.flowCache,
           DEFAULT_LIMITS.flowCache,
         ),

@@ -16,6 +16,7 @@ import { flowHash } from '../../src/lb/flow-hash.js';
 import { parseAddr } from '../../src/net/addr.js';
 import { buildMaglevRing } from '../../src/lb/maglev.js';
 import { XdpDataplane } from '../../src/dataplane/xdp/xdp-dataplane.js';
+import { XlbMode } from '../../src/dataplane/xdp/abi.gen.js';
 
 const NODE = LAB_MAC.xa;
 const CLIENT_MAC = LAB_MAC.client;
@@ -1076,6 +1077,43 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
       assert.equal(h.dp.backendStats(21).packets, 4n, 'hits are counted as any packet');
     });
 
+    it('sends a dr flow from its entry alone until the dataplane writes anything it depends on', () => {
+      const sport = sportOn(h, 21);
+      const key21 = Buffer.alloc(4);
+      key21.writeUInt32LE(21);
+      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11);
+      // behind the dataplane's back: the record, the backend and its next hop are gone
+      dropRecord(h, sport);
+      h.dp.maps.xlb_backends.update(key21, Buffer.alloc(h.dp.maps.xlb_backends.valueSize));
+      h.dp.maps.xlb_nh_cache.update(key21, Buffer.alloc(h.dp.maps.xlb_nh_cache.valueBufferSize));
+      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11, 'sent with the next hop in the entry');
+      // any write through the dataplane (here a next-hop flush) has the entry checked again
+      h.dp.flushNextHop(21);
+      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'DROP');
+      assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 2, XLB_R_DROP_NO_BACKEND: 1 });
+      assert.equal(h.dp.backendStats(21).packets, 2n, 'a packet sent from the entry is counted as any');
+      assert.equal(h.dp.vipStats(multi.vipId).packets, 2n);
+      assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 1n, 'the next hop was looked up once');
+    });
+
+    it("a VIP's mode change or removal has its flows' entries checked again", () => {
+      const sport = sportOn(h, 21);
+      const send = (): { verdict: Verdict; data: Buffer } => h.run(tcp4('10.9.0.13', 443, sport).build());
+      const vip = { addr: multi.addr, port: multi.port, proto: TCP, vipId: multi.vipId, ring: multi.vipId };
+      // another VIP on the address keeps its bit in the address filter set
+      h.service({ ...dr4tcp, vipId: 14, addr: multi.addr, backends: [{ id: 30, addr: '10.0.0.10' }] });
+      send();
+      assert.equal(mac(send().data), BE11, 'sent from the entry');
+      h.dp.putVip({ ...vip, mode: XlbMode.XLB_MODE_TUNNEL });
+      send();
+      h.dp.putVip({ ...vip, mode: XlbMode.XLB_MODE_DR });
+      send();
+      assert.equal(mac(send().data), BE11, 'sent from the entry again');
+      h.dp.deleteVip(multi.addr, multi.port, TCP);
+      assert.equal(send().verdict, 'PASS');
+      assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 4, XLB_R_FWD_TUNNEL: 1, XLB_R_PASS_NO_VIP: 1 });
+    });
+
     it('checks an entry as a record: a backend marked down is not served from it', () => {
       const sport = sportOn(h, 21);
       assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'TX');
@@ -1141,55 +1179,58 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
     }
   });
 
-  it('decides every packet as the connection table alone does (cache on vs off, same packets and changes)', { skip: oneCpu }, () => {
-    const on = XdpHarness.open({ nhCacheJiffies: 1_000_000 });
-    let off: XdpHarness | undefined;
-    try {
-      off = XdpHarness.open({ nhCacheJiffies: 1_000_000, flowCache: 0 });
-      // both labs are built alike: the same ifindexes and neighbours
-      assert.equal(on.lab.ifA, off.lab.ifA);
-      const services = [multi, tun4tcp, tun6udp, nat4tcp, nat6udp];
-      const both = (f: (h: XdpHarness) => void): void => [on, off!].forEach(f);
-      both((h) => services.forEach((sv) => h.service(sv)));
-      const rnd = mulberry32(7);
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-      let drained = false;
-      let down = false;
-      for (let i = 0; i < 3000; i++) {
-        const r = rnd();
-        if (r < 0.02) {
-          drained = !drained;
-          both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 && drained ? { ...b, weight: 0 } : b)) }));
-        } else if (r < 0.04) {
-          down = !down;
-          both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 22 && down ? { ...b, flags: 0 } : b)) }));
+  // 2 entries per CPU: flows of every mode keep taking each other's entry
+  for (const flowCache of [undefined, 2]) {
+    it(`decides every packet as the connection table alone does (cache ${flowCache ?? 'default'} vs off, same packets and changes)`, { skip: oneCpu }, () => {
+      const on = XdpHarness.open({ nhCacheJiffies: 1_000_000, flowCache });
+      let off: XdpHarness | undefined;
+      try {
+        off = XdpHarness.open({ nhCacheJiffies: 1_000_000, flowCache: 0 });
+        // both labs are built alike: the same ifindexes and neighbours
+        assert.equal(on.lab.ifA, off.lab.ifA);
+        const services = [multi, tun4tcp, tun6udp, nat4tcp, nat6udp];
+        const both = (f: (h: XdpHarness) => void): void => [on, off!].forEach(f);
+        both((h) => services.forEach((sv) => h.service(sv)));
+        const rnd = mulberry32(7);
+        const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+        let drained = false;
+        let down = false;
+        for (let i = 0; i < 3000; i++) {
+          const r = rnd();
+          if (r < 0.02) {
+            drained = !drained;
+            both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 21 && drained ? { ...b, weight: 0 } : b)) }));
+          } else if (r < 0.04) {
+            down = !down;
+            both((h) => h.service({ ...multi, backends: multi.backends.map((b) => (b.id === 22 && down ? { ...b, flags: 0 } : b)) }));
+          }
+          const sport = 41000 + Math.floor(rnd() * 24);
+          const syn = rnd() < 0.1;
+          const kind = pick(['multi', 'tun4', 'tun6', 'nat4', 'nat6'] as const);
+          const tcpTo = (dst: string, dport: number): Buffer =>
+            pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build();
+          const frame = {
+            multi: () => tcpTo('10.9.0.13', 443),
+            tun4: () => tcpTo('10.9.0.5', 80),
+            tun6: () => udp6('fd09::5', 53, sport).build(),
+            nat4: () => tcpTo('10.9.0.9', 80),
+            nat6: () => udp6('fd09::9', 53, sport).build(),
+          }[kind]();
+          const a = on.run(Buffer.from(frame));
+          const b = off.run(Buffer.from(frame));
+          assert.equal(a.verdict, b.verdict, `packet ${i} (${kind} ${sport}${syn ? ' SYN' : ''})`);
+          assert.ok(a.data.equals(b.data), `packet ${i} (${kind} ${sport}): output differs`);
         }
-        const sport = 41000 + Math.floor(rnd() * 24);
-        const syn = rnd() < 0.1;
-        const kind = pick(['multi', 'tun4', 'tun6', 'nat4', 'nat6'] as const);
-        const tcpTo = (dst: string, dport: number): Buffer =>
-          pkt().eth(CLIENT_MAC, NODE).ipv4(C4, dst, { id: 7 }).tcp(sport, dport, { flags: syn ? { syn: true } : { ack: true }, seq: 100 }).payload('x').build();
-        const frame = {
-          multi: () => tcpTo('10.9.0.13', 443),
-          tun4: () => tcpTo('10.9.0.5', 80),
-          tun6: () => udp6('fd09::5', 53, sport).build(),
-          nat4: () => tcpTo('10.9.0.9', 80),
-          nat6: () => udp6('fd09::9', 53, sport).build(),
-        }[kind]();
-        const a = on.run(Buffer.from(frame));
-        const b = off.run(Buffer.from(frame));
-        assert.equal(a.verdict, b.verdict, `packet ${i} (${kind} ${sport}${syn ? ' SYN' : ''})`);
-        assert.ok(a.data.equals(b.data), `packet ${i} (${kind} ${sport}): output differs`);
+        assert.deepEqual(on.reasons(), off.reasons());
+        for (const id of [20, 21, 22]) assert.deepEqual(on.dp.backendStats(id), off.dp.backendStats(id), `backend ${id}`);
+        assert.ok((on.dp.eventCounters().XLB_EV_FC_FILL ?? 0n) > 0n, 'the cache was used');
+        assert.equal(off.dp.eventCounters().XLB_EV_FC_FILL, 0n);
+      } finally {
+        off?.close();
+        on.close();
       }
-      assert.deepEqual(on.reasons(), off.reasons());
-      for (const id of [20, 21, 22]) assert.deepEqual(on.dp.backendStats(id), off.dp.backendStats(id), `backend ${id}`);
-      assert.ok((on.dp.eventCounters().XLB_EV_FC_FILL ?? 0n) > 0n, 'the cache was used');
-      assert.equal(off.dp.eventCounters().XLB_EV_FC_FILL, 0n);
-    } finally {
-      off?.close();
-      on.close();
-    }
-  });
+    });
+  }
 
   it('the loader refuses a size that is not a power of 2', () => {
     assert.throws(() => XdpHarness.open({ flowCache: 1000 }), /flowCache 1000: a power of 2/);

@@ -351,7 +351,7 @@ export function decodeXlbCpuState(b: Buffer, offset = 0): XlbCpuState {
   };
 }
 
-/** struct xlb_fc_entry (struct xlb_fc_entry, 64 bytes) */
+/** struct xlb_fc_entry (struct xlb_fc_entry, 128 bytes) */
 export interface XlbFcEntry {
   /** the flow, a struct xlb_flow (zero = empty) (bytes[40] at 0) */
   flow: Uint8Array;
@@ -363,24 +363,42 @@ export interface XlbFcEntry {
   vipId: number;
   /** (u16 at 54) */
   vipGen: number;
+  /** fc_epoch when the next hop below was checked (u32 at 56) */
+  epoch: number;
+  /** dr: egress device of the next hop; 0 = none (u32 at 60) */
+  ifindex: number;
+  /** ingress device it holds for (u32 at 64) */
+  inIfindex: number;
+  /** largest IP length known to fit (u16 at 68) */
+  okLen: number;
+  /** (bytes[6] at 70) */
+  dmac: Uint8Array;
+  /** (bytes[6] at 76) */
+  smac: Uint8Array;
 }
-export const XLB_FC_ENTRY_SIZE = 64;
-export const xlbFcEntryLayout: StructLayout = {"name":"xlb_fc_entry","size":64,"fields":[{"name":"flow","offset":0,"size":40,"kind":"bytes","pad":false},{"name":"expires","offset":40,"size":8,"kind":"u64","pad":false},{"name":"backend_id","offset":48,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":52,"size":2,"kind":"u16","pad":false},{"name":"vip_gen","offset":54,"size":2,"kind":"u16","pad":false},{"name":"pad","offset":56,"size":8,"kind":"bytes","pad":true}]};
-/** Encode XlbFcEntry into exactly 64 bytes (padding zeroed). */
+export const XLB_FC_ENTRY_SIZE = 128;
+export const xlbFcEntryLayout: StructLayout = {"name":"xlb_fc_entry","size":128,"fields":[{"name":"flow","offset":0,"size":40,"kind":"bytes","pad":false},{"name":"expires","offset":40,"size":8,"kind":"u64","pad":false},{"name":"backend_id","offset":48,"size":4,"kind":"u32","pad":false},{"name":"vip_id","offset":52,"size":2,"kind":"u16","pad":false},{"name":"vip_gen","offset":54,"size":2,"kind":"u16","pad":false},{"name":"epoch","offset":56,"size":4,"kind":"u32","pad":false},{"name":"ifindex","offset":60,"size":4,"kind":"u32","pad":false},{"name":"in_ifindex","offset":64,"size":4,"kind":"u32","pad":false},{"name":"ok_len","offset":68,"size":2,"kind":"u16","pad":false},{"name":"dmac","offset":70,"size":6,"kind":"bytes","pad":false},{"name":"smac","offset":76,"size":6,"kind":"bytes","pad":false},{"name":"pad","offset":82,"size":46,"kind":"bytes","pad":true}]};
+/** Encode XlbFcEntry into exactly 128 bytes (padding zeroed). */
 export function encodeXlbFcEntry(v: XlbFcEntry, buf?: Buffer, offset = 0): Buffer {
-  const b = buf ?? Buffer.alloc(64);
+  const b = buf ?? Buffer.alloc(128);
   const o = offset;
-  b.fill(0, o, o + 64);
+  b.fill(0, o, o + 128);
   wrBytes(b, o + 0, 40, v.flow, 'xlb_fc_entry.flow');
   wrU64(b, o + 40, v.expires);
   wrU32(b, o + 48, v.backendId);
   wrU16(b, o + 52, v.vipId);
   wrU16(b, o + 54, v.vipGen);
+  wrU32(b, o + 56, v.epoch);
+  wrU32(b, o + 60, v.ifindex);
+  wrU32(b, o + 64, v.inIfindex);
+  wrU16(b, o + 68, v.okLen);
+  wrBytes(b, o + 70, 6, v.dmac, 'xlb_fc_entry.dmac');
+  wrBytes(b, o + 76, 6, v.smac, 'xlb_fc_entry.smac');
   return b;
 }
-/** Decode XlbFcEntry from 64 bytes at offset. */
+/** Decode XlbFcEntry from 128 bytes at offset. */
 export function decodeXlbFcEntry(b: Buffer, offset = 0): XlbFcEntry {
-  if (b.length < offset + 64) throw new RangeError('xlb_fc_entry: need 64 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  if (b.length < offset + 128) throw new RangeError('xlb_fc_entry: need 128 bytes at offset ' + offset + ', have ' + (b.length - offset));
   const o = offset;
   return {
     flow: new Uint8Array(b.subarray(o + 0, o + 40)),
@@ -388,6 +406,12 @@ export function decodeXlbFcEntry(b: Buffer, offset = 0): XlbFcEntry {
     backendId: rdU32(b, o + 48),
     vipId: rdU16(b, o + 52),
     vipGen: rdU16(b, o + 54),
+    epoch: rdU32(b, o + 56),
+    ifindex: rdU32(b, o + 60),
+    inIfindex: rdU32(b, o + 64),
+    okLen: rdU16(b, o + 68),
+    dmac: new Uint8Array(b.subarray(o + 70, o + 76)),
+    smac: new Uint8Array(b.subarray(o + 76, o + 82)),
   };
 }
 

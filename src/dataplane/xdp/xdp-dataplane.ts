@@ -167,6 +167,8 @@ export class XdpDataplane {
   /** xlb_flow_cache: never pinned (refilled from the connection tables) */
   readonly #flowCache: NativeBpfMap;
   #flowCacheView: Uint8Array | null = null;
+  /** fc_epoch in the program's .bss (mmap'ed): bumped by #changed() */
+  readonly #epoch: Uint32Array;
 
   private constructor(obj: NativeBpfObject, ringSize: number, maxRings: number) {
     this.obj = obj;
@@ -177,7 +179,20 @@ export class XdpDataplane {
     this.maps = maps;
     this.#hcTargets = obj.map('xlb_hc_targets');
     this.#flowCache = obj.map('xlb_flow_cache');
+    const bss = obj.map('.bss');
+    if (bss.valueSize !== 4) throw new AbiError('XLB_ERR_ABI_MISMATCH', `.bss is ${bss.valueSize} bytes: the program's only .bss variable must be fc_epoch (u32)`);
+    this.#epoch = new Uint32Array(bss.mmap(), 0, 1);
     this.ncpus = native().possibleCpus();
+  }
+
+  /**
+   * After a write that a flow's record check or its cached next hop depends
+   * on (a VIP, a backend, a next hop): flow cache entries checked before it
+   * are checked again (fc_epoch, bpf/xlb.bpf.c). An atomic add to one u32
+   * through the mmap: no syscall.
+   */
+  #changed(): void {
+    Atomics.add(this.#epoch, 0, 1);
   }
 
   /**
@@ -326,6 +341,7 @@ export class XdpDataplane {
     this.maps.xlb_vip_table.update(u32key(v.vipId), encodeXlbVipVal({ ring: v.ring, gen, mode: v.mode, flags: (v.flags ?? 0) | XlbVipFlags.XLB_VIP_F_ACTIVE }));
     this.maps.xlb_vips.update(key, encodeXlbVipRef({ vipId: v.vipId }));
     this.#addFilterBit(XlbFilterConsts.XLB_FILTER_VIP, a);
+    this.#changed();
   }
 
   /** Remove a VIP; false if it was not there. Its slot is marked free. */
@@ -339,6 +355,7 @@ export class XdpDataplane {
     const slotBuf = this.maps.xlb_vip_table.lookup(u32key(id));
     if (slotBuf) this.maps.xlb_vip_table.update(u32key(id), encodeXlbVipVal({ ...decodeXlbVipVal(slotBuf), flags: 0 }));
     this.#writeFilter(XlbFilterConsts.XLB_FILTER_VIP, this.#vipKeyAddrs());
+    this.#changed();
     return true;
   }
 
@@ -404,10 +421,11 @@ export class XdpDataplane {
     this.flushNextHop(id);
   }
 
-  /** Drop backend `id`'s cached next hop on every CPU: the next packet asks the kernel's FIB. */
+  /** Drop backend `id`'s cached next hop on every CPU (and the flow cache's copies): the next packet asks the kernel's FIB. */
   flushNextHop(id: number): void {
     const m = this.maps.xlb_nh_cache;
     m.update(u32key(id), Buffer.alloc(m.valueBufferSize));
+    this.#changed();
   }
 
   /** Mark backend `id` removed (its flows are rescheduled). */
@@ -612,10 +630,16 @@ export class XdpDataplane {
       }
       for (let k = m.nextKey(null); k; k = m.nextKey(null)) m.delete(k);
     }
+    this.#changed();
   }
 
-  /** Empty every CPU's flow cache (a memset of the mmap'ed array). */
+  /**
+   * Empty every CPU's flow cache (a memset of the mmap'ed array, for tests:
+   * an entry read while it is half cleared can hold half a next hop, so the
+   * epoch goes first and nothing should be forwarding meanwhile).
+   */
   flushFlowCache(): void {
+    this.#changed();
     this.#flowCacheView ??= new Uint8Array(this.#flowCache.mmap());
     this.#flowCacheView.fill(0);
   }
