@@ -28,7 +28,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = 'xpps';
 const NS = { gen: `${P}-gen`, lb: `${P}-lb`, sink: `${P}-sink` };
 const FRAMES = Number(process.env.XLB_BENCH_PPS_FRAMES ?? 4_000_000);
-const ROUNDS = Number(process.env.XLB_BENCH_PPS_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.XLB_BENCH_PPS_ROUNDS ?? 9);
 /** A round is kept when its two ceiling runs differ by at most this share. */
 const STABLE = 0.1;
 /** Rounds thrown away before the bench gives up. */
