@@ -469,15 +469,6 @@ export class HealthParser {
     const fwmark = fmF ? c.int(fmF, HEALTH_RANGES.fwmark) : HEALTH_DEFAULTS.fwmark;
     const target = tgF ? c.oneOf(tgF, CHECK_TARGETS) : HEALTH_DEFAULTS.target;
     if ((caF && !ca) || (cpF && cp === undefined) || (baF && !ba) || (biF && bi === undefined) || fwmark === undefined || target === undefined) ok = false;
-    // icmp and the TCP checks (tcp, http, https, smtp) have native sockets; udp and dns not yet
-    const nativeSockets = type !== 'udp' && type !== 'dns';
-    for (const [f, set] of [[biF, biF !== undefined], [fmF, fwmark !== undefined && fwmark !== 0]] as const) {
-      if (f && set && !nativeSockets && (f !== biF || bi !== undefined)) {
-        ok = false;
-        c.err('XLB_ERR_CONFIG_INVALID', `${f === biF ? 'bind_interface' : 'fwmark'} is not supported by ${aCheck(type)} yet (only by icmp, tcp, http, https and smtp checks)`, f.keyAt, f.path);
-      }
-    }
-
     if (baF && ba) {
       const other = ca ? { what: `connect_address ${ca.text}`, family: ca.family } : svc.family && { what: 'the backends', family: svc.family };
       if (other && other.family !== ba.family) {
@@ -497,9 +488,6 @@ export class HealthParser {
       if (why) {
         ok = false;
         c.err('XLB_ERR_CONFIG_CONFLICT', why, tgF.at, tgF.path);
-      } else if (!nativeSockets) {
-        ok = false;
-        c.err('XLB_ERR_CONFIG_INVALID', `target: vip is not supported by ${aCheck(type)} yet (only by tcp, http, https and smtp checks)`, tgF.at, tgF.path);
       }
       if (fmF && fwmark !== undefined && fwmark !== 0) {
         ok = false;

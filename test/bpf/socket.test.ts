@@ -1,5 +1,6 @@
 // Root-tier tests of the native sockets (native/src/raw_socket.cc,
-// src/native/socket.ts) and the ICMP probe (src/health/probes/icmp.ts).
+// src/native/socket.ts), the ICMP probe (src/health/probes/icmp.ts) and the
+// udp probe on the native factory's socket (src/health/probes/native-factory.ts).
 //
 // Needs root (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN for setns): every
 // test is skipped otherwise. Traffic stays on loopback and inside two network
@@ -10,7 +11,8 @@
 //      10.251.9.0/24, fd59::/64  via B   (B blackholes them: silent)
 //      10.251.7.0/24, fd57::/64  via B   (B: unreachable routes -> ICMP(v6) unreachable)
 //      10.251.6.0/24             via B in table 7 only, used for fwmark 7
-//   B  b0 10.251.0.2/24 fd51::2/64, lo 10.251.6.6/32; IPv4 and IPv6 forwarding on;
+//   B  b0 10.251.0.2/24 fd51::2/64, lo 10.251.6.6/32; IPv4 and IPv6 forwarding on,
+//      no ICMP rate limit;
 //      ping_group_range default (1 0: ping sockets refused, even to root)
 // Every wait is bounded by a timer; every send loop by a count.
 import assert from 'node:assert/strict';
@@ -23,7 +25,8 @@ import { SystemError } from '../../src/errors.js';
 import { classifyIcmp, createIcmpProbe, encodeEcho, type EchoExpectation, type IcmpProbeOptions } from '../../src/health/probes/icmp.js';
 import { inetChecksum } from '../../src/net/checksum.js';
 import type { ProbeResult, ProbeTarget } from '../../src/health/probes/types.js';
-import type { IcmpCheckSpec } from '../../src/health/spec.js';
+import { createUdpProbe } from '../../src/health/probes/udp.js';
+import type { IcmpCheckSpec, UdpCheckSpec } from '../../src/health/spec.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
 import { connectSocket, IPPROTO, RawSocket, SOCKOPT, tcpConnectFd, type RawMessage } from '../../src/native/socket.js';
 import { TEST_NET } from '../support/check-spec.js';
@@ -87,6 +90,10 @@ function icmpSpec(over: Partial<IcmpCheckSpec> = {}): IcmpCheckSpec {
     ...TEST_NET,
     ...over,
   };
+}
+
+function udpSpec(over: Partial<UdpCheckSpec> = {}): UdpCheckSpec {
+  return { type: 'udp', ...TEST_NET, requireReply: false, minReplyLength: 0, maxReplyLength: 255, ...over };
 }
 
 function target(address: string): ProbeTarget {
@@ -203,7 +210,8 @@ describe('native sockets and the ICMP probe (root)', () => {
       sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     }
     sh('ip', 'netns', 'exec', NS_A, 'sysctl', '-qw', 'net.ipv4.ping_group_range=0 2147483647');
-    sh('ip', 'netns', 'exec', NS_B, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
+    // no ICMP rate limit: several tests draw unreachables from B within a second
+    sh('ip', 'netns', 'exec', NS_B, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0');
     sh('ip', '-n', NS_A, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0', 'netns', NS_B);
     sh('ip', '-n', NS_A, 'addr', 'add', '10.251.0.1/24', 'dev', 'a0');
     sh('ip', '-n', NS_A, 'addr', 'add', 'fd51::1/64', 'dev', 'a0', 'nodad');
@@ -617,6 +625,52 @@ describe('native sockets and the ICMP probe (root)', () => {
     const dgram = await runIn(NS_B, icmpSpec(), '10.251.0.1', { mode: 'dgram' });
     assert.equal(dgram.ok === false && dgram.reason, 'io', JSON.stringify(dgram));
     assert.match(dgram.ok === false ? dgram.detail : '', /EACCES|Permission denied/);
+  });
+
+  // ------------------------------------------------------ UDP probe, native socket
+
+  /** A UDP echo server on B's 10.251.6.6 (reachable from A only with fwmark 7); its port. */
+  function echoOnB(): number {
+    const srv = open({ family: 4, type: 'dgram', protocol: IPPROTO.UDP }, NS_B);
+    srv.bind('10.251.6.6');
+    srv.on('message', (m) => srv.send(m.data, m.address, m.port!));
+    srv.start();
+    return srv.localAddress().port;
+  }
+
+  async function udpIn(ns: string, spec: UdpCheckSpec, address: string, port: number): Promise<ProbeResult> {
+    const probe = createUdpProbe(spec, { address, port, family: net.isIPv6(address) ? 6 : 4 });
+    try {
+      return await inNs(ns, () => probe.run());
+    } finally {
+      probe.close?.();
+    }
+  }
+
+  // (Node's dgram socket is not compared here: it makes its fd lazily, on a
+  // later tick, so it would not be made in namespace A.)
+  rootTest('udp probe: an ICMP host unreachable (a soft error) fails the check: IP_RECVERR, as keepalived', async () => {
+    for (const address of ['10.251.7.7', 'fd57::7']) {
+      const r = await udpIn(NS_A, udpSpec({ timeoutMs: 2000 }), address, 9);
+      assert.equal(r.ok === false && r.reason, 'unreachable', JSON.stringify(r));
+      assert.ok(r.durationMs < 1900, 'settled by the ICMP error, not the timeout');
+      assert.match(r.ok === false ? r.detail : '', /from (10\.251\.0\.2|fd51::2)/, 'names the router');
+    }
+  });
+
+  rootTest('udp probe: fwmark selects the policy route (a reply); no route without it; bindInterface', async () => {
+    const port = echoOnB();
+    const marked = await udpIn(NS_A, udpSpec({ fwmark: 7, requireReply: true }), '10.251.6.6', port);
+    assert.equal(marked.ok, true, JSON.stringify(marked));
+    const unmarked = await udpIn(NS_A, udpSpec({ requireReply: true }), '10.251.6.6', port);
+    assert.equal(unmarked.ok === false && unmarked.reason, 'unreachable', JSON.stringify(unmarked));
+    assert.match(unmarked.ok === false ? unmarked.detail : '', /connect to 10\.251\.6\.6:\d+: .*unreachable/i);
+    const noDev = await udpIn(NS_A, udpSpec({ bindInterface: `xlbt-nodev${PID % 1000}` }), '10.251.0.2', 9);
+    assert.equal(noDev.ok === false && noDev.reason, 'io', JSON.stringify(noDev));
+    assert.match(noDev.ok === false ? noDev.detail : '', /No such device/);
+    // bound to a0 with fwmark 7: still the policy route, out of a0
+    const both = await udpIn(NS_A, udpSpec({ fwmark: 7, bindInterface: 'a0', requireReply: true }), '10.251.6.6', port);
+    assert.equal(both.ok, true, JSON.stringify(both));
   });
 
   rootTest('icmp probe: close() ends an attempt in flight at once; later runs fail', async () => {

@@ -2,9 +2,11 @@
  * @module health/probes/native-factory
  * The {@link SocketFactory} of checks that need what Node's sockets cannot
  * set: SO_MARK (`fwmark`, and the steering mark of `target: vip` checks),
- * SO_BINDTODEVICE (`bindInterface`). TCP connects go through the addon
- * (src/native/socket.ts connectSocket) and come back as ordinary
- * `net.Socket`s, so the tcp, http(s) and smtp probes use them unchanged.
+ * SO_BINDTODEVICE (`bindInterface`), IP_RECVERR. TCP connects go through the
+ * addon (src/native/socket.ts connectSocket) and come back as ordinary
+ * `net.Socket`s, so the tcp, http(s) and smtp probes use them unchanged. UDP
+ * sockets are the addon's RawSocket (SOCK_DGRAM, protocol 17) behind the
+ * part of Node's dgram API the udp and dns probes use ({@link ProbeDgram}).
  *
  * `target: vip`: the probe connects to the VIP from the address this node
  * would use towards the backend (unless `bindAddress` says otherwise). The
@@ -15,10 +17,11 @@
  * Layer: control plane, I/O (the addon, a UDP socket for the source lookup).
  */
 import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
-import { connectSocket, type TcpConnectFdOptions } from '../../native/socket.js';
+import { connectSocket, IPPROTO, RawSocket, SOCKOPT, type TcpConnectFdOptions } from '../../native/socket.js';
 import type { NetCheckBase } from '../spec.js';
-import type { ProbeTarget, SocketFactory } from './types.js';
+import type { ProbeDgram, ProbeTarget, SocketFactory } from './types.js';
 
 /**
  * The source address the kernel picks towards `address`: a connected UDP
@@ -112,6 +115,89 @@ export class SourceCache {
 
 const sources = new SourceCache();
 
+/**
+ * A UDP socket of the addon's, as the udp and dns probes use one. Besides
+ * SO_MARK and SO_BINDTODEVICE it sets IP_RECVERR / IPV6_RECVERR (as
+ * keepalived does): ICMP host and net unreachable, and a neighbour (ARP/ND)
+ * that never answers, come back as `'error'` events (EHOSTUNREACH, ...),
+ * where Node's dgram reports only port unreachable and a dead host passes a
+ * check that needs no reply. A `target: vip` socket is bound, before it
+ * connects, to the address this node uses towards the backend (as the TCP
+ * checks' sockets are).
+ */
+export class NativeUdpSocket extends EventEmitter implements ProbeDgram {
+  readonly #sock: RawSocket;
+  readonly #target: ProbeTarget;
+  readonly #bound: boolean;
+  readonly #ac = new AbortController();
+  #closed = false;
+
+  /**
+   * @param target where the probe goes (family, `via`)
+   * @param spec bind options and fwmark
+   * @throws SystemError from the addon (ENODEV for a missing bindInterface, EPERM for a mark without CAP_NET_ADMIN)
+   */
+  constructor(target: ProbeTarget, spec: NetCheckBase) {
+    super();
+    this.#target = target;
+    const sock = new RawSocket({ family: target.family, type: 'dgram', protocol: IPPROTO.UDP });
+    try {
+      if (target.family === 4) sock.setOption(SOCKOPT.SOL_IP, SOCKOPT.IP_RECVERR, 1);
+      else sock.setOption(SOCKOPT.SOL_IPV6, SOCKOPT.IPV6_RECVERR, 1);
+      const mark = target.via?.mark ?? spec.fwmark;
+      if (mark !== 0) sock.setMark(mark);
+      if (spec.bindInterface !== undefined) sock.bindToDevice(spec.bindInterface);
+      if (spec.bindAddress !== undefined) sock.bind(spec.bindAddress);
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    this.#bound = spec.bindAddress !== undefined;
+    sock.on('message', (m) => this.emit('message', m.data));
+    sock.on('error', (err) => this.emit('error', err));
+    this.#sock = sock;
+  }
+
+  connect(port: number, address: string, callback: (...args: unknown[]) => void): void {
+    const via = this.#target.via;
+    const connect = async (): Promise<void> => {
+      if (via && !this.#bound) {
+        const source = await sources.get(via.backend, this.#target.family, this.#ac.signal);
+        if (this.#closed) return;
+        this.#sock.bind(source);
+      }
+      this.#sock.connect(address, port);
+      this.#sock.start();
+    };
+    connect().then(
+      () => {
+        if (!this.#closed) callback();
+      },
+      (err: unknown) => {
+        if (!this.#closed) callback(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  send(data: Uint8Array, callback: (err: Error | null) => void): void {
+    let error: Error | null = null;
+    try {
+      this.#sock.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+    }
+    // as dgram's: never from inside send()
+    queueMicrotask(() => callback(error));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ac.abort();
+    this.#sock.close();
+  }
+}
+
 /** The addon's sockets: SO_MARK, SO_BINDTODEVICE, `target.via`. */
 export const nativeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: true,
@@ -144,10 +230,7 @@ export const nativeSocketFactory: SocketFactory = {
       ac.abort();
     };
   },
-  udp(): never {
-    // dgram cannot adopt a socket made elsewhere before it is bound; the
-    // config loader refuses fwmark, bind_interface and target: vip on udp
-    // and dns checks until this exists
-    throw new Error('udp and dns checks cannot use fwmark, bind_interface or target: vip yet');
+  udp(target: ProbeTarget, spec: NetCheckBase): ProbeDgram {
+    return new NativeUdpSocket(target, spec);
   },
 };

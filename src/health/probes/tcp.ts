@@ -73,9 +73,17 @@ export const nodeSocketFactory: SocketFactory = {
  * @param spec the check
  * @param options the probe options
  * @param make builds the probe on the factory
+ * @param datagram a udp or dns probe: the native factory by default, for its
+ *   IP_RECVERR (a dead host fails the check, as in keepalived)
  */
-export function withSocketFactory(spec: NetCheckBase, target: ProbeTarget, options: ProbeOptions, make: (factory: SocketFactory) => Probe): Probe {
-  const needsNative = spec.bindInterface !== undefined || spec.fwmark !== 0 || target.via !== undefined;
+export function withSocketFactory(
+  spec: NetCheckBase,
+  target: ProbeTarget,
+  options: ProbeOptions,
+  make: (factory: SocketFactory) => Probe,
+  datagram = false,
+): Probe {
+  const needsNative = datagram || spec.bindInterface !== undefined || spec.fwmark !== 0 || target.via !== undefined;
   const f = options.socketFactory ?? (needsNative ? (options.nativeSocketFactory ?? nativeSocketFactory) : nodeSocketFactory);
   if (!f.supportsDeviceAndMark) {
     if (spec.bindInterface !== undefined) return new FailingProbe('io', `bindInterface ${spec.bindInterface} needs the native socket factory`);

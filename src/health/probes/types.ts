@@ -12,7 +12,6 @@
  * Layer: control plane, types plus small pure helpers. No I/O.
  */
 import type { Socket as NetSocket } from 'node:net';
-import type { Socket as UdpSocket } from 'node:dgram';
 import type { NetCheckBase } from '../spec.js';
 
 /**
@@ -126,6 +125,23 @@ export interface Probe {
 }
 
 /**
+ * What the udp and dns probes use of a UDP socket: the part of Node's
+ * `dgram.Socket` that the native factory's socket (native-factory.ts) also
+ * has. Errors carry the errno name in `code`.
+ */
+export interface ProbeDgram {
+  /** Fix the peer; `callback` gets the error when that fails (no route). */
+  connect(port: number, address: string, callback: (...args: unknown[]) => void): void;
+  /** Send one datagram to the peer. */
+  send(data: Uint8Array, callback: (err: Error | null) => void): void;
+  /** A datagram from the peer. */
+  on(event: 'message', listener: (msg: Buffer) => void): this;
+  /** An asynchronous socket error (an ICMP error about what was sent). */
+  on(event: 'error', listener: (err: Error) => void): this;
+  close(): void;
+}
+
+/**
  * Creates the sockets of network probes. The default creates plain Node
  * sockets and honours `bindAddress` only; the native one (native-factory.ts)
  * adds SO_BINDTODEVICE for `bindInterface`, SO_MARK for `fwmark`, and
@@ -144,11 +160,11 @@ export interface SocketFactory {
   /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.
-   * A native factory should also set IP_RECVERR / IPV6_RECVERR, so that ICMP
+   * A native factory also sets IP_RECVERR / IPV6_RECVERR, so that ICMP
    * host/net unreachable and neighbour failures reach the probe as socket
    * errors (Linux reports only port unreachable without it; see udp.ts).
    */
-  udp(target: ProbeTarget, spec: NetCheckBase): UdpSocket;
+  udp(target: ProbeTarget, spec: NetCheckBase): ProbeDgram;
   /** Whether this factory applies `bindInterface`, `fwmark` and `target.via`. */
   readonly supportsDeviceAndMark: boolean;
 }

@@ -23,7 +23,6 @@
  * reply matcher {@link checkUdpReply} is pure.
  */
 import { randomBytes } from 'node:crypto';
-import type dgram from 'node:dgram';
 import type { NetCheckBase, UdpCheckSpec } from '../spec.js';
 import { targetText, withSocketFactory } from './tcp.js';
 import {
@@ -37,6 +36,7 @@ import {
   type Probe,
   type ProbeOptions,
   type ProbeResult,
+  type ProbeDgram,
   type ProbeTarget,
   type SocketFactory,
 } from './types.js';
@@ -102,11 +102,12 @@ export function udpExchange(
   const t0 = performance.now();
   if (attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
   return new Promise<ProbeResult>((resolve) => {
-    let sock: dgram.Socket;
+    let sock: ProbeDgram;
     try {
       sock = factory.udp(target, spec);
     } catch (err) {
-      resolve(failResult(t0, 'io', `socket: ${errorText(err)}`));
+      // EADDRNOTAVAIL (a bindAddress the host lacks) is unreachable; ENODEV, EPERM io
+      resolve(failResult(t0, errnoReason(errorCode(err)), `socket: ${errorText(err)}`));
       return;
     }
     let done = false;
@@ -213,5 +214,5 @@ class UdpProbe implements Probe {
  * @param options socket factory
  */
 export function createUdpProbe(spec: UdpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, target, options, (f) => new UdpProbe(spec, target, f));
+  return withSocketFactory(spec, target, options, (f) => new UdpProbe(spec, target, f), true);
 }

@@ -321,9 +321,8 @@ describe('parseConfig: health, valid', () => {
     assert.deepEqual([i!.target, 'connectPort' in i!, i!.bindInterface, i!.fwmark], ['backend', false, 'eth1', 4294967295]);
   });
 
-  it('target: vip, bind_interface and fwmark on udp and dns checks are refused as not supported yet', () => {
-    const r = parseConfig(
-      yaml`
+  it('target: vip, bind_interface and fwmark on udp and dns checks of a udp service', () => {
+    const c = ok(yaml`
       interfaces: [{ name: eth0 }]
       services:
         - address: 10.9.0.2
@@ -333,14 +332,29 @@ describe('parseConfig: health, valid', () => {
           health:
             checks: [{ type: dns, target: vip }, { type: udp, bind_interface: eth1, fwmark: 3 }]
           backends: [{ address: 10.0.0.10 }]
+    `);
+    const checks = c.services[0]!.backends[0]!.health.checks as unknown as Record<string, unknown>[];
+    assert.deepEqual(checks.map((k) => k.target), ['vip', 'backend']);
+    assert.deepEqual([checks[1]!.bindInterface, checks[1]!.fwmark], ['eth1', 3]);
+  });
+
+  it('target: vip on a udp check of a tcp service is a conflict', () => {
+    const r = parseConfig(
+      yaml`
+      interfaces: [{ name: eth0 }]
+      services:
+        - address: 10.9.0.2
+          port: 53
+          mode: dr
+          health:
+            checks: [{ type: udp, target: vip }]
+          backends: [{ address: 10.0.0.10, interface: eth0 }]
     `,
       'lab.yaml',
     );
     assert.equal(r.ok, false);
     assert.deepEqual(!r.ok && r.errors.map((e) => e.message), [
-      'lab.yaml:8:37: services[0].health.checks[0].target: target: vip is not supported by a dns check yet (only by tcp, http, https and smtp checks)',
-      'lab.yaml:8:57: services[0].health.checks[1].bind_interface: bind_interface is not supported by a udp check yet (only by icmp, tcp, http, https and smtp checks)',
-      'lab.yaml:8:79: services[0].health.checks[1].fwmark: fwmark is not supported by a udp check yet (only by icmp, tcp, http, https and smtp checks)',
+      'lab.yaml:7:37: services[0].health.checks[0].target: target: vip needs a check of the service\'s protocol: a udp check is udp, the service is tcp',
     ]);
   });
 
