@@ -7,16 +7,20 @@
  *
  * - https: answers every request 200 with `backend <name>\n` (TLS with the
  *   given certificate);
- * - udp: echoes each datagram;
+ * - udp: echoes each datagram, from the address it was sent to: one socket
+ *   per address of the namespace at start (a VIP on lo included), as a UDP
+ *   service behind dr must (a socket bound to [::] would answer from the
+ *   outgoing interface's address, which a client of the VIP drops);
  * - smtp: a banner `220 <name> ESMTP`, `250` to HELO/EHLO, `221` to QUIT,
  *   `502` otherwise.
- * Each listens dual stack on [::]. Prints one JSON line
+ * The TCP ones listen dual stack on [::]. Prints one JSON line
  * `{"event":"listening",...}` once all listen; SIGTERM/SIGINT closes
  * everything and exits 0.
  *
  * Layer: test tooling (lab). Node built-ins only.
  */
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { createServer as createTlsServer } from 'node:https';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -65,10 +69,13 @@ if (httpsPort !== undefined) {
 
 const udpPort = port('udp');
 if (udpPort !== undefined) {
-  const sock = createSocket({ type: 'udp6', ipv6Only: false });
-  sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
-  ready.push(new Promise((done) => sock.bind(udpPort, '::', done)));
-  closers.push(() => sock.close());
+  for (const a of Object.values(networkInterfaces()).flat()) {
+    if (!a || (a.family === 'IPv6' && a.scopeid)) continue; // not link-local
+    const sock = createSocket(a.family === 'IPv6' ? 'udp6' : 'udp4');
+    sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+    ready.push(new Promise((done) => sock.bind(udpPort, a.address, done)));
+    closers.push(() => sock.close());
+  }
 }
 
 const smtpPort = port('smtp');

@@ -164,6 +164,14 @@ services:
     backends:
       - { address: ${b1.v4}, port: 80, health: { checks: [${misc('q-be1')}] } }
       - { address: ${b2.v4}, port: 80, health: { checks: [${misc('q-be2')}] } }
+  - name: udp-dr
+    address: ${VIP}
+    port: 7
+    protocol: udp
+    mode: dr
+    health: { interval: 200ms, timeout: 150ms, checks: [{ type: udp, payload: "786c6221", require_reply: true }, { type: udp, payload: "786c6221", require_reply: true, target: vip }] }
+    backends:
+      - { address: ${b1.v4}, interface: xlb1 }
   - name: checkers
     address: ${VIP}
     port: 9000
@@ -302,6 +310,24 @@ services:
     await until('be3 back everywhere', () => all('up'), 10_000);
     const st = await controlRequest(controlPath(instance), { cmd: 'status' });
     assert.deepEqual((st.steering as string[]).sort(), ['lo', 'xlb0', 'xlb1']);
+  });
+
+  it('target: vip on a udp check: a backend without the VIP fails it; its own-address check still passes', async () => {
+    const be1 = lab.backends[0]!;
+    const key = `${be1.v4}:0`;
+    const summary = async (): Promise<string[]> =>
+      ((await status('udp-dr')).find((b) => b.backend === key)?.checks ?? []).map((c) => `${c.type}:${c.last?.ok ? 'ok' : c.last?.reason}`);
+    await until('be1 up in udp-dr', async () => ((await stateOf('udp-dr', key)) === 'up' ? true : undefined), 10_000);
+    assert.deepEqual(await summary(), ['udp:ok', 'udp:ok']);
+    execFileSync('ip', ['-n', be1.ns, 'addr', 'del', `${VIP}/32`, 'dev', 'lo']);
+    try {
+      await until('be1 out of udp-dr', async () => ((await stateOf('udp-dr', key)) === 'down' ? true : undefined));
+      assert.deepEqual(await summary(), ['udp:ok', 'udp:timeout'], 'the backend itself answers; through the VIP it does not');
+    } finally {
+      execFileSync('ip', ['-n', be1.ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
+    }
+    await until('be1 back in udp-dr and web-dr', async () =>
+      (await stateOf('udp-dr', key)) === 'up' && (await stateOf('web-dr', key)) === 'up' ? true : undefined, 10_000);
   });
 
   it('quorum lost: the sorry server answers everything; regained: the backends again', async () => {

@@ -1,18 +1,18 @@
 /**
  * @module health/probes/udp
  * UDP_CHECK (keepalived §3.2): send one datagram from a connected UDP socket.
- * What fails the attempt, as Node 20 reports it (verified on Linux):
+ * What fails the attempt (verified on Linux):
  * - ICMP port unreachable: a "hard" error, so Linux reports it on a connected
- *   UDP socket as ECONNREFUSED on the next receive; Node emits `'error'`
- *   (syscall `recvmsg`) → `refused`.
+ *   UDP socket as ECONNREFUSED on the next receive → `refused`.
  * - No route, or an `unreachable`/`prohibit` route: connect() fails
  *   (ENETUNREACH, EHOSTUNREACH) → `unreachable`.
  * - ICMP host/net unreachable from a router, and a neighbour (ARP/ND) that
  *   never answers: "soft" errors that Linux reports on a UDP socket only with
  *   IP_RECVERR / IPV6_RECVERR set (keepalived sets it and reads
- *   MSG_ERRQUEUE). Node's dgram cannot set it, so with the plain Node
- *   factory such a dead host passes a check without `requireReply`. The
- *   native {@link SocketFactory} must set IP_RECVERR to close that gap.
+ *   MSG_ERRQUEUE) → `unreachable`. Node's dgram cannot set it, so udp and
+ *   dns probes take the native factory's socket by default (native-factory.ts);
+ *   on Node's (a factory injected in tests) such a dead host passes a check
+ *   without `requireReply`.
  *
  * Without `requireReply`, silence until the timeout is success (keepalived):
  * the attempt always takes timeoutMs unless an ICMP error or a reply comes
