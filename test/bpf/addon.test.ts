@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   BPF_MAP_FLAG,
@@ -23,6 +23,7 @@ import {
   type NativeBpfObject,
 } from '../../src/native/binding.js';
 import { splitPerCpu, sumPerCpu } from '../../src/native/percpu.js';
+import { rootTestFor, sh } from '../support/root-tier.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PID = process.pid;
@@ -74,20 +75,7 @@ function u64(n: bigint): Buffer {
   return Buffer.from(new BigUint64Array([n]).buffer);
 }
 
-/** test() that skips, rather than fails, without root. */
-function rootTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
-  test(name, async (t) => {
-    if (!IS_ROOT) {
-      t.skip('needs root (CAP_BPF)');
-      return;
-    }
-    await fn(t);
-  });
-}
-
-function sh(cmd: string, ...args: string[]): void {
-  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
+const rootTest = rootTestFor('needs root (CAP_BPF)');
 
 /** Runs fn with the main thread in the test's netns. */
 function inNetns<T>(addon: NativeAddon, fn: () => T): T {

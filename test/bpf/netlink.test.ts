@@ -11,13 +11,13 @@
 //   A  a0 02:00:00:fb:01:01  <-- veth -->  b0 02:00:00:fb:01:02  B
 // Every wait is bounded by a timer.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { SystemError } from '../../src/errors.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
 import { NetlinkSocket } from '../../src/native/socket.js';
 import { NetlinkClient, type AddressEvent, type LinkEvent } from '../../src/net/netlink-client.js';
 import { IFA_F } from '../../src/net/rtnetlink.js';
+import { rootTestFor, sh } from '../support/root-tier.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PID = process.pid;
@@ -25,19 +25,7 @@ const NS_A = `xlbnl-${PID}-a`;
 const NS_B = `xlbnl-${PID}-b`;
 const MAC_A = '02:00:00:fb:01:01';
 
-function rootTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
-  test(name, async (t) => {
-    if (!IS_ROOT) {
-      t.skip('needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)');
-      return;
-    }
-    await fn(t);
-  });
-}
-
-function sh(cmd: string, ...args: string[]): string {
-  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
+const rootTest = rootTestFor('needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)');
 
 /** `ip -j addr show dev <dev>` in namespace ns: the addr_info entries. */
 function ipAddrs(ns: string, dev: string): Record<string, unknown>[] {

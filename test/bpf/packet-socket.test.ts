@@ -12,11 +12,11 @@
 // The VIPs announced are 10.253.0.100 and fd53::100 (in the link's subnets,
 // not configured anywhere: only announced). Every wait is bounded.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { spawn } from 'node:child_process';
+import { after, before, describe } from 'node:test';
 import { SystemError } from '../../src/errors.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
-import { ETH_P, PACKET_TYPE, PacketSocket, type PacketFrame } from '../../src/native/socket.js';
+import { ETH_P, PACKET_TYPE, PacketSocket } from '../../src/native/socket.js';
 import {
   ALL_NODES,
   decodeArp,
@@ -31,6 +31,7 @@ import {
   unsolicitedNaFrame,
   type LinkFrame,
 } from '../../src/net/arp-nd.js';
+import { rootTestFor, sh, waitMessage } from '../support/root-tier.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PID = process.pid;
@@ -41,19 +42,7 @@ const MAC_B = '02:00:00:fb:02:02';
 const VIP4 = '10.253.0.100';
 const VIP6 = 'fd53::100';
 
-function rootTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
-  test(name, async (t) => {
-    if (!IS_ROOT) {
-      t.skip('needs root (CAP_NET_RAW, CAP_SYS_ADMIN)');
-      return;
-    }
-    await fn(t);
-  });
-}
-
-function sh(cmd: string, ...args: string[]): string {
-  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
+const rootTest = rootTestFor('needs root (CAP_NET_RAW, CAP_SYS_ADMIN)');
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,24 +56,6 @@ function ifindex(ns: string, dev: string): number {
 function neighbour(address: string): { lladdr?: string; state?: string[] } | null {
   const j = JSON.parse(sh('ip', '-n', NS_B, '-j', 'neigh', 'show', address, 'dev', 'b0')) as { lladdr?: string; state?: string[] }[];
   return j[0] ?? null;
-}
-
-/** The first frame `match` accepts (other traffic, e.g. MLD reports, is skipped), or null after `ms`. */
-function waitFrame(sock: PacketSocket, ms: number, match: (f: PacketFrame) => boolean): Promise<PacketFrame | null> {
-  return new Promise((resolve) => {
-    const done = (f: PacketFrame | null): void => {
-      clearTimeout(timer);
-      sock.off('message', onMessage);
-      sock.stop();
-      resolve(f);
-    };
-    const onMessage = (f: PacketFrame): void => {
-      if (match(f)) done(f);
-    };
-    const timer = setTimeout(() => done(null), ms);
-    sock.on('message', onMessage);
-    sock.start();
-  });
 }
 
 /** Whether `buf` (an IPv6 packet) is an NA for `target`; false for anything else. */
@@ -179,7 +150,7 @@ describe('packet sockets: gratuitous ARP and unsolicited NA between two namespac
     const rx = open(NS_B, { type: 'raw', protocol: ETH_P.ARP, ifindex: b0 });
     assert.deepEqual({ ...rx.localAddress(), address: undefined }, { ifindex: b0, protocol: ETH_P.ARP, hatype: 1, pktType: 0, address: undefined });
     const frame = gratuitousArpFrame(VIP4, MAC_A);
-    const got = waitFrame(rx, 3000, (f) => f.data.length >= 42 && f.data.readUInt16BE(12) === ETH_P.ARP && isGratuitousArp(decodeArp(f.data, 14).value, VIP4));
+    const got = waitMessage(rx, 3000, (f) => f.data.length >= 42 && f.data.readUInt16BE(12) === ETH_P.ARP && isGratuitousArp(decodeArp(f.data, 14).value, VIP4));
     assert.equal(sendFromA(frame), 28, 'the ARP packet; the kernel added the Ethernet header');
     const f = await got;
     assert.ok(f, 'GARP arrived in B');
@@ -198,7 +169,7 @@ describe('packet sockets: gratuitous ARP and unsolicited NA between two namespac
   rootTest('unsolicited NA: the IPv6 packet sent on a dgram socket, received on a dgram socket (ETH_P_IPV6) in B, decoded', async () => {
     const rx = open(NS_B, { type: 'dgram', protocol: ETH_P.IPV6, ifindex: b0 });
     const frame = unsolicitedNaFrame({ address: VIP6, mac: MAC_A });
-    const got = waitFrame(rx, 3000, (f) => isNaFor(f.data, VIP6));
+    const got = waitMessage(rx, 3000, (f) => isNaFor(f.data, VIP6));
     assert.equal(sendFromA(frame), 72, 'IPv6 header + NA + TLLA option');
     const f = await got;
     assert.ok(f, 'NA arrived in B');

@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import net from 'node:net';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { SystemError } from '../../src/errors.js';
 import { classifyIcmp, createIcmpProbe, encodeEcho, type EchoExpectation, type IcmpProbeOptions } from '../../src/health/probes/icmp.js';
 import { inetChecksum } from '../../src/net/checksum.js';
@@ -28,8 +28,9 @@ import type { ProbeResult, ProbeTarget } from '../../src/health/probes/types.js'
 import { createUdpProbe } from '../../src/health/probes/udp.js';
 import type { IcmpCheckSpec, UdpCheckSpec } from '../../src/health/spec.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
-import { connectSocket, IPPROTO, RawSocket, SOCKOPT, tcpConnectFd, type RawMessage } from '../../src/native/socket.js';
+import { connectSocket, IPPROTO, RawSocket, SOCKOPT, tcpConnectFd } from '../../src/native/socket.js';
 import { TEST_NET } from '../support/check-spec.js';
+import { rootTestFor, sh, waitMessage } from '../support/root-tier.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PID = process.pid;
@@ -38,37 +39,7 @@ const NS_B = `xlbt-sock-${PID}-b`;
 /** SO_BINDTOIFINDEX (asm-generic/socket.h): getsockopt reads the bound ifindex. */
 const SO_BINDTOIFINDEX = 62;
 
-function rootTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
-  test(name, async (t) => {
-    if (!IS_ROOT) {
-      t.skip('needs root (CAP_NET_RAW, CAP_NET_ADMIN)');
-      return;
-    }
-    await fn(t);
-  });
-}
-
-function sh(cmd: string, ...args: string[]): void {
-  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** Waits for the first message `match` accepts, or null after `ms`. Polls only meanwhile. */
-function waitMessage(sock: RawSocket, ms: number, match: (m: RawMessage) => boolean = () => true): Promise<RawMessage | null> {
-  return new Promise((resolve) => {
-    const done = (m: RawMessage | null): void => {
-      clearTimeout(timer);
-      sock.off('message', onMessage);
-      sock.stop();
-      resolve(m);
-    };
-    const onMessage = (m: RawMessage): void => {
-      if (match(m)) done(m);
-    };
-    const timer = setTimeout(() => done(null), ms);
-    sock.on('message', onMessage);
-    sock.start();
-  });
-}
+const rootTest = rootTestFor('needs root (CAP_NET_RAW, CAP_NET_ADMIN)');
 
 /** The IP header's payload of a raw IPv4 datagram. */
 function ipv4Payload(data: Buffer): Buffer {
