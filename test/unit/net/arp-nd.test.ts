@@ -3,7 +3,7 @@
 // cross-checked with scapy), and error vectors with exact codes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/errors.js';
+import { hex, roundTrip, throwsCodec, type Codec } from '../../support/codec.js';
 import { l4Checksum } from '../../../src/net/checksum.js';
 import { parseAddr } from '../../../src/net/addr.js';
 import {
@@ -36,21 +36,13 @@ import {
   unsolicitedNaFrame,
   unsolicitedNeighborAdvert,
   type ArpPacket,
-  type Decoded,
   type EthernetHeader,
   type Icmpv6Context,
   type Ipv6Header,
   type NeighborAdvert,
 } from '../../../src/net/arp-nd.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const MAC = '02:00:00:fb:00:01';
-
-interface Codec<T> {
-  encode(v: T, buf?: Buffer, offset?: number): Buffer;
-  decode(buf: Buffer, offset: number, length: number): Decoded<T>;
-  length(v: T): number;
-}
 
 const ETH: Codec<EthernetHeader> = { encode: encodeEthernetHeader, decode: (b, o) => decodeEthernetHeader(b, o), length: ethernetHeaderLength };
 const ARP: Codec<ArpPacket> = { encode: encodeArp, decode: (b, o) => decodeArp(b, o), length: arpLength };
@@ -61,33 +53,6 @@ function naCodec(ctx: Icmpv6Context): Codec<NeighborAdvert> {
     decode: (b, o, l) => decodeNeighborAdvert(b, o, l, { verify: ctx }),
     length: neighborAdvertLength,
   };
-}
-
-/** H-35 (a), as in rtnetlink.test.ts. */
-function roundTrip<T>(codec: Codec<T>, v: T): Buffer {
-  const buf = codec.encode(v);
-  assert.equal(buf.length, codec.length(v), 'encode writes length(v) bytes');
-  const d = codec.decode(buf, 0, buf.length);
-  assert.equal(d.bytes, buf.length);
-  assert.deepEqual(d.value, v);
-  assert.deepEqual(codec.encode(d.value), buf, 're-encoding the decoded value');
-  const big = Buffer.alloc(buf.length + 20, 0xee);
-  assert.equal(codec.encode(v, big, 10), big);
-  assert.deepEqual(big.subarray(10, 10 + buf.length), buf);
-  assert.deepEqual(big.subarray(0, 10), Buffer.alloc(10, 0xee), 'nothing written before the offset');
-  assert.deepEqual(big.subarray(10 + buf.length), Buffer.alloc(10, 0xee), 'nothing written after');
-  assert.deepEqual(codec.decode(big, 10, buf.length), { value: v, bytes: buf.length });
-  return buf;
-}
-
-function throwsCodec(fn: () => unknown, code: string, message: string, offset?: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof CodecError, `CodecError expected, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    if (offset !== undefined) assert.equal(e.offset, offset);
-    return true;
-  });
 }
 
 // --------------------------------------------------------------------------

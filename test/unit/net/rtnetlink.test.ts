@@ -6,7 +6,7 @@
 // little-endian, so those tests are skipped on a big-endian host.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/errors.js';
+import { hex, roundTrip, throwsCodec, type Codec } from '../../support/codec.js';
 import {
   decodeIfAddrMsg,
   decodeIfInfoMsg,
@@ -41,7 +41,6 @@ import {
   parseHwAddr,
   RTM,
   u32Bytes,
-  type Decoded,
   type IfAddrMsg,
   type IfInfoMsg,
   type NlAttr,
@@ -50,14 +49,6 @@ import {
 } from '../../../src/net/rtnetlink.js';
 
 const LE_ONLY = { skip: HOST_LE ? false : 'netlink byte vectors are little-endian' };
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-/** The three functions of one codec (H-32), decode given an explicit length. */
-interface Codec<T> {
-  encode(v: T, buf?: Buffer, offset?: number): Buffer;
-  decode(buf: Buffer, offset: number, length: number): Decoded<T>;
-  length(v: T): number;
-}
 
 const NL_MSG: Codec<NlMsg> = { encode: encodeNlMsg, decode: (b, o) => decodeNlMsg(b, o), length: nlMsgLength };
 const IFADDR: Codec<IfAddrMsg> = { encode: encodeIfAddrMsg, decode: decodeIfAddrMsg, length: ifAddrMsgLength };
@@ -65,38 +56,6 @@ const IFINFO: Codec<IfInfoMsg> = { encode: encodeIfInfoMsg, decode: decodeIfInfo
 const ATTRS: Codec<NlAttr[]> = { encode: encodeNlAttrs, decode: (b, o, l) => decodeNlAttrs(b, o, l), length: nlAttrsLength };
 function errCodec(flags: number): Codec<NlMsgErr> {
   return { encode: encodeNlMsgErr, decode: (b, o, l) => decodeNlMsgErr(b, flags, o, l), length: nlMsgErrLength };
-}
-
-/**
- * H-35 (a): decode(encode(v)) deep-equals v, encode writes length(v) bytes,
- * re-encoding the decoded value gives the same bytes, and encoding at an
- * offset into a larger buffer writes only its own bytes there.
- */
-function roundTrip<T>(codec: Codec<T>, v: T): Buffer {
-  const buf = codec.encode(v);
-  assert.equal(buf.length, codec.length(v), 'encode writes length(v) bytes');
-  const d = codec.decode(buf, 0, buf.length);
-  assert.equal(d.bytes, buf.length);
-  assert.deepEqual(d.value, v);
-  assert.deepEqual(codec.encode(d.value), buf, 're-encoding the decoded value');
-  const big = Buffer.alloc(buf.length + 20, 0xee);
-  assert.equal(codec.encode(v, big, 10), big, 'encodes into the given buffer');
-  assert.deepEqual(big.subarray(10, 10 + buf.length), buf);
-  assert.deepEqual(big.subarray(0, 10), Buffer.alloc(10, 0xee), 'nothing written before the offset');
-  assert.deepEqual(big.subarray(10 + buf.length), Buffer.alloc(10, 0xee), 'nothing written after');
-  assert.deepEqual(codec.decode(big, 10, buf.length), { value: v, bytes: buf.length });
-  return buf;
-}
-
-/** H-35 (d): `fn` throws a CodecError with exactly this code, message and offset. */
-function throwsCodec(fn: () => unknown, code: string, message: string, offset?: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof CodecError, `CodecError expected, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    if (offset !== undefined) assert.equal(e.offset, offset);
-    return true;
-  });
 }
 
 // --------------------------------------------------------------------------
