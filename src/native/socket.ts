@@ -124,18 +124,132 @@ function isMulticast(family: 4 | 6, address: string): boolean {
   return /^ff[0-9a-f]{2}:/i.test(address);
 }
 
-/** Events of a {@link RawSocket}. */
-export interface RawSocketEvents {
+/** Events of the polled sockets ({@link RawSocket}, {@link NetlinkSocket}, {@link PacketSocket}). */
+export interface PolledSocketEvents<M> {
   /** A datagram, after `start()`. */
-  message: [msg: RawMessage];
+  message: [msg: M];
   /**
-   * An asynchronous failure: a socket error the kernel reported (e.g.
-   * EHOSTUNREACH on a connected socket, one IP_RECVERR queue entry; polling
-   * goes on), a failed recv, or libuv ending the poll (polling stops).
+   * An asynchronous failure: a socket error the kernel reported (polling
+   * goes on; e.g. EHOSTUNREACH on a connected socket, one IP_RECVERR queue
+   * entry; netlink: ENOBUFS, messages were lost), a failed recv, or libuv
+   * ending the poll (polling stops).
    */
   error: [err: SystemError | Error];
   /** After `close()`, once. */
   close: [];
+}
+
+/** Events of a {@link RawSocket}. */
+export type RawSocketEvents = PolledSocketEvents<RawMessage>;
+/** Events of a {@link NetlinkSocket} / {@link PacketSocket}. */
+export type LinkSocketEvents<M> = PolledSocketEvents<M>;
+
+/** What the addon's polled sockets (RawSocket, LinkSocket) have in common. */
+interface NativePolledSocket {
+  readonly fd: number;
+  setOption(level: number, name: number, value: number | Buffer): void;
+  getOption(level: number, name: number): number;
+  recv(): unknown;
+  start(callback: (err: Error | null, events: number) => void): void;
+  stop(): void;
+  close(): void;
+}
+
+/**
+ * The lifetime, options and polling that {@link RawSocket}, {@link
+ * NetlinkSocket} and {@link PacketSocket} share (as PolledSocket<T> in the
+ * addon): M is what recv() returns, S the addon's object.
+ */
+abstract class PolledSocket<M, S extends NativePolledSocket> extends EventEmitter<PolledSocketEvents<M>> {
+  protected readonly s: S;
+  /** The prefix of argument errors: `rawSocket`, `linkSocket`. */
+  readonly #what: string;
+  #started = false;
+  #closed = false;
+
+  protected constructor(s: S, what: string) {
+    super();
+    this.s = s;
+    this.#what = what;
+  }
+
+  /** The fd; -1 once closed. */
+  get fd(): number {
+    return this.s.fd;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** setsockopt with an int (int32) or a struct given as bytes. */
+  setOption(level: number, name: number, value: number | Buffer): void {
+    const w = this.#what;
+    checkInt(`${w}.setOption: level`, level, 0, 0x7fffffff);
+    checkInt(`${w}.setOption: name`, name, 0, 0x7fffffff);
+    if (typeof value === 'number') checkInt(`${w}.setOption: value`, value, -0x80000000, 0xffffffff);
+    else if (!Buffer.isBuffer(value)) throw new TypeError(`${w}.setOption: value must be a number or a Buffer`);
+    // Values above 2^31 are passed as their int32 bit pattern (masks, marks).
+    const v = typeof value === 'number' ? value | 0 : value;
+    callNative(() => this.s.setOption(level, name, v));
+  }
+
+  /** getsockopt of an int option. */
+  getOption(level: number, name: number): number {
+    checkInt(`${this.#what}.getOption: level`, level, 0, 0x7fffffff);
+    checkInt(`${this.#what}.getOption: name`, name, 0, 0x7fffffff);
+    return callNative(() => this.s.getOption(level, name));
+  }
+
+  /** One queued datagram, or null (EAGAIN). For use without start(). */
+  recv(): M | null {
+    return callNative(() => this.s.recv()) as M | null;
+  }
+
+  /** Starts delivering `'message'` (and `'error'`) events; keeps the event loop alive meanwhile. Idempotent. */
+  start(): void {
+    if (this.#started) return;
+    callNative(() => this.s.start((err, events) => this.#onPoll(err, events)));
+    this.#started = true;
+  }
+
+  /** Stops the events; datagrams queue in the kernel meanwhile. Idempotent. */
+  stop(): void {
+    if (!this.#started) return;
+    this.#started = false;
+    if (!this.#closed) this.s.stop();
+  }
+
+  /** Closes the socket; emits `'close'` the first time. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#started = false;
+    this.s.close();
+    this.emit('close');
+  }
+
+  #onPoll(err: Error | null, events: number): void {
+    if (err !== null) {
+      // Polling ended for good unless this was a socket error (it goes on).
+      if ((err as { syscall?: string }).syscall === 'uv_poll') this.#started = false;
+      this.emit('error', toSystemError(err) as Error);
+      return;
+    }
+    if (events === 0) return;
+    for (let i = 0; i < MAX_BATCH && this.#started; i++) {
+      let msg: M | null;
+      try {
+        msg = this.s.recv() as M | null;
+      } catch (e) {
+        this.emit('error', toSystemError(e) as Error);
+        return;
+      }
+      if (msg === null) return;
+      this.emit('message', msg);
+    }
+  }
 }
 
 /**
@@ -153,16 +267,13 @@ export interface RawSocketEvents {
  * EPERM, ENODEV, EAGAIN, ...), TypeError / RangeError on bad arguments, and
  * `Error('rawSocket.<method>: socket is closed')` after close().
  */
-export class RawSocket extends EventEmitter<RawSocketEvents> {
+export class RawSocket extends PolledSocket<RawMessage, NativeRawSocket> {
   /** The socket family. */
   readonly family: 4 | 6;
   /** `'raw'` or `'dgram'`. */
   readonly type: 'raw' | 'dgram';
   /** IP protocol number. */
   readonly protocol: number;
-  readonly #s: NativeRawSocket;
-  #started = false;
-  #closed = false;
 
   /**
    * Opens the socket (in the calling thread's network namespace).
@@ -172,46 +283,16 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
    *   CAP_NET_RAW; ICMP dgram needs net.ipv4.ping_group_range to hold the gid)
    */
   constructor(options: RawSocketOptions, Native: NativeRawSocketCtor = native().RawSocket) {
-    super();
     if (options.family !== 4 && options.family !== 6) throw new TypeError(`RawSocket: family must be 4 or 6, got ${String(options.family)}`);
     if (options.type !== 'raw' && options.type !== 'dgram') throw new TypeError(`RawSocket: type must be 'raw' or 'dgram', got ${String(options.type)}`);
     checkInt('RawSocket: protocol', options.protocol, 0, 255);
+    super(
+      callNative(() => new Native({ family: options.family, type: options.type, protocol: options.protocol })),
+      'rawSocket',
+    );
     this.family = options.family;
     this.type = options.type;
     this.protocol = options.protocol;
-    this.#s = callNative(() => new Native({ family: options.family, type: options.type, protocol: options.protocol }));
-  }
-
-  /** The fd; -1 once closed. */
-  get fd(): number {
-    return this.#s.fd;
-  }
-
-  /** Whether close() was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /**
-   * setsockopt with an int (int32) or a struct given as bytes.
-   * @param level e.g. {@link SOCKOPT}.SOL_RAW
-   * @param name e.g. {@link SOCKOPT}.ICMP_FILTER
-   */
-  setOption(level: number, name: number, value: number | Buffer): void {
-    checkInt('rawSocket.setOption: level', level, 0, 0x7fffffff);
-    checkInt('rawSocket.setOption: name', name, 0, 0x7fffffff);
-    if (typeof value === 'number') checkInt('rawSocket.setOption: value', value, -0x80000000, 0xffffffff);
-    else if (!Buffer.isBuffer(value)) throw new TypeError('rawSocket.setOption: value must be a number or a Buffer');
-    // Values above 2^31 are passed as their int32 bit pattern (masks, marks).
-    const v = typeof value === 'number' ? value | 0 : value;
-    callNative(() => this.#s.setOption(level, name, v));
-  }
-
-  /** getsockopt of an int option. */
-  getOption(level: number, name: number): number {
-    checkInt('rawSocket.getOption: level', level, 0, 0x7fffffff);
-    checkInt('rawSocket.getOption: name', name, 0, 0x7fffffff);
-    return callNative(() => this.#s.getOption(level, name));
   }
 
   /**
@@ -221,20 +302,20 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
    */
   bindToDevice(name: string): void {
     checkIfName('rawSocket.bindToDevice: name', name);
-    callNative(() => this.#s.bindToDevice(name));
+    callNative(() => this.s.bindToDevice(name));
   }
 
   /** SO_MARK (uint32) on what this socket sends; needs CAP_NET_ADMIN. */
   setMark(mark: number): void {
     checkInt('rawSocket.setMark: mark', mark, 0, 0xffffffff);
-    callNative(() => this.#s.setMark(mark));
+    callNative(() => this.s.setMark(mark));
   }
 
   /** Binds the local address (and port, for datagram protocols that have ports). */
   bind(address: string, port = 0): void {
     checkAddress('rawSocket.bind: address', this.family, address);
     checkInt('rawSocket.bind: port', port, 0, 65535);
-    callNative(() => this.#s.bind(address, port));
+    callNative(() => this.s.bind(address, port));
   }
 
   /**
@@ -245,42 +326,42 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
   connect(address: string, port = 0): void {
     checkAddress('rawSocket.connect: address', this.family, address);
     checkInt('rawSocket.connect: port', port, 0, 65535);
-    callNative(() => this.#s.connect(address, port));
+    callNative(() => this.s.connect(address, port));
   }
 
   /** getsockname: for an ICMP ping socket `port` is the echo identifier the kernel puts in requests. */
   localAddress(): { address: string; port: number } {
-    return callNative(() => this.#s.localAddress());
+    return callNative(() => this.s.localAddress());
   }
 
   /** Joins `group` (224.0.0.0/4 or ff00::/8) on interface `ifindex` (0: by route). */
   joinMulticast(group: string, ifindex: number): void {
     this.#checkGroup('joinMulticast', group, ifindex);
-    callNative(() => this.#s.joinMulticast(group, ifindex));
+    callNative(() => this.s.joinMulticast(group, ifindex));
   }
 
   /** Leaves a group joined with joinMulticast(). */
   leaveMulticast(group: string, ifindex: number): void {
     this.#checkGroup('leaveMulticast', group, ifindex);
-    callNative(() => this.#s.leaveMulticast(group, ifindex));
+    callNative(() => this.s.leaveMulticast(group, ifindex));
   }
 
   /** The interface multicast is sent from (0: by route). */
   setMulticastInterface(ifindex: number): void {
     checkInt('rawSocket.setMulticastInterface: ifindex', ifindex, 0, 0x7fffffff);
-    callNative(() => this.#s.setMulticastInterface(ifindex));
+    callNative(() => this.s.setMulticastInterface(ifindex));
   }
 
   /** Whether this host's own multicast is looped back to its sockets (Linux default: on). */
   setMulticastLoop(on: boolean): void {
     if (typeof on !== 'boolean') throw new TypeError('rawSocket.setMulticastLoop: on must be a boolean');
-    callNative(() => this.#s.setMulticastLoop(on));
+    callNative(() => this.s.setMulticastLoop(on));
   }
 
   /** TTL (IPv4) or hop limit (IPv6) of what is sent, unicast and multicast; 1..255 (VRRP: 255). */
   setTtl(ttl: number): void {
     checkInt('rawSocket.setTtl: ttl', ttl, 1, 255);
-    callNative(() => this.#s.setTtl(ttl));
+    callNative(() => this.s.setTtl(ttl));
   }
 
   /** The IPv6 name of {@link setTtl}. */
@@ -290,7 +371,7 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
 
   /** Received messages carry `ttl` (IPv4 TTL / IPv6 hop limit as received). */
   enableRecvTtl(on = true): void {
-    callNative(() => this.#s.enableRecvTtl(on));
+    callNative(() => this.s.enableRecvTtl(on));
   }
 
   /** The IPv6 name of {@link enableRecvTtl}. */
@@ -300,7 +381,7 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
 
   /** Received messages carry `ifindex` and `destination`. */
   enableRecvPktInfo(on = true): void {
-    callNative(() => this.#s.enableRecvPktInfo(on));
+    callNative(() => this.s.enableRecvPktInfo(on));
   }
 
   /**
@@ -312,68 +393,16 @@ export class RawSocket extends EventEmitter<RawSocketEvents> {
    */
   send(data: Buffer, address?: string, port = 0): number {
     if (!Buffer.isBuffer(data)) throw new TypeError('rawSocket.send: data must be a Buffer');
-    if (address === undefined) return callNative(() => this.#s.send(data));
+    if (address === undefined) return callNative(() => this.s.send(data));
     checkAddress('rawSocket.send: address', this.family, address);
     checkInt('rawSocket.send: port', port, 0, 65535);
-    return callNative(() => this.#s.send(data, address, port));
-  }
-
-  /** One queued datagram, or null (EAGAIN). For use without start(). */
-  recv(): RawMessage | null {
-    return callNative(() => this.#s.recv());
-  }
-
-  /**
-   * Starts delivering `'message'` events (and `'error'`). While started the
-   * socket keeps the event loop alive. Idempotent.
-   */
-  start(): void {
-    if (this.#started) return;
-    callNative(() => this.#s.start((err, events) => this.#onPoll(err, events)));
-    this.#started = true;
-  }
-
-  /** Stops the events; datagrams queue in the kernel meanwhile. Idempotent. */
-  stop(): void {
-    if (!this.#started) return;
-    this.#started = false;
-    if (!this.#closed) this.#s.stop();
-  }
-
-  /** Closes the socket; emits `'close'` the first time. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#started = false;
-    this.#s.close();
-    this.emit('close');
+    return callNative(() => this.s.send(data, address, port));
   }
 
   #checkGroup(method: string, group: string, ifindex: number): void {
     checkAddress(`rawSocket.${method}: group`, this.family, group);
     if (!isMulticast(this.family, group.split('%')[0]!)) throw new RangeError(`rawSocket.${method}: ${group} is not a multicast group`);
     checkInt(`rawSocket.${method}: ifindex`, ifindex, 0, 0x7fffffff);
-  }
-
-  #onPoll(err: Error | null, events: number): void {
-    if (err !== null) {
-      // Polling ended for good unless this was a socket error (it goes on).
-      if ((err as { syscall?: string }).syscall === 'uv_poll') this.#started = false;
-      this.emit('error', toSystemError(err) as Error);
-      return;
-    }
-    if (events === 0) return;
-    for (let i = 0; i < MAX_BATCH && this.#started; i++) {
-      let msg: RawMessage | null;
-      try {
-        msg = this.#s.recv();
-      } catch (e) {
-        this.emit('error', toSystemError(e) as Error);
-        return;
-      }
-      if (msg === null) return;
-      this.emit('message', msg);
-    }
   }
 }
 
@@ -528,107 +557,6 @@ export function nativeLinkSocket(): NativeLinkSocketCtor {
   return native().LinkSocket;
 }
 
-/** Events of a {@link NetlinkSocket} / {@link PacketSocket}. */
-export interface LinkSocketEvents<M> {
-  /** A datagram, after `start()`. */
-  message: [msg: M];
-  /**
-   * An asynchronous failure: a socket error the kernel reported (netlink:
-   * ENOBUFS, messages were lost; polling goes on), a failed recv, or libuv
-   * ending the poll (polling stops).
-   */
-  error: [err: SystemError | Error];
-  /** After `close()`, once. */
-  close: [];
-}
-
-/** Shared lifetime and polling of the two LinkSocket faces (as {@link RawSocket}'s). */
-abstract class PolledLinkSocket<M> extends EventEmitter<LinkSocketEvents<M>> {
-  protected readonly s: NativeLinkSocket;
-  #started = false;
-  #closed = false;
-
-  protected constructor(s: NativeLinkSocket) {
-    super();
-    this.s = s;
-  }
-
-  /** The fd; -1 once closed. */
-  get fd(): number {
-    return this.s.fd;
-  }
-
-  /** Whether close() was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** setsockopt with an int (int32) or a struct given as bytes. */
-  setOption(level: number, name: number, value: number | Buffer): void {
-    checkInt('linkSocket.setOption: level', level, 0, 0x7fffffff);
-    checkInt('linkSocket.setOption: name', name, 0, 0x7fffffff);
-    if (typeof value === 'number') checkInt('linkSocket.setOption: value', value, -0x80000000, 0xffffffff);
-    else if (!Buffer.isBuffer(value)) throw new TypeError('linkSocket.setOption: value must be a number or a Buffer');
-    const v = typeof value === 'number' ? value | 0 : value;
-    callNative(() => this.s.setOption(level, name, v));
-  }
-
-  /** getsockopt of an int option. */
-  getOption(level: number, name: number): number {
-    checkInt('linkSocket.getOption: level', level, 0, 0x7fffffff);
-    checkInt('linkSocket.getOption: name', name, 0, 0x7fffffff);
-    return callNative(() => this.s.getOption(level, name));
-  }
-
-  /** One queued datagram, or null (EAGAIN). For use without start(). */
-  recv(): M | null {
-    return callNative(() => this.s.recv()) as M | null;
-  }
-
-  /** Starts delivering `'message'` (and `'error'`) events; keeps the event loop alive meanwhile. Idempotent. */
-  start(): void {
-    if (this.#started) return;
-    callNative(() => this.s.start((err, events) => this.#onPoll(err, events)));
-    this.#started = true;
-  }
-
-  /** Stops the events; datagrams queue in the kernel meanwhile. Idempotent. */
-  stop(): void {
-    if (!this.#started) return;
-    this.#started = false;
-    if (!this.#closed) this.s.stop();
-  }
-
-  /** Closes the socket; emits `'close'` the first time. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#started = false;
-    this.s.close();
-    this.emit('close');
-  }
-
-  #onPoll(err: Error | null, events: number): void {
-    if (err !== null) {
-      if ((err as { syscall?: string }).syscall === 'uv_poll') this.#started = false;
-      this.emit('error', toSystemError(err) as Error);
-      return;
-    }
-    if (events === 0) return;
-    for (let i = 0; i < MAX_BATCH && this.#started; i++) {
-      let msg: M | null;
-      try {
-        msg = this.s.recv() as M | null;
-      } catch (e) {
-        this.emit('error', toSystemError(e) as Error);
-        return;
-      }
-      if (msg === null) return;
-      this.emit('message', msg);
-    }
-  }
-}
-
 /** Options of {@link NetlinkSocket}. */
 export interface NetlinkSocketOptions {
   /** Netlink protocol; default {@link NETLINK}.ROUTE. */
@@ -648,7 +576,7 @@ export interface NetlinkSocketOptions {
  * RangeError on bad arguments, and `Error('linkSocket.<method>: socket is
  * closed')` after close().
  */
-export class NetlinkSocket extends PolledLinkSocket<NetlinkDatagram> {
+export class NetlinkSocket extends PolledSocket<NetlinkDatagram, NativeLinkSocket> {
   /** The netlink protocol. */
   readonly protocol: number;
   /** The port id the kernel assigned (the `nlmsg_pid` of replies to this socket). */
@@ -673,7 +601,7 @@ export class NetlinkSocket extends PolledLinkSocket<NetlinkDatagram> {
       s.close();
       throw e;
     }
-    super(s);
+    super(s, 'linkSocket');
     this.protocol = protocol;
     this.pid = (callNative(() => s.localAddress()) as { pid: number }).pid;
   }
@@ -738,7 +666,7 @@ export interface PacketDestination {
  * given), so it never receives frames of other interfaces in between.
  * Needs CAP_NET_RAW. Belongs to the netns of the constructing thread.
  */
-export class PacketSocket extends PolledLinkSocket<PacketFrame> {
+export class PacketSocket extends PolledSocket<PacketFrame, NativeLinkSocket> {
   /** `'dgram'` or `'raw'`. */
   readonly type: 'dgram' | 'raw';
   /** Ethertype received (0: none). */
@@ -765,7 +693,7 @@ export class PacketSocket extends PolledLinkSocket<PacketFrame> {
         throw e;
       }
     }
-    super(s);
+    super(s, 'linkSocket');
     this.type = type;
     this.protocol = protocol;
   }
