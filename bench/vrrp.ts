@@ -59,7 +59,7 @@ import { controlPath, controlRequest, waitForDaemon } from '../src/daemon/contro
 import { pidPath, unloadInstance } from '../src/daemon/daemon.js';
 import { parseConfig } from '../src/config/load.js';
 import { until } from '../test/support/e2e.js';
-import { createVrrpLab, VLAB, type VrrpLab, type VrrpNode } from '../test/support/vrrp-lab.js';
+import { createVrrpLab, keepalivedConf, VLAB, type VrrpLab, type VrrpNode } from '../test/support/vrrp-lab.js';
 import { config as applyConfig } from './apply.js';
 import { median, quantile } from './stats.js';
 import type { BenchRow } from './xdp.js';
@@ -154,27 +154,6 @@ vrrp:
       priority: ${priority}
       advert_int: ${advertMs}ms
       virtual_ipaddress: [${VIP}/24]
-`;
-}
-
-function kaConf(prefix: string, priority: number, advertMs: number): string {
-  return `
-global_defs {
-  router_id ka-${prefix}
-  vrrp_version 3
-  vrrp_garp_master_delay 1
-  vrrp_garp_master_repeat 2
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id ${VRID}
-  priority ${priority}
-  advert_int ${advertMs / 1000}
-  virtual_ipaddress {
-    ${VIP}/24
-  }
-}
 `;
 }
 
@@ -284,7 +263,7 @@ function keepalivedPair(lab: VrrpLab, advertMs: number): Pair {
     name: 'keepalived',
     async start(node, priority) {
       if (existsSync(dir(node))) await sweep(node);
-      const c = lab.keepalived(node, kaConf(lab.prefix, priority, advertMs));
+      const c = lab.keepalived(node, keepalivedConf(lab.prefix, priority, advertMs));
       procs[node] = c;
       logs[node] = tail(c);
       // running once its VRRP child wrote its pid file

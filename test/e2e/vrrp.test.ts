@@ -21,7 +21,7 @@ import { stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
+import { createVrrpLab, keepalivedConf, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -60,25 +60,6 @@ vrrp:
       advert_int: 100ms
       virtual_ipaddress: [${VLAB.vip4}/24]
 ${extra}`;
-  const kaConfig = (priority: number): string => `
-global_defs {
-  router_id ka-${lab.prefix}
-  vrrp_version 3
-  vrrp_garp_master_delay 1
-  vrrp_garp_master_repeat 2
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface eth0
-  virtual_router_id 51
-  priority ${priority}
-  advert_int 0.1
-  virtual_ipaddress {
-    ${VLAB.vip4}/24
-  }
-}
-`;
-
   const startXlb = async (priority: number): Promise<void> => {
     writeFileSync(join(lab.dir, 'xlb.yaml'), xlbConfig(priority));
     log = '';
@@ -88,7 +69,7 @@ vrrp_instance VI_1 {
   };
   const startKa = (priority: number): void => {
     kaLog = '';
-    ka = lab.keepalived('b', kaConfig(priority));
+    ka = lab.keepalived('b', keepalivedConf(lab.prefix, priority, 100));
     ka.stdout?.on('data', (b: Buffer) => (kaLog += b.toString()));
     ka.stderr?.on('data', (b: Buffer) => (kaLog += b.toString()));
   };

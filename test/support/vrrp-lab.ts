@@ -36,6 +36,33 @@ export const VLAB = {
   vip6: 'fd98::100',
 } as const;
 
+/**
+ * keepalived.conf of a VRRPv3 BACKUP on eth0 for VLAB.vip4/24, virtual
+ * router 51 (garp_master_delay 1 s, garp_master_repeat 2), as the VRRP e2e
+ * test and bench run it against xlb.
+ * @param prefix the lab's prefix (router_id ka-<prefix>)
+ */
+export function keepalivedConf(prefix: string, priority: number, advertMs: number): string {
+  return `
+global_defs {
+  router_id ka-${prefix}
+  vrrp_version 3
+  vrrp_garp_master_delay 1
+  vrrp_garp_master_repeat 2
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority ${priority}
+  advert_int ${advertMs / 1000}
+  virtual_ipaddress {
+    ${VLAB.vip4}/24
+  }
+}
+`;
+}
+
 /** An XDP program that passes everything (see createVrrpLab). */
 const PASS_BPF_SOURCE = `// SPDX-License-Identifier: GPL-2.0
 #include <linux/bpf.h>
