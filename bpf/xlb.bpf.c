@@ -685,31 +685,49 @@ static __always_inline void fc_learn(struct xlb_fc_entry *e, const struct xlb_nh
 }
 
 /**
- * fc_fast - send a dr flow's frame with the next hop in its flow cache entry:
+ * fc_send - send a dr flow's frame with the next hop in its flow cache entry:
  * the entry is the flow's, fresh, and its record was checked under the
  * current fc_epoch (nothing it depends on changed since). This is
- * fwd_dr() on a next-hop cache hit, without the lookups.
- * Returns: an XDP verdict with *reason set, or XLB_CONTINUE.
+ * fwd_dr() on a next-hop cache hit, without the lookups. The caller has
+ * ruled out a TCP SYN (it is scheduled afresh).
+ * @ip_len: the IP packet's length (no longer than one known to fit the path)
+ * @len: the frame's length as received (counted)
+ * @vlans: VLAN tags on the frame: a tagged one only goes back out its device
+ * Returns: an XDP verdict (reason XLB_R_FWD_DR), or XLB_CONTINUE.
  */
-static __always_inline int fc_fast(struct xdp_md *ctx, const struct xlb_pkt *p,
-				   const struct xlb_fc_entry *e, __u32 epoch, __u32 *reason)
+static __always_inline int fc_send(struct xdp_md *ctx, const struct xlb_fc_entry *e,
+				   const struct xlb_flow *flow, __u32 epoch, __u32 ip_len,
+				   __u32 len, __u8 vlans)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 
-	if (!e || !e->ifindex || e->epoch != epoch || p->tcp_syn || !fc_holds(e, &p->flow) ||
-	    e->in_ifindex != ctx->ingress_ifindex || p->ip_len > e->ok_len ||
-	    (p->vlans && e->ifindex != ctx->ingress_ifindex) || (void *)(eth + 1) > data_end)
+	if (!e || !e->ifindex || e->epoch != epoch || !fc_holds(e, flow) ||
+	    e->in_ifindex != ctx->ingress_ifindex || ip_len > e->ok_len ||
+	    (vlans && e->ifindex != ctx->ingress_ifindex) || (void *)(eth + 1) > data_end)
 		return XLB_CONTINUE;
-	stats_add(&XLB_MAP_STATS_VIP, e->vip_id, p->len, 0);
-	stats_add(&XLB_MAP_STATS_BACKEND, e->backend_id, p->len, 0);
+	stats_add(&XLB_MAP_STATS_VIP, e->vip_id, len, 0);
+	stats_add(&XLB_MAP_STATS_BACKEND, e->backend_id, len, 0);
 	mac_copy(eth->h_dest, e->dmac);
 	mac_copy(eth->h_source, e->smac);
-	*reason = XLB_R_FWD_DR;
 	if (e->ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect(e->ifindex, 0);
+}
+
+/* fc_send() for a parsed packet. Returns: a verdict with *reason set, or XLB_CONTINUE. */
+static __always_inline int fc_fast(struct xdp_md *ctx, const struct xlb_pkt *p,
+				   const struct xlb_fc_entry *e, __u32 epoch, __u32 *reason)
+{
+	int rc;
+
+	if (p->tcp_syn)
+		return XLB_CONTINUE;
+	rc = fc_send(ctx, e, &p->flow, epoch, p->ip_len, p->len, p->vlans);
+	if (rc != XLB_CONTINUE)
+		*reason = XLB_R_FWD_DR;
+	return rc;
 }
 
 /**
@@ -1416,16 +1434,90 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 	return fwd_by_mode(ctx, p, vip, &c, g, c.recorded ? fc : NULL, epoch, reason);
 }
 
+/* Count a packet in its reason: every packet is counted in exactly one. */
+static __always_inline void reason_add(__u32 reason, __u32 len)
+{
+	struct xlb_reason_stats *rs;
+
+	if (reason >= XLB_R_MAX)
+		reason = XLB_R_NONE;
+	rs = bpf_map_lookup_elem(&XLB_MAP_STATS_REASON, &reason);
+	if (rs) {
+		rs->packets++;
+		rs->bytes += len;
+	}
+}
+
+/**
+ * fast_ipv4 - the most common packet first: untagged IPv4 without options,
+ * TCP (not a SYN) or UDP, of a dr flow whose flow cache entry holds its next
+ * hop. It is checked as parse_eth(), parse_ipv4() and handle_ip() would
+ * check it, in fewer steps and without filling a struct xlb_pkt, and sent by
+ * fc_send(). Anything else, and any miss, returns XLB_CONTINUE before a
+ * write: the general way then decides the packet from the start, and reaches
+ * the same verdict for what this path takes.
+ * The address filter is not asked first: a valid entry is the proof of a VIP
+ * flow. That costs other IPv4 TCP and UDP packets (NAT replies, the node's
+ * own traffic) one flow cache read before the general way; asking the filter
+ * here cost about 2% of the dr packet rate in the lab (make bench, lab_pps),
+ * where this path gains about 4%.
+ * Returns: an XDP verdict (the packet counted), or XLB_CONTINUE.
+ */
+static __always_inline int fast_ipv4(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u32 len = data_end - data, tot, epoch;
+	struct xlb_flow flow = {};
+	int rc;
+
+	if ((void *)(iph + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    *(__u8 *)iph != 0x45 /* version 4, IHL 5 */ || (iph->frag_off & bpf_htons(0x3fff)))
+		return XLB_CONTINUE;
+	tot = bpf_ntohs(iph->tot_len);
+	if (sizeof(*eth) + tot > len)
+		return XLB_CONTINUE;
+	if (iph->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)(iph + 1);
+
+		if ((void *)(th + 1) > data_end || th->doff < 5 ||
+		    sizeof(*iph) + th->doff * 4 > tot || (th->syn && !th->ack))
+			return XLB_CONTINUE;
+	} else if (iph->protocol == IPPROTO_UDP) {
+		struct udphdr *uh = (void *)(iph + 1);
+
+		if ((void *)(uh + 1) > data_end || bpf_ntohs(uh->len) < sizeof(*uh) ||
+		    sizeof(*iph) + bpf_ntohs(uh->len) > tot)
+			return XLB_CONTINUE;
+	} else {
+		return XLB_CONTINUE;
+	}
+	*(__u32 *)flow.src = iph->saddr;
+	*(__u32 *)flow.dst = iph->daddr;
+	*(__u32 *)&flow.sport = *(__u32 *)(iph + 1); /* both ports, as in the packet */
+	flow.proto = iph->protocol;
+	flow.family = XLB_AF_INET;
+	epoch = fc_epoch; /* before anything it vouches for is read */
+	rc = fc_send(ctx, fc_slot(&flow), &flow, epoch, tot, len, 0);
+	if (rc != XLB_CONTINUE)
+		reason_add(XLB_R_FWD_DR, len);
+	return rc;
+}
+
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xlb_pkt p = {};
-	struct xlb_reason_stats *rs;
 	__u32 reason = XLB_R_NONE;
 	int action, rc;
 
+	rc = fast_ipv4(ctx);
+	if (rc != XLB_CONTINUE)
+		return rc;
 	p.len = data_end - data;
 	rc = parse_eth(data, data_end, &p);
 	if (rc == XLB_CONTINUE)
@@ -1437,15 +1529,8 @@ int xlb_xdp(struct xdp_md *ctx)
 		reason = rc;
 		action = reason_verdict(reason);
 	}
-
-	/* The single exit: every packet is counted in exactly one reason. */
-	if (reason >= XLB_R_MAX)
-		reason = XLB_R_NONE;
-	rs = bpf_map_lookup_elem(&XLB_MAP_STATS_REASON, &reason);
-	if (rs) {
-		rs->packets++;
-		rs->bytes += p.len;
-	}
+	/* The single exit of the general way. */
+	reason_add(reason, p.len);
 	return action;
 }
 

@@ -9,7 +9,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { pkt, hexDiff, mulberry32, type PacketBuilder } from '../support/packet.js';
+import { pkt, hexDiff, mulberry32, mutate, type PacketBuilder } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
 import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
 import { flowHash } from '../../src/lb/flow-hash.js';
@@ -1077,24 +1077,30 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
       assert.equal(h.dp.backendStats(21).packets, 4n, 'hits are counted as any packet');
     });
 
-    it('sends a dr flow from its entry alone until the dataplane writes anything it depends on', () => {
-      const sport = sportOn(h, 21);
-      const key21 = Buffer.alloc(4);
-      key21.writeUInt32LE(21);
-      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11);
-      // behind the dataplane's back: the record, the backend and its next hop are gone
-      dropRecord(h, sport);
-      h.dp.maps.xlb_backends.update(key21, Buffer.alloc(h.dp.maps.xlb_backends.valueSize));
-      h.dp.maps.xlb_nh_cache.update(key21, Buffer.alloc(h.dp.maps.xlb_nh_cache.valueBufferSize));
-      assert.equal(mac(h.run(tcp4('10.9.0.13', 443, sport).build()).data), BE11, 'sent with the next hop in the entry');
-      // any write through the dataplane (here a next-hop flush) has the entry checked again
-      h.dp.flushNextHop(21);
-      assert.equal(h.run(tcp4('10.9.0.13', 443, sport).build()).verdict, 'DROP');
-      assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 2, XLB_R_DROP_NO_BACKEND: 1 });
-      assert.equal(h.dp.backendStats(21).packets, 2n, 'a packet sent from the entry is counted as any');
-      assert.equal(h.dp.vipStats(multi.vipId).packets, 2n);
-      assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 1n, 'the next hop was looked up once');
-    });
+    // An untagged IPv4 packet without options takes fast_ipv4(); one with IP
+    // options the general way (fc_fast() in handle_ip()): both must send from the entry.
+    for (const [way, options] of [['fast_ipv4', undefined], ['the general way (IP options)', Buffer.from([1, 1, 1, 0])]] as const) {
+      it(`sends a dr flow from its entry alone until the dataplane writes anything it depends on: ${way}`, () => {
+        const sport = sportOn(h, 21);
+        const send = (): { verdict: Verdict; data: Buffer } =>
+          h.run(pkt().eth(CLIENT_MAC, NODE).ipv4(C4, '10.9.0.13', { id: 7, options }).tcp(sport, 443, { flags: { ack: true }, seq: 100 }).payload('x').build());
+        const key21 = Buffer.alloc(4);
+        key21.writeUInt32LE(21);
+        assert.equal(mac(send().data), BE11);
+        // behind the dataplane's back: the record, the backend and its next hop are gone
+        dropRecord(h, sport);
+        h.dp.maps.xlb_backends.update(key21, Buffer.alloc(h.dp.maps.xlb_backends.valueSize));
+        h.dp.maps.xlb_nh_cache.update(key21, Buffer.alloc(h.dp.maps.xlb_nh_cache.valueBufferSize));
+        assert.equal(mac(send().data), BE11, 'sent with the next hop in the entry');
+        // any write through the dataplane (here a next-hop flush) has the entry checked again
+        h.dp.flushNextHop(21);
+        assert.equal(send().verdict, 'DROP');
+        assert.deepEqual(h.reasons(), { XLB_R_FWD_DR: 2, XLB_R_DROP_NO_BACKEND: 1 });
+        assert.equal(h.dp.backendStats(21).packets, 2n, 'a packet sent from the entry is counted as any');
+        assert.equal(h.dp.vipStats(multi.vipId).packets, 2n);
+        assert.equal(h.dp.eventCounters().XLB_EV_NH_REFRESH, 1n, 'the next hop was looked up once');
+      });
+    }
 
     it("a VIP's mode change or removal has its flows' entries checked again", () => {
       const sport = sportOn(h, 21);
@@ -1231,6 +1237,92 @@ describe('flow cache', { skip: !isRoot() && 'needs root (CAP_BPF, netns)' }, () 
       }
     });
   }
+
+  // fast_ipv4() takes packets of cached flows before any general parsing:
+  // every packet it must not take, it must leave to the general way
+  it('decides odd and malformed packets of cached flows as the connection table alone does', { skip: oneCpu }, () => {
+    const on = XdpHarness.open({ nhCacheJiffies: 1_000_000 });
+    let off: XdpHarness | undefined;
+    try {
+      off = XdpHarness.open({ nhCacheJiffies: 1_000_000, flowCache: 0 });
+      assert.equal(on.lab.ifA, off.lab.ifA);
+      for (const h of [on, off]) {
+        h.service(multi);
+        h.service(dr4udp);
+      }
+      type Ip = Parameters<PacketBuilder['ipv4']>[2];
+      type Tcp = Parameters<PacketBuilder['tcp']>[2];
+      type Udp = Parameters<PacketBuilder['udp']>[2];
+      const ack: Tcp = { flags: { ack: true }, seq: 100 };
+      const tcpP = (o: { ip?: Ip; tcp?: Tcp; payload?: string; vlan?: number } = {}): Buffer => {
+        let b = pkt().eth(CLIENT_MAC, NODE);
+        if (o.vlan) b = b.vlan(o.vlan);
+        return b.ipv4(C4, '10.9.0.13', { id: 7, ...o.ip }).tcp(41000, 443, { ...ack, ...o.tcp }).payload(o.payload ?? 'xlb').build();
+      };
+      const udpP = (o: { ip?: Ip; udp?: Udp; payload?: string } = {}): Buffer =>
+        pkt().eth(CLIENT_MAC, NODE).ipv4(C4, VIP4, { id: 7, ...o.ip }).udp(41001, 53, o.udp).payload(o.payload ?? 'dns?').build();
+      const withByte = (b: Buffer, at: number, v: number): Buffer => {
+        const c = Buffer.from(b);
+        c[at] = v;
+        return c;
+      };
+      const tcpOk = tcpP();
+      const udpOk = udpP();
+      const odd: [string, Buffer][] = [
+        ['tcp', tcpOk],
+        ['udp', udpOk],
+        ['tcp, IP length past the frame', tcpP({ ip: { totalLength: 20 + 20 + 3 + 1 } })],
+        ['tcp, IP length short of the TCP header', tcpP({ ip: { totalLength: 20 + 19 } })],
+        ['tcp, IP length below the IP header', tcpP({ ip: { totalLength: 19 } })],
+        ['tcp, data offset 4', tcpP({ tcp: { dataOffset: 4 } })],
+        ['tcp, data offset past the IP length', tcpP({ tcp: { dataOffset: 15 } })],
+        ['tcp, SYN', tcpP({ tcp: { flags: { syn: true } } })],
+        ['tcp, SYN+ACK', tcpP({ tcp: { flags: { syn: true, ack: true } } })],
+        ['tcp, more fragments', tcpP({ ip: { mf: true } })],
+        ['tcp, fragment offset', tcpP({ ip: { fragOffset: 1 } })],
+        ['tcp, DF', tcpP({ ip: { df: true } })],
+        ['tcp, IP options', tcpP({ ip: { options: Buffer.from([1, 1, 1, 0]) } })],
+        ['tcp, IHL 4', tcpP({ ip: { ihl: 4 } })],
+        ['tcp, version 6 under the IPv4 type', withByte(tcpOk, 14, 0x65)],
+        ['tcp, VLAN tagged', tcpP({ vlan: 7 })],
+        ['tcp, Ethernet padding', Buffer.concat([tcpOk, Buffer.alloc(9)])],
+        ['tcp, 1500-byte IP packet', tcpP({ payload: 'p'.repeat(1500 - 40) })],
+        ['udp, length 7', udpP({ udp: { length: 7 } })],
+        ['udp, length past the IP length', udpP({ udp: { length: 8 + 4 + 1 } })],
+        ['udp, IP length short of the UDP header', udpP({ ip: { totalLength: 20 + 7 } })],
+        ['udp, IP length past the frame', udpP({ ip: { totalLength: 20 + 8 + 4 + 1 } })],
+        ['udp, no checksum', udpP({ udp: { checksum: 'none' } })],
+        ['udp, protocol 132 (SCTP)', udpP({ ip: { proto: 132 } })],
+      ];
+      // BPF_PROG_TEST_RUN takes no frame shorter than an Ethernet header
+      for (let n = 14; n <= tcpOk.length; n++) odd.push([`tcp cut at ${n}`, tcpOk.subarray(0, n)]);
+      for (let n = 14; n <= udpOk.length; n++) odd.push([`udp cut at ${n}`, udpOk.subarray(0, n)]);
+      const rnd = mulberry32(11);
+      for (let i = 0; i < 1500; i++) {
+        const m = mutate(rnd() < 0.5 ? tcpOk : udpOk, rnd);
+        odd.push([`mutation ${i}`, m.length < 14 ? Buffer.concat([m, Buffer.alloc(14 - m.length)]) : m]);
+      }
+      const check = (what: string, frame: Buffer): void => {
+        const a = on.run(Buffer.from(frame));
+        const b = off!.run(Buffer.from(frame));
+        assert.equal(a.verdict, b.verdict, what);
+        assert.ok(a.data.equals(b.data), `${what}: output differs`);
+      };
+      // each odd packet between two good ones: the flows' entries stay filled
+      for (const [what, frame] of odd) {
+        check('tcp before', tcpOk);
+        check('udp before', udpOk);
+        check(what, frame);
+      }
+      assert.deepEqual(on.reasons(), off.reasons());
+      for (const id of [2, 20, 21, 22]) assert.deepEqual(on.dp.backendStats(id), off.dp.backendStats(id), `backend ${id}`);
+      for (const id of [multi.vipId, dr4udp.vipId]) assert.deepEqual(on.dp.vipStats(id), off.dp.vipStats(id), `VIP ${id}`);
+      assert.ok((on.dp.eventCounters().XLB_EV_FC_FILL ?? 0n) > 0n, 'the cache was used');
+    } finally {
+      off?.close();
+      on.close();
+    }
+  });
 
   it('the loader refuses a size that is not a power of 2', () => {
     assert.throws(() => XdpHarness.open({ flowCache: 1000 }), /flowCache 1000: a power of 2/);
