@@ -7,12 +7,10 @@
  * or `xlb reload`: validate all, then apply only the difference; a rejected
  * config changes nothing. Edge module: wiring of I/O.
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { release } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfigFile } from '../config/load.js';
 import type { XlbConfig } from '../config/model.js';
@@ -25,6 +23,7 @@ import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
+import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/spec.js';
@@ -44,30 +43,6 @@ export function pidPath(instance: string, runDir = process.env.XLB_RUN_DIR ?? '/
 }
 
 const BPF_FS_MAGIC = 0xcafe4a11;
-
-/**
- * CONFIG_HZ of the running kernel (the data path counts time in jiffies):
- * from /boot/config-<release> or /proc/config.gz; 250 (Debian's) if neither says.
- */
-export function kernelHz(): number {
-  const grep = (text: string): number | null => {
-    const m = /^CONFIG_HZ=(\d+)$/m.exec(text);
-    return m ? Number(m[1]) : null;
-  };
-  try {
-    const hz = grep(readFileSync(`/boot/config-${release()}`, 'utf8'));
-    if (hz) return hz;
-  } catch {
-    /* not there */
-  }
-  try {
-    const hz = grep(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
-    if (hz) return hz;
-  } catch {
-    /* not there */
-  }
-  return 250;
-}
 
 /** Limits that cannot change without reloading the program (and losing its maps). */
 function loadShape(c: XlbConfig): string {
