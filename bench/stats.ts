@@ -16,3 +16,13 @@ export function quantile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
 }
+
+/**
+ * The rounds measured at the run's full speed: those whose `speed` is at least
+ * `share` of the fastest round's (the others ran while the host slowed the
+ * machine down).
+ */
+export function atFullSpeed<T>(rounds: readonly T[], speed: (r: T) => number, share: number): T[] {
+  const best = Math.max(...rounds.map(speed));
+  return rounds.filter((r) => speed(r) >= share * best);
+}
