@@ -19,10 +19,11 @@ export function quantile(xs: readonly number[], p: number): number {
 
 /**
  * The rounds measured at the run's full speed: those whose `speed` is at least
- * `share` of the fastest round's (the others ran while the host slowed the
- * machine down).
+ * `share` of the fastest seen (the others ran while the host slowed the
+ * machine down). `fastest`: the fastest speed seen outside `rounds` too (in
+ * rounds thrown away as unstable).
  */
-export function atFullSpeed<T>(rounds: readonly T[], speed: (r: T) => number, share: number): T[] {
-  const best = Math.max(...rounds.map(speed));
+export function atFullSpeed<T>(rounds: readonly T[], speed: (r: T) => number, share: number, fastest = 0): T[] {
+  const best = Math.max(fastest, ...rounds.map(speed));
   return rounds.filter((r) => speed(r) >= share * best);
 }

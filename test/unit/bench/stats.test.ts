@@ -15,5 +15,8 @@ describe('bench statistics', () => {
     // a run made entirely at one speed keeps every round
     assert.deepEqual(atFullSpeed([{ c: 2.3 }, { c: 2.4 }], (r) => r.c, 0.8), [{ c: 2.3 }, { c: 2.4 }]);
     assert.deepEqual(atFullSpeed([], (r: { c: number }) => r.c, 0.8), []);
+    // a faster speed seen elsewhere (a round thrown away) counts
+    assert.deepEqual(atFullSpeed([{ c: 2.3 }, { c: 4.0 }], (r) => r.c, 0.8, 4.2), [{ c: 4.0 }]);
+    assert.deepEqual(atFullSpeed([{ c: 2.3 }, { c: 2.4 }], (r) => r.c, 0.8, 4.2), []);
   });
 });
