@@ -45,7 +45,7 @@ import {
 
 /** Default Maglev ring size M (prime), as Katran: M > 100 x backends per VIP. */
 export const DEFAULT_RING_SIZE = 65537;
-/** Flow cache entries per CPU (64 bytes each): direct-mapped, so several times the flows a CPU carries at once. */
+/** Flow cache entries per CPU (128 bytes each): direct-mapped, so several times the flows a CPU carries at once. */
 export const DEFAULT_FLOW_CACHE = 16384;
 
 /** Where the build puts the object, relative to the repository root. */
