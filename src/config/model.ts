@@ -14,17 +14,11 @@
  */
 
 import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
+import type { IntRange, SourceLoc } from './fields.js';
 import type { VrrpConfig } from './vrrp-model.js';
 
-/** Where a config node starts in its file. */
-export interface SourceLoc {
-  /** Config file path as the user gave it. */
-  file: string;
-  /** 1-based line. */
-  line: number;
-  /** 1-based column. */
-  col: number;
-}
+// the types and pattern of the checking machinery, for the model's users
+export { IFNAME_PATTERN, type IntRange, type SourceLoc } from './fields.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -204,14 +198,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   nextHopCacheMs: 100,
 });
 
-/** An inclusive integer range. */
-export interface IntRange {
-  /** Smallest accepted value. */
-  min: number;
-  /** Largest accepted value. */
-  max: number;
-}
-
 /** Accepted ranges of the `limits` keys (`nextHopCacheMs` in milliseconds). */
 export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.freeze({
   /** the VIP id is a u16 slot. */
@@ -309,12 +295,6 @@ export function defaultBackendHealth(): BackendHealthSpec {
 
 /** Instance names: they become path components and socket names. */
 export const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/**
- * Linux interface names: 1..15 bytes (IFNAMSIZ - 1), no '/', ':' or
- * whitespace (dev_valid_name), and not "." or "..".
- */
-export const IFNAME_PATTERN = /^(?!\.{1,2}$)[^/:\s]{1,15}$/;
-
 /**
  * The stable identity of a service, used by the reconciler to match old and
  * new configs: `${address}|${port}|${protocol}`.

@@ -17,7 +17,7 @@
  * ./model.ts.
  */
 
-import type { IntRange, SourceLoc } from './model.js';
+import type { IntRange, SourceLoc } from './fields.js';
 import { GARP_DEFAULTS } from '../vrrp/fsm.js';
 import { VRRP_PRIO_OWNER } from '../vrrp/timers.js';
 
