@@ -1,7 +1,9 @@
 /**
  * The import graph of src/config/: acyclic (type-only imports count: they
  * tie the modules together just as much), and the config format reads the
- * protocol's defaults from spec modules, never from an FSM or a runner.
+ * protocol's defaults from spec modules (src/vrrp/spec.ts,
+ * src/health/spec.ts), never from an FSM, a runner or anything else of the
+ * protocol rooms.
  *
  * The graph is read from the source files with TypeScript's own
  * preProcessFile (static imports, `export ... from`, dynamic `import()`).
@@ -84,5 +86,19 @@ describe('src/config imports', () => {
   it('has no circle: src/config/*.ts and everything they import form an acyclic graph', () => {
     const cycle = findCycle(graphFrom(configFiles));
     assert.equal(cycle, undefined, `import circle: ${cycle?.join(' -> ')}`);
+  });
+
+  it('reaches no state machine, runner or worker: protocol defaults come from spec modules', () => {
+    const graph = graphFrom(configFiles);
+    const protocol = [...graph.keys()].filter((f) => /^src\/(vrrp|health|bfd)\//.test(f));
+    const forbidden = protocol.filter((f) => !/\/spec\.ts$/.test(f));
+    // say which config module pulls each one in
+    const via = forbidden.map((f) => `${f} (imported by ${[...graph].filter(([, d]) => d.includes(f)).map(([m]) => m).join(', ')})`);
+    assert.deepEqual(via, []);
+    assert.ok(protocol.includes('src/vrrp/spec.ts') && protocol.includes('src/health/spec.ts'), protocol.join(', '));
+  });
+
+  it('reads spec modules that import nothing (so they cannot pull an FSM in later)', () => {
+    for (const spec of ['src/vrrp/spec.ts', 'src/health/spec.ts']) assert.deepEqual(importsOf(join(ROOT, spec)), [], spec);
   });
 });
