@@ -43,6 +43,7 @@ import {
   LOG_LEVELS,
   PORT_RANGE,
   PROTOCOLS,
+  ROOT_NEEDS,
   SERVICE_MODES,
   WEIGHT_RANGE,
   XDP_MODES,
@@ -64,8 +65,10 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
  * against this table by a unit test.
  */
 export const CONFIG_KEYS = {
-  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS
-  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: ['interfaces', 'services'] },
+  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS. No root key is
+  // required alone: `services` or `vrrp` (or both), and `interfaces` with
+  // `services` (ROOT_NEEDS)
+  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: [] },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
@@ -105,13 +108,22 @@ class ConfigChecker extends Checker {
     let fields: Fields | undefined;
     if (contents === null) {
       // an empty file (or only comments): say what is missing, not "expected a mapping"
-      for (const k of CONFIG_KEYS.root.required) this.err('XLB_ERR_CONFIG_MISSING', [], start, k);
+      this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why.services})`, start, 'services');
     } else if (!isMap(contents)) {
       this.err('XLB_ERR_CONFIG_INVALID', `expected a mapping, got ${describe(contents)}`, top.at, ROOT_KEY);
     } else {
       fields = this.mapping(top, CONFIG_KEYS.root);
     }
     const get = (k: string): Field | undefined => fields?.get(k);
+    if (fields) {
+      if (!ROOT_NEEDS.anyOf.some((k) => get(k))) {
+        this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why.services})`, fields.at, 'services');
+      }
+      for (const [k, needs] of Object.entries(ROOT_NEEDS.dependentRequired)) {
+        if (!get(k)) continue;
+        for (const n of needs) if (!get(n)) this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why[n]})`, fields.at, n);
+      }
+    }
 
     const instanceF = get('instance');
     const instance = instanceF ? this.pattern(instanceF, INSTANCE_PATTERN, 'an instance name matching [a-z0-9][a-z0-9_-]{0,31}') : DEFAULT_INSTANCE;
@@ -134,7 +146,7 @@ class ConfigChecker extends Checker {
     return config;
   }
 
-  /** `interfaces`: at least one, names unique. */
+  /** `interfaces`: at least one when written, names unique. */
   interfaces(f: Field | undefined): InterfaceConfig[] {
     const out: InterfaceConfig[] = [];
     if (!f) return out;
