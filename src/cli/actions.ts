@@ -124,7 +124,9 @@ export const realActions: Actions = {
       out(JSON.stringify(reply, null, 2));
       return EXIT.OK;
     }
-    out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, interfaces ${(reply.interfaces as string[]).join(', ')}`);
+    const xdp = reply.xdp as { loaded: boolean } | undefined;
+    const where = xdp && !xdp.loaded ? 'no XDP program (no services)' : `interfaces ${(reply.interfaces as string[]).join(', ')}`;
+    out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, ${where}`);
     type Backend = { backend: string; state: string; weight: number; packets: number; reason?: string };
     for (const s of reply.services as { name: string; vip: string; mode: string; quorum: string; packets: number; newFlows: number; backends: Backend[] }[]) {
       out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}${s.quorum !== 'ok' ? `  quorum ${s.quorum}` : ''}`);
