@@ -22,7 +22,7 @@ import type { SorryServerSpec } from '../health/spec.js';
 import { isPrime } from '../lb/maglev.js';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { parseDuration } from './duration.js';
-import { Checker, describe, ROOT_KEY, type Addr, type Field, type Fields } from './fields.js';
+import { Checker, child, describe, ROOT_KEY, type Addr, type Field, type Fields } from './fields.js';
 import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
 import { VrrpParser } from './vrrp.js';
 import {
@@ -142,7 +142,14 @@ class ConfigChecker extends Checker {
       services,
     };
     const vrrpF = get('vrrp');
-    if (vrrpF) config.vrrp = new VrrpParser(this).parse(vrrpF);
+    if (vrrpF) {
+      const before = this.errors.length;
+      config.vrrp = new VrrpParser(this).parse(vrrpF);
+      // VRRP alone with no instance runs nothing (said once, when vrrp: is otherwise valid)
+      if (!get('services') && config.vrrp.instances.length === 0 && this.errors.length === before) {
+        this.err('XLB_ERR_CONFIG_INVALID', 'expected at least one instance: a config without services runs its VRRP instances alone', vrrpF.at, child(vrrpF.path, 'instances'));
+      }
+    }
     return config;
   }
 

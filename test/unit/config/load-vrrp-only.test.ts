@@ -100,6 +100,14 @@ describe('parseConfig: what a config needs at its root', () => {
     assert.deepEqual(errors('services: []\n'), [`${F}:1:1: ${NO_IFS}`]);
   });
 
+  it('vrrp with no instance and no services: nothing to run', () => {
+    const msg = 'vrrp.instances: expected at least one instance: a config without services runs its VRRP instances alone';
+    assert.deepEqual(errors('instance: ha\nvrrp: {}\n'), [`${F}:2:7: ${msg}`]);
+    assert.deepEqual(errors('vrrp:\n  instances: []\n'), [`${F}:2:3: ${msg}`]);
+    // with services, vrrp: {} is only the defaults (as before)
+    assert.deepEqual(errors('interfaces: [{ name: eth0 }]\nservices: []\nvrrp: {}\n'), []);
+  });
+
   it('an empty interfaces list is still refused', () => {
     assert.deepEqual(errors(`interfaces: []\n${VRRP}`), [`${F}:1:13: interfaces: expected at least one interface`]);
   });
