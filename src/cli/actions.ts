@@ -125,7 +125,7 @@ export const realActions: Actions = {
       return EXIT.OK;
     }
     const xdp = reply.xdp as { loaded: boolean } | undefined;
-    const where = xdp && !xdp.loaded ? 'no XDP program (no services)' : `interfaces ${(reply.interfaces as string[]).join(', ')}`;
+    const where = xdp && !xdp.loaded ? 'no XDP program (no interfaces)' : `interfaces ${(reply.interfaces as string[]).join(', ')}`;
     out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, ${where}`);
     type Backend = { backend: string; state: string; weight: number; packets: number; reason?: string };
     for (const s of reply.services as { name: string; vip: string; mode: string; quorum: string; packets: number; newFlows: number; backends: Backend[] }[]) {

@@ -50,7 +50,8 @@ export interface XlbConfig {
   instance: string;
   /**
    * Interfaces the XDP program is attached to (names unique). Empty only when
-   * the file has no `interfaces`, which a file with `services` must have.
+   * the file has no `interfaces` (which a file with `services` must have):
+   * then no XDP program is loaded and nothing is pinned (a VRRP-only config).
    */
   interfaces: InterfaceConfig[];
   /** Prometheus endpoint. */
@@ -78,10 +79,7 @@ export interface XlbConfig {
     /** Put the flow hash in the low bits of the outer source address (RSS entropy on the backend). */
     sourceEntropy: boolean;
   };
-  /**
-   * Virtual services, in file order. Empty (no `services`, or `[]`): no XDP
-   * program is loaded and nothing is pinned (a VRRP-only config).
-   */
+  /** Virtual services, in file order (none in a VRRP-only config). */
   services: ServiceConfig[];
   /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */
   vrrp?: VrrpConfig;
@@ -318,11 +316,14 @@ export const ROOT_NEEDS = {
 } as const;
 
 /**
- * Whether a config needs the XDP data plane: it has services. Without, no
- * program is loaded, nothing is pinned and `interfaces` is not attached to.
+ * Whether a config needs the XDP data plane: it names interfaces to run it
+ * on (which every config with services does). Without (a VRRP-only config)
+ * no program is loaded and nothing is pinned. A config with interfaces and
+ * `services: []` keeps the program attached with no VIP: forwarding stops,
+ * the pins (connection table included) stay for services added back.
  */
-export function needsDataplane(config: Pick<XlbConfig, 'services'>): boolean {
-  return config.services.length > 0;
+export function needsDataplane(config: Pick<XlbConfig, 'interfaces'>): boolean {
+  return config.interfaces.length > 0;
 }
 
 /** Instance names: they become path components and socket names. */

@@ -545,7 +545,7 @@ export const SCHEMA = {
       default: DEFAULT_INSTANCE,
     },
     interfaces: {
-      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services; a config without services (VRRP only) loads no XDP program and attaches to none.',
+      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services. Without interfaces (a VRRP-only config) no XDP program is loaded and nothing is pinned.',
       type: 'array',
       minItems: 1,
       items: { $ref: '#/$defs/interface' },
@@ -636,7 +636,7 @@ export const SCHEMA = {
       },
     },
     services: {
-      description: 'Virtual services (VIPs). (address, port, protocol) and names are unique. services, vrrp or both are required. Without services (absent or empty) no XDP program is loaded and nothing is pinned: a VRRP-only config (a floating address for an HAProxy or nginx pair).',
+      description: 'Virtual services (VIPs). (address, port, protocol) and names are unique. services, vrrp or both are required: vrrp alone (no services, no interfaces) is a floating address, e.g. for an HAProxy or nginx pair, with no XDP program.',
       type: 'array',
       items: { $ref: '#/$defs/service' },
     },

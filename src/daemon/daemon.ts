@@ -7,14 +7,15 @@
  * or `xlb reload`: validate all, then apply only the difference; a rejected
  * config changes nothing. Edge module: wiring of I/O.
  *
- * The XDP side exists only while the config has services (a VRRP-only
- * config, keepalived -P's floating address, has none): without services no
- * program is loaded and nothing is pinned (pins a previous run left are
- * removed at start). A reload that adds the first services loads, attaches
- * and pins the program; one that removes the last ones first deletes every
- * VIP (forwarding stops at once), then detaches the program and removes its
- * pins, connection table included: services added later start with an empty
- * table, as after `xlb unload`.
+ * The XDP side exists only while the config names interfaces (every config
+ * with services does; a VRRP-only config, keepalived -P's floating address,
+ * has neither): without, no program is loaded and nothing is pinned (pins a
+ * previous run left are removed at start). A reload that adds interfaces
+ * (and services) loads, pins and attaches the program; one that removes them
+ * first deletes every VIP (forwarding stops at once), then detaches the
+ * program and removes its pins, connection table included: services added
+ * later start with an empty table, as after `xlb unload`. (A reload to
+ * `services: []` that keeps the interfaces keeps the program and its pins.)
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -77,7 +78,7 @@ interface Forwarding {
 export class Daemon {
   readonly log: Logger;
   config: XlbConfig;
-  /** the XDP program, its maps and what was written to them; null without services */
+  /** the XDP program, its maps and what was written to them; null without interfaces */
   #fwd: Forwarding | null = null;
   readonly metrics: XlbMetrics;
   readonly pinDir: string;
@@ -103,7 +104,7 @@ export class Daemon {
     this.metrics = createMetrics({ dp: () => this.dp, services: () => this.#fwd?.applier.services.values() ?? [], quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus() });
     // steering is asked for only by checks of services, so only with a data plane
     const fwd = (): XdpDataplane => {
-      if (!this.#fwd) throw new XlbError('XLB_ERR_DAEMON_APPLY', 'health-check steering needs the data plane, which is not loaded (no services)');
+      if (!this.#fwd) throw new XlbError('XLB_ERR_DAEMON_APPLY', 'health-check steering needs the data plane, which is not loaded (no interfaces)');
       return this.#fwd.dp;
     };
     const steeringDp = {
@@ -116,12 +117,12 @@ export class Daemon {
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
   }
 
-  /** The XDP data plane; null while the config has no services. */
+  /** The XDP data plane; null while the config has no interfaces. */
   get dp(): XdpDataplane | null {
     return this.#fwd?.dp ?? null;
   }
 
-  /** What was written to the data plane; null while the config has no services. */
+  /** What was written to the data plane; null while the config has no interfaces. */
   get applier(): Applier | null {
     return this.#fwd?.applier ?? null;
   }
@@ -145,7 +146,7 @@ export class Daemon {
       const only = new Set(this.#healthDirty);
       this.#healthDirty.clear();
       const fwd = this.#fwd;
-      if (!fwd) return; // no services (any more): nothing to reconcile
+      if (!fwd) return; // no data plane (any more): nothing to reconcile
       let plan;
       try {
         plan = planReconcile(fwd.applier.view(), this.config, fwd.dp.ringSize, this.#limits(fwd.dp, this.config), this.health, only);
@@ -182,7 +183,7 @@ export class Daemon {
       } else if (existsSync(pinDir)) {
         // a previous run's program, maps and links: this config forwards nothing
         const gone = unloadInstance(config.instance);
-        log.info({ links: gone.links, maps: gone.maps.length }, 'no services: the XDP program a previous run left is detached and its pins removed');
+        log.info({ links: gone.links, maps: gone.maps.length }, 'no interfaces: the XDP program a previous run left is detached and its pins removed');
       }
       d.#neigh.start();
       // backends the pinned maps hold down stay down until their checks pass
@@ -193,7 +194,7 @@ export class Daemon {
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
       d.#attachAll(config);
-      if (!d.#fwd) log.info({ interfaces: config.interfaces.map((i) => i.name) }, 'no services: no XDP program loaded, nothing pinned');
+      if (!d.#fwd) log.info('no interfaces: no XDP program loaded, nothing pinned');
       d.#syncVrrp(config);
       d.#startHttp();
       d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
@@ -264,29 +265,28 @@ export class Daemon {
   }
 
   /**
-   * Take the XDP side away (the config has no services left): detach the
+   * Take the XDP side away (the config has no interfaces left): detach the
    * program from every interface, close it and remove every pin of the
    * instance, maps (connection table included) and links.
    */
   async #unloadDataplane(): Promise<void> {
     const fwd = this.#fwd;
     if (!fwd) return;
-    this.#attachAll({ ...this.config, services: [] });
+    this.#attachAll({ ...this.config, interfaces: [] });
     this.#fwd = null;
     await fwd.applier.close();
     fwd.dp.close();
     const gone = unloadInstance(this.config.instance);
-    this.log.info({ links: gone.links, maps: gone.maps.length }, 'no services: XDP program detached and unloaded, its pins removed');
+    this.log.info({ links: gone.links, maps: gone.maps.length }, 'no interfaces: XDP program detached and unloaded, its pins removed');
   }
 
   /**
    * Attach to the configured interfaces not attached yet; detach the ones
-   * that left. A config without services is attached nowhere.
+   * that left.
    */
   #attachAll(config: XlbConfig): void {
-    const ifaces = needsDataplane(config) ? config.interfaces : [];
-    const want = new Set(ifaces.map((i) => i.name));
-    for (const i of ifaces) {
+    const want = new Set(config.interfaces.map((i) => i.name));
+    for (const i of config.interfaces) {
       if (this.#attached.has(i.name)) continue;
       const dp = this.dp;
       if (!dp) throw new XlbError('XLB_ERR_DAEMON_APPLY', `cannot attach to ${i.name}: the XDP program is not loaded`);
@@ -319,7 +319,7 @@ export class Daemon {
     this.#http.listen(port, host, () => this.log.info({ host, port }, 'metrics on /metrics'));
   }
 
-  /** Plan and apply a config on the data plane; without one (no services), nothing to do. */
+  /** Plan and apply a config on the data plane; without one (no interfaces, so no services), nothing to do. */
   async #apply(config: XlbConfig): Promise<ReloadReply> {
     const fwd = this.#fwd;
     if (!fwd) {
@@ -374,11 +374,11 @@ export class Daemon {
       if (this.#fwd && wantDp && loadShape(next) !== loadShape(this.config)) return refuse('limits changed: they size the maps, so they need `xlb unload` and a new `xlb load` (which drops the connection table)');
       if (next.metrics.host !== this.config.metrics.host || next.metrics.port !== this.config.metrics.port) return refuse('metrics.listen changed: restart the daemon to move it');
       try {
-        if (wantDp) for (const i of next.interfaces) native().ifNameToIndex(i.name);
+        for (const i of next.interfaces) native().ifNameToIndex(i.name);
       } catch (err) {
         return refuse(`interface: ${(err as Error).message}`);
       }
-      // the first services: load the program (attached below, once applied)
+      // the first interfaces: load the program (attached below, once applied)
       const loaded = wantDp && !this.#fwd;
       if (loaded) {
         try {
@@ -401,7 +401,7 @@ export class Daemon {
       // the checks of the new config first: the plan asks them about new backends
       this.health.sync(next);
       this.#healthDirty.clear(); // this plan covers every service
-      // with no services left this plan deletes every VIP: forwarding stops here
+      // with no interfaces (so no services) left this plan deletes every VIP: forwarding stops here
       const reply = await this.#apply(next);
       if (!reply.ok && reply.errors) {
         this.health.sync(this.config);
@@ -462,12 +462,12 @@ export class Daemon {
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       config: this.config.file,
-      // the XDP program: loaded and pinned while there are services
+      // the XDP program: loaded and pinned while there are interfaces
       xdp: fwd ? { loaded: true, pins: this.pinDir } : { loaded: false },
       interfaces: [...this.#attached],
       steering: this.#steering.devices,
       services: (fwd ? [...fwd.applier.services.values()] : []).map((s) => {
-        const dp = fwd?.dp as XdpDataplane; // there are services only with a data plane
+        const dp = fwd?.dp as XdpDataplane; // services only with a data plane
         const st = dp.vipStats(s.vipId);
         const health = new Map(this.health.status(s.key).map((h) => [h.backend, h] as const));
         return {

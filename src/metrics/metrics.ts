@@ -129,7 +129,7 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
   };
   new Gauge({
     name: 'xlb_xdp_loaded',
-    help: 'Whether the XDP program is loaded (1) or not (0: the config has no services, as a VRRP-only config).',
+    help: 'Whether the XDP program is loaded (1) or not (0: the config has no interfaces, as a VRRP-only config).',
     registers: [registry],
     collect() {
       this.set(src.dp() ? 1 : 0);

@@ -161,7 +161,7 @@ describe('a VRRP-only config against keepalived', { skip: !isRoot && 'needs root
     assert.deepEqual(s.vrrp.map((v) => [v.name, v.vrid, v.state, v.basePriority]), [['VI_1', 51, 'MASTER', 150]]);
     const text = await xlb(['status', '-i', NAME]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /no XDP program \(no services\)/);
+    assert.match(text.stdout, /no XDP program \(no interfaces\)/);
     assert.match(text.stdout, /^ {2}VI_1 {2}vrid 51 on eth0 IPv4 {2}MASTER /m);
 
     // /metrics

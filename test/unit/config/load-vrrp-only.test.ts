@@ -53,16 +53,16 @@ describe('parseConfig: a VRRP-only config', () => {
     assert.deepEqual(errors(VRRP), []);
   });
 
-  it('vrrp with interfaces and no services: valid, still no data plane (nothing to forward)', () => {
+  it('vrrp with interfaces and no services: valid, and the data plane runs on them (with no VIP)', () => {
     const r = parseConfig(`interfaces: [{ name: eth0 }]\n${VRRP}`, F);
     assert.ok(r.ok);
-    assert.equal(needsDataplane(r.config), false);
+    assert.equal(needsDataplane(r.config), true);
   });
 
-  it('services: [] is no services: no data plane', () => {
+  it('services: [] with interfaces: the data plane, as before', () => {
     const r = parseConfig(`interfaces: [{ name: eth0 }]\nservices: []\n${VRRP}`, F);
     assert.ok(r.ok);
-    assert.equal(needsDataplane(r.config), false);
+    assert.equal(needsDataplane(r.config), true);
   });
 
   it('a service: the data plane', () => {
