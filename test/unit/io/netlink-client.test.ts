@@ -1,4 +1,5 @@
-// Tests for src/net/netlink-client.ts without a kernel: a fake transport
+// Tests for src/io/netlink-client.ts and the values it reports
+// (src/net/link-addr.ts), without a kernel: a fake transport
 // plays the kernel (acks, errors, dumps over several datagrams, interrupted
 // dumps, notifications, overruns), so the runner's sequencing, error
 // mapping and events are checked exactly. test/bpf/netlink.test.ts runs the
@@ -8,17 +9,14 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { SystemError } from '../../../src/errors.js';
 import type { NetlinkDatagram } from '../../../src/native/binding.js';
+import { addressMessage, netlinkError, toAddressInfo, toLinkInfo } from '../../../src/net/link-addr.js';
 import {
-  addressMessage,
   NetlinkClient,
-  netlinkError,
-  toAddressInfo,
-  toLinkInfo,
   type AddressEvent,
   type LinkEvent,
   type NetlinkClientOptions,
   type NetlinkTransport,
-} from '../../../src/net/netlink-client.js';
+} from '../../../src/io/netlink-client.js';
 import {
   decodeIfAddrMsg,
   decodeNlMsgs,
