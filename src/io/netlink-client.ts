@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import { SystemError } from '../errors.js';
 import { NETLINK, NetlinkSocket, type NetlinkDatagram, type NetlinkSocketOptions } from '../native/socket.js';
 import { addressMessage, checkInt, IFNAME_MAX, netlinkError, toAddressInfo, toLinkInfo, type AddressInfo, type AddressRef, type AddressSpec, type LinkInfo } from '../net/link-addr.js';
+import { decodeNsIdMsg, encodeNsIdMsg, NSID_NOT_ASSIGNED, RTM_NSID } from '../net/netns-id.js';
 import {
   AF,
   decodeNlMsgs,
@@ -310,6 +311,24 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
       out.push(a);
     }
     return out;
+  }
+
+  /**
+   * The id this client's namespace gave the namespace behind `fd` (an open
+   * /run/netns/NAME or /proc/PID/ns/net), as links report it in
+   * IFLA_LINK_NETNSID (RTM_GETNSID with NETNSA_FD). Asking assigns nothing.
+   * @returns the id, or null when none is assigned
+   * @throws SystemError EBADF / EINVAL (fd is no namespace)...
+   */
+  async netnsId(fd: number): Promise<number | null> {
+    checkInt('netnsId: fd', fd, 0, 0x7fffffff);
+    const msgs = await this.#request(RTM_NSID.GETNSID, 0, encodeNsIdMsg({ family: AF.UNSPEC, fd }), false, `netns of fd ${fd}`);
+    for (const m of msgs) {
+      if (m.kind !== 'other' || m.header.type !== RTM_NSID.NEWNSID) continue;
+      const nsid = decodeNsIdMsg(m.payload).value.nsid;
+      return nsid === undefined || nsid === NSID_NOT_ASSIGNED ? null : nsid;
+    }
+    return null;
   }
 
   // --- requests ----------------------------------------------------------------

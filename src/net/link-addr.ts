@@ -14,6 +14,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SystemError, type SystemErrorCode } from '../errors.js';
+import { linkNetnsid } from './netns-id.js';
 import { AF, IFA_F, IFF, nlmsgTypeName, operStateName, RT_SCOPE, type IfAddrMsg, type IfInfoMsg } from './rtnetlink.js';
 
 /** Longest interface name / label (IFNAMSIZ - 1). */
@@ -47,6 +48,8 @@ export interface LinkInfo {
   master?: number;
   /** ifindex of the lower device (veth peer, VLAN parent), if any; it may be in another namespace. */
   link?: number;
+  /** IFLA_LINK_NETNSID: id (given by this namespace) of the namespace {@link LinkInfo.link} lives in, when it is another one. */
+  linkNetnsid?: number;
 }
 
 /** An interface address as the client (io/netlink-client.ts) reports it. */
@@ -149,6 +152,8 @@ export function toLinkInfo(v: IfInfoMsg): LinkInfo {
   // The kernel sends IFLA_LINK only when it differs from the device itself
   // (rtnl_fill_ifinfo); across namespaces the two indexes may be equal.
   if (v.attrs.link !== undefined) info.link = v.attrs.link;
+  const nsid = linkNetnsid(v.attrs.unknown);
+  if (nsid !== undefined) info.linkNetnsid = nsid;
   return info;
 }
 
