@@ -12,6 +12,7 @@ import { controlPath, controlRequest } from '../daemon/control.js';
 import { XlbError } from '../errors.js';
 import { EXIT, exitCodeOf, type Actions, type InstanceOpts } from './program.js';
 import { createLab, destroyLab } from '../lab/lab.js';
+import { findingLine, type VethFinding } from '../daemon/veth-check.js';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const err = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -125,6 +126,7 @@ export const realActions: Actions = {
       return EXIT.OK;
     }
     out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, interfaces ${(reply.interfaces as string[]).join(', ')}`);
+    for (const f of (reply.veth as VethFinding[] | undefined) ?? []) out(`  ${findingLine(f)}`);
     type Backend = { backend: string; state: string; weight: number; packets: number; reason?: string };
     for (const s of reply.services as { name: string; vip: string; mode: string; quorum: string; packets: number; newFlows: number; backends: Backend[] }[]) {
       out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}${s.quorum !== 'ok' ? `  quorum ${s.quorum}` : ''}`);

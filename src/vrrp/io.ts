@@ -2,7 +2,7 @@
  * @module vrrp/io
  * The real {@link VrrpIo} of the VRRP worker: raw IP sockets of protocol 112
  * (src/native/socket.ts RawSocket), rtnetlink for links and addresses
- * (src/net/netlink-client.ts), packet sockets for gratuitous ARP and
+ * (src/io/netlink-client.ts), packet sockets for gratuitous ARP and
  * unsolicited neighbour advertisements (src/vrrp/garp.ts), child processes
  * for scripts and notify commands, and the notify FIFO.
  *
@@ -21,7 +21,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { spawnDetached } from '../spawn-detached.js';
 import { constants as fsConstants, promises as fsp, readFileSync, unwatchFile, watchFile, writeFileSync, existsSync } from 'node:fs';
 import { RawSocket, SOCKOPT, IPPROTO } from '../native/socket.js';
-import { NetlinkClient, type AddressInfo, type LinkInfo } from '../net/netlink-client.js';
+import { NetlinkClient, type AddressInfo, type LinkInfo } from '../io/netlink-client.js';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL } from './codec.js';
 import type { VrrpIo, VrrpLink, VrrpRx, VrrpSocket, VrrpVip } from './runner.js';
 
