@@ -33,7 +33,9 @@ import { isPrime } from '../lb/maglev.js';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { unknownKeyMessage } from './did-you-mean.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
-import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { commandSites, HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { checkCommands } from './script-check.js';
+import type { CommandSite, SecureOptions } from '../security/script-security.js';
 import { VrrpParser } from './vrrp.js';
 import {
   DEFAULT_INSTANCE,
@@ -77,7 +79,10 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
  */
 export const CONFIG_KEYS = {
   // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS
-  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: ['interfaces', 'services'] },
+  root: {
+    allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp'],
+    required: ['interfaces', 'services'],
+  },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
@@ -420,6 +425,11 @@ class Checker {
 
     const limits = this.limits(get('limits'));
     const services = this.services(get('services'), limits);
+    const suF = get('script_user');
+    const unsafeF = get('allow_unsafe_scripts');
+    const scripts: NonNullable<XlbConfig['scripts']> = { allowUnsafe: (unsafeF && this.bool(unsafeF)) ?? false };
+    const scriptUser = suF && new HealthParser(this).user(suF);
+    if (scriptUser !== undefined) scripts.user = scriptUser;
 
     const config: XlbConfig = {
       file: this.file,
@@ -431,6 +441,7 @@ class Checker {
       tunnel: this.tunnel(get('tunnel')),
       services,
     };
+    if (suF || unsafeF) config.scripts = scripts;
     const vrrpF = get('vrrp');
     if (vrrpF) config.vrrp = new VrrpParser(this).parse(vrrpF);
     return config;
@@ -807,6 +818,11 @@ function byPosition(a: ConfigError, b: ConfigError): number {
  *   for bad input
  */
 export function parseConfig(text: string, file: string): ConfigResult {
+  return parseWithCommands(text, file).result;
+}
+
+/** {@link parseConfig}, and the commands the config holds (for the load-time check). */
+function parseWithCommands(text: string, file: string): { result: ConfigResult; sites: CommandSite[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,
@@ -815,20 +831,24 @@ export function parseConfig(text: string, file: string): ConfigResult {
     uniqueKeys: false, // duplicates are reported by the checker, citing the first
   });
   const c = new Checker(file, lc, doc);
+  const fail = (): { result: ConfigResult; sites: CommandSite[] } => ({ result: { ok: false, errors: c.errors.sort(byPosition) }, sites: [] });
   for (const e of [...doc.errors, ...doc.warnings]) c.syntax(e);
   if (c.errors.length === 0) c.aliases();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
+  if (c.errors.length > 0) return fail();
   const config = c.root();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
-  return { ok: true, config };
+  if (c.errors.length > 0) return fail();
+  return { result: { ok: true, config }, sites: commandSites(c) };
 }
 
 /**
- * Read and validate a config file.
+ * Read and validate a config file, then check and resolve its commands
+ * (./script-check.ts: script security, users; reads the file system). The
+ * daemon's load and reload and `xlb validate` all come through here.
  * @param path the file; also used as the file name in messages
+ * @param scripts test seams of the command check (PATH, euid, user lookup)
  * @returns as {@link parseConfig}; a file that cannot be read is one error at 1:1
  */
-export async function loadConfigFile(path: string): Promise<ConfigResult> {
+export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> = {}): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -837,5 +857,8 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
     const err = new ConfigError('XLB_ERR_CONFIG_READ', [reason], { file: path, line: 1, col: 1, key: ROOT_KEY }, { cause: e });
     return { ok: false, errors: [err] };
   }
-  return parseConfig(text, path);
+  const { result, sites } = parseWithCommands(text, path);
+  if (!result.ok) return result;
+  const errors = await checkCommands(result.config, sites, scripts);
+  return errors.length > 0 ? { ok: false, errors } : result;
 }

@@ -5,7 +5,7 @@
  * `services[].backends[].health`, and what the probes (src/health/probes/)
  * and the state machines (src/health/fsm.ts) consume.
  *
- * Layer: control plane, pure data. No I/O; imports nothing.
+ * Layer: control plane, pure data. No I/O; imports types only.
  *
  * Inheritance (keepalived's VS -> RS -> checker): a key set on a check wins
  * over the backend's `health`, which wins over the service's `health`, which
@@ -14,6 +14,7 @@
  *
  * Durations are milliseconds (fractional allowed: `500us` = 0.5).
  */
+import type { RunAs, ScriptCommand } from '../security/command.js';
 
 /** Checker types, in documentation order. */
 export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'icmp' | 'dns' | 'smtp' | 'misc' | 'file';
@@ -169,12 +170,16 @@ export interface SmtpCheckSpec extends NetCheckBase {
 /** Run a command. Exit 0 = up, 1 = down; with `dynamic`, 2..255 = up with weight exit - 2 (keepalived misc_dynamic). */
 export interface MiscCheckSpec extends CheckTiming {
   type: 'misc';
-  /** argv; argv[0] is looked up in PATH. No shell unless the user writes `sh -c`. */
+  /** argv; argv[0] an absolute path or a name looked up in PATH. No shell unless the user writes `sh -c`. */
   command: string[];
   /** Exit codes 2..255 set the backend's weight to code - 2. */
   dynamic: boolean;
-  /** Run as this user (name or uid); default the daemon's. */
+  /** Run as this user (`name`, uid, `name:group`); default `script_user`, else the daemon's. */
   user?: string;
+  /** The executable argv[0] resolved to at load (src/security/script-security.ts). */
+  path?: string;
+  /** The ids the command switches to, resolved at load; absent = the daemon's. */
+  runAs?: RunAs;
 }
 
 /** Read a number from a file (keepalived FILE_CHECK / track_file). */
@@ -211,10 +216,10 @@ export interface BackendHealthSpec {
   inhibitOnFailure: boolean;
   /** A recovered backend's weight ramps linearly from 1 to its weight over this time; 0 = at once. */
   slowStartMs: number;
-  /** argv run when the backend goes up (keepalived `notify_up`). */
-  notifyUp?: string[];
-  /** argv run when the backend goes down. */
-  notifyDown?: string[];
+  /** Run when the backend goes up (keepalived `notify_up`). */
+  notifyUp?: ScriptCommand;
+  /** Run when the backend goes down. */
+  notifyDown?: ScriptCommand;
 }
 
 /** Service-level health options (quorum: keepalived §2.4). */
@@ -223,10 +228,10 @@ export interface ServiceHealthSpec {
   quorum: number;
   /** Clamped to quorum - 1. Default 0. */
   hysteresis: number;
-  /** argv run when quorum is gained. */
-  quorumUp?: string[];
-  /** argv run when quorum is lost. */
-  quorumDown?: string[];
+  /** Run when quorum is gained. */
+  quorumUp?: ScriptCommand;
+  /** Run when quorum is lost. */
+  quorumDown?: ScriptCommand;
 }
 
 /** The sorry server: used alone while quorum is lost. */
