@@ -2,8 +2,9 @@
  * @module config/health
  * The health-check part of the config format: `services[].health`,
  * `services[].backends[].health` and their `checks`, checked and resolved
- * into the model of src/health/spec.ts. Called by load.ts, whose Checker
- * records the errors (file:line:col, dotted key, what was expected).
+ * into the model of src/health/spec.ts. Called by load.ts; the Checker of
+ * ./fields.ts records the errors (file:line:col, dotted key, what was
+ * expected).
  *
  * Layer: control plane. Pure: no I/O.
  *
@@ -40,7 +41,7 @@ import {
 } from '../health/spec.js';
 import type { CommandSite, ScriptCommand } from '../security/script-security.js';
 import { unknownKeyMessage } from './did-you-mean.js';
-import type { Checker, Field, Fields } from './load.js';
+import type { Checker, Field, Fields } from './fields.js';
 import {
   CHECK_TIMING_RANGES,
   defaultServiceHealth,
@@ -303,7 +304,7 @@ function child(path: string, key: string): string {
   return `${path}.${key}`;
 }
 
-/** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker. */
+/** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker (./fields.ts). */
 export class HealthParser {
   constructor(private readonly c: Checker) {}
 

@@ -14,17 +14,11 @@
  */
 
 import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
+import type { IntRange, SourceLoc } from './fields.js';
 import type { VrrpConfig } from './vrrp-model.js';
 
-/** Where a config node starts in its file. */
-export interface SourceLoc {
-  /** Config file path as the user gave it. */
-  file: string;
-  /** 1-based line. */
-  line: number;
-  /** 1-based column. */
-  col: number;
-}
+// the types and pattern of the checking machinery, for the model's users
+export { IFNAME_PATTERN, type IntRange, type SourceLoc } from './fields.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -54,7 +48,10 @@ export interface XlbConfig {
   file: string;
   /** Instance name: names the pin directory /sys/fs/bpf/xlb/<instance>/ and the socket /run/xlb/<instance>.sock. */
   instance: string;
-  /** Interfaces the XDP program is attached to (at least one, names unique). */
+  /**
+   * Interfaces the XDP program is attached to (names unique). Empty only when
+   * the file has no `interfaces`, which a file with `services` must have.
+   */
   interfaces: InterfaceConfig[];
   /** Prometheus endpoint. */
   metrics: {
@@ -91,7 +88,10 @@ export interface XlbConfig {
      */
     allowUnsafe: boolean;
   };
-  /** Virtual services, in file order. */
+  /**
+   * Virtual services, in file order. Empty (no `services`, or `[]`): no XDP
+   * program is loaded and nothing is pinned (a VRRP-only config).
+   */
   services: ServiceConfig[];
   /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */
   vrrp?: VrrpConfig;
@@ -214,14 +214,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   nextHopCacheMs: 100,
 });
 
-/** An inclusive integer range. */
-export interface IntRange {
-  /** Smallest accepted value. */
-  min: number;
-  /** Largest accepted value. */
-  max: number;
-}
-
 /** Accepted ranges of the `limits` keys (`nextHopCacheMs` in milliseconds). */
 export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.freeze({
   /** the VIP id is a u16 slot. */
@@ -317,14 +309,34 @@ export function defaultBackendHealth(): BackendHealthSpec {
   return { checks: [], inhibitOnFailure: HEALTH_DEFAULTS.inhibitOnFailure, slowStartMs: HEALTH_DEFAULTS.slowStartMs };
 }
 
+/**
+ * What the root needs besides its keys' own checks: something to run
+ * (services to balance, or VRRP alone: keepalived's floating address for an
+ * HAProxy or nginx pair), and interfaces for the XDP program when there are
+ * services. The loader (load.ts) and the JSON Schema (schema.ts) read it.
+ */
+export const ROOT_NEEDS = {
+  /** `services`, `vrrp` or both. */
+  anyOf: ['services', 'vrrp'],
+  /** key -> the keys it needs. */
+  dependentRequired: { services: ['interfaces'] },
+  /** The messages, after "missing required key". */
+  why: {
+    services: 'a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both',
+    interfaces: 'the XDP program that forwards the services is attached to these interfaces',
+  },
+} as const;
+
+/**
+ * Whether a config needs the XDP data plane: it has services. Without, no
+ * program is loaded, nothing is pinned and `interfaces` is not attached to.
+ */
+export function needsDataplane(config: Pick<XlbConfig, 'services'>): boolean {
+  return config.services.length > 0;
+}
+
 /** Instance names: they become path components and socket names. */
 export const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/**
- * Linux interface names: 1..15 bytes (IFNAMSIZ - 1), no '/', ':' or
- * whitespace (dev_valid_name), and not "." or "..".
- */
-export const IFNAME_PATTERN = /^(?!\.{1,2}$)[^/:\s]{1,15}$/;
-
 /**
  * The stable identity of a service, used by the reconciler to match old and
  * new configs: `${address}|${port}|${protocol}`.

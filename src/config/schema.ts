@@ -43,6 +43,7 @@ import {
   LOG_LEVELS,
   PORT_RANGE,
   PROTOCOLS,
+  ROOT_NEEDS,
   SERVICE_MODES,
   WEIGHT_RANGE,
   XDP_MODES,
@@ -529,7 +530,9 @@ export const SCHEMA = {
     'Configuration of one xlb instance: an XDP/eBPF L4 load balancer. Keys are snake_case; durations are strings with a unit (150ms, 2s).',
   type: 'object',
   additionalProperties: false,
-  required: ['interfaces', 'services'],
+  // services, vrrp or both; interfaces with services (model.ts ROOT_NEEDS)
+  anyOf: ROOT_NEEDS.anyOf.map((k) => ({ required: [k] })),
+  dependentRequired: ROOT_NEEDS.dependentRequired,
   properties: {
     instance: {
       description:
@@ -539,7 +542,7 @@ export const SCHEMA = {
       default: DEFAULT_INSTANCE,
     },
     interfaces: {
-      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique.',
+      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services; a config without services (VRRP only) loads no XDP program and attaches to none.',
       type: 'array',
       minItems: 1,
       items: { $ref: '#/$defs/interface' },
@@ -641,7 +644,7 @@ export const SCHEMA = {
       default: false,
     },
     services: {
-      description: 'Virtual services (VIPs). May be empty. (address, port, protocol) and names are unique.',
+      description: 'Virtual services (VIPs). (address, port, protocol) and names are unique. services, vrrp or both are required. Without services (absent or empty) no XDP program is loaded and nothing is pinned: a VRRP-only config (a floating address for an HAProxy or nginx pair).',
       type: 'array',
       items: { $ref: '#/$defs/service' },
     },

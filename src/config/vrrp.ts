@@ -3,8 +3,8 @@
  * The VRRP part of the config format, `vrrp:` (keepalived's `vrrp_instance`,
  * `vrrp_sync_group`, `vrrp_script`, `track_file`, and the VRRP keys of
  * `global_defs` as `defaults`), checked and resolved into the model of
- * ./vrrp-model.ts. Called by load.ts, whose Checker records the errors
- * (file:line:col, dotted key, what was expected).
+ * ./vrrp-model.ts. Called by load.ts; the Checker of ./fields.ts records
+ * the errors (file:line:col, dotted key, what was expected).
  *
  * Layer: control plane. Pure: no I/O.
  *
@@ -27,7 +27,7 @@ import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { didYouMean, unknownKeyMessage } from './did-you-mean.js';
 import { formatDuration } from './duration.js';
 import { HealthParser } from './health.js';
-import type { Checker, Field, Fields } from './load.js';
+import type { Checker, Field, Fields } from './fields.js';
 import type { SourceLoc } from './model.js';
 import {
   defaultVmacName,
@@ -320,7 +320,7 @@ interface InstanceDraft {
   vips: { vip: VrrpVipConfig; path: string }[];
 }
 
-/** Parses and resolves `vrrp:`; one per config, sharing the load.ts Checker. */
+/** Parses and resolves `vrrp:`; one per config, sharing the load.ts Checker (./fields.ts). */
 export class VrrpParser {
   readonly #c: Checker;
   /** Parses notify and script commands (health's `command` rules: argv, never a shell). */

@@ -26,7 +26,7 @@ import { NeighbourKeeper } from './neigh-keeper.js';
 import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
-import { vrrpSpec } from '../vrrp/spec.js';
+import { vrrpSpec } from '../vrrp/from-config.js';
 import { XlbError } from '../errors.js';
 
 /** Pause before a new VRRP worker replaces one that died. */

@@ -5,7 +5,7 @@
  * `services[].backends[].health`, and what the probes (src/health/probes/)
  * and the state machines (src/health/fsm.ts) consume.
  *
- * Layer: control plane, pure data. No I/O; imports types only.
+ * Layer: control plane, pure data. No I/O; imports nothing.
  *
  * Inheritance (keepalived's VS -> RS -> checker): a key set on a check wins
  * over the backend's `health`, which wins over the service's `health`, which
@@ -14,7 +14,28 @@
  *
  * Durations are milliseconds (fractional allowed: `500us` = 0.5).
  */
-import type { RunAs, ScriptCommand } from '../security/command.js';
+
+/** The ids a command switches to (src/security/command.ts RunAs; spec modules import nothing). */
+export interface CommandIds {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * A command as the config holds it: argv (never a shell), its `user`, and
+ * what the load-time check resolved (the same shape as
+ * src/security/command.ts ScriptCommand).
+ */
+export interface CommandSpec {
+  /** argv as written. */
+  argv: string[];
+  /** Run as (`name`, uid, `name:group`); absent = `script_user`, else the daemon's user. */
+  user?: string;
+  /** The executable argv[0] resolved to at load. */
+  path?: string;
+  /** The ids it switches to, resolved at load; absent = the daemon's. */
+  runAs?: CommandIds;
+}
 
 /** Checker types, in documentation order. */
 export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'icmp' | 'dns' | 'smtp' | 'misc' | 'file';
@@ -179,7 +200,7 @@ export interface MiscCheckSpec extends CheckTiming {
   /** The executable argv[0] resolved to at load (src/security/script-security.ts). */
   path?: string;
   /** The ids the command switches to, resolved at load; absent = the daemon's. */
-  runAs?: RunAs;
+  runAs?: CommandIds;
 }
 
 /** Read a number from a file (keepalived FILE_CHECK / track_file). */
@@ -217,9 +238,9 @@ export interface BackendHealthSpec {
   /** A recovered backend's weight ramps linearly from 1 to its weight over this time; 0 = at once. */
   slowStartMs: number;
   /** Run when the backend goes up (keepalived `notify_up`). */
-  notifyUp?: ScriptCommand;
+  notifyUp?: CommandSpec;
   /** Run when the backend goes down. */
-  notifyDown?: ScriptCommand;
+  notifyDown?: CommandSpec;
 }
 
 /** Service-level health options (quorum: keepalived §2.4). */
@@ -229,9 +250,9 @@ export interface ServiceHealthSpec {
   /** Clamped to quorum - 1. Default 0. */
   hysteresis: number;
   /** Run when quorum is gained. */
-  quorumUp?: ScriptCommand;
+  quorumUp?: CommandSpec;
   /** Run when quorum is lost. */
-  quorumDown?: ScriptCommand;
+  quorumDown?: CommandSpec;
 }
 
 /** The sorry server: used alone while quorum is lost. */

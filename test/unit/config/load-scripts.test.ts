@@ -19,7 +19,7 @@ import type { MiscCheckSpec } from '../../../src/health/spec.js';
 import { createMiscProbe } from '../../../src/health/probes/misc.js';
 import { HealthRunner } from '../../../src/health/runner.js';
 import { spawnDetached } from '../../../src/spawn-detached.js';
-import { vrrpSpec } from '../../../src/vrrp/spec.js';
+import { vrrpSpec } from '../../../src/vrrp/from-config.js';
 import { createVrrpIo } from '../../../src/vrrp/io.js';
 import { rootTestFor } from '../../support/root-tier.js';
 import { yaml } from './yaml-text.js';
