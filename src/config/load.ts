@@ -4,7 +4,8 @@
  * pointing at `file:line:col` and the dotted key (`services[1].backends[0].weight`).
  *
  * Layer: control plane. Pure except {@link loadConfigFile}, which reads the
- * file. Never throws for bad input: a config is either wholly valid or the
+ * file and then checks the commands it names on the file system and resolves
+ * their users (./script-check.ts: script security). Never throws for bad input: a config is either wholly valid or the
  * result lists all its errors, sorted by line then column (DESIGN §4: a reload
  * validates everything before anything is applied).
  *
@@ -13,7 +14,8 @@
  * cross checks (duplicates, families, mode rules, limits) run on whatever
  * parsed. The health part (`health`, `checks`) is checked and resolved by
  * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts; all three check their
- * fields with the Checker of ./fields.ts, which imports none of them.
+ * fields with the Checker of ./fields.ts, which imports none of them. The
+ * commands' file-system check runs last, only on a config that parsed.
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
