@@ -556,10 +556,12 @@ function parseWithCommands(text: string, file: string): { result: ConfigResult; 
  * (./script-check.ts: script security, users; reads the file system). The
  * daemon's load and reload and `xlb validate` all come through here.
  * @param path the file; also used as the file name in messages
- * @param scripts test seams of the command check (PATH, euid, user lookup)
+ * @param scripts options of the command check (PATH, euid, user lookup:
+ *   `{ euid: 0 }` checks as a root daemon would, as `xlb validate` does), or
+ *   false to skip it (a CLI command that only needs the instance name)
  * @returns as {@link parseConfig}; a file that cannot be read is one error at 1:1
  */
-export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> = {}): Promise<ConfigResult> {
+export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> | false = {}): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -569,7 +571,7 @@ export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 
     return { ok: false, errors: [err] };
   }
   const { result, sites } = parseWithCommands(text, path);
-  if (!result.ok) return result;
+  if (!result.ok || scripts === false) return result;
   const errors = await checkCommands(result.config, sites, scripts);
   return errors.length > 0 ? { ok: false, errors } : result;
 }

@@ -17,8 +17,10 @@
  *   neither group nor others, sticky bit or not: anyone who can change any of
  *   them could run code as the command's user, root by default;
  * - the user (`user`, `user:group`, numeric ids too) is resolved through NSS
- *   (`getent`); an unknown user or group is an error. A daemon that is not
- *   root cannot switch users: asking for another user is an error too.
+ *   (`getent`); an unknown user or group is an error. A daemon that cannot
+ *   switch users (not root, and without both CAP_SETUID and CAP_SETGID, as
+ *   keepalived's non-root unit has) refuses a command of another user: an
+ *   error, never a silent run as itself.
  *
  * A refusal is a config error at the command's file:line:col naming the path
  * and the reason (`/opt/x/check: writable by group 100 (mode 0775)`). With
@@ -34,7 +36,7 @@
  * never spawns a command itself and never changes a file.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, constants as fsConstants, lstatSync, openSync, readlinkSync, readSync, statSync, accessSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, lstatSync, openSync, readFileSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { RunAs } from './command.js';
 
@@ -232,6 +234,32 @@ export const getent: NssLookup = (db, key) =>
     });
   });
 
+/** CAP_SETGID and CAP_SETUID (linux/capability.h). */
+const CAP_SETGID = 6n;
+const CAP_SETUID = 7n;
+
+/**
+ * Whether this process can switch to another user: root, or both
+ * CAP_SETUID and CAP_SETGID effective (/proc/self/status CapEff).
+ * @param euid the effective uid
+ * @param status the text of /proc/self/status (default: read it)
+ */
+export function canSwitchUsers(euid: number, status?: string): boolean {
+  if (euid === 0) return true;
+  let text = status;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/status', 'utf8');
+    } catch {
+      return false;
+    }
+  }
+  const m = /^CapEff:\s*([0-9a-f]+)$/im.exec(text);
+  if (!m) return false;
+  const caps = BigInt(`0x${m[1]}`);
+  return ((caps >> CAP_SETUID) & 1n) === 1n && ((caps >> CAP_SETGID) & 1n) === 1n;
+}
+
 /** A `user` value that does not resolve. */
 export class ScriptUserError extends Error {}
 
@@ -278,8 +306,10 @@ export interface SecureOptions {
   defaultUser?: string;
   /** PATH for bare names (default the daemon's). */
   envPath?: string;
-  /** The daemon's effective uid (default process.geteuid()). */
+  /** The daemon's effective uid (default process.geteuid()); `xlb validate` passes 0: it checks as a root daemon would. */
   euid?: number;
+  /** Whether the daemon can switch users (default {@link canSwitchUsers}). */
+  canSwitch?: boolean;
   /** NSS lookup (default getent). */
   lookup?: NssLookup;
 }
@@ -303,6 +333,7 @@ export async function secureCommands(sites: readonly CommandSite[], opts: Secure
   const euid = opts.euid ?? process.geteuid?.() ?? 0;
   const egid = process.getegid?.() ?? 0;
   const trusted = new Set([0, euid]);
+  const canSwitch = opts.canSwitch ?? (opts.euid === undefined ? canSwitchUsers(euid) : euid === 0);
   const lookup = opts.lookup ?? getent;
   const users = new Map<string, Promise<RunAs>>();
   const out: CommandRefusal[] = [];
@@ -331,8 +362,8 @@ export async function secureCommands(sites: readonly CommandSite[], opts: Secure
           return;
         }
         if (runAs.uid === euid && runAs.gid === egid) runAs = undefined;
-        else if (euid !== 0) {
-          refuse(`cannot run as ${JSON.stringify(user)} (uid ${runAs.uid}, gid ${runAs.gid}): the daemon runs as uid ${euid}; switching users needs root`);
+        else if (!canSwitch) {
+          refuse(`cannot run as ${JSON.stringify(user)} (uid ${runAs.uid}, gid ${runAs.gid}): the daemon runs as uid ${euid}; switching users needs root, or CAP_SETUID and CAP_SETGID`);
           return;
         }
       }

@@ -12,6 +12,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  canSwitchUsers,
   checkExecutablePath,
   resolveExecutable,
   resolveUser,
@@ -234,8 +235,20 @@ describe('a daemon that is not root', () => {
     const refused = await secureCommands([s], { euid: 1000, lookup: fakeNss });
     assert.deepEqual(
       refused.map((r) => r.message),
-      ['cannot run as "nobody" (uid 65534, gid 65534): the daemon runs as uid 1000; switching users needs root'],
+      ['cannot run as "nobody" (uid 65534, gid 65534): the daemon runs as uid 1000; switching users needs root, or CAP_SETUID and CAP_SETGID'],
     );
     assert.deepEqual(await secureCommands([site(['/usr/bin/true'])], { euid: 1000 }), []);
+    // with both capabilities it can (keepalived's non-root unit)
+    const c = site(['/usr/bin/true'], 'nobody');
+    assert.deepEqual(await secureCommands([c], { euid: 1000, canSwitch: true, lookup: fakeNss }), []);
+    assert.deepEqual(c.resolved.runAs, { uid: NOBODY, gid: NOBODY });
+  });
+
+  it('canSwitchUsers: root, or CAP_SETUID and CAP_SETGID both effective', () => {
+    assert.equal(canSwitchUsers(0, ''), true);
+    assert.equal(canSwitchUsers(1000, 'Name:\tx\nCapEff:\t00000000000000c0\n'), true); // bits 6 and 7
+    assert.equal(canSwitchUsers(1000, 'CapEff:\t0000000000000080\n'), false); // CAP_SETUID alone
+    assert.equal(canSwitchUsers(1000, 'CapEff:\t0000000000000000\n'), false);
+    assert.equal(canSwitchUsers(1000, 'no caps line'), false);
   });
 });
