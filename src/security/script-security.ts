@@ -12,7 +12,8 @@
  *   always runs from that path, never from a second lookup;
  * - the executable, every directory on its path, every symbolic link on the
  *   way (the directory holding it, then the link's target and its
- *   directories), and a `#!` interpreter the same way, must be owned by root
+ *   directories), and a `#!` interpreter the same way (with `#!/usr/bin/env
+ *   NAME`, NAME as env finds it in PATH too), must be owned by root
  *   (or by the daemon's own user when it is not root) and writable by
  *   neither group nor others, sticky bit or not: anyone who can change any of
  *   them could run code as the command's user, root by default;
@@ -172,8 +173,11 @@ export function resolveExecutable(argv0: string, envPath: string | undefined = p
   throw new ScriptPathError(argv0, `not found in PATH (${dirs.join(':')})`);
 }
 
-/** The interpreter of a `#!` script, or undefined (a binary, or no `#!`). */
-function interpreterOf(file: string): string | undefined {
+/**
+ * The interpreter of a `#!` script and its first argument, or undefined (a
+ * binary, or no `#!` with an absolute path).
+ */
+function interpreterOf(file: string): { interp: string; arg?: string } | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -185,8 +189,9 @@ function interpreterOf(file: string): string | undefined {
     const n = readSync(fd, buf, 0, SHEBANG_BYTES, 0);
     if (n < 2 || buf[0] !== 0x23 || buf[1] !== 0x21) return undefined;
     const line = buf.subarray(2, n).toString('latin1').split('\n')[0]!.trim();
-    const interp = line.split(/[ \t]+/)[0];
-    return interp && interp.startsWith('/') ? interp : undefined;
+    const [interp, arg] = line.split(/[ \t]+/);
+    if (!interp || !interp.startsWith('/')) return undefined;
+    return arg ? { interp, arg } : { interp };
   } finally {
     closeSync(fd);
   }
@@ -195,12 +200,13 @@ function interpreterOf(file: string): string | undefined {
 /**
  * Check that nobody but root (or the daemon's user) can change what `path`
  * runs: the file, every directory and link on the way, and its `#!`
- * interpreter.
+ * interpreter; for `#!/usr/bin/env NAME`, also NAME as env finds it in PATH.
  * @param path an absolute path to an executable
  * @param trusted uids allowed to own them
+ * @param envPath the PATH `env` would search (default the daemon's)
  * @throws ScriptPathError on the first refusal (the path named is the offending object)
  */
-export function checkExecutablePath(path: string, trusted: ReadonlySet<number>, depth = 0): void {
+export function checkExecutablePath(path: string, trusted: ReadonlySet<number>, envPath?: string, depth = 0): void {
   const chain = walkPath(path);
   const last = chain[chain.length - 1]!;
   if (!last.st.isFile()) throw new ScriptPathError(last.path, 'not a regular file');
@@ -208,14 +214,18 @@ export function checkExecutablePath(path: string, trusted: ReadonlySet<number>, 
     const why = unsafeReason(st, trusted);
     if (why) throw new ScriptPathError(p, why);
   }
-  const interp = depth === 0 ? interpreterOf(last.path) : undefined;
-  if (interp !== undefined) {
-    try {
-      checkExecutablePath(interp, trusted, depth + 1);
-    } catch (err) {
-      if (err instanceof ScriptPathError) throw new ScriptPathError(err.path, `${err.reason} (the #! interpreter of ${path})`);
-      throw err;
+  const shebang = depth === 0 ? interpreterOf(last.path) : undefined;
+  if (shebang === undefined) return;
+  const { interp, arg } = shebang;
+  try {
+    checkExecutablePath(interp, trusted, envPath, depth + 1);
+    // env runs its first non-option argument from PATH
+    if (posix.basename(interp) === 'env' && arg !== undefined && !arg.startsWith('-') && !arg.includes('=')) {
+      checkExecutablePath(resolveExecutable(arg, envPath), trusted, envPath, depth + 1);
     }
+  } catch (err) {
+    if (err instanceof ScriptPathError) throw new ScriptPathError(err.path, `${err.reason} (the #! interpreter of ${path})`);
+    throw err;
   }
 }
 
@@ -343,7 +353,7 @@ export async function secureCommands(sites: readonly CommandSite[], opts: Secure
       let path: string;
       try {
         path = resolveExecutable(site.argv[0] ?? '', opts.envPath);
-        if (enforce) checkExecutablePath(path, trusted);
+        if (enforce) checkExecutablePath(path, trusted, opts.envPath);
         else if (!statSync(path).isFile()) throw new ScriptPathError(path, 'not a regular file');
       } catch (err) {
         if (err instanceof ScriptPathError) refuse(`command refused: ${err.path}: ${err.reason}`);

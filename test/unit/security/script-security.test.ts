@@ -172,6 +172,14 @@ describe('the path check on real files', () => {
     chmodSync(join(base, 'wi'), 0o777);
     const s = script('si/check', `#!${interp} -x\n`);
     assert.equal(refusal(() => checkExecutablePath(s, ROOT_ONLY)), `${base}/wi: writable by group 0, writable by others (mode 0777) (the #! interpreter of ${s})`);
+    // #!/usr/bin/env NAME: NAME as env finds it in PATH
+    const e = script('se/check', '#!/usr/bin/env interp\n');
+    assert.equal(
+      refusal(() => checkExecutablePath(e, ROOT_ONLY, `/nonexistent:${base}/wi`)),
+      `${base}/wi: writable by group 0, writable by others (mode 0777) (the #! interpreter of ${e})`,
+    );
+    checkExecutablePath(script('se/ok', '#!/usr/bin/env sh\n'), ROOT_ONLY, '/usr/bin');
+    assert.match(refusal(() => checkExecutablePath(e, ROOT_ONLY, '/usr/bin')), /^interp: not found in PATH \(\/usr\/bin\) \(the #! interpreter of /);
   });
 
   rootTest('a command under /tmp is refused for /tmp itself', () => {
