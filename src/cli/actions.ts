@@ -20,7 +20,8 @@ const err = (s: string): void => void process.stderr.write(`${s}\n`);
 async function instanceOf(opts: InstanceOpts): Promise<string | null> {
   if (opts.instance) return opts.instance;
   if (!opts.config) return 'default';
-  const res = await loadConfigFile(opts.config);
+  // only the instance name is needed: the daemon checks the commands
+  const res = await loadConfigFile(opts.config, false);
   if (!res.ok) {
     for (const e of res.errors) err(e.message);
     return null;
@@ -92,7 +93,8 @@ export const realActions: Actions = {
   async validate(configs) {
     let code: number = EXIT.OK;
     for (const c of configs) {
-      const res = await loadConfigFile(c);
+      // commands are checked as a root daemon would run them, whoever validates
+      const res = await loadConfigFile(c, { euid: 0 });
       if (res.ok) out(`${c}: ok (${res.config.services.length} services)`);
       else {
         for (const e of res.errors) err(e.message);
