@@ -96,7 +96,7 @@ enum xlb_hc_result {
 
 /*
  * The address filter (xlb_addr_filter): a 4096-bit set per plane, one bit per
- * address hash (see addr_filter_bit() in bpf/xlb.bpf.c and its TS twin). A
+ * address hash (see addr_filter_bit() in bpf/lib/vip.h and its TS twin). A
  * clear bit means "certainly not", so traffic that is not for xlb leaves after
  * one array read instead of hash-table lookups.
  */

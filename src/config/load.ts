@@ -4,7 +4,8 @@
  * pointing at `file:line:col` and the dotted key (`services[1].backends[0].weight`).
  *
  * Layer: control plane. Pure except {@link loadConfigFile}, which reads the
- * file. Never throws for bad input: a config is either wholly valid or the
+ * file and then checks the commands it names on the file system and resolves
+ * their users (./script-check.ts: script security). Never throws for bad input: a config is either wholly valid or the
  * result lists all its errors, sorted by line then column (DESIGN §4: a reload
  * validates everything before anything is applied).
  *
@@ -13,7 +14,8 @@
  * cross checks (duplicates, families, mode rules, limits) run on whatever
  * parsed. The health part (`health`, `checks`) is checked and resolved by
  * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts; all three check their
- * fields with the Checker of ./fields.ts, which imports none of them.
+ * fields with the Checker of ./fields.ts, which imports none of them. The
+ * commands' file-system check runs last, only on a config that parsed.
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
@@ -23,7 +25,9 @@ import { isPrime } from '../lb/maglev.js';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { parseDuration } from './duration.js';
 import { Checker, child, describe, ROOT_KEY, type Addr, type Field, type Fields } from './fields.js';
-import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { commandSites, HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { checkCommands } from './script-check.js';
+import type { CommandSite, SecureOptions } from '../security/script-security.js';
 import { VrrpParser } from './vrrp.js';
 import {
   DEFAULT_INSTANCE,
@@ -68,7 +72,10 @@ export const CONFIG_KEYS = {
   // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS. No root key is
   // required alone: `services` or `vrrp` (or both), and `interfaces` with
   // `services` (ROOT_NEEDS)
-  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: [] },
+  root: {
+    allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp'],
+    required: [],
+  },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
@@ -130,6 +137,11 @@ class ConfigChecker extends Checker {
 
     const limits = this.limits(get('limits'));
     const services = this.services(get('services'), limits);
+    const suF = get('script_user');
+    const unsafeF = get('allow_unsafe_scripts');
+    const scripts: NonNullable<XlbConfig['scripts']> = { allowUnsafe: (unsafeF && this.bool(unsafeF)) ?? false };
+    const scriptUser = suF && new HealthParser(this).user(suF);
+    if (scriptUser !== undefined) scripts.user = scriptUser;
 
     const config: XlbConfig = {
       file: this.file,
@@ -141,6 +153,7 @@ class ConfigChecker extends Checker {
       tunnel: this.tunnel(get('tunnel')),
       services,
     };
+    if (suF || unsafeF) config.scripts = scripts;
     const vrrpF = get('vrrp');
     if (vrrpF) {
       const before = this.errors.length;
@@ -523,6 +536,11 @@ function byPosition(a: ConfigError, b: ConfigError): number {
  *   for bad input
  */
 export function parseConfig(text: string, file: string): ConfigResult {
+  return parseWithCommands(text, file).result;
+}
+
+/** {@link parseConfig}, and the commands the config holds (for the load-time check). */
+function parseWithCommands(text: string, file: string): { result: ConfigResult; sites: CommandSite[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,
@@ -531,20 +549,26 @@ export function parseConfig(text: string, file: string): ConfigResult {
     uniqueKeys: false, // duplicates are reported by the checker, citing the first
   });
   const c = new ConfigChecker(file, lc, doc);
+  const fail = (): { result: ConfigResult; sites: CommandSite[] } => ({ result: { ok: false, errors: c.errors.sort(byPosition) }, sites: [] });
   for (const e of [...doc.errors, ...doc.warnings]) c.syntax(e);
   if (c.errors.length === 0) c.aliases();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
+  if (c.errors.length > 0) return fail();
   const config = c.root();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
-  return { ok: true, config };
+  if (c.errors.length > 0) return fail();
+  return { result: { ok: true, config }, sites: commandSites(c) };
 }
 
 /**
- * Read and validate a config file.
+ * Read and validate a config file, then check and resolve its commands
+ * (./script-check.ts: script security, users; reads the file system). The
+ * daemon's load and reload and `xlb validate` all come through here.
  * @param path the file; also used as the file name in messages
+ * @param scripts options of the command check (PATH, euid, user lookup:
+ *   `{ euid: 0 }` checks as a root daemon would, as `xlb validate` does), or
+ *   false to skip it (a CLI command that only needs the instance name)
  * @returns as {@link parseConfig}; a file that cannot be read is one error at 1:1
  */
-export async function loadConfigFile(path: string): Promise<ConfigResult> {
+export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> | false = {}): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -553,5 +577,8 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
     const err = new ConfigError('XLB_ERR_CONFIG_READ', [reason], { file: path, line: 1, col: 1, key: ROOT_KEY }, { cause: e });
     return { ok: false, errors: [err] };
   }
-  return parseConfig(text, path);
+  const { result, sites } = parseWithCommands(text, path);
+  if (!result.ok || scripts === false) return result;
+  const errors = await checkCommands(result.config, sites, scripts);
+  return errors.length > 0 ? { ok: false, errors } : result;
 }

@@ -79,6 +79,16 @@ export interface XlbConfig {
     /** Put the flow hash in the low bits of the outer source address (RSS entropy on the backend). */
     sourceEntropy: boolean;
   };
+  /** Who runs the commands (misc checks, notify, quorum, VRRP scripts), and their security check; absent = neither key written (the defaults). */
+  scripts?: {
+    /** `script_user`: the user of every command without its own `user` (`name[:group]` or a uid); absent = the daemon's. */
+    user?: string;
+    /**
+     * `allow_unsafe_scripts`: skip the ownership and mode check of commands
+     * (a command that a non-root user can change then runs as root). Default false.
+     */
+    allowUnsafe: boolean;
+  };
   /** Virtual services, in file order (none in a VRRP-only config). */
   services: ServiceConfig[];
   /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */

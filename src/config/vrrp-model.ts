@@ -32,6 +32,7 @@ import {
   VRRP_PRIO_DEFAULT,
   VRRP_PRIO_OWNER,
 } from '../vrrp/spec.js';
+import type { RunAs, ScriptCommand } from '../security/command.js';
 
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
@@ -171,20 +172,20 @@ export interface VrrpTrackRefConfig {
   reverse: boolean;
 }
 
-/** Notify commands (argv, never run through a shell). Absent = none. */
+/** Notify commands (argv, never run through a shell; user, path and ids as in src/security/command.ts). Absent = none. */
 export interface VrrpNotifyConfig {
   /** Run on becoming MASTER. */
-  master?: string[];
+  master?: ScriptCommand;
   /** Run on becoming BACKUP. */
-  backup?: string[];
+  backup?: ScriptCommand;
   /** Run on entering FAULT. */
-  fault?: string[];
+  fault?: ScriptCommand;
   /** Run when the instance (or group) stops. */
-  stop?: string[];
+  stop?: ScriptCommand;
   /** Run after the specific command on every change, with `INSTANCE|GROUP <name> <state> <priority>` appended. */
-  any?: string[];
+  any?: ScriptCommand;
   /** Instances only: run when a MASTER receives a lower-priority advert. */
-  masterRxLowerPri?: string[];
+  masterRxLowerPri?: ScriptCommand;
 }
 
 /** One VRRP instance (virtual router), every default resolved. */
@@ -297,8 +298,12 @@ export interface VrrpScriptConfig {
   fall: number;
   /** Start in the failed state (otherwise unknown until the first result). */
   initFail: boolean;
-  /** Run as this user (a name, or a uid as text); absent = the daemon's user. */
+  /** Run as this user (`name`, uid, `name:group`); absent = `script_user`, else the daemon's user. */
   user?: string;
+  /** The executable `script[0]` resolved to at load (src/security/script-security.ts). */
+  path?: string;
+  /** The ids it switches to, resolved at load; absent = the daemon's. */
+  runAs?: RunAs;
   /** Where the entry starts in the file. */
   loc: SourceLoc;
 }

@@ -198,8 +198,6 @@ function defaultsHint(key: string): string | undefined {
 
 // ------------------------------------------------------- pure helpers ---
 
-/** User names (POSIX portable, as useradd accepts them). */
-const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
 /** An absolute path. */
 const ABS_PATH = /^\/[^\0]*$/;
 /** What a name must look like, in messages. */
@@ -531,7 +529,7 @@ export class VrrpParser {
     const faF = m.get('fall');
     const ifF = m.get('init_fail');
     const uF = m.get('user');
-    const script = sF && this.#cmd.command(sF);
+    const script = sF && this.#cmd.argv(sF);
     const intervalMs = iF ? c.duration(iF, r.scriptIntervalMs.max, r.scriptIntervalMs.min) : d.scriptIntervalMs;
     const timeoutMs = tF ? c.duration(tF, r.scriptTimeoutMs.max, r.scriptTimeoutMs.min) : intervalMs;
     const weight = wF ? c.int(wF, r.trackWeight) : d.scriptWeight;
@@ -539,12 +537,7 @@ export class VrrpParser {
     const rise = riF ? c.int(riF, r.rise) : d.scriptRise;
     const fall = faF ? c.int(faF, r.fall) : d.scriptFall;
     const initFail = ifF ? c.bool(ifF) : false;
-    let user: string | undefined;
-    if (uF) {
-      const n = uF.node;
-      if (isScalar(n) && typeof n.value === 'number') user = c.int(uF, r.uid, ' or a user name')?.toString();
-      else user = c.pattern(uF, USER_NAME, 'a user name or a uid');
-    }
+    const user = uF && this.#cmd.user(uF);
     const base = { at: m.at, ...(name !== undefined ? { name } : {}), ...(nameF ? { nameF } : {}) };
     if (
       name === undefined ||
@@ -562,6 +555,7 @@ export class VrrpParser {
     }
     const value: VrrpScriptConfig = { name, script, intervalMs, timeoutMs, weight, reverse, rise, fall, initFail, loc: m.at };
     if (user !== undefined) value.user = user;
+    this.#cmd.record(script, user, sF!, value);
     return { ...base, value };
   }
 
@@ -1320,8 +1314,8 @@ export class VrrpParser {
     ] as const;
     for (const [key, field] of keys) {
       const f = m.get(key);
-      const argv = f && this.#cmd.command(f);
-      if (argv) out[field] = argv;
+      const cmd = f && this.#cmd.command(f);
+      if (cmd) out[field] = cmd;
     }
     return out;
   }

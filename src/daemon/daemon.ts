@@ -38,6 +38,8 @@ import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/from-config.js';
 import { XlbError } from '../errors.js';
+import { probeInterfaces } from '../io/veth-probe.js';
+import { vethFindings, type VethFinding } from './veth-check.js';
 
 /** Pause before a new VRRP worker replaces one that died. */
 const VRRP_RESPAWN_MS = 1000;
@@ -95,6 +97,8 @@ export class Daemon {
   #stopping = false;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
+  /** what the last veth check found (daemon/veth-check.ts), for `xlb status` */
+  #veth: VethFinding[] = [];
   readonly startedAt = Date.now();
 
   private constructor(config: XlbConfig, log: Logger, pinDir: string) {
@@ -194,6 +198,7 @@ export class Daemon {
       const reply = await d.#apply(config);
       if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
       d.#attachAll(config);
+      await d.#checkVeth(config);
       if (!d.#fwd) log.info('no interfaces: no XDP program loaded, nothing pinned');
       d.#syncVrrp(config);
       d.#startHttp();
@@ -300,6 +305,30 @@ export class Daemon {
       detachPinnedLink(`${this.pinDir}/link_${name}`);
       this.#attached.delete(name);
       this.log.info({ ifname: name }, 'XDP program detached');
+    }
+  }
+
+  /**
+   * XDP on veth fails silently without GRO on the peer or with transmit
+   * checksum offload on it: log each interface's findings once, with the
+   * fix, and keep them for `xlb status`. A failed check is logged, never
+   * fatal.
+   */
+  async #checkVeth(config: XlbConfig): Promise<void> {
+    let found: VethFinding[];
+    try {
+      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name)));
+    } catch (err) {
+      this.log.warn({ err }, 'veth check failed: GRO and checksum offload of the veth peers not checked');
+      return;
+    }
+    const old = new Set(this.#veth.map((f) => JSON.stringify(f)));
+    this.#veth = found;
+    for (const f of found) {
+      if (old.has(JSON.stringify(f))) continue; // said at start or an earlier reload
+      const fields = { area: 'veth', ifname: f.interface, peer: f.peer, netns: f.netns, problems: f.problems, fix: f.fix };
+      if (f.level === 'warning') this.log.warn(fields, f.message);
+      else this.log.info(fields, f.message);
     }
   }
 
@@ -413,6 +442,7 @@ export class Daemon {
       this.config = next;
       this.#attachAll(next);
       if (!wantDp) await this.#unloadDataplane();
+      await this.#checkVeth(next);
       this.#syncVrrp(next);
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;
@@ -465,6 +495,7 @@ export class Daemon {
       // the XDP program: loaded and pinned while there are interfaces
       xdp: fwd ? { loaded: true, pins: this.pinDir } : { loaded: false },
       interfaces: [...this.#attached],
+      veth: this.#veth,
       steering: this.#steering.devices,
       services: (fwd ? [...fwd.applier.services.values()] : []).map((s) => {
         const dp = fwd?.dp as XdpDataplane; // services only with a data plane

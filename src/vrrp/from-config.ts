@@ -10,7 +10,7 @@
  * protocol's defaults from ./spec.ts, never from the runner or the FSM).
  */
 import type { VrrpConfig, VrrpInstanceConfig, VrrpNotifyConfig, VrrpVipConfig } from '../config/vrrp-model.js';
-import type { VrrpInstanceSpec, VrrpNotifySpec, VrrpSpec, VrrpTrackRef, VrrpVip } from './runner.js';
+import type { VrrpInstanceSpec, VrrpNotifySpec, VrrpScriptSpec, VrrpSpec, VrrpTrackRef, VrrpVip } from './runner.js';
 
 function vip(v: VrrpVipConfig): VrrpVip {
   const out: VrrpVip = { address: v.address, prefixLength: v.prefix, dev: v.dev };
@@ -75,7 +75,12 @@ export function vrrpSpec(cfg: VrrpConfig): VrrpSpec {
   const out: VrrpSpec = {
     instances: cfg.instances.map((i) => instance(i, cfg)),
     groups: cfg.syncGroups.map((g) => ({ name: g.name, members: [...g.group], notify: notify(g.notify) })),
-    scripts: cfg.scripts.map((s) => ({ name: s.name, argv: s.script, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, initFail: s.initFail })),
+    scripts: cfg.scripts.map((s) => {
+      const out: VrrpScriptSpec = { name: s.name, argv: s.script, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, initFail: s.initFail };
+      if (s.path !== undefined) out.path = s.path;
+      if (s.runAs) out.runAs = s.runAs;
+      return out;
+    }),
     files: cfg.trackFiles.map((f) => (f.initFile ? { name: f.name, path: f.file, init: { ...f.initFile } } : { name: f.name, path: f.file })),
   };
   out.garpIntervalMs = cfg.defaults.garpIntervalMs;

@@ -188,7 +188,7 @@ export class XdpDataplane {
   /**
    * After a write that a flow's record check or its cached next hop depends
    * on (a VIP, a backend, a next hop): flow cache entries checked before it
-   * are checked again (fc_epoch, bpf/xlb.bpf.c). An atomic add to one u32
+   * are checked again (fc_epoch, bpf/lib/maps.h). An atomic add to one u32
    * through the mmap: no syscall.
    */
   #changed(): void {
