@@ -70,7 +70,7 @@ export interface ReloadReply {
   failures?: string[];
 }
 
-/** The XDP side of an instance: present while its config has services. */
+/** The XDP side of an instance: present while its config has interfaces. */
 interface Forwarding {
   dp: XdpDataplane;
   applier: Applier;
