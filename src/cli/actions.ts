@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { pino, destination, type Logger } from 'pino';
 import { loadConfigFile } from '../config/load.js';
+import type { XlbConfig } from '../config/model.js';
 import { Daemon, pidPath, unloadInstance } from '../daemon/daemon.js';
 import { controlPath, controlRequest } from '../daemon/control.js';
 import { XlbError } from '../errors.js';
@@ -58,6 +59,15 @@ function pidAlive(instance: string): number | null {
   }
 }
 
+/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance". */
+export function summary(config: XlbConfig): string {
+  const n = (k: number, one: string): string => `${k} ${one}${k === 1 ? '' : 's'}`;
+  const parts = [n(config.services.length, 'service')];
+  const vrrp = config.vrrp?.instances.length ?? 0;
+  if (vrrp) parts.push(n(vrrp, 'VRRP instance'));
+  return parts.join(', ');
+}
+
 /** The real actions. */
 export const realActions: Actions = {
   async load(config) {
@@ -95,7 +105,7 @@ export const realActions: Actions = {
     for (const c of configs) {
       // commands are checked as a root daemon would run them, whoever validates
       const res = await loadConfigFile(c, { euid: 0 });
-      if (res.ok) out(`${c}: ok (${res.config.services.length} services)`);
+      if (res.ok) out(`${c}: ok (${summary(res.config)})`);
       else {
         for (const e of res.errors) err(e.message);
         code = EXIT.FAILED;
