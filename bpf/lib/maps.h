@@ -166,7 +166,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_reason_stats);
-	__uint(max_entries, XLB_R_MAX);
+	__uint(max_entries, XLB_R_SLOTS);
 } XLB_MAP_STATS_REASON SEC(".maps");
 
 /* Health checks through the data path: probe socket mark -> backend. */
