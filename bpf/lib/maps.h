@@ -5,8 +5,9 @@
  * Knobs are const volatile globals the loader writes before load (the
  * verifier sees constants); map max_entries are defaults that the loader
  * sizes from the config (XdpDataplane.load() in src/dataplane/xdp/).
- * Layouts and names come from xlb_abi.h; the order of the definitions here
- * is the order of the object's sections and BTF, so keep it.
+ * Layouts and names come from xlb_abi.h. Unlike the other pieces this one
+ * defines objects: it belongs to the one translation unit of xlb.bpf.c.
+ * The order of the definitions is the order of the maps in the object.
  */
 #ifndef XLB_MAPS_H
 #define XLB_MAPS_H

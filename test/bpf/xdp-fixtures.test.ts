@@ -1102,6 +1102,14 @@ routingCases.push(
     reason: 'XLB_R_FWD_NAT_REPLY',
   },
   {
+    // decided while parsing, before any lookup: counted so whatever the destination (as fragments are)
+    name: 'routing header with segments left to an address that is no VIP is passed under the same reason',
+    setup: (h) => h.service(dr6tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, TUN6, { ext: [rh(0, 1, TUN6)] }).tcp(40012, 22, RH_SYN).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+  },
+  {
     name: 'ICMPv6 echo request to a VIP with a routing header with segments left is passed, not answered',
     setup: (h) => h.service(dr6tcp),
     input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { ext: [rh(0, 1, VIP6)] }).icmp6(128, 0, { id: 0x4321, seq: 3 }).payload('ping6').build(),
