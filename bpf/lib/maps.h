@@ -5,8 +5,9 @@
  * Knobs are const volatile globals the loader writes before load (the
  * verifier sees constants); map max_entries are defaults that the loader
  * sizes from the config (XdpDataplane.load() in src/dataplane/xdp/).
- * Layouts and names come from xlb_abi.h; the order of the definitions here
- * is the order of the object's sections and BTF, so keep it.
+ * Layouts and names come from xlb_abi.h. Unlike the other pieces this one
+ * defines objects: it belongs to the one translation unit of xlb.bpf.c.
+ * The order of the definitions is the order of the maps in the object.
  */
 #ifndef XLB_MAPS_H
 #define XLB_MAPS_H
@@ -166,7 +167,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlb_reason_stats);
-	__uint(max_entries, XLB_R_MAX);
+	__uint(max_entries, XLB_R_SLOTS);
 } XLB_MAP_STATS_REASON SEC(".maps");
 
 /* Health checks through the data path: probe socket mark -> backend. */
