@@ -268,7 +268,7 @@ describe('NetlinkClient (fake kernel)', () => {
     answer = -1;
     assert.equal(await nl.netnsId(17), null);
     req.onRequest = (m) => req.reply([ack(m, -22)]);
-    await assert.rejects(nl.netnsId(17), { code: 'EINVAL' });
+    await assert.rejects(nl.netnsId(17), { code: 'EINVAL', syscall: 'RTM_GETNSID' });
     await assert.rejects(nl.netnsId(-1), RangeError);
     nl.stop();
   });
