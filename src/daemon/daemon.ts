@@ -233,7 +233,8 @@ export class Daemon {
   async #checkVeth(config: XlbConfig): Promise<void> {
     let found: VethFinding[];
     try {
-      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name)));
+      const backends = [...new Set(config.services.flatMap((svc) => svc.backends.map((b) => b.address)))];
+      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name), { egressTo: backends }));
     } catch (err) {
       this.log.warn({ err }, 'veth check failed: GRO and checksum offload of the veth peers not checked');
       return;

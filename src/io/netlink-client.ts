@@ -33,6 +33,7 @@ import { SystemError } from '../errors.js';
 import { NETLINK, NetlinkSocket, type NetlinkDatagram, type NetlinkSocketOptions } from '../native/socket.js';
 import { addressMessage, checkInt, messageTypeName, IFNAME_MAX, netlinkError, toAddressInfo, toLinkInfo, type AddressInfo, type AddressRef, type AddressSpec, type LinkInfo } from '../net/link-addr.js';
 import { decodeNsIdMsg, encodeNsIdMsg, NSID_NOT_ASSIGNED, RTM_NSID } from '../net/netns-id.js';
+import { decodeRouteMsg, encodeRouteMsg, routeQuery, RTM_ROUTE, type RouteMsg } from '../net/route-get.js';
 import {
   AF,
   decodeNlMsgs,
@@ -328,6 +329,18 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
       return nsid === undefined || nsid === NSID_NOT_ASSIGNED ? null : nsid;
     }
     return null;
+  }
+
+  /**
+   * The route a packet to `address` takes (RTM_GETROUTE without NLM_F_DUMP:
+   * the kernel's own FIB lookup, as bpf_fib_lookup does it).
+   * @returns the answer: `oif` the output interface, `gateway` the next hop if not on-link
+   * @throws SystemError ENETUNREACH (no route), EHOSTUNREACH...; TypeError on a bad address
+   */
+  async route(address: string): Promise<RouteMsg> {
+    const msgs = await this.#request(RTM_ROUTE.GETROUTE, 0, encodeRouteMsg(routeQuery(address)), false, `route to ${address}`);
+    for (const m of msgs) if (m.kind === 'other' && m.header.type === RTM_ROUTE.NEWROUTE) return decodeRouteMsg(m.payload).value;
+    throw netlinkError(-101 /* ENETUNREACH */, RTM_ROUTE.GETROUTE, `route to ${address}: no answer`);
   }
 
   // --- requests ----------------------------------------------------------------

@@ -15,6 +15,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SystemError, type SystemErrorCode } from '../errors.js';
 import { linkNetnsid, nsidTypeName } from './netns-id.js';
+import { routeTypeName } from './route-get.js';
 import { AF, IFA_F, IFF, nlmsgTypeName, operStateName, RT_SCOPE, type IfAddrMsg, type IfInfoMsg } from './rtnetlink.js';
 
 /** Longest interface name / label (IFNAMSIZ - 1). */
@@ -102,9 +103,9 @@ export interface AddressRef {
   prefixLength: number;
 }
 
-/** The name of an rtnetlink message type the client sends: `NEWADDR`, `GETLINK`, `GETNSID`, ..., or `UNKNOWN_<n>`. */
+/** The name of an rtnetlink message type the client sends: `NEWADDR`, `GETLINK`, `GETNSID`, `GETROUTE`, ..., or `UNKNOWN_<n>`. */
 export function messageTypeName(type: number): string {
-  return nsidTypeName(type) ?? nlmsgTypeName(type);
+  return nsidTypeName(type) ?? routeTypeName(type) ?? nlmsgTypeName(type);
 }
 
 /**

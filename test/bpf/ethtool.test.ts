@@ -2,7 +2,7 @@
 // io/veth-probe.ts, which finds a veth's peer across namespaces and reads
 // what daemon/veth-check.ts decides on. Against the real kernel:
 //   A  a0 <-- veth --> b0  B      (b0 later a port of bridge br0 in B)
-//   A  a1 <-- veth --> a2  A
+//   A  a1 <-- veth --> a2  A      (a1 10.200.0.1/24, a0 10.202.0.1/24: routes inside A)
 // Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN for setns): skipped otherwise.
 // Both namespaces, xlbet-<pid>-a and -b, are made here and removed in
 // after() even when a test fails; nothing touches the root namespace.
@@ -28,8 +28,8 @@ function ethtoolK(ns: string, dev: string): { gro: boolean; tx: boolean } {
 }
 
 /** io/veth-probe.ts run by a node process inside ns (the probe works in its caller's namespace). */
-function probeIn(ns: string, names: string[]): InterfaceFacts[] {
-  const script = `import(${JSON.stringify(PROBE)}).then(async (m) => process.stdout.write(JSON.stringify(await m.probeInterfaces(${JSON.stringify(names)}))))`;
+function probeIn(ns: string, names: string[], egressTo: string[] = []): InterfaceFacts[] {
+  const script = `import(${JSON.stringify(PROBE)}).then(async (m) => process.stdout.write(JSON.stringify(await m.probeInterfaces(${JSON.stringify(names)}, { egressTo: ${JSON.stringify(egressTo)} }))))`;
   return JSON.parse(sh('ip', 'netns', 'exec', ns, process.execPath, '-e', script)) as InterfaceFacts[];
 }
 
@@ -101,6 +101,24 @@ describe('ethtool query and veth probe (root)', () => {
       { ifname: 'a1', driver: 'veth', peer: { ifindex: a2, ifname: 'a2', netns: { kind: 'same' }, gro: true, txChecksum: false, xdpNative: false } },
       { ifname: 'lo', driver: '' },
     ]);
+  });
+
+  rootTest('probe: a device only the route to a backend leaves through is read as egress; attached ones and unroutable backends are not', () => {
+    sh('ip', '-n', NS_A, 'addr', 'add', '10.200.0.1/24', 'dev', 'a1');
+    sh('ip', '-n', NS_A, 'addr', 'add', '10.202.0.1/24', 'dev', 'a0');
+    for (const dev of ['a0', 'a1', 'a2']) sh('ip', '-n', NS_A, 'link', 'set', dev, 'up');
+    sh('ip', 'netns', 'exec', NS_A, 'ethtool', '-K', 'a2', 'gro', 'off', 'tx', 'on');
+    const a2 = inNs(NS_A, () => addon.ifNameToIndex('a2'));
+    const facts = probeIn(NS_A, ['a0'], ['10.200.0.5', '10.202.0.7', '10.201.0.1', '10.200.0.6']);
+    assert.equal(facts.length, 2, JSON.stringify(facts));
+    assert.equal(facts[0]?.ifname, 'a0');
+    assert.deepEqual(facts[1], {
+      ifname: 'a1',
+      driver: 'veth',
+      role: 'egress',
+      backends: ['10.200.0.5', '10.200.0.6'],
+      peer: { ifindex: a2, ifname: 'a2', netns: { kind: 'same' }, gro: false, txChecksum: true, xdpNative: false },
+    });
   });
 
   rootTest('probe: the peer\'s bridge and a native XDP program at the peer are seen', () => {
