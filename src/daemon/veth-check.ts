@@ -152,8 +152,8 @@ function peerItems(ifname: string, p: PeerFacts, egress: boolean): Item[] {
 
 /**
  * The findings for the interfaces xlb attaches to or redirects into, in
- * their order: for each veth at most one warning and one note, each with one command that fixes
- * all its problems. Non-veth interfaces give none.
+ * their order: for each veth at most one warning and one note, each with
+ * one command that fixes all its problems. Non-veth interfaces give none.
  * @param interfaces what io/veth-probe.ts read
  */
 export function vethFindings(interfaces: readonly InterfaceFacts[]): VethFinding[] {

@@ -62,9 +62,9 @@ interface FoundNetns {
 /**
  * Reads the facts of the named interfaces in the calling thread's
  * namespace, then of the devices the routes to `options.egressTo` leave
- * through when they are not among them (see the module comment). A failure about one interface or its
- * peer is reported in its facts (`peerUnknown`); only a failure to open
- * netlink at all throws.
+ * through when they are not among them (see the module comment). A failure
+ * about one interface or its peer is reported in its facts
+ * (`peerUnknown`); only a failure to open netlink at all throws.
  * @param names interface names
  * @throws SystemError when the netlink client cannot start
  */
