@@ -99,6 +99,8 @@ export class Daemon {
   readonly #neigh = new NeighbourKeeper();
   /** what the last veth check found (daemon/veth-check.ts), for `xlb status` */
   #veth: VethFinding[] = [];
+  /** the veth check running or last run; checks never overlap */
+  #vethCheck: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
 
   private constructor(config: XlbConfig, log: Logger, pinDir: string) {
@@ -312,12 +314,20 @@ export class Daemon {
    * XDP on veth fails silently without GRO on the peer or with transmit
    * checksum offload on it: log each interface's findings once, with the
    * fix, and keep them for `xlb status`. A failed check is logged, never
-   * fatal.
+   * fatal. `xlb load` waits for the first check; a reload replies first and
+   * status shows the new findings once the check is done.
    */
-  async #checkVeth(config: XlbConfig): Promise<void> {
+  #checkVeth(config: XlbConfig): Promise<void> {
+    this.#vethCheck = this.#vethCheck.then(() => this.#runVethCheck(config));
+    return this.#vethCheck;
+  }
+
+  async #runVethCheck(config: XlbConfig): Promise<void> {
+    if (this.#stopping) return;
     let found: VethFinding[];
     try {
-      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name)));
+      const backends = [...new Set(config.services.flatMap((svc) => svc.backends.map((b) => b.address)))];
+      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name), { egressTo: backends }));
     } catch (err) {
       this.log.warn({ err }, 'veth check failed: GRO and checksum offload of the veth peers not checked');
       return;
@@ -442,7 +452,7 @@ export class Daemon {
       this.config = next;
       this.#attachAll(next);
       if (!wantDp) await this.#unloadDataplane();
-      await this.#checkVeth(next);
+      void this.#checkVeth(next); // after the reply: one route lookup per backend takes ~30 us
       this.#syncVrrp(next);
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;

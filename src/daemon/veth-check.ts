@@ -13,7 +13,8 @@
  *   checksums of everything it transmits only with `tx off`.
  * Every interface xlb attaches to both receives frames it forwards and has
  * frames sent into it (XDP_TX, and redirects from the other interfaces), so
- * both checks apply to each attached veth.
+ * both checks apply to each attached veth. A device xlb only redirects into
+ * (the route to a backend leaves through it) needs the first one only.
  *
  * Layer: pure (H-28): facts in, findings out, each with the exact command
  * that fixes it. No I/O, no logger.
@@ -46,10 +47,19 @@ export interface PeerFacts {
   master?: string;
 }
 
-/** What was read of one interface xlb attaches to. */
+/** What was read of one interface xlb attaches to, or redirects into. */
 export interface InterfaceFacts {
   /** The interface's name (in xlb's namespace). */
   ifname: string;
+  /**
+   * `'attached'` (the default): a configured interface, where the program
+   * receives and sends. `'egress'`: a device the program only redirects
+   * into (the route to {@link InterfaceFacts.backends}); what arrives there
+   * does not pass xlb's XDP, so only the peer's NAPI matters.
+   */
+  role?: 'attached' | 'egress';
+  /** For `'egress'`: the backends whose route leaves through it. */
+  backends?: string[];
   /** Its driver (ETHTOOL_GDRVINFO); only `'veth'` is checked. */
   driver: string;
   /** The peer, when it could be examined. */
@@ -97,6 +107,12 @@ function netnsLabel(netns: PeerNetns): string | undefined {
   return undefined;
 }
 
+/** How a message names the interface. */
+function subject(i: InterfaceFacts): string {
+  if (i.role !== 'egress') return `XDP on veth ${i.ifname}`;
+  return `XDP redirects into veth ${i.ifname} (the route to ${(i.backends ?? []).join(', ')}; xlb is not attached to it)`;
+}
+
 /** One problem before grouping: its sentence and the ethtool setting that fixes it. */
 interface Item {
   level: 'warning' | 'note';
@@ -106,7 +122,7 @@ interface Item {
 }
 
 /** The problems of one veth's peer (see the module comment). */
-function peerItems(ifname: string, p: PeerFacts): Item[] {
+function peerItems(ifname: string, p: PeerFacts, egress: boolean): Item[] {
   const where = p.netns.kind === 'same' ? '' : ` (netns ${netnsLabel(p.netns)!})`;
   const items: Item[] = [];
   // NAPI: GRO on, or a native XDP program, at the peer
@@ -115,7 +131,8 @@ function peerItems(ifname: string, p: PeerFacts): Item[] {
   } else if (!p.xdpNative && p.gro === null) {
     items.push({ level: 'note', problem: 'napi', setting: 'gro on', sentence: `xlb could not read whether GRO is on at its peer ${p.ifname}${where}; without GRO or an XDP program there, frames xlb sends into ${ifname} are dropped` });
   }
-  // checksums of what arrives through the peer
+  // checksums of what arrives through the peer: only where xlb's XDP receives
+  if (egress) return items;
   if (p.txChecksum === null) {
     items.push({ level: 'note', problem: 'tx-checksum', setting: 'tx off', sentence: `xlb could not read transmit checksumming of its peer ${p.ifname}${where}; with it on, TCP/UDP packets xlb forwards from there can carry checksums the receiver rejects` });
   } else if (p.txChecksum && p.master !== undefined) {
@@ -134,9 +151,9 @@ function peerItems(ifname: string, p: PeerFacts): Item[] {
 }
 
 /**
- * The findings for the interfaces xlb attaches to, in their order: for each
- * veth at most one warning and one note, each with one command that fixes
- * all its problems. Non-veth interfaces give none.
+ * The findings for the interfaces xlb attaches to or redirects into, in
+ * their order: for each veth at most one warning and one note, each with
+ * one command that fixes all its problems. Non-veth interfaces give none.
  * @param interfaces what io/veth-probe.ts read
  */
 export function vethFindings(interfaces: readonly InterfaceFacts[]): VethFinding[] {
@@ -149,13 +166,14 @@ export function vethFindings(interfaces: readonly InterfaceFacts[]): VethFinding
         level: 'note',
         problems: ['unchecked'],
         interface: i.ifname,
-        message: `XDP on veth ${i.ifname}: xlb could not examine its peer (${i.peerUnknown ?? 'no reason given'}); XDP through it needs GRO on at the peer and transmit checksum offload off at the peer`,
+        message: `${subject(i)}: xlb could not examine its peer (${i.peerUnknown ?? 'no reason given'}); XDP through it needs GRO on at the peer and transmit checksum offload off at the peer`,
         fix: 'in the namespace of the peer: ethtool -K <peer> gro on tx off',
       });
       continue;
     }
     const label = netnsLabel(p.netns);
-    const items = peerItems(i.ifname, p);
+    const egress = i.role === 'egress';
+    const items = peerItems(i.ifname, p, egress);
     for (const level of ['warning', 'note'] as const) {
       const mine = items.filter((x) => x.level === level);
       if (mine.length === 0) continue;
@@ -165,7 +183,7 @@ export function vethFindings(interfaces: readonly InterfaceFacts[]): VethFinding
         interface: i.ifname,
         peer: p.ifname,
         ...(label !== undefined ? { netns: label } : {}),
-        message: `XDP on veth ${i.ifname}: ${mine.map((x) => x.sentence).join('; and ')}`,
+        message: `${subject(i)}: ${mine.map((x) => x.sentence).join('; and ')}`,
         fix: inNetns(p.netns, `ethtool -K ${p.ifname} ${mine.map((x) => x.setting).join(' ')}`),
       });
     }

@@ -31,8 +31,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { SystemError } from '../errors.js';
 import { NETLINK, NetlinkSocket, type NetlinkDatagram, type NetlinkSocketOptions } from '../native/socket.js';
-import { addressMessage, checkInt, IFNAME_MAX, netlinkError, toAddressInfo, toLinkInfo, type AddressInfo, type AddressRef, type AddressSpec, type LinkInfo } from '../net/link-addr.js';
+import { addressMessage, checkInt, messageTypeName, IFNAME_MAX, netlinkError, toAddressInfo, toLinkInfo, type AddressInfo, type AddressRef, type AddressSpec, type LinkInfo } from '../net/link-addr.js';
 import { decodeNsIdMsg, encodeNsIdMsg, NSID_NOT_ASSIGNED, RTM_NSID } from '../net/netns-id.js';
+import { decodeRouteMsg, encodeRouteMsg, routeQuery, RTM_ROUTE, type RouteMsg } from '../net/route-get.js';
 import {
   AF,
   decodeNlMsgs,
@@ -41,7 +42,6 @@ import {
   encodeIfInfoMsg,
   encodeNlMsg,
   NLM_F,
-  nlmsgTypeName,
   RTM,
   RTMGRP,
   type IfAddrMsg,
@@ -331,6 +331,18 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
     return null;
   }
 
+  /**
+   * The route a packet to `address` takes (RTM_GETROUTE without NLM_F_DUMP:
+   * the kernel's own FIB lookup, as bpf_fib_lookup does it).
+   * @returns the answer: `oif` the output interface, `gateway` the next hop if not on-link
+   * @throws SystemError ENETUNREACH (no route), EHOSTUNREACH...; TypeError on a bad address
+   */
+  async route(address: string): Promise<RouteMsg> {
+    const msgs = await this.#request(RTM_ROUTE.GETROUTE, 0, encodeRouteMsg(routeQuery(address)), false, `route to ${address}`);
+    for (const m of msgs) if (m.kind === 'other' && m.header.type === RTM_ROUTE.NEWROUTE) return decodeRouteMsg(m.payload).value;
+    throw netlinkError(-101 /* ENETUNREACH */, RTM_ROUTE.GETROUTE, `route to ${address}: no answer`);
+  }
+
   // --- requests ----------------------------------------------------------------
 
   #request(type: number, flags: number, payload: Buffer, dump: boolean, detail: string): Promise<RtMessage[]> {
@@ -358,7 +370,7 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
     p.seq = this.#seq;
     p.replies = [];
     const msg: NlMsg = { type: p.type, flags: NLM_F.REQUEST | NLM_F.ACK | p.flags, seq: p.seq, pid: 0, payload: p.payload };
-    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), detail: p.detail }, 'netlink request');
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: messageTypeName(p.type), detail: p.detail }, 'netlink request');
     try {
       req.start();
       req.send(encodeNlMsg(msg));
@@ -367,7 +379,7 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
       return;
     }
     p.timer = setTimeout(() => {
-      this.#settle(p, new SystemError('ETIMEDOUT', `${`RTM_${nlmsgTypeName(p.type)}`} failed: no reply within ${this.#timeoutMs} ms (${p.detail})`, { errno: -110, syscall: `RTM_${nlmsgTypeName(p.type)}` }));
+      this.#settle(p, new SystemError('ETIMEDOUT', `${`RTM_${messageTypeName(p.type)}`} failed: no reply within ${this.#timeoutMs} ms (${p.detail})`, { errno: -110, syscall: `RTM_${messageTypeName(p.type)}` }));
     }, this.#timeoutMs);
   }
 
@@ -376,7 +388,7 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
     if (this.#current !== p) return;
     this.#current = undefined;
     if (p.timer) clearTimeout(p.timer);
-    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), ok: err === null, code: (err as { code?: string } | null)?.code }, 'netlink reply');
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: messageTypeName(p.type), ok: err === null, code: (err as { code?: string } | null)?.code }, 'netlink reply');
     if (err !== null) p.reject(err);
     else p.resolve(p.replies ?? []);
     this.#next();
@@ -403,7 +415,7 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
     }
     for (const m of msgs) {
       if (p === undefined || this.#current !== p || m.seq !== p.seq) {
-        this.#log?.debug({ tracer: TRACER, seq: m.seq, type: nlmsgTypeName(m.type) }, 'netlink reply to no pending request ignored');
+        this.#log?.debug({ tracer: TRACER, seq: m.seq, type: messageTypeName(m.type) }, 'netlink reply to no pending request ignored');
         continue; // e.g. late reply of a timed-out request, rest of an interrupted dump
       }
       let rt: RtMessage;
@@ -443,9 +455,9 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
 
   #restartDump(p: Pending): void {
     p.retries = (p.retries ?? 0) + 1;
-    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: nlmsgTypeName(p.type), retry: p.retries }, 'netlink dump interrupted (NLM_F_DUMP_INTR), restarting');
+    this.#log?.debug({ tracer: TRACER, seq: p.seq, type: messageTypeName(p.type), retry: p.retries }, 'netlink dump interrupted (NLM_F_DUMP_INTR), restarting');
     if (p.retries > DUMP_RETRIES) {
-      this.#settle(p, new SystemError('EINTR', `RTM_${nlmsgTypeName(p.type)} failed: dump interrupted ${DUMP_RETRIES} times (${p.detail})`, { errno: -4, syscall: `RTM_${nlmsgTypeName(p.type)}` }));
+      this.#settle(p, new SystemError('EINTR', `RTM_${messageTypeName(p.type)} failed: dump interrupted ${DUMP_RETRIES} times (${p.detail})`, { errno: -4, syscall: `RTM_${messageTypeName(p.type)}` }));
       return;
     }
     if (p.timer) clearTimeout(p.timer);

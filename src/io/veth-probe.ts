@@ -16,8 +16,10 @@
  * there, and goes back at once.
  * What it cannot see: a namespace held only by an fd or a bind mount
  * elsewhere (no /run/netns entry, no process in it): that peer is reported
- * as not examined, never guessed. Devices xlb redirects into without
- * attaching to them are not read (only the configured interfaces).
+ * as not examined, never guessed.
+ * Devices xlb redirects into without being attached to them are found from
+ * the routes to the backends (RTM_GETROUTE, the lookup bpf_fib_lookup makes
+ * too), as of the time of the probe.
  *
  * Layer: I/O edge (H-29): sockets and namespaces through the addon and
  * io/netlink-client.ts; no policy, the findings are daemon/veth-check.ts's.
@@ -43,6 +45,12 @@ export interface VethProbeOptions {
   netnsDir?: string;
   /** The proc mount; default /proc. */
   procDir?: string;
+  /**
+   * Backend addresses: the devices their routes leave through, when xlb is
+   * not attached to them, are read too (role `'egress'`): the program
+   * redirects into whatever device bpf_fib_lookup returns.
+   */
+  egressTo?: readonly string[];
 }
 
 /** A namespace found for an id. */
@@ -53,9 +61,10 @@ interface FoundNetns {
 
 /**
  * Reads the facts of the named interfaces in the calling thread's
- * namespace (see the module comment). A failure about one interface or its
- * peer is reported in its facts (`peerUnknown`); only a failure to open
- * netlink at all throws.
+ * namespace, then of the devices the routes to `options.egressTo` leave
+ * through when they are not among them (see the module comment). A failure
+ * about one interface or its peer is reported in its facts
+ * (`peerUnknown`); only a failure to open netlink at all throws.
  * @param names interface names
  * @throws SystemError when the netlink client cannot start
  */
@@ -66,43 +75,71 @@ export async function probeInterfaces(names: readonly string[], options: VethPro
   const nl = new NetlinkClient({ events: false });
   nl.start();
   const found = new Map<number, FoundNetns | null>();
+
+  /** Fills in the driver and the peer of `link`. */
+  const examine = async (link: LinkInfo, facts: InterfaceFacts): Promise<void> => {
+    facts.driver = addon.ethtoolQuery(link.ifindex).driver;
+    if (facts.driver !== 'veth') return;
+    // The kernel leaves IFLA_LINK out when it equals the device's own
+    // index, which happens across namespaces.
+    const peerIndex = link.link ?? (link.linkNetnsid !== undefined ? link.ifindex : undefined);
+    if (peerIndex === undefined) {
+      facts.peerUnknown = 'its link names no peer';
+      return;
+    }
+    try {
+      if (link.linkNetnsid === undefined) {
+        facts.peer = await readPeer(addon, nl, peerIndex, { kind: 'same' });
+        return;
+      }
+      if (!found.has(link.linkNetnsid)) found.set(link.linkNetnsid, await findNetns(nl, link.linkNetnsid, netnsDir, procDir));
+      const ns = found.get(link.linkNetnsid);
+      if (!ns) {
+        facts.peerUnknown = `the peer, ifindex ${peerIndex}, is in the namespace of id ${link.linkNetnsid}, which is neither under ${netnsDir} nor the namespace of a process`;
+        return;
+      }
+      facts.peer = await readPeerIn(addon, ns, peerIndex);
+    } catch (err) {
+      facts.peerUnknown = `reading the peer, ifindex ${peerIndex}: ${(err as Error).message}`;
+    }
+  };
+
   try {
     const out: InterfaceFacts[] = [];
+    const attached = new Set<number>();
     for (const ifname of names) {
-      let link: LinkInfo;
-      let driver: string;
-      try {
-        link = await nl.link(ifname);
-        driver = addon.ethtoolQuery(link.ifindex).driver;
-      } catch (err) {
-        out.push({ ifname, driver: '', peerUnknown: (err as Error).message });
-        continue;
-      }
-      const facts: InterfaceFacts = { ifname, driver };
+      const facts: InterfaceFacts = { ifname, driver: '' };
       out.push(facts);
-      if (driver !== 'veth') continue;
-      // The kernel leaves IFLA_LINK out when it equals the device's own
-      // index, which happens across namespaces.
-      const peerIndex = link.link ?? (link.linkNetnsid !== undefined ? link.ifindex : undefined);
-      if (peerIndex === undefined) {
-        facts.peerUnknown = 'its link names no peer';
-        continue;
-      }
       try {
-        if (link.linkNetnsid === undefined) {
-          facts.peer = await readPeer(addon, nl, peerIndex, { kind: 'same' });
-          continue;
-        }
-        if (!found.has(link.linkNetnsid)) found.set(link.linkNetnsid, await findNetns(nl, link.linkNetnsid, netnsDir, procDir));
-        const ns = found.get(link.linkNetnsid);
-        if (!ns) {
-          facts.peerUnknown = `the peer, ifindex ${peerIndex}, is in the namespace of id ${link.linkNetnsid}, which is neither under ${netnsDir} nor the namespace of a process`;
-          continue;
-        }
-        facts.peer = await readPeerIn(addon, ns, peerIndex);
+        const link = await nl.link(ifname);
+        attached.add(link.ifindex);
+        await examine(link, facts);
       } catch (err) {
-        facts.peerUnknown = `reading the peer, ifindex ${peerIndex}: ${(err as Error).message}`;
+        facts.peerUnknown = (err as Error).message;
       }
+    }
+    // devices the routes to the backends leave through, xlb not attached
+    const egress = new Map<number, string[]>();
+    for (const address of options.egressTo ?? []) {
+      let oif: number | undefined;
+      try {
+        oif = (await nl.route(address)).oif;
+      } catch {
+        continue; // no route: nothing is redirected towards it
+      }
+      if (oif === undefined || attached.has(oif)) continue;
+      egress.set(oif, [...(egress.get(oif) ?? []), address]);
+    }
+    for (const [ifindex, backends] of egress) {
+      const facts: InterfaceFacts = { ifname: `ifindex ${ifindex}`, driver: '', role: 'egress', backends };
+      try {
+        const link = await nl.link(ifindex);
+        facts.ifname = link.name;
+        await examine(link, facts);
+      } catch (err) {
+        facts.peerUnknown = (err as Error).message;
+      }
+      out.push(facts);
     }
     return out;
   } finally {

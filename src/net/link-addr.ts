@@ -14,7 +14,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SystemError, type SystemErrorCode } from '../errors.js';
-import { linkNetnsid } from './netns-id.js';
+import { linkNetnsid, nsidTypeName } from './netns-id.js';
+import { routeTypeName } from './route-get.js';
 import { AF, IFA_F, IFF, nlmsgTypeName, operStateName, RT_SCOPE, type IfAddrMsg, type IfInfoMsg } from './rtnetlink.js';
 
 /** Longest interface name / label (IFNAMSIZ - 1). */
@@ -102,6 +103,11 @@ export interface AddressRef {
   prefixLength: number;
 }
 
+/** The name of an rtnetlink message type the client sends: `NEWADDR`, `GETLINK`, `GETNSID`, `GETROUTE`, ..., or `UNKNOWN_<n>`. */
+export function messageTypeName(type: number): string {
+  return nsidTypeName(type) ?? routeTypeName(type) ?? nlmsgTypeName(type);
+}
+
 /**
  * A SystemError for a netlink error ack: `code` the errno name, `errno`
  * negative, `syscall` the request type (`'RTM_NEWADDR'`), message
@@ -112,7 +118,7 @@ export interface AddressRef {
  * @param extAckMessage the kernel's extended-ack message, if any
  */
 export function netlinkError(errno: number, type: number, detail: string, extAckMessage?: string): SystemError {
-  const syscall = `RTM_${nlmsgTypeName(type)}`.replace(/^RTM_(NOOP|ERROR|DONE|OVERRUN)$/, 'NLMSG_$1');
+  const syscall = `RTM_${messageTypeName(type)}`.replace(/^RTM_(NOOP|ERROR|DONE|OVERRUN)$/, 'NLMSG_$1');
   // libuv's names double as Linux errno names below 3000; its own codes
   // (UV_EAI_*, UV_EOF...) sit above and are no kernel errno.
   let name = '';

@@ -23,6 +23,12 @@ export const RTM_NSID = {
   GETNSID: 90,
 } as const;
 
+/** `NEWNSID`, `DELNSID`, `GETNSID`, or undefined for another type. */
+export function nsidTypeName(type: number): string | undefined {
+  for (const [k, v] of Object.entries(RTM_NSID)) if (v === type) return k;
+  return undefined;
+}
+
 /** `enum` NETNSA_* (linux/net_namespace.h). */
 export const NETNSA = {
   NONE: 0,

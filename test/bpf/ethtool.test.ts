@@ -2,12 +2,13 @@
 // io/veth-probe.ts, which finds a veth's peer across namespaces and reads
 // what daemon/veth-check.ts decides on. Against the real kernel:
 //   A  a0 <-- veth --> b0  B      (b0 later a port of bridge br0 in B)
-//   A  a1 <-- veth --> a2  A
+//   A  a1 <-- veth --> a2  A      (a1 10.200.0.1/24, a0 10.202.0.1/24: routes inside A)
 // Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN for setns): skipped otherwise.
 // Both namespaces, xlbet-<pid>-a and -b, are made here and removed in
 // after() even when a test fails; nothing touches the root namespace.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeAddon } from '../../src/native/binding.js';
 import type { InterfaceFacts } from '../../src/daemon/veth-check.js';
@@ -28,8 +29,8 @@ function ethtoolK(ns: string, dev: string): { gro: boolean; tx: boolean } {
 }
 
 /** io/veth-probe.ts run by a node process inside ns (the probe works in its caller's namespace). */
-function probeIn(ns: string, names: string[]): InterfaceFacts[] {
-  const script = `import(${JSON.stringify(PROBE)}).then(async (m) => process.stdout.write(JSON.stringify(await m.probeInterfaces(${JSON.stringify(names)}))))`;
+function probeIn(ns: string, names: string[], options: { egressTo?: string[]; netnsDir?: string; procDir?: string } = {}): InterfaceFacts[] {
+  const script = `import(${JSON.stringify(PROBE)}).then(async (m) => process.stdout.write(JSON.stringify(await m.probeInterfaces(${JSON.stringify(names)}, ${JSON.stringify(options)}))))`;
   return JSON.parse(sh('ip', 'netns', 'exec', ns, process.execPath, '-e', script)) as InterfaceFacts[];
 }
 
@@ -101,6 +102,57 @@ describe('ethtool query and veth probe (root)', () => {
       { ifname: 'a1', driver: 'veth', peer: { ifindex: a2, ifname: 'a2', netns: { kind: 'same' }, gro: true, txChecksum: false, xdpNative: false } },
       { ifname: 'lo', driver: '' },
     ]);
+  });
+
+  rootTest('probe: a device only the route to a backend leaves through is read as egress; attached ones and unroutable backends are not', () => {
+    sh('ip', '-n', NS_A, 'addr', 'add', '10.200.0.1/24', 'dev', 'a1');
+    sh('ip', '-n', NS_A, 'addr', 'add', '10.202.0.1/24', 'dev', 'a0');
+    for (const dev of ['a0', 'a1', 'a2']) sh('ip', '-n', NS_A, 'link', 'set', dev, 'up');
+    sh('ip', 'netns', 'exec', NS_A, 'ethtool', '-K', 'a2', 'gro', 'off', 'tx', 'on');
+    const a2 = inNs(NS_A, () => addon.ifNameToIndex('a2'));
+    const facts = probeIn(NS_A, ['a0'], { egressTo: ['10.200.0.5', '10.202.0.7', '10.201.0.1', '10.200.0.6'] });
+    assert.equal(facts.length, 2, JSON.stringify(facts));
+    assert.equal(facts[0]?.ifname, 'a0');
+    assert.deepEqual(facts[1], {
+      ifname: 'a1',
+      driver: 'veth',
+      role: 'egress',
+      backends: ['10.200.0.5', '10.200.0.6'],
+      peer: { ifindex: a2, ifname: 'a2', netns: { kind: 'same' }, gro: false, txChecksum: true, xdpNative: false },
+    });
+  });
+
+  rootTest('probe: a peer in an unnamed namespace is found through a process in it; with nowhere to look, the peer is reported unknown', async () => {
+    // a namespace only a process holds (as a container's): unshare's sleep, bounded, killed by its pid
+    const holder = spawn('unshare', ['--net', 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      let linked = false;
+      for (let i = 0; i < 50 && !linked; i++) {
+        try {
+          sh('ip', '-n', NS_A, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'q0', 'netns', String(holder.pid));
+          linked = true;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100)); // unshare not in its namespace yet
+        }
+      }
+      assert.ok(linked, 'no veth into the unshared namespace within 5 s');
+      const [p0] = probeIn(NS_A, ['p0']);
+      assert.equal(p0?.peer?.ifname, 'q0');
+      assert.equal(p0?.peer?.netns.kind, 'pid');
+      // the pid found holds that namespace: unshare's own or its sleep child's
+      const pid = (p0?.peer?.netns as { pid: number }).pid;
+      assert.equal(sh('readlink', `/proc/${pid}/ns/net`), sh('readlink', `/proc/${holder.pid}/ns/net`));
+      const [blind] = probeIn(NS_A, ['a0'], { netnsDir: '/nonexistent-xlbet', procDir: '/nonexistent-xlbet' });
+      assert.equal(blind?.peer, undefined);
+      assert.match(blind?.peerUnknown ?? '', /^the peer, ifindex \d+, is in the namespace of id \d+, which is neither under \/nonexistent-xlbet nor the namespace of a process$/);
+    } finally {
+      holder.kill('SIGKILL');
+      try {
+        sh('ip', '-n', NS_A, 'link', 'del', 'p0');
+      } catch {
+        /* gone with the namespace */
+      }
+    }
   });
 
   rootTest('probe: the peer\'s bridge and a native XDP program at the peer are seen', () => {

@@ -100,6 +100,15 @@ describe('vethFindings', () => {
     );
   });
 
+  test('a device xlb only redirects into (route to a backend): the peer\'s NAPI counts, transmit checksumming does not', () => {
+    const egress = (p: PeerFacts): InterfaceFacts => ({ ifname: 'be0', driver: 'veth', role: 'egress', backends: ['10.0.0.2', '10.0.0.3'], peer: p });
+    assert.deepEqual(vethFindings([egress(peer({ txChecksum: true }))]), []);
+    const [f, ...rest] = vethFindings([egress(peer({ gro: false, txChecksum: true }))]);
+    assert.deepEqual(rest, []);
+    assert.deepEqual([f?.level, f?.problems, f?.interface, f?.fix], ['warning', ['napi'], 'be0', 'ip netns exec lab-c ethtool -K c0 gro on']);
+    assert.match(f!.message, /^XDP redirects into veth be0 \(the route to 10\.0\.0\.2, 10\.0\.0\.3; xlb is not attached to it\): its peer c0/);
+  });
+
   test('findingLine(): level, message and fix on one line', () => {
     const [f] = vethFindings([veth(peer({ gro: false, netns: { kind: 'same' } }))]);
     assert.equal(findingLine(f!), `warning: ${f!.message}. Fix: ethtool -K c0 gro on`);

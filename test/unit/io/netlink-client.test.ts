@@ -11,6 +11,7 @@ import { SystemError } from '../../../src/errors.js';
 import type { NetlinkDatagram } from '../../../src/native/binding.js';
 import { addressMessage, netlinkError, toAddressInfo, toLinkInfo } from '../../../src/net/link-addr.js';
 import { decodeNsIdMsg, encodeNsIdMsg, IFLA_LINK_NETNSID, RTM_NSID } from '../../../src/net/netns-id.js';
+import { decodeRouteMsg, encodeRouteMsg, RTM_ROUTE, type RouteMsg } from '../../../src/net/route-get.js';
 import {
   NetlinkClient,
   type AddressEvent,
@@ -268,8 +269,23 @@ describe('NetlinkClient (fake kernel)', () => {
     answer = -1;
     assert.equal(await nl.netnsId(17), null);
     req.onRequest = (m) => req.reply([ack(m, -22)]);
-    await assert.rejects(nl.netnsId(17), { code: 'EINVAL' });
+    await assert.rejects(nl.netnsId(17), { code: 'EINVAL', syscall: 'RTM_GETNSID' });
     await assert.rejects(nl.netnsId(-1), RangeError);
+    nl.stop();
+  });
+
+  test('route(): RTM_GETROUTE for one address (no dump); the answer\'s RTA_OIF and RTA_GATEWAY', async () => {
+    const { nl, req } = setup();
+    const answer: RouteMsg = { family: 2, dstLen: 32, table: 254, protocol: 0, scope: 0, type: 1, flags: 0x200, dst: '10.1.2.3', oif: 5, gateway: '10.1.0.1' };
+    req.onRequest = (m) => req.reply([{ type: RTM_ROUTE.NEWROUTE, flags: 0, seq: m.seq, pid: KERNEL_PID, payload: encodeRouteMsg(answer) }, ack(m)]);
+    assert.deepEqual(await nl.route('10.1.2.3'), answer);
+    const sent = req.sent[0]!;
+    assert.equal(sent.type, RTM_ROUTE.GETROUTE);
+    assert.equal(sent.flags, NLM_F.REQUEST | NLM_F.ACK);
+    assert.deepEqual(decodeRouteMsg(sent.payload).value, { family: 2, dstLen: 32, table: 0, protocol: 0, scope: 0, type: 0, flags: 0, dst: '10.1.2.3' });
+    req.onRequest = (m) => req.reply([ack(m, -101)]);
+    await assert.rejects(nl.route('2001:db8::1'), { code: 'ENETUNREACH', syscall: 'RTM_GETROUTE' });
+    await assert.rejects(nl.route('nope'), TypeError);
     nl.stop();
   });
 
