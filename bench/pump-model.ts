@@ -21,6 +21,8 @@ export interface PumpRound {
   pair: readonly [number, number];
   /** The ceiling (MAC rewrite + XDP_TX) against the reflector. */
   ceiling: number;
+  /** The live-frames bench's ceiling (MAC rewrite + bpf_redirect, here to the same veth) against the reflector. */
+  ceilingRedirect: number;
   /** xlb (dr) against the reflector. */
   xlb: number;
   /** The kernel path (IP forwarding + nftables DNAT, a hairpin) against the reflector. */
@@ -32,11 +34,13 @@ export interface PumpFigures {
   /** The reflector's share of a round trip, ns. */
   reflectorNs: number;
   ceilingNs: number;
+  ceilingRedirectNs: number;
   xlbNs: number;
   nftNs: number;
   /** Rates alone on a core, pps: 1e9 / cost. */
   reflector: number;
   ceiling: number;
+  ceilingRedirect: number;
   xlb: number;
   nft: number;
   /** xlb ÷ ceiling (rates alone). */
@@ -45,6 +49,8 @@ export interface PumpFigures {
   nftRatio: number;
   /** ceiling ÷ nftables DNAT, rates alone. */
   ceilingNftRatio: number;
+  /** The redirect ceiling ÷ nftables DNAT, rates alone. */
+  ceilingRedirectNftRatio: number;
   /**
    * The same three ratios of the pump's rates as measured, each program with
    * the reflector's share on its core: the analogue of the live-frames
@@ -53,6 +59,7 @@ export interface PumpFigures {
   pumpXlbRatio: number;
   pumpNftRatio: number;
   pumpCeilingNftRatio: number;
+  pumpCeilingRedirectNftRatio: number;
 }
 
 function checkRate(what: string, rate: number): void {
@@ -86,23 +93,28 @@ export function ownCost(what: string, rate: number, h: number): number {
 export function pumpFigures(r: PumpRound): PumpFigures {
   const h = reflectorShare(r.pair);
   const c = ownCost('ceiling', r.ceiling, h);
+  const cr = ownCost('redirect ceiling', r.ceilingRedirect, h);
   const x = ownCost('xlb', r.xlb, h);
   const n = ownCost('nft', r.nft, h);
   return {
     reflectorNs: h,
     ceilingNs: c,
+    ceilingRedirectNs: cr,
     xlbNs: x,
     nftNs: n,
     reflector: 1e9 / h,
     ceiling: 1e9 / c,
+    ceilingRedirect: 1e9 / cr,
     xlb: 1e9 / x,
     nft: 1e9 / n,
     xlbRatio: c / x,
     nftRatio: n / x,
     ceilingNftRatio: n / c,
+    ceilingRedirectNftRatio: n / cr,
     pumpXlbRatio: r.xlb / r.ceiling,
     pumpNftRatio: r.xlb / r.nft,
     pumpCeilingNftRatio: r.ceiling / r.nft,
+    pumpCeilingRedirectNftRatio: r.ceilingRedirect / r.nft,
   };
 }
 

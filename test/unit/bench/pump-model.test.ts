@@ -27,7 +27,7 @@ describe('packet pump arithmetic', () => {
 
   it('pumpFigures: rates alone are the inverse costs, ratios are ratios of costs', () => {
     // h = 80 ns; ceiling 1/5.5M - 80 = 101.8 ns; xlb 1/5M - 80 = 120 ns; nft 1/0.7M - 80 = 1348.6 ns
-    const r: PumpRound = { pair: [6.25e6, 6.25e6], ceiling: 5.5e6, xlb: 5e6, nft: 0.7e6 };
+    const r: PumpRound = { pair: [6.25e6, 6.25e6], ceiling: 5.5e6, ceilingRedirect: 5.2e6, xlb: 5e6, nft: 0.7e6 };
     const f = pumpFigures(r);
     close(f.reflectorNs, 80);
     close(f.ceilingNs, 1e9 / 5.5e6 - 80);
@@ -36,6 +36,10 @@ describe('packet pump arithmetic', () => {
     close(f.reflector, 12.5e6);
     close(f.xlb, 1e9 / 120);
     close(f.ceiling, 1e9 / f.ceilingNs);
+    close(f.ceilingRedirectNs, 1e9 / 5.2e6 - 80);
+    close(f.ceilingRedirect, 1e9 / f.ceilingRedirectNs);
+    close(f.ceilingRedirectNftRatio, f.ceilingRedirect / f.nft);
+    close(f.pumpCeilingRedirectNftRatio, 5.2 / 0.7);
     close(f.nft, 1e9 / f.nftNs);
     close(f.xlbRatio, f.xlb / f.ceiling);
     close(f.nftRatio, f.xlb / f.nft);
@@ -48,12 +52,13 @@ describe('packet pump arithmetic', () => {
   });
 
   it('pumpFigures: a program the reflector share leaves no cost throws', () => {
+    assert.throws(() => pumpFigures({ pair: [5e6, 5e6], ceiling: 4e6, ceilingRedirect: 11e6, xlb: 4e6, nft: 1e6 }), /redirect ceiling at 11\.000 Mpps leaves no cost/);
     // h = 100 ns: a ceiling at 10.5 Mpps (95 ns a round trip) is noise
-    assert.throws(() => pumpFigures({ pair: [5e6, 5e6], ceiling: 10.5e6, xlb: 4e6, nft: 1e6 }), /ceiling at 10\.500 Mpps leaves no cost/);
+    assert.throws(() => pumpFigures({ pair: [5e6, 5e6], ceiling: 10.5e6, ceilingRedirect: 4e6, xlb: 4e6, nft: 1e6 }), /ceiling at 10\.500 Mpps leaves no cost/);
   });
 
   it('pairStable and pairSpeed: the round agrees with itself within the share', () => {
-    const r = (a: number, b: number): PumpRound => ({ pair: [a, b], ceiling: 1, xlb: 1, nft: 1 });
+    const r = (a: number, b: number): PumpRound => ({ pair: [a, b], ceiling: 1, ceilingRedirect: 1, xlb: 1, nft: 1 });
     assert.equal(pairStable(r(6e6, 5.5e6), 0.1), true);
     assert.equal(pairStable(r(6e6, 5.3e6), 0.1), false);
     assert.equal(pairStable(r(5.3e6, 6e6), 0.1), false);
