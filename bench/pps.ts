@@ -96,8 +96,8 @@ function generate(sink: NativeBpfObject): Promise<number> {
   const before = count();
   const args = [`--net=/var/run/netns/${NS.gen}`, 'taskset', '-c', '0', process.execPath, join(ROOT, 'dist/bench/pktgen-run.js'), '--ifname', 'xppsg', '--frames', String(FRAMES), '--dst-mac', MAC.in, '--src-mac', MAC.g, '--src-ip', '10.77.0.2', '--dst-ip', VIP];
   return new Promise((done, fail) => {
-    execFile('nsenter', args, { timeout: 120_000 }, (err, stdout) => {
-      if (err) return fail(err);
+    execFile('nsenter', args, { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) return fail(new Error(/^pktgen-run: .*$/m.exec(String(stderr))?.[0] ?? err.message.split('\n')[0]));
       const r = JSON.parse(stdout.trim()) as { frames: number; ms: number };
       done(Number(count() - before) / (r.ms / 1000));
     });
