@@ -128,3 +128,35 @@ export function pairStable(r: PumpRound, share: number): boolean {
 export function pairSpeed(r: PumpRound): number {
   return (r.pair[0] + r.pair[1]) / 2;
 }
+
+/** A reading of the reflector's counter: frames so far, at time `ns` (monotonic). */
+export interface CountSample {
+  frames: bigint;
+  ns: bigint;
+}
+
+/**
+ * The rates (frames a second) between consecutive samples. Throws for fewer
+ * than two samples, or samples out of order.
+ */
+export function windowRates(samples: readonly CountSample[]): number[] {
+  if (samples.length < 2) throw new RangeError(`pump: ${samples.length} counter sample(s), 2 at least`);
+  const out: number[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    if (b.ns <= a.ns || b.frames < a.frames) throw new RangeError(`pump: counter samples out of order at ${i}`);
+    out.push(Number(b.frames - a.frames) / (Number(b.ns - a.ns) / 1e9));
+  }
+  return out;
+}
+
+/**
+ * A run's rate: the fastest of its windows. The pump is steady, and other
+ * work on its CPU (the machine is shared) only ever slows it down, so the
+ * least disturbed window is the best measure; a VM slowed for minutes slows
+ * every window alike, and is still seen.
+ */
+export function runRate(samples: readonly CountSample[]): number {
+  return Math.max(...windowRates(samples));
+}

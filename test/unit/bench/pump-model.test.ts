@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownCost, pairSpeed, pairStable, pumpFigures, reflectorShare, type PumpRound } from '../../../bench/pump-model.js';
+import { ownCost, pairSpeed, pairStable, pumpFigures, reflectorShare, runRate, windowRates, type PumpRound } from '../../../bench/pump-model.js';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -15,7 +15,7 @@ describe('packet pump arithmetic', () => {
     assert.throws(() => reflectorShare([NaN]), /positive/);
   });
 
-  it('ownCost: the round trip less the reflector share; refuses a program no slower than the reflector', () => {
+  it('ownCost: the round trip less the reflector share; refuses a round trip no longer than the reflector share', () => {
     // 4 Mpps against a 100 ns reflector: 250 - 100
     close(ownCost('xlb', 4e6, 100), 150);
     // a round trip of 100 ns or less leaves nothing beside a 100 ns reflector
@@ -63,5 +63,25 @@ describe('packet pump arithmetic', () => {
     assert.equal(pairStable(r(6e6, 5.3e6), 0.1), false);
     assert.equal(pairStable(r(5.3e6, 6e6), 0.1), false);
     close(pairSpeed(r(6e6, 5e6)), 5.5e6);
+  });
+
+  it('windowRates and runRate: rates between samples, the fastest window counts', () => {
+    const ms = (n: number): bigint => BigInt(n) * 1_000_000n;
+    // 1,000,000 frames in 200 ms, then 1,100,000 (the fastest), then 600,000 (disturbed)
+    const samples = [
+      { frames: 5_000n, ns: ms(1000) },
+      { frames: 1_005_000n, ns: ms(1200) },
+      { frames: 2_105_000n, ns: ms(1400) },
+      { frames: 2_705_000n, ns: ms(1600) },
+    ];
+    const r = windowRates(samples);
+    assert.equal(r.length, 3);
+    close(r[0]!, 5e6);
+    close(r[1]!, 5.5e6);
+    close(r[2]!, 3e6);
+    close(runRate(samples), 5.5e6);
+    assert.throws(() => windowRates(samples.slice(0, 1)), /1 counter sample\(s\), 2 at least/);
+    assert.throws(() => windowRates([samples[1]!, samples[0]!]), /out of order at 1/);
+    assert.throws(() => windowRates([samples[0]!, { frames: 0n, ns: ms(1100) }]), /out of order/);
   });
 });
