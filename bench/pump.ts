@@ -12,10 +12,10 @@
  * SAME CPU, so the frames circulate at the rate 1/(a + h) of the two ends'
  * per-packet costs, read from the reflector's counter in WINDOWS windows
  * over WINDOW_MS, the fastest window counting (other work on the CPU only
- * slows the pump down). The
- * runs of a round: the reflector at both ends (h), the ceiling, the redirect
- * ceiling, xlb, the kernel path, the reflector pair again; bench/pump-model.ts derives each
- * program's cost and rate alone on a core. What runs at lb:
+ * slows the pump down). The runs of a round: the reflector at both ends (h),
+ * the ceiling, the redirect ceiling, xlb, the kernel path, the reflector pair
+ * again; bench/pump-model.ts derives each program's cost and rate alone on a
+ * core. What runs at lb:
  *  - pair: xlb_pump_refl;
  *  - ceiling: xlb_pump_ceiling (MAC rewrite + XDP_TX), the ceiling of what
  *    xlb does here (XDP_TX: its backend is behind the same veth);
@@ -24,8 +24,9 @@
  *    comparing with that method's figures;
  *  - xlb: xlb_xdp, one dr VIP, one backend behind xpumpl (next hop xpumpr's
  *    MAC: XDP_TX), 1,024 flows (the reflector cycles the source port);
- *  - nft: XDP_PASS only (xlb_pump_pass: frames XDP_TX'd into a veth with no
- *    program, GRO on, never reached the stack here); the kernel DNATs the VIP
+ *  - nft: XDP_PASS only (xlb_pump_pass: with no program on xpumpl, GRO on,
+ *    the reflector's XDP_TX frames never reached lb's stack: each seed went
+ *    round once and died, measured on Linux 6.18); the kernel DNATs the VIP
  *    to the backend and routes it back out of xpumpl (a hairpin: ip_forward
  *    on, rp_filter and send_redirects off); the reflector restores the VIP
  *    and the TTL. The reflector receives these as skbs (copied into an XDP
@@ -265,10 +266,11 @@ export async function benchPump(log: (s: string) => void): Promise<BenchRow[]> {
 
     /**
      * One run, again when no frame circulated. Now and then (a kernel-path
-     * run in a few hundred here) every frame of a seed is lost before the
-     * first turn, and every seed after it: lb forwards each frame and its
-     * veth drops it on the way to refl, whose receive ring stays full with
-     * its NAPI thread asleep. New NAPI instances on both ends end that.
+     * run in a few hundred here, before the veths had one queue each) every
+     * frame of a seed was lost before the first turn, and every seed after
+     * it: lb forwarded each frame and its veth dropped it on the way to refl
+     * (lb's TX drops rose by the seed). New NAPI instances on both ends are
+     * made before seeding again; not seen since, so not proven to cure it.
      */
     const run = async (mode: Mode): Promise<number> => {
       for (let attempt = 1; ; attempt++) {
@@ -315,9 +317,9 @@ export async function benchPump(log: (s: string) => void): Promise<BenchRow[]> {
       }
     };
 
-    // Each round: pair, ceiling, redirect, xlb, nft, pair. A round whose two pair runs
-    // differ by more than STABLE ran while the machine's speed changed: it is
-    // run again. Rounds run while the host slowed the VM (pair rate under
+    // Each round: pair, ceiling, redirect, xlb, nft, pair. A round whose two
+    // pair runs differ by more than STABLE ran while the machine's speed
+    // changed: it is run again. Rounds run while the host slowed the VM (pair rate under
     // SLOWED of the fastest pair run seen) are reported apart, and rounds are
     // added until ROUNDS are at full speed or MAX_ROUNDS were run.
     const rounds: { r: PumpRound; f: PumpFigures }[] = [];

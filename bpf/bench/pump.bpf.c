@@ -15,8 +15,8 @@
  *    is behind the same veth here, sends with XDP_TX too;
  *  - xlb_pump_pass, XDP_PASS: on the lb's veth for the kernel path. Frames
  *    XDP_TX'd into a veth with no XDP program of its own (GRO on) never
- *    reached its stack on Linux 6.18 here; with this one they do, for a few
- *    ns against the kernel path's microsecond.
+ *    reached its stack on Linux 6.18 here (each seed went round once); with
+ *    this one they do, for a few ns against the kernel path's microsecond.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
