@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I/usr/include
 OUT := bpf/.output
 
 BPF_HDRS := bpf/xlb_abi.h $(wildcard bpf/lib/*.h)
-BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/lru_insert.bpf.o $(OUT)/pktgen.bpf.o $(OUT)/ceiling.bpf.o $(OUT)/sink.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
+BPF_OBJS := $(OUT)/xlb.bpf.o $(OUT)/floor.bpf.o $(OUT)/lru_insert.bpf.o $(OUT)/pktgen.bpf.o $(OUT)/ceiling.bpf.o $(OUT)/sink.bpf.o $(OUT)/pump.bpf.o $(OUT)/addon_test.bpf.o $(OUT)/addon_bad.bpf.o
 NATIVE := native/build/Release/xlb_native.node
 # Build the addon against the headers of the node that runs it (no download).
 NODEDIR := $(shell dirname $$(dirname $$(readlink -f $$(command -v node))))

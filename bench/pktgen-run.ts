@@ -3,7 +3,8 @@
  * bpf/.output/pktgen.bpf.o with the frame's addresses, and sends `--frames`
  * frames out of `--ifname` with BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES.
  * Started by bench/pps.ts inside the generator's namespace (nsenter) and
- * pinned to a CPU (taskset); prints {frames, ms} as JSON.
+ * pinned to a CPU (taskset); prints {frames, ms} as JSON. A failure (live
+ * frames refused: EPERM) is one line `pktgen-run: <message>` on stderr, exit 1.
  */
 import { parseArgs } from 'node:util';
 import { dirname, resolve } from 'node:path';
@@ -27,6 +28,15 @@ const mac = (s: string | undefined): Buffer => Buffer.from((s ?? '').split(':').
 const ip4 = (s: string | undefined): Buffer => Buffer.from((s ?? '').split('.').map(Number));
 const obj = new (native().BpfObject)(resolve(dirname(defaultObjectPath()), 'pktgen.bpf.o'));
 try {
+  run();
+} catch (e) {
+  process.stderr.write(`pktgen-run: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  obj.close();
+}
+
+function run(): void {
   obj.setGlobal('dst_mac', mac(values['dst-mac']));
   obj.setGlobal('src_mac', mac(values['src-mac']));
   obj.setGlobal('src_ip', ip4(values['src-ip']));
@@ -40,6 +50,4 @@ try {
   const t0 = performance.now();
   obj.testRun('xlb_pktgen', { data: Buffer.alloc(60), repeat: frames, ingressIfindex: ifindex, flags: BPF_F_TEST_XDP_LIVE_FRAMES, batchSize: 64 });
   process.stdout.write(`${JSON.stringify({ frames, ms: performance.now() - t0 })}\n`);
-} finally {
-  obj.close();
 }

@@ -1,5 +1,10 @@
 /**
- * Packet rate through a forwarding node, side by side in one run:
+ * Packet rate through a forwarding node, side by side in one run, by one of
+ * two methods (`lab_pps.method`): 1, live frames (below), where the kernel
+ * allows BPF_F_TEST_XDP_LIVE_FRAMES (a probe run of 64 frames decides); 2,
+ * the packet pump (bench/pump.ts) where it does not, or when
+ * XLB_BENCH_PPS_METHOD=pump asks for it (=live insists on live frames).
+ * The figures:
  *  - xlb (dr mode, 1,024 flows, all conn-table hits after the first packets),
  *  - the XDP ceiling (MAC rewrite + redirect, no logic: bpf/bench/ceiling.bpf.c),
  *  - the kernel path (IP forwarding + nftables DNAT of the VIP to the backend).
@@ -24,6 +29,8 @@ import { XdpDataplane, defaultObjectPath } from '../src/dataplane/xdp/xdp-datapl
 import { buildMaglevRing } from '../src/lb/maglev.js';
 import type { BenchRow } from './xdp.js';
 import { atFullSpeed, median } from './stats.js';
+import { benchPump, PUMP_METHOD } from './pump.js';
+import { choosePpsMethod } from './parts.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = 'xpps';
@@ -89,8 +96,8 @@ function generate(sink: NativeBpfObject): Promise<number> {
   const before = count();
   const args = [`--net=/var/run/netns/${NS.gen}`, 'taskset', '-c', '0', process.execPath, join(ROOT, 'dist/bench/pktgen-run.js'), '--ifname', 'xppsg', '--frames', String(FRAMES), '--dst-mac', MAC.in, '--src-mac', MAC.g, '--src-ip', '10.77.0.2', '--dst-ip', VIP];
   return new Promise((done, fail) => {
-    execFile('nsenter', args, { timeout: 120_000 }, (err, stdout) => {
-      if (err) return fail(err);
+    execFile('nsenter', args, { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) return fail(new Error(/^pktgen-run: .*$/m.exec(String(stderr))?.[0] ?? err.message.split('\n')[0]));
       const r = JSON.parse(stdout.trim()) as { frames: number; ms: number };
       done(Number(count() - before) / (r.ms / 1000));
     });
@@ -98,8 +105,48 @@ function generate(sink: NativeBpfObject): Promise<number> {
 }
 
 
-/** Run the packet-rate bench (root). */
-export async function benchPps(log: (s: string) => void): Promise<BenchRow[]> {
+/**
+ * Whether this kernel refuses live frames: a probe run of 64 frames of the
+ * generator in a namespace of its own (onto its lo). Returns why, or null when
+ * they work.
+ */
+export async function liveFramesRefused(): Promise<string | null> {
+  const ns = `${P}-probe`;
+  if (new RegExp(`^${ns}\\b`, 'm').test(ip('netns', 'list'))) ip('netns', 'del', ns);
+  ip('netns', 'add', ns);
+  try {
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    const args = [`--net=/var/run/netns/${ns}`, process.execPath, join(ROOT, 'dist/bench/pktgen-run.js'), '--ifname', 'lo', '--frames', '64', '--dst-mac', MAC.in, '--src-mac', MAC.g, '--src-ip', '127.0.0.1', '--dst-ip', '127.0.0.1'];
+    return await new Promise((done) => {
+      execFile('nsenter', args, { timeout: 30_000 }, (err, _stdout, stderr) => {
+        if (!err) return done(null);
+        done(/^pktgen-run: (.*)$/m.exec(String(stderr))?.[1] ?? err.message.split('\n')[0]!);
+      });
+    });
+  } finally {
+    ip('netns', 'del', ns);
+  }
+}
+
+/** What `benchPps` measured, and how. */
+export interface PpsResult {
+  rows: BenchRow[];
+  /** The method, for the table's notes. */
+  method: string;
+}
+
+/** Run the packet-rate bench (root) by the method this machine allows or XLB_BENCH_PPS_METHOD asks for. */
+export async function benchPps(log: (s: string) => void): Promise<PpsResult> {
+  const how = await choosePpsMethod(process.env.XLB_BENCH_PPS_METHOD, liveFramesRefused);
+  if (how.method === 'pump') {
+    log(`  packet pump: ${how.why}`);
+    return { rows: await benchPump(log), method: `method 2, ${how.why}: ${PUMP_METHOD}` };
+  }
+  return { rows: await benchLive(log), method: `method 1: ${PPS_METHOD}` };
+}
+
+/** The live-frames method: a generator on its own core, the forwarder on the last one. */
+async function benchLive(log: (s: string) => void): Promise<BenchRow[]> {
   setup();
   const nsFd = native().enterNetns(`/var/run/netns/${NS.sink}`);
   let sink: NativeBpfObject | null = null;
@@ -193,11 +240,13 @@ export async function benchPps(log: (s: string) => void): Promise<BenchRow[]> {
     if (!atFull.length) log(`  pps: no round at full speed (a ceiling run reached ${(fastest / 1e6).toFixed(2)} Mpps): the figures are the slowed rounds'`);
     const ratio = (v: number): number => Math.round(v * 1000) / 1000;
     const rows: BenchRow[] = [
+      { key: 'lab_pps.method', value: 1, label: 'lab packet rate method: 1 live frames, 2 packet pump (live frames refused or not asked for)' },
       { key: 'lab_pps.ceiling', value: Math.round(median(full.map((q) => q.c))), label: `lab packet rate, XDP ceiling (MAC rewrite + redirect), pps, median of ${full.length} rounds${atFull.length ? ' at full speed' : ', all slowed'}` },
       { key: 'lab_pps.xlb', value: Math.round(median(full.map((q) => q.x))), label: 'lab packet rate, xlb dr (conn-table hits), pps', ratioTo: 'lab_pps.ceiling' },
       { key: 'lab_pps.nft_dnat', value: Math.round(median(full.map((q) => q.n))), label: 'lab packet rate, kernel forwarding + nftables DNAT, pps', ratioTo: 'lab_pps.ceiling' },
       { key: 'lab_pps.xlb_ratio', value: ratio(median(full.map((q) => q.x / q.c))), label: "  xlb / ceiling, median of the rounds' ratios" },
       { key: 'lab_pps.nft_ratio', value: ratio(median(full.map((q) => q.x / q.n))), label: "  xlb / nftables DNAT, median of the rounds' ratios" },
+      { key: 'lab_pps.ceiling_nft_ratio', value: ratio(median(full.map((q) => q.c / q.n))), label: "  ceiling / nftables DNAT, median of the rounds' ratios" },
       { key: 'lab_pps.rounds_slowed', value: slowed.length, label: `  rounds with the VM slowed (ceiling under ${SLOWED * 100}% of the fastest ceiling run's), reported apart` },
     ];
     if (slowed.length) {

@@ -3,6 +3,12 @@
  * ratios measured side by side in this run, and bench/out/results.json, a
  * flat JSON object of numbers under the keys the issues name. A figure that
  * was not measured is absent, never filled in.
+ *
+ * Each part runs on its own: one that cannot run (a refused syscall, a
+ * missing tool, a timeout) says why in the notes, its keys stay absent, and
+ * the other parts run. XLB_BENCH_ONLY=pps (a comma-separated list of
+ * bench/parts.ts's PARTS) runs only those, and writes bench/out/results.<parts>.json
+ * instead, so that the full run's file is left as it was.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +20,8 @@ import { isRoot } from '../test/support/fib-lab.js';
 import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
 import { median } from './stats.js';
 import { benchRestart } from './restart.js';
-import { benchPps, PPS_METHOD } from './pps.js';
+import { benchPps } from './pps.js';
+import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
 
@@ -41,38 +48,61 @@ function applyRuns(): BenchRow[] {
 }
 
 async function main(): Promise<void> {
-  const rows: BenchRow[] = [];
-  const notes: string[] = [];
-  log('bench: maglev ring build');
-  rows.push(...benchMaglev());
+  const out: BenchOut = { rows: [], notes: [] };
+  const { rows, notes } = out;
+  const only = onlyParts(process.env.XLB_BENCH_ONLY);
+  const part = async (name: Part, fn: () => BenchRow[] | Promise<BenchRow[]>): Promise<void> => {
+    if (only.has(name)) await runPart(name, fn, out, log);
+  };
+  await part('maglev', () => {
+    log('bench: maglev ring build');
+    return benchMaglev();
+  });
   if (isRoot()) {
-    log('bench: XDP per-packet cost (BPF_PROG_TEST_RUN)');
-    // BPF_PROG_TEST_RUN runs on the calling thread: keep it on one CPU (per-CPU
-    // maps, caches), then give the thread all CPUs back for the rest
-    const all = `0-${availableParallelism() - 1}`;
-    execFileSync('taskset', ['-pc', String(availableParallelism() - 1), String(process.pid)], { stdio: 'ignore' });
-    try {
-      rows.push(...benchXdp(log));
-    } finally {
-      execFileSync('taskset', ['-pc', all, String(process.pid)], { stdio: 'ignore' });
-    }
-    notes.push(`bpf_ns: ${XDP_BENCH_METHOD}, main thread pinned to the last CPU`);
-    log(`bench: applying a first config of 1000 VIPs x 10 backends (${APPLY_RUNS} runs, each in a new process)`);
-    rows.push(...applyRuns());
-    notes.push(`apply: ${APPLY_METHOD}`);
-    log('bench: packet rate through a forwarding node (live frames)');
-    rows.push(...(await benchPps(log)));
-    notes.push(`lab_pps: ${PPS_METHOD}`);
-    log('bench: kill -9 and restart of the daemon under load, in the lab');
-    rows.push(...(await benchRestart(log)));
-    log('bench: health checks (CPU at 1,000 and 10,000 checks/s; detection time)');
-    rows.push(...(await benchHealth(log)));
-    notes.push(`hc: ${HEALTH_METHOD}`);
-    log('bench: VRRP failover (xlb vs keepalived) and advert jitter during a 1,000-VIP reload');
-    rows.push(...(await benchVrrp(log)));
-    notes.push(`vrrp: ${VRRP_METHOD}`);
+    await part('bpf_ns', () => {
+      log('bench: XDP per-packet cost (BPF_PROG_TEST_RUN)');
+      // BPF_PROG_TEST_RUN runs on the calling thread: keep it on one CPU (per-CPU
+      // maps, caches), then give the thread all CPUs back for the rest
+      const all = `0-${availableParallelism() - 1}`;
+      execFileSync('taskset', ['-pc', String(availableParallelism() - 1), String(process.pid)], { stdio: 'ignore' });
+      try {
+        const r = benchXdp(log);
+        notes.push(`bpf_ns: ${XDP_BENCH_METHOD}, main thread pinned to the last CPU`);
+        return r;
+      } finally {
+        execFileSync('taskset', ['-pc', all, String(process.pid)], { stdio: 'ignore' });
+      }
+    });
+    await part('apply', () => {
+      log(`bench: applying a first config of 1000 VIPs x 10 backends (${APPLY_RUNS} runs, each in a new process)`);
+      const r = applyRuns();
+      notes.push(`apply: ${APPLY_METHOD}`);
+      return r;
+    });
+    await part('pps', async () => {
+      log('bench: packet rate through a forwarding node (live frames, or the packet pump where they are refused)');
+      const pps = await benchPps(log);
+      notes.push(`lab_pps: ${pps.method}`);
+      return pps.rows;
+    });
+    await part('restart', async () => {
+      log('bench: kill -9 and restart of the daemon under load, in the lab');
+      return benchRestart(log);
+    });
+    await part('health', async () => {
+      log('bench: health checks (CPU at 1,000 and 10,000 checks/s; detection time)');
+      const r = await benchHealth(log);
+      notes.push(`hc: ${HEALTH_METHOD}`);
+      return r;
+    });
+    await part('vrrp', async () => {
+      log('bench: VRRP failover (xlb vs keepalived) and advert jitter during a 1,000-VIP reload');
+      const r = await benchVrrp(log);
+      notes.push(`vrrp: ${VRRP_METHOD}`);
+      return r;
+    });
   } else {
-    notes.push('bpf_ns: not measured (needs root)');
+    notes.push('bpf_ns, apply, pps, restart, health, vrrp: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -85,12 +115,13 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${lines.join('\n')}\n\n${notes.map((n) => `note: ${n}`).join('\n')}\n`);
 
-  const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/out/results.json');
-  mkdirSync(dirname(out), { recursive: true });
+  const file = process.env.XLB_BENCH_ONLY ? `results.${[...only].join('+')}.json` : 'results.json';
+  const path = resolve(dirname(fileURLToPath(import.meta.url)), `../../bench/out/${file}`);
+  mkdirSync(dirname(path), { recursive: true });
   const json: Record<string, number> = {};
   for (const r of rows) if (Number.isFinite(r.value)) json[r.key] = r.value;
-  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
-  process.stdout.write(`wrote ${out}\n`);
+  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`wrote ${path}\n`);
 }
 
 await main();

@@ -27,3 +27,24 @@ export function atFullSpeed<T>(rounds: readonly T[], speed: (r: T) => number, sh
   const best = Math.max(fastest, ...rounds.map(speed));
   return rounds.filter((r) => speed(r) >= share * best);
 }
+
+/** The rounds a figure is taken from, by {@link pickRounds}. */
+export interface PickedRounds<T> {
+  /** The rounds the figures come from: those at full speed, or every round when none was. */
+  use: T[];
+  /** The rounds run while the machine was slowed, reported apart (all of them when none was at full speed). */
+  slowed: T[];
+  /** Whether `use` are the rounds at full speed (false: no round was, `use` are the slowed ones). */
+  atFull: boolean;
+}
+
+/**
+ * Splits `rounds` into those at the run's full speed ({@link atFullSpeed})
+ * and the slowed ones. With no round at full speed, the slowed ones are all
+ * there is: they are used, and said to be.
+ */
+export function pickRounds<T>(rounds: readonly T[], speed: (r: T) => number, share: number, fastest = 0): PickedRounds<T> {
+  const full = atFullSpeed(rounds, speed, share, fastest);
+  const slowed = rounds.filter((r) => !full.includes(r));
+  return full.length ? { use: full, slowed, atFull: true } : { use: slowed, slowed, atFull: false };
+}

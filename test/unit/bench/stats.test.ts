@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { atFullSpeed, median } from '../../../bench/stats.js';
+import { atFullSpeed, median, pickRounds } from '../../../bench/stats.js';
 
 describe('bench statistics', () => {
   it('median: the middle value, or the mean of the two middle ones', () => {
@@ -18,5 +18,15 @@ describe('bench statistics', () => {
     // a faster speed seen elsewhere (a round thrown away) counts
     assert.deepEqual(atFullSpeed([{ c: 2.3 }, { c: 4.0 }], (r) => r.c, 0.8, 4.2), [{ c: 4.0 }]);
     assert.deepEqual(atFullSpeed([{ c: 2.3 }, { c: 2.4 }], (r) => r.c, 0.8, 4.2), []);
+  });
+
+  it('pickRounds: the rounds at full speed, the slowed ones apart; with none at full speed, the slowed ones, said so', () => {
+    const rounds = [{ c: 4.3 }, { c: 2.3 }, { c: 4.1 }];
+    assert.deepEqual(pickRounds(rounds, (r) => r.c, 0.8), { use: [{ c: 4.3 }, { c: 4.1 }], slowed: [{ c: 2.3 }], atFull: true });
+    assert.deepEqual(pickRounds(rounds.slice(0, 1), (r) => r.c, 0.8), { use: [{ c: 4.3 }], slowed: [], atFull: true });
+    // the fastest seen was in a round thrown away: every kept round is slowed
+    const slowed = [{ c: 2.3 }, { c: 2.4 }];
+    assert.deepEqual(pickRounds(slowed, (r) => r.c, 0.8, 4.2), { use: slowed, slowed, atFull: false });
+    assert.deepEqual(pickRounds([], (r: { c: number }) => r.c, 0.8), { use: [], slowed: [], atFull: false });
   });
 });
