@@ -23,6 +23,7 @@ import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
+import { servicesStatus } from './status.js';
 import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
@@ -345,6 +346,15 @@ export class Daemon {
   /** What `xlb status` shows. */
   async status(): Promise<Record<string, unknown>> {
     const vrrp = await this.vrrpStatus();
+    // in slices, the loop served in between (daemon/status.ts)
+    const services = await servicesStatus({
+      services: () => this.applier.services.values(),
+      vipStats: (id) => this.dp.vipStats(id),
+      backendStats: (id) => this.dp.backendStats(id),
+      health: (key) => this.health.status(key),
+      quorumUp: (key) => this.health.quorumUp(key),
+      sorryActive: (key) => this.health.sorryActive(key),
+    });
     return {
       ...(vrrp.length ? { vrrp } : {}),
       ok: true,
@@ -354,28 +364,7 @@ export class Daemon {
       config: this.config.file,
       interfaces: [...this.#attached],
       steering: this.#steering.devices,
-      services: [...this.applier.services.values()].map((s) => {
-        const st = this.dp.vipStats(s.vipId);
-        const health = new Map(this.health.status(s.key).map((h) => [h.backend, h] as const));
-        return {
-          name: s.name,
-          vip: `${s.address}:${s.port === 0 ? 'all' : s.port}/${s.proto === 17 ? 'udp' : 'tcp'}`,
-          mode: s.mode,
-          packets: Number(st.packets),
-          newFlows: Number(st.newFlows),
-          quorum: this.health.quorumUp(s.key) === false ? (this.health.sorryActive(s.key) ? 'lost (sorry server in use)' : 'lost') : 'ok',
-          backends: s.backends.map((b) => {
-            const h = health.get(b.key);
-            return {
-              backend: b.key,
-              state: h?.state ?? (b.up ? 'up' : 'down'),
-              weight: b.weight,
-              packets: Number(this.dp.backendStats(b.id).packets),
-              ...(h && h.checks.length > 0 ? { reason: h.reason, checks: h.checks } : {}),
-            };
-          }),
-        };
-      }),
+      services,
     };
   }
 
