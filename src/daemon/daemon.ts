@@ -12,7 +12,6 @@ import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
-import { loadConfigFile } from '../config/load.js';
 import type { XlbConfig } from '../config/model.js';
 import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { native } from '../native/binding.js';
@@ -24,6 +23,7 @@ import { HealthRunner } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
 import { servicesStatus } from './status.js';
+import { loadConfigOffThread } from './config-load.js';
 import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
@@ -266,7 +266,7 @@ export class Daemon {
    */
   reload(path = this.config.file): Promise<ReloadReply> {
     const run = async (): Promise<ReloadReply> => {
-      const res = await loadConfigFile(path);
+      const res = await loadConfigOffThread(path); // a large file is parsed off the event loop
       if (!res.ok) {
         this.metrics.reloads.inc({ result: 'failure' });
         const errors = res.errors.map((e) => e.message);
