@@ -41,7 +41,7 @@
 #define XLB_MAP_STATS_EVENT xlb_stats_event_v2
 #define XLB_MAP_STATS_VIP xlb_stats_vip
 #define XLB_MAP_STATS_BACKEND xlb_stats_backend
-#define XLB_MAP_STATS_REASON xlb_stats_reason
+#define XLB_MAP_STATS_REASON xlb_stats_reason_v2
 #define XLB_MAP_HC_TARGETS xlb_hc_targets
 #define XLB_MAP_STATS_HC xlb_stats_hc
 #define XLB_MAP_FLOW_CACHE xlb_flow_cache
@@ -96,7 +96,7 @@ enum xlb_hc_result {
 
 /*
  * The address filter (xlb_addr_filter): a 4096-bit set per plane, one bit per
- * address hash (see addr_filter_bit() in bpf/xlb.bpf.c and its TS twin). A
+ * address hash (see addr_filter_bit() in bpf/lib/vip.h and its TS twin). A
  * clear bit means "certainly not", so traffic that is not for xlb leaves after
  * one array read instead of hash-table lookups.
  */
@@ -125,8 +125,9 @@ enum xlb_global_flags {
 
 /*
  * Why a packet left the program: every packet lands in exactly one of these
- * (xlb_stats_reason is indexed by it). Values are fixed and never renumbered;
- * a retired value becomes XLB_R_UNUSED_<n>.
+ * (xlb_stats_reason_v2 is indexed by it; it has XLB_R_SLOTS slots, so that a
+ * new reason fits the map a running version pinned). Values are fixed and
+ * never renumbered; a retired value becomes XLB_R_UNUSED_<n>.
  */
 enum xlb_reason {
 	XLB_R_NONE = 0,		     /* never counted: a bug if nonzero */
@@ -157,7 +158,9 @@ enum xlb_reason {
 	XLB_R_PASS_VLAN_FWD = 25,    /* VLAN-tagged and the next hop is on another device */
 	XLB_R_PASS_IPV6_EXT = 26,    /* IPv6 extension chain too long or too deep to walk */
 	XLB_R_DROP_BAD_L4 = 27,	     /* UDP length outside 8 .. IP payload */
-	XLB_R_MAX = 28,
+	XLB_R_PASS_IPV6_ROUTING = 28, /* IPv6 routing header with segments left: not the final destination */
+	XLB_R_MAX = 29,
+	XLB_R_SLOTS = 64,	     /* slots of xlb_stats_reason_v2: new reasons fit the pinned map */
 };
 
 /* Key of xlb_vips: one virtual service. */
@@ -350,7 +353,7 @@ struct xlb_stats {
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_stats) == 24, "xlb_stats layout changed");
 
-/* Per-CPU counters of a reason (xlb_stats_reason). */
+/* Per-CPU counters of a reason (xlb_stats_reason_v2). */
 struct xlb_reason_stats {
 	__u64 packets; /* packets */
 	__u64 bytes;   /* bytes as received */

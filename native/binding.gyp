@@ -10,6 +10,7 @@
         "src/bpf_map.cc",
         "src/bpf_object.cc",
         "src/errors.cc",
+        "src/ethtool.cc",
         "src/libbpf_log.cc",
         "src/link_socket.cc",
         "src/polled_socket.cc",

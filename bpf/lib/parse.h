@@ -120,7 +120,8 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct xlb_pkt
 
 /**
  * parse_ipv6 - IPv6 header and its extension headers.
- * Returns: as parse_ipv4; a fragment header passes the packet to the kernel.
+ * Returns: as parse_ipv4; a fragment header, or a routing header with
+ * segments left, passes the packet to the kernel.
  */
 static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt *p)
 {
@@ -154,6 +155,16 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 			off += (ext[1] + 2) * 4;
 		else
 			off += (ext[1] + 1) * 8;
+		/* A routing header with segments left names the next node of the
+		 * route: this is not the final destination (RFC 8200 §4.4; type 0
+		 * is answered with a parameter problem, RFC 5095). The kernel
+		 * decides, whatever the type. A cut one is dropped first. */
+		if (nh == IPPROTO_ROUTING) {
+			if ((void *)(ext + 4) > data_end || off > p->l3 + p->ip_len)
+				return XLB_R_DROP_IPV6_EXT;
+			if (ext[3])
+				return XLB_R_PASS_IPV6_ROUTING;
+		}
 		nh = ext[0];
 	}
 	return XLB_R_PASS_IPV6_EXT;

@@ -6,6 +6,7 @@
 #include "bpf_link.h"
 #include "bpf_map.h"
 #include "bpf_object.h"
+#include "ethtool.h"
 #include "libbpf_log.h"
 #include "link_socket.h"
 #include "raw_socket.h"
@@ -46,6 +47,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("TcpConnect", TcpConnect::Init(env));
   exports.Set("LinkSocket", LinkSocket::Init(env));
   InitSystem(env, exports);
+  InitEthtool(env, exports);
   return exports;
 }
 

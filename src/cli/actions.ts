@@ -7,11 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { pino, destination, type Logger } from 'pino';
 import { loadConfigFile } from '../config/load.js';
+import type { XlbConfig } from '../config/model.js';
 import { Daemon, pidPath, unloadInstance } from '../daemon/daemon.js';
 import { controlPath, controlRequest } from '../daemon/control.js';
 import { XlbError } from '../errors.js';
 import { EXIT, exitCodeOf, type Actions, type InstanceOpts } from './program.js';
 import { createLab, destroyLab } from '../lab/lab.js';
+import { findingLine, type VethFinding } from '../daemon/veth-check.js';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const err = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -19,7 +21,8 @@ const err = (s: string): void => void process.stderr.write(`${s}\n`);
 async function instanceOf(opts: InstanceOpts): Promise<string | null> {
   if (opts.instance) return opts.instance;
   if (!opts.config) return 'default';
-  const res = await loadConfigFile(opts.config);
+  // only the instance name is needed: the daemon checks the commands
+  const res = await loadConfigFile(opts.config, false);
   if (!res.ok) {
     for (const e of res.errors) err(e.message);
     return null;
@@ -54,6 +57,15 @@ function pidAlive(instance: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance". */
+export function summary(config: XlbConfig): string {
+  const n = (k: number, one: string): string => `${k} ${one}${k === 1 ? '' : 's'}`;
+  const parts = [n(config.services.length, 'service')];
+  const vrrp = config.vrrp?.instances.length ?? 0;
+  if (vrrp) parts.push(n(vrrp, 'VRRP instance'));
+  return parts.join(', ');
 }
 
 /** The real actions. */
@@ -91,8 +103,9 @@ export const realActions: Actions = {
   async validate(configs) {
     let code: number = EXIT.OK;
     for (const c of configs) {
-      const res = await loadConfigFile(c);
-      if (res.ok) out(`${c}: ok (${res.config.services.length} services)`);
+      // commands are checked as a root daemon would run them, whoever validates
+      const res = await loadConfigFile(c, { euid: 0 });
+      if (res.ok) out(`${c}: ok (${summary(res.config)})`);
       else {
         for (const e of res.errors) err(e.message);
         code = EXIT.FAILED;
@@ -124,7 +137,10 @@ export const realActions: Actions = {
       out(JSON.stringify(reply, null, 2));
       return EXIT.OK;
     }
-    out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, interfaces ${(reply.interfaces as string[]).join(', ')}`);
+    const xdp = reply.xdp as { loaded: boolean } | undefined;
+    const where = xdp && !xdp.loaded ? 'no XDP program (no interfaces)' : `interfaces ${(reply.interfaces as string[]).join(', ')}`;
+    out(`instance ${reply.instance} (pid ${reply.pid}, up ${reply.uptimeSeconds}s), config ${reply.config}, ${where}`);
+    for (const f of (reply.veth as VethFinding[] | undefined) ?? []) out(`  ${findingLine(f)}`);
     type Backend = { backend: string; state: string; weight: number; packets: number; reason?: string };
     for (const s of reply.services as { name: string; vip: string; mode: string; quorum: string; packets: number; newFlows: number; backends: Backend[] }[]) {
       out(`  ${s.name}  ${s.vip}  ${s.mode}  packets ${s.packets}  new flows ${s.newFlows}${s.quorum !== 'ok' ? `  quorum ${s.quorum}` : ''}`);

@@ -6,6 +6,34 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { XlbError } from '../errors.js';
+import { SERVICE_MODES } from '../config/model.js';
+import { CHECK_TYPES } from '../health/spec.js';
+
+/** The one line under the usage in `xlb --help`. */
+export const DESCRIPTION = 'eBPF/XDP L4 load balancer with high availability';
+
+/**
+ * What xlb runs, by the config sections that turn each part on: printed
+ * after the commands in `xlb --help`, as written (lines under 80 columns).
+ * Built from the lists the config accepts (modes, check types), so that a new
+ * one shows up here by itself.
+ */
+export const FEATURES = [
+  '',
+  'What it runs, by config section (keepalived + IPVS, or Katran, in one tool):',
+  `  services  XDP forwarding (${SERVICE_MODES.join(', ')}), Maglev consistent hashing,`,
+  '            connection tracking, IPv4 and IPv6',
+  "  health    keepalived's health checkers:",
+  `            ${CHECK_TYPES.join(', ')};`,
+  '            rise/fall, inhibit, quorum and sorry server, notify commands',
+  '  vrrp      VRRP v2 and v3 (IPv4, IPv6), interoperable with keepalived:',
+  '            preemption, unicast peers, sync groups, tracked interfaces and',
+  '            scripts, notify scripts; alone too, for a floating IP',
+  '  metrics   Prometheus /metrics; reloads (SIGHUP, xlb reload) and daemon',
+  '            restarts keep every flow',
+  '',
+  'examples/full.yaml explains every key; the README has the rest.',
+].join('\n');
 
 /** Process exit codes of xlb. */
 export const EXIT = {
@@ -48,7 +76,8 @@ function instanceName(v: string): string {
  */
 export function buildProgram(actions: Actions, run: (p: Promise<number>) => void): Command {
   const program = new Command('xlb')
-    .description('eBPF/XDP L4 load balancer: XDP forwarding (dr, tunnel, nat), Maglev, connection tracking')
+    .description(DESCRIPTION)
+    .addHelpText('after', FEATURES)
     .version('0.1.0')
     .showHelpAfterError('(xlb <command> --help for usage)')
     // errors become CommanderError (exit code decided by exitCodeOf); set
@@ -72,7 +101,7 @@ export function buildProgram(actions: Actions, run: (p: Promise<number>) => void
       .description('ask the running daemon to validate and apply its config file again (or --file); a rejected config changes nothing')
       .option('-f, --file <config>', 'apply this config file instead of the one the daemon was started with'),
   ).action((opts: InstanceOpts & { file?: string }) => run(actions.reload(opts)));
-  withInstance(program.command('status').description('show the running daemon: services, backends, counters').option('--json', 'print JSON')).action((opts: InstanceOpts & { json?: boolean }) =>
+  withInstance(program.command('status').description('show the running daemon: services, backends, health, counters, VRRP instances').option('--json', 'print JSON')).action((opts: InstanceOpts & { json?: boolean }) =>
     run(actions.status(opts)),
   );
   withInstance(program.command('unload').description('stop the daemon if it runs, detach the XDP program and remove the pinned maps (drops the connection table)')).action((opts: InstanceOpts) =>

@@ -2,10 +2,17 @@
  * @module config/health
  * The health-check part of the config format: `services[].health`,
  * `services[].backends[].health` and their `checks`, checked and resolved
- * into the model of src/health/spec.ts. Called by load.ts, whose Checker
- * records the errors (file:line:col, dotted key, what was expected).
+ * into the model of src/health/spec.ts. Called by load.ts; the Checker of
+ * ./fields.ts records the errors (file:line:col, dotted key, what was
+ * expected).
  *
  * Layer: control plane. Pure: no I/O.
+ *
+ * Commands (misc checks, notify_up/notify_down, quorum_up/quorum_down, and
+ * VRRP's, which ./vrrp.ts parses here too) are argv, never a shell. Each one
+ * parsed is recorded with where it was written ({@link commandSites}) so that
+ * the load can check and resolve it afterwards
+ * (src/security/script-security.ts, which does the file system part).
  *
  * Every check is validated once, where it is written (a service's default
  * checks are not re-checked per backend), so each error is reported once.
@@ -32,8 +39,9 @@ import {
   type TlsSpec,
   type UdpCheckSpec,
 } from '../health/spec.js';
+import type { CommandSite, ScriptCommand } from '../security/script-security.js';
 import { unknownKeyMessage } from './did-you-mean.js';
-import type { Checker, Field, Fields } from './load.js';
+import type { Checker, Field, Fields } from './fields.js';
 import {
   CHECK_TIMING_RANGES,
   defaultServiceHealth,
@@ -88,6 +96,8 @@ export const HEALTH_KEYS = {
   check: { allowed: ALL_CHECK_KEYS, required: ['type'] },
   tls: { allowed: ['verify', 'ca', 'cert', 'key', 'server_name'], required: [] },
   sorryServer: { allowed: ['address', 'port'], required: ['address'] },
+  // a notify or quorum command written as a mapping (VRRP's notify keys too)
+  command: { allowed: ['command', 'user'], required: ['command'] },
 } as const satisfies Record<string, { allowed: readonly string[]; required: readonly string[] }>;
 
 /** "a tcp check", "an http check": the article goes by how the name is spoken. */
@@ -226,8 +236,25 @@ export function parseHex(text: string, wildcards: boolean): { bytes: Uint8Array;
 const DNS_NAME = /^(?=.{1,254}$)(\.|([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?)$/i;
 /** Host names (SNI, HELO): letters, digits, `-`, dot-separated labels, an optional final dot; not an IPv4 address. */
 const HOST_NAME = /^(?![0-9.]+$)(?=.{1,253}\.?$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-/** User names (POSIX portable, as useradd accepts them). */
-const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
+/** A user (POSIX portable name, as useradd accepts it, or a uid), optionally `:group` (a name or a gid). */
+export const USER_SPEC = /^([A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|[0-9]{1,10})(:([A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|[0-9]{1,10}))?$/;
+/** What {@link USER_SPEC} accepts, for messages. */
+export const USER_SPEC_TEXT = 'a user name or uid, optionally with ":group" (nobody, 65534, nobody:nogroup)';
+
+/** The commands parsed with each Checker, in the order met: the load checks them afterwards. */
+const SITES = new WeakMap<Checker, CommandSite[]>();
+
+/**
+ * The commands parsed so far with `c` (misc checks, notify and quorum
+ * commands, VRRP scripts and notify commands), each with where it was
+ * written and the model object the load-time check fills in.
+ * @param c the config's Checker
+ */
+export function commandSites(c: Checker): CommandSite[] {
+  let list = SITES.get(c);
+  if (!list) SITES.set(c, (list = []));
+  return list;
+}
 
 // ------------------------------------------------------------ the parser ---
 
@@ -248,6 +275,8 @@ type CheckBody = Body<CheckSpec>;
 interface ParsedCheck {
   timing: Partial<CheckTiming>;
   body: CheckBody;
+  /** A misc check's command: where it was written. */
+  site?: { at: CommandSite['at']; key: string };
 }
 
 /** What a `health` mapping sets for the level below it. */
@@ -275,7 +304,7 @@ function child(path: string, key: string): string {
   return `${path}.${key}`;
 }
 
-/** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker. */
+/** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker (./fields.ts). */
 export class HealthParser {
   constructor(private readonly c: Checker) {}
 
@@ -297,10 +326,10 @@ export class HealthParser {
     const down = m.get('quorum_down');
     if (q) spec.quorum = this.c.int(q, HEALTH_RANGES.quorum) ?? spec.quorum;
     if (h) spec.hysteresis = this.c.int(h, HEALTH_RANGES.hysteresis) ?? spec.hysteresis;
-    const upArgv = up && this.command(up);
-    const downArgv = down && this.command(down);
-    if (upArgv) spec.quorumUp = upArgv;
-    if (downArgv) spec.quorumDown = downArgv;
+    const upCmd = up && this.command(up);
+    const downCmd = down && this.command(down);
+    if (upCmd) spec.quorumUp = upCmd;
+    if (downCmd) spec.quorumDown = downCmd;
     return { spec, defaults };
   }
 
@@ -310,8 +339,8 @@ export class HealthParser {
    */
   backend(f: Field | undefined, svc: ServiceContext, inherited: HealthDefaults): BackendHealthSpec {
     const own: HealthDefaults = { timing: {} };
-    let notifyUp: string[] | undefined;
-    let notifyDown: string[] | undefined;
+    let notifyUp: ScriptCommand | undefined;
+    let notifyDown: ScriptCommand | undefined;
     const m = f && this.c.mapping(f, HEALTH_KEYS.backendHealth, (k) => healthKeyMessage(k, 'backend'));
     if (m) {
       this.common(m, svc, own);
@@ -328,6 +357,11 @@ export class HealthParser {
     };
     if (notifyUp) out.notifyUp = notifyUp;
     if (notifyDown) out.notifyDown = notifyDown;
+    // each backend's misc checks are its own copies: the load resolves each
+    out.checks.forEach((cs, i) => {
+      const site = checks[i]!.site;
+      if (cs.type === 'misc' && site) this.#site(cs.command, cs.user, site.at, site.key, cs);
+    });
     return out;
   }
 
@@ -437,7 +471,9 @@ export class HealthParser {
         if (!checked) return undefined;
       }
     }
-    return body && { timing, body };
+    if (!body) return undefined;
+    const cmdF = type === 'misc' ? m.get('command') : undefined;
+    return cmdF ? { timing, body, site: { at: cmdF.at, key: cmdF.path } } : { timing, body };
   }
 
   /** The `type` of a check mapping, read ahead so unknown keys can be judged by it. */
@@ -764,14 +800,9 @@ export class HealthParser {
     const cmdF = m.get('command');
     const dynF = m.get('dynamic');
     const userF = m.get('user');
-    const command = cmdF && this.command(cmdF);
+    const command = cmdF && this.argv(cmdF);
     const dynamic = dynF ? c.bool(dynF) : false;
-    let user: string | undefined;
-    if (userF) {
-      const n = userF.node;
-      if (isScalar(n) && typeof n.value === 'number') user = c.int(userF, HEALTH_RANGES.uid, ' or a user name')?.toString();
-      else user = c.pattern(userF, USER_NAME, 'a user name or a uid');
-    }
+    const user = userF && this.user(userF);
     if (!command || dynamic === undefined || (userF && user === undefined)) return undefined;
     const out: CheckBody = { type: 'misc', command, dynamic };
     if (user !== undefined) out.user = user;
@@ -797,10 +828,59 @@ export class HealthParser {
   }
 
   /**
-   * A command: a list of strings, or one string split on whitespace with
+   * A `user` value: a name or uid, optionally `:group` ({@link USER_SPEC}).
+   * Whether it exists is checked at load (script-security).
+   */
+  user(f: Field): string | undefined {
+    const c = this.c;
+    const n = f.node;
+    if (isScalar(n) && typeof n.value === 'number') return c.int(f, HEALTH_RANGES.uid, ' or a user name')?.toString();
+    return c.pattern(f, USER_SPEC, USER_SPEC_TEXT);
+  }
+
+  /**
+   * A notify or quorum command: argv (see {@link argv}), or a mapping
+   * `{ command: argv, user: name[:group] }`; recorded for the load-time check.
+   */
+  command(f: Field): ScriptCommand | undefined {
+    const c = this.c;
+    if (!isMap(f.node)) {
+      const argv = this.argv(f);
+      return argv && this.#site<ScriptCommand>(argv, undefined, f.at, f.path, { argv });
+    }
+    const m = c.mapping(f, HEALTH_KEYS.command);
+    if (!m) return undefined;
+    const cmdF = m.get('command');
+    const userF = m.get('user');
+    const argv = cmdF && this.argv(cmdF);
+    const user = userF && this.user(userF);
+    if (!cmdF || !argv || (userF && user === undefined)) return undefined;
+    const out: ScriptCommand = { argv };
+    if (user !== undefined) out.user = user;
+    return this.#site(argv, user, cmdF.at, cmdF.path, out);
+  }
+
+  /** Records a command for the load-time check; returns `resolved`. */
+  #site<T extends CommandSite['resolved']>(argv: readonly string[], user: string | undefined, at: CommandSite['at'], key: string, resolved: T): T {
+    const site: CommandSite = { argv, at, key, resolved };
+    if (user !== undefined) site.user = user;
+    commandSites(this.c).push(site);
+    return resolved;
+  }
+
+  /**
+   * Record a command parsed elsewhere (a VRRP script: `script` and `user`).
+   * @param resolved the model object that gets `path` and `runAs`
+   */
+  record(argv: readonly string[], user: string | undefined, f: Field, resolved: CommandSite['resolved']): void {
+    this.#site(argv, user, f.at, f.path, resolved);
+  }
+
+  /**
+   * argv: a list of strings, or one string split on whitespace with
    * double quotes (see {@link splitCommand}). Never run through a shell.
    */
-  command(f: Field): string[] | undefined {
+  argv(f: Field): string[] | undefined {
     const c = this.c;
     const what = 'a command (a list of strings, or one string)';
     const n = f.node;

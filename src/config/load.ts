@@ -4,7 +4,8 @@
  * pointing at `file:line:col` and the dotted key (`services[1].backends[0].weight`).
  *
  * Layer: control plane. Pure except {@link loadConfigFile}, which reads the
- * file. Never throws for bad input: a config is either wholly valid or the
+ * file and then checks the commands it names on the file system and resolves
+ * their users (./script-check.ts: script security). Never throws for bad input: a config is either wholly valid or the
  * result lists all its errors, sorted by line then column (DESIGN §4: a reload
  * validates everything before anything is applied).
  *
@@ -12,28 +13,21 @@
  * yields spurious type errors); otherwise every key is type-checked, then the
  * cross checks (duplicates, families, mode rules, limits) run on whatever
  * parsed. The health part (`health`, `checks`) is checked and resolved by
- * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts, both with this
- * module's Checker.
+ * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts; all three check their
+ * fields with the Checker of ./fields.ts, which imports none of them. The
+ * commands' file-system check runs last, only on a config that parsed.
  */
 import { readFile } from 'node:fs/promises';
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type Document,
-  type Node,
-  type YAMLError,
-} from 'yaml';
-import { ConfigError, type ConfigErrorCode, type MessageInput } from '../errors.js';
+import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { ConfigError } from '../errors.js';
 import type { SorryServerSpec } from '../health/spec.js';
 import { isPrime } from '../lb/maglev.js';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
-import { unknownKeyMessage } from './did-you-mean.js';
-import { DurationError, formatDuration, parseDuration } from './duration.js';
-import { HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { parseDuration } from './duration.js';
+import { Checker, child, describe, ROOT_KEY, type Addr, type Field, type Fields } from './fields.js';
+import { commandSites, HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
+import { checkCommands } from './script-check.js';
+import type { CommandSite, SecureOptions } from '../security/script-security.js';
 import { VrrpParser } from './vrrp.js';
 import {
   DEFAULT_INSTANCE,
@@ -47,18 +41,17 @@ import {
   DEFAULT_XDP_MODE,
   defaultServiceName,
   formatHostPort,
-  IFNAME_PATTERN,
   INSTANCE_PATTERN,
   LIMIT_RANGES,
   LOG_FORMATS,
   LOG_LEVELS,
   PORT_RANGE,
   PROTOCOLS,
+  ROOT_NEEDS,
   SERVICE_MODES,
   WEIGHT_RANGE,
   XDP_MODES,
   type BackendConfig,
-  type IntRange,
   type InterfaceConfig,
   type Limits,
   type ServiceConfig,
@@ -76,8 +69,13 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
  * against this table by a unit test.
  */
 export const CONFIG_KEYS = {
-  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS
-  root: { allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'services', 'vrrp'], required: ['interfaces', 'services'] },
+  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS. No root key is
+  // required alone: `services` or `vrrp` (or both), and `interfaces` with
+  // `services` (ROOT_NEEDS)
+  root: {
+    allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp'],
+    required: [],
+  },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
   metrics: { allowed: ['listen'], required: [] },
   log: { allowed: ['level', 'format'], required: [] },
@@ -95,9 +93,6 @@ export const CONFIG_KEYS = {
   ...HEALTH_KEYS,
 } as const satisfies Record<string, { allowed: readonly string[]; required: readonly string[] }>;
 
-/** The key shown for errors about the document as a whole. */
-const ROOT_KEY = '(root)';
-
 /** YAML limits keys -> model fields, with their ranges. */
 const LIMIT_KEYS = {
   max_vips: 'maxVips',
@@ -110,295 +105,8 @@ const LIMIT_KEYS = {
   flow_cache: 'flowCache',
 } as const satisfies Record<string, keyof Limits>;
 
-/** One value found in the document, with where it is and how it is named. */
-export interface Field {
-  /** Dotted path, e.g. `services[0].port`. */
-  path: string;
-  /** The value (aliases resolved); null/undefined when the document has none. */
-  node: Node | null | undefined;
-  /** Where to point for errors about the value (the key, when the value is empty). */
-  at: SourceLoc;
-  /** Where the key is (for errors about the key's presence); `at` for list items. */
-  keyAt: SourceLoc;
-}
-
-/** The entries of a checked mapping, by key; `at` is where the mapping starts. */
-export interface Fields {
-  at: SourceLoc;
-  get(key: string): Field | undefined;
-}
-
-/** A parsed address. */
-export interface Addr {
-  /** Canonical text. */
-  text: string;
-  family: 4 | 6;
-}
-
-/** @returns whether `n` is a scalar with no source text (`key:` with nothing after it). */
-function isImplicitEmpty(n: Node | null | undefined): boolean {
-  if (n == null) return true;
-  return isScalar(n) && n.value === null && n.range !== undefined && n.range !== null && n.range[0] === n.range[1];
-}
-
-/**
- * How a value is shown in "expected X, got Y" messages.
- * @returns `"eighty"`, `80`, `true`, `null`, `an empty value`, `a mapping`, `a list`
- */
-function describe(n: Node | null | undefined): string {
-  if (isImplicitEmpty(n)) return 'an empty value';
-  if (isMap(n)) return 'a mapping';
-  if (isSeq(n)) return 'a list';
-  if (isScalar(n)) {
-    const v = n.value;
-    if (v === null) return 'null';
-    if (typeof v === 'string') return JSON.stringify(v);
-    return String(v);
-  }
-  return 'an unsupported value';
-}
-
-/** `path.key`, or `key` at the root. */
-function child(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-/** Walks the document, collecting errors; then builds the model from what parsed. Exported as a type for health.ts. */
-class Checker {
-  /** Every error found so far, in discovery order. */
-  readonly errors: ConfigError[] = [];
-
-  constructor(
-    private readonly file: string,
-    private readonly lc: LineCounter,
-    private readonly doc: Document.Parsed,
-  ) {}
-
-  /** File position of a character offset. */
-  locAt(offset: number): SourceLoc {
-    const p = this.lc.linePos(offset);
-    // linePos reports line 0 before the first newline the lexer saw
-    if (p.line === 0) return { file: this.file, line: 1, col: offset + 1 };
-    return { file: this.file, line: p.line, col: p.col };
-  }
-
-  /** File position where a node starts. */
-  nodeLoc(n: Node | null | undefined, fallback: SourceLoc): SourceLoc {
-    return n?.range ? this.locAt(n.range[0]) : fallback;
-  }
-
-  /** `file:line:col`, as messages cite earlier definitions. */
-  cite(loc: SourceLoc): string {
-    return `${loc.file}:${loc.line}:${loc.col}`;
-  }
-
-  /** Records an error. */
-  err(code: ConfigErrorCode, message: MessageInput, at: SourceLoc, key: string): void {
-    this.errors.push(new ConfigError(code, message, { file: at.file, line: at.line, col: at.col, key }));
-  }
-
-  /** Records "expected X, got Y" at the field's value. */
-  expected(f: Field, what: string): undefined {
-    this.err('XLB_ERR_CONFIG_INVALID', `expected ${what}, got ${describe(f.node)}`, f.at, f.path);
-    return undefined;
-  }
-
-  /** Follows aliases to the node they name (anchors may be reused, e.g. a backend list). */
-  deref(n: Node | null | undefined): Node | null | undefined {
-    let cur = n;
-    for (let hops = 0; isAlias(cur) && hops < 64; hops++) cur = cur.resolve(this.doc);
-    return cur;
-  }
-
-  // ---------------------------------------------------------------- YAML ---
-
-  /** Records a YAML parser error or warning as a syntax error at its own position. */
-  syntax(e: YAMLError): void {
-    const at = this.locAt(e.pos[0]);
-    if (e.code === 'MULTIPLE_DOCS') {
-      this.err('XLB_ERR_CONFIG_SYNTAX', ['a config is one YAML document; found a second one after "---"'], at, ROOT_KEY);
-      return;
-    }
-    const msg = e.message.replace(/\s+/g, ' ').trim();
-    this.err('XLB_ERR_CONFIG_SYNTAX', [msg], at, this.pathAt(this.doc.contents, e.pos[0], '') || ROOT_KEY);
-  }
-
-  /** Records every alias that names no anchor (the parser leaves them to the consumer). */
-  aliases(): void {
-    const walk = (n: unknown, path: string): void => {
-      if (isAlias(n)) {
-        if (n.resolve(this.doc) === undefined && n.range) {
-          this.err('XLB_ERR_CONFIG_SYNTAX', [`alias *${n.source} names no anchor (define it first with &${n.source})`], this.locAt(n.range[0]), path || ROOT_KEY);
-        }
-      } else if (isMap(n)) {
-        for (const p of n.items) walk(p.value, child(path, isScalar(p.key) ? String(p.key.value) : '?'));
-      } else if (isSeq(n)) {
-        n.items.forEach((item, i) => walk(item, `${path}[${i}]`));
-      }
-    };
-    walk(this.doc.contents, '');
-  }
-
-  /** The dotted path of the innermost node containing `offset` ('' if none). */
-  pathAt(n: Node | null | undefined, offset: number, path: string): string {
-    const inside = (x: Node | null | undefined): boolean => !!x?.range && x.range[0] <= offset && offset <= x.range[2];
-    if (isMap(n)) {
-      for (const p of n.items) {
-        const k = p.key as Node | null;
-        const v = p.value as Node | null;
-        const name = isScalar(k) ? String(k.value) : '?';
-        if (inside(k)) return child(path, name);
-        if (inside(v)) return this.pathAt(v, offset, child(path, name));
-      }
-    } else if (isSeq(n)) {
-      for (const [i, item] of n.items.entries()) {
-        if (inside(item as Node)) return this.pathAt(item as Node, offset, `${path}[${i}]`);
-      }
-    }
-    return path;
-  }
-
-  // ----------------------------------------------------- structure checks ---
-
-  /**
-   * Checks that `f` is a mapping with only allowed, unique keys and every
-   * required key; records errors for what is not.
-   * @param unknown the message for a key that is not allowed (default: did-you-mean among `spec.allowed`)
-   * @returns its fields, or undefined when it is not a mapping
-   */
-  mapping(
-    f: Field,
-    spec: { allowed: readonly string[]; required: readonly string[] },
-    unknown: (key: string) => string = (k) => unknownKeyMessage(k, spec.allowed),
-  ): Fields | undefined {
-    const n = f.node;
-    if (!isMap(n)) return this.expected(f, 'a mapping');
-    const at = this.nodeLoc(n, f.at);
-    const entries = new Map<string, Field>();
-    const firstAt = new Map<string, SourceLoc>();
-    for (const pair of n.items) {
-      const keyNode = pair.key as Node | null;
-      const keyAt = this.nodeLoc(keyNode, at);
-      if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
-        this.err('XLB_ERR_CONFIG_INVALID', `expected a key name, got ${describe(keyNode)}`, keyAt, f.path || ROOT_KEY);
-        continue;
-      }
-      const key = String(keyNode.value);
-      const path = child(f.path, key);
-      const first = firstAt.get(key);
-      if (first !== undefined) {
-        this.err('XLB_ERR_CONFIG_DUPLICATE', [`key ${JSON.stringify(key)}`, this.cite(first)], keyAt, path);
-        continue;
-      }
-      firstAt.set(key, keyAt);
-      if (!spec.allowed.includes(key)) {
-        this.err('XLB_ERR_CONFIG_UNKNOWN_KEY', unknown(key), keyAt, path);
-        continue;
-      }
-      const raw = pair.value as Node | null;
-      const value = this.deref(raw);
-      const valueAt = isImplicitEmpty(raw) ? keyAt : this.nodeLoc(raw, keyAt);
-      entries.set(key, { path, node: value, at: valueAt, keyAt });
-    }
-    for (const key of spec.required) {
-      if (!firstAt.has(key)) this.err('XLB_ERR_CONFIG_MISSING', [], at, child(f.path, key));
-    }
-    return { at, get: (k) => entries.get(k) };
-  }
-
-  /**
-   * Checks that `f` is a list.
-   * @returns its items as fields, or undefined when it is not a list
-   */
-  list(f: Field): Field[] | undefined {
-    const n = f.node;
-    if (!isSeq(n)) return this.expected(f, 'a list');
-    return n.items.map((raw, i) => {
-      const item = raw as Node | null;
-      const at = this.nodeLoc(item, this.nodeLoc(n, f.at));
-      return { path: `${f.path}[${i}]`, node: this.deref(item), at, keyAt: at };
-    });
-  }
-
-  // ------------------------------------------------------- scalar checks ---
-
-  /** A string value. */
-  str(f: Field, what = 'a string'): string | undefined {
-    const n = f.node;
-    if (isScalar(n) && typeof n.value === 'string') return n.value;
-    return this.expected(f, what);
-  }
-
-  /** A string matching `re`; `what` names the form in the message. */
-  pattern(f: Field, re: RegExp, what: string): string | undefined {
-    const n = f.node;
-    if (isScalar(n) && typeof n.value === 'string' && re.test(n.value)) return n.value;
-    return this.expected(f, what);
-  }
-
-  /** An integer in `r`; `extra` is appended to the expectation (`or "all"`). */
-  int(f: Field, r: IntRange, extra = ''): number | undefined {
-    const n = f.node;
-    if (isScalar(n) && typeof n.value === 'number' && Number.isInteger(n.value) && n.value >= r.min && n.value <= r.max) {
-      return n.value;
-    }
-    return this.expected(f, `an integer ${r.min}..${r.max}${extra}`);
-  }
-
-  /** true or false. */
-  bool(f: Field): boolean | undefined {
-    const n = f.node;
-    if (isScalar(n) && typeof n.value === 'boolean') return n.value;
-    return this.expected(f, 'true or false');
-  }
-
-  /** One of `choices`. */
-  oneOf<T extends string>(f: Field, choices: readonly T[]): T | undefined {
-    const n = f.node;
-    if (isScalar(n) && typeof n.value === 'string' && (choices as readonly string[]).includes(n.value)) return n.value as T;
-    return this.expected(f, `one of ${choices.join(', ')}`);
-  }
-
-  /** An IPv4 or IPv6 address, canonicalised; `want` restricts the family. */
-  addr(f: Field, want?: 4 | 6): Addr | undefined {
-    const what = want === undefined ? 'an IPv4 or IPv6 address' : `an IPv${want} address`;
-    const n = f.node;
-    if (!isScalar(n) || typeof n.value !== 'string') return this.expected(f, what);
-    let a;
-    try {
-      a = parseAddr(n.value);
-    } catch {
-      return this.expected(f, what);
-    }
-    const family = a.family === AF_INET ? 4 : 6;
-    if (want !== undefined && family !== want) return this.expected(f, what);
-    return { text: formatAddr(a.family, a.bytes), family };
-  }
-
-  /** A duration string in `[minMs, maxMs]`, as milliseconds. */
-  duration(f: Field, maxMs: number, minMs = 0): number | undefined {
-    const n = f.node;
-    const range = `a duration ${formatDuration(minMs)}..${formatDuration(maxMs)}`;
-    if (!isScalar(n) || typeof n.value !== 'string') return this.expected(f, 'a duration such as 150ms or 2s');
-    let ms: number;
-    try {
-      ms = parseDuration(n.value);
-    } catch (e) {
-      if (!(e instanceof DurationError)) throw e;
-      this.err('XLB_ERR_CONFIG_INVALID', e.message, f.at, f.path);
-      return undefined;
-    }
-    if (ms > maxMs || ms < minMs) return this.expected(f, range);
-    return ms;
-  }
-
-  /** A Linux interface name. */
-  ifname(f: Field): string | undefined {
-    return this.pattern(f, IFNAME_PATTERN, 'an interface name (1..15 characters, no "/", ":" or whitespace)');
-  }
-
-  // ------------------------------------------------------------- the model ---
-
+/** Checks the whole document and builds the model from what parsed. */
+class ConfigChecker extends Checker {
   /** Checks the whole document. @returns the model (meaningful only when no error was recorded). */
   root(): XlbConfig {
     const contents = this.doc.contents as Node | null;
@@ -407,19 +115,33 @@ class Checker {
     let fields: Fields | undefined;
     if (contents === null) {
       // an empty file (or only comments): say what is missing, not "expected a mapping"
-      for (const k of CONFIG_KEYS.root.required) this.err('XLB_ERR_CONFIG_MISSING', [], start, k);
+      this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why.services})`, start, 'services');
     } else if (!isMap(contents)) {
       this.err('XLB_ERR_CONFIG_INVALID', `expected a mapping, got ${describe(contents)}`, top.at, ROOT_KEY);
     } else {
       fields = this.mapping(top, CONFIG_KEYS.root);
     }
     const get = (k: string): Field | undefined => fields?.get(k);
+    if (fields) {
+      if (!ROOT_NEEDS.anyOf.some((k) => get(k))) {
+        this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why.services})`, fields.at, 'services');
+      }
+      for (const [k, needs] of Object.entries(ROOT_NEEDS.dependentRequired)) {
+        if (!get(k)) continue;
+        for (const n of needs) if (!get(n)) this.err('XLB_ERR_CONFIG_MISSING', `missing required key (${ROOT_NEEDS.why[n]})`, fields.at, n);
+      }
+    }
 
     const instanceF = get('instance');
     const instance = instanceF ? this.pattern(instanceF, INSTANCE_PATTERN, 'an instance name matching [a-z0-9][a-z0-9_-]{0,31}') : DEFAULT_INSTANCE;
 
     const limits = this.limits(get('limits'));
     const services = this.services(get('services'), limits);
+    const suF = get('script_user');
+    const unsafeF = get('allow_unsafe_scripts');
+    const scripts: NonNullable<XlbConfig['scripts']> = { allowUnsafe: (unsafeF && this.bool(unsafeF)) ?? false };
+    const scriptUser = suF && new HealthParser(this).user(suF);
+    if (scriptUser !== undefined) scripts.user = scriptUser;
 
     const config: XlbConfig = {
       file: this.file,
@@ -431,12 +153,20 @@ class Checker {
       tunnel: this.tunnel(get('tunnel')),
       services,
     };
+    if (suF || unsafeF) config.scripts = scripts;
     const vrrpF = get('vrrp');
-    if (vrrpF) config.vrrp = new VrrpParser(this).parse(vrrpF);
+    if (vrrpF) {
+      const before = this.errors.length;
+      config.vrrp = new VrrpParser(this).parse(vrrpF);
+      // VRRP alone with no instance runs nothing (said once, when vrrp: is otherwise valid)
+      if (!get('services') && config.vrrp.instances.length === 0 && this.errors.length === before) {
+        this.err('XLB_ERR_CONFIG_INVALID', 'expected at least one instance: a config without services runs its VRRP instances alone', vrrpF.at, child(vrrpF.path, 'instances'));
+      }
+    }
     return config;
   }
 
-  /** `interfaces`: at least one, names unique. */
+  /** `interfaces`: at least one when written, names unique. */
   interfaces(f: Field | undefined): InterfaceConfig[] {
     const out: InterfaceConfig[] = [];
     if (!f) return out;
@@ -542,7 +272,7 @@ class Checker {
   }
 
   /** `services` and their backends, with every cross check. */
-  services(f: Field | undefined, limits: ReturnType<Checker['limits']>): ServiceConfig[] {
+  services(f: Field | undefined, limits: ReturnType<ConfigChecker['limits']>): ServiceConfig[] {
     const out: ServiceConfig[] = [];
     if (!f) return out;
     const health = new HealthParser(this);
@@ -753,7 +483,6 @@ class Checker {
   }
 }
 
-export type { Checker };
 
 /**
  * Split a listen address.
@@ -807,6 +536,11 @@ function byPosition(a: ConfigError, b: ConfigError): number {
  *   for bad input
  */
 export function parseConfig(text: string, file: string): ConfigResult {
+  return parseWithCommands(text, file).result;
+}
+
+/** {@link parseConfig}, and the commands the config holds (for the load-time check). */
+function parseWithCommands(text: string, file: string): { result: ConfigResult; sites: CommandSite[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,
@@ -814,21 +548,27 @@ export function parseConfig(text: string, file: string): ConfigResult {
     prettyErrors: false,
     uniqueKeys: false, // duplicates are reported by the checker, citing the first
   });
-  const c = new Checker(file, lc, doc);
+  const c = new ConfigChecker(file, lc, doc);
+  const fail = (): { result: ConfigResult; sites: CommandSite[] } => ({ result: { ok: false, errors: c.errors.sort(byPosition) }, sites: [] });
   for (const e of [...doc.errors, ...doc.warnings]) c.syntax(e);
   if (c.errors.length === 0) c.aliases();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
+  if (c.errors.length > 0) return fail();
   const config = c.root();
-  if (c.errors.length > 0) return { ok: false, errors: c.errors.sort(byPosition) };
-  return { ok: true, config };
+  if (c.errors.length > 0) return fail();
+  return { result: { ok: true, config }, sites: commandSites(c) };
 }
 
 /**
- * Read and validate a config file.
+ * Read and validate a config file, then check and resolve its commands
+ * (./script-check.ts: script security, users; reads the file system). The
+ * daemon's load and reload and `xlb validate` all come through here.
  * @param path the file; also used as the file name in messages
+ * @param scripts options of the command check (PATH, euid, user lookup:
+ *   `{ euid: 0 }` checks as a root daemon would, as `xlb validate` does), or
+ *   false to skip it (a CLI command that only needs the instance name)
  * @returns as {@link parseConfig}; a file that cannot be read is one error at 1:1
  */
-export async function loadConfigFile(path: string): Promise<ConfigResult> {
+export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> | false = {}): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -837,5 +577,8 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
     const err = new ConfigError('XLB_ERR_CONFIG_READ', [reason], { file: path, line: 1, col: 1, key: ROOT_KEY }, { cause: e });
     return { ok: false, errors: [err] };
   }
-  return parseConfig(text, path);
+  const { result, sites } = parseWithCommands(text, path);
+  if (!result.ok || scripts === false) return result;
+  const errors = await checkCommands(result.config, sites, scripts);
+  return errors.length > 0 ? { ok: false, errors } : result;
 }

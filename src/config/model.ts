@@ -14,17 +14,11 @@
  */
 
 import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
+import type { IntRange, SourceLoc } from './fields.js';
 import type { VrrpConfig } from './vrrp-model.js';
 
-/** Where a config node starts in its file. */
-export interface SourceLoc {
-  /** Config file path as the user gave it. */
-  file: string;
-  /** 1-based line. */
-  line: number;
-  /** 1-based column. */
-  col: number;
-}
+// the types and pattern of the checking machinery, for the model's users
+export { IFNAME_PATTERN, type IntRange, type SourceLoc } from './fields.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -54,7 +48,11 @@ export interface XlbConfig {
   file: string;
   /** Instance name: names the pin directory /sys/fs/bpf/xlb/<instance>/ and the socket /run/xlb/<instance>.sock. */
   instance: string;
-  /** Interfaces the XDP program is attached to (at least one, names unique). */
+  /**
+   * Interfaces the XDP program is attached to (names unique). Empty only when
+   * the file has no `interfaces` (which a file with `services` must have):
+   * then no XDP program is loaded and nothing is pinned (a VRRP-only config).
+   */
   interfaces: InterfaceConfig[];
   /** Prometheus endpoint. */
   metrics: {
@@ -81,7 +79,17 @@ export interface XlbConfig {
     /** Put the flow hash in the low bits of the outer source address (RSS entropy on the backend). */
     sourceEntropy: boolean;
   };
-  /** Virtual services, in file order. */
+  /** Who runs the commands (misc checks, notify, quorum, VRRP scripts), and their security check; absent = neither key written (the defaults). */
+  scripts?: {
+    /** `script_user`: the user of every command without its own `user` (`name[:group]` or a uid); absent = the daemon's. */
+    user?: string;
+    /**
+     * `allow_unsafe_scripts`: skip the ownership and mode check of commands
+     * (a command that a non-root user can change then runs as root). Default false.
+     */
+    allowUnsafe: boolean;
+  };
+  /** Virtual services, in file order (none in a VRRP-only config). */
   services: ServiceConfig[];
   /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */
   vrrp?: VrrpConfig;
@@ -204,14 +212,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   nextHopCacheMs: 100,
 });
 
-/** An inclusive integer range. */
-export interface IntRange {
-  /** Smallest accepted value. */
-  min: number;
-  /** Largest accepted value. */
-  max: number;
-}
-
 /** Accepted ranges of the `limits` keys (`nextHopCacheMs` in milliseconds). */
 export const LIMIT_RANGES: Readonly<Record<keyof Limits, IntRange>> = Object.freeze({
   /** the VIP id is a u16 slot. */
@@ -307,14 +307,37 @@ export function defaultBackendHealth(): BackendHealthSpec {
   return { checks: [], inhibitOnFailure: HEALTH_DEFAULTS.inhibitOnFailure, slowStartMs: HEALTH_DEFAULTS.slowStartMs };
 }
 
+/**
+ * What the root needs besides its keys' own checks: something to run
+ * (services to balance, or VRRP alone: keepalived's floating address for an
+ * HAProxy or nginx pair), and interfaces for the XDP program when there are
+ * services. The loader (load.ts) and the JSON Schema (schema.ts) read it.
+ */
+export const ROOT_NEEDS = {
+  /** `services`, `vrrp` or both. */
+  anyOf: ['services', 'vrrp'],
+  /** key -> the keys it needs. */
+  dependentRequired: { services: ['interfaces'] },
+  /** The messages, after "missing required key". */
+  why: {
+    services: 'a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both',
+    interfaces: 'the XDP program that forwards the services is attached to these interfaces',
+  },
+} as const;
+
+/**
+ * Whether a config needs the XDP data plane: it names interfaces to run it
+ * on (which every config with services does). Without (a VRRP-only config)
+ * no program is loaded and nothing is pinned. A config with interfaces and
+ * `services: []` keeps the program attached with no VIP: forwarding stops,
+ * the pins (connection table included) stay for services added back.
+ */
+export function needsDataplane(config: Pick<XlbConfig, 'interfaces'>): boolean {
+  return config.interfaces.length > 0;
+}
+
 /** Instance names: they become path components and socket names. */
 export const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/**
- * Linux interface names: 1..15 bytes (IFNAMSIZ - 1), no '/', ':' or
- * whitespace (dev_valid_name), and not "." or "..".
- */
-export const IFNAME_PATTERN = /^(?!\.{1,2}$)[^/:\s]{1,15}$/;
-
 /**
  * The stable identity of a service, used by the reconciler to match old and
  * new configs: `${address}|${port}|${protocol}`.

@@ -22,7 +22,7 @@
  */
 import { CHECK_TARGETS, CHECK_TYPES, DEFAULT_CHECK_TIMING, DNS_TYPES } from '../health/spec.js';
 import { DURATION_PATTERN, formatDuration } from './duration.js';
-import { CHECK_KEYS, CHECK_REQUIRED } from './health.js';
+import { CHECK_KEYS, CHECK_REQUIRED, USER_SPEC } from './health.js';
 import {
   CHECK_TIMING_RANGES,
   DEFAULT_INSTANCE,
@@ -43,6 +43,7 @@ import {
   LOG_LEVELS,
   PORT_RANGE,
   PROTOCOLS,
+  ROOT_NEEDS,
   SERVICE_MODES,
   WEIGHT_RANGE,
   XDP_MODES,
@@ -477,7 +478,7 @@ const VRRP_DEFS = {
     required: ['name', 'script'],
     properties: {
       name: { $ref: '#/$defs/vrrp_name', description: 'Unique name among scripts.' },
-      script: { $ref: '#/$defs/command', description: 'The command; never run through a shell.' },
+      script: { $ref: '#/$defs/argv', description: 'The command; never run through a shell.' },
       interval: dur('Time between two runs.', VRRP_RANGES.scriptIntervalMs, VRRP_INSTANCE_DEFAULTS.scriptIntervalMs),
       timeout: dur('A run still going after this is killed and fails. Default: the interval.', VRRP_RANGES.scriptTimeoutMs),
       weight: { ...TRACK_WEIGHT, default: VRRP_INSTANCE_DEFAULTS.scriptWeight },
@@ -485,10 +486,7 @@ const VRRP_DEFS = {
       rise: int('Successes in a row that make a failed script good.', VRRP_RANGES.rise, VRRP_INSTANCE_DEFAULTS.scriptRise),
       fall: int('Failures in a row that make a good script failed.', VRRP_RANGES.fall, VRRP_INSTANCE_DEFAULTS.scriptFall),
       init_fail: { description: 'Start failed (otherwise unknown until the first result).', type: 'boolean', default: false },
-      user: {
-        description: "Run as this user (a name or a uid). Default: the daemon's user.",
-        oneOf: [{ type: 'string', minLength: 1 }, int('A uid.', VRRP_RANGES.uid)],
-      },
+      user: { $ref: '#/$defs/user', description: "Run as this user (name, uid, or name:group). Default: script_user, else the daemon's user." },
     },
   },
   vrrp_track_file: {
@@ -532,7 +530,9 @@ export const SCHEMA = {
     'Configuration of one xlb instance: an XDP/eBPF L4 load balancer. Keys are snake_case; durations are strings with a unit (150ms, 2s).',
   type: 'object',
   additionalProperties: false,
-  required: ['interfaces', 'services'],
+  // services, vrrp or both; interfaces with services (model.ts ROOT_NEEDS)
+  anyOf: ROOT_NEEDS.anyOf.map((k) => ({ required: [k] })),
+  dependentRequired: ROOT_NEEDS.dependentRequired,
   properties: {
     instance: {
       description:
@@ -542,7 +542,7 @@ export const SCHEMA = {
       default: DEFAULT_INSTANCE,
     },
     interfaces: {
-      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique.',
+      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services. Without interfaces (a VRRP-only config) no XDP program is loaded and nothing is pinned.',
       type: 'array',
       minItems: 1,
       items: { $ref: '#/$defs/interface' },
@@ -632,8 +632,19 @@ export const SCHEMA = {
         },
       },
     },
+    script_user: {
+      $ref: '#/$defs/user',
+      description:
+        "keepalived's script_user: the user of every command (misc checks, notify_up/notify_down, quorum_up/quorum_down, VRRP scripts and notify commands) without a user of its own. Switching users needs the daemon to run as root. Default: the daemon's user.",
+    },
+    allow_unsafe_scripts: {
+      description:
+        'Run commands that a user other than root can change (the file, a directory on its path, a symbolic link on the way or its #! interpreter owned by another user, or writable by group or others). Anyone who can write to them then runs code as the command\'s user, root by default. Default: false (such a config is refused).',
+      type: 'boolean',
+      default: false,
+    },
     services: {
-      description: 'Virtual services (VIPs). May be empty. (address, port, protocol) and names are unique.',
+      description: 'Virtual services (VIPs). (address, port, protocol) and names are unique. services, vrrp or both are required: vrrp alone (no services, no interfaces) is a floating address, e.g. for an HAProxy or nginx pair, with no XDP program.',
       type: 'array',
       items: { $ref: '#/$defs/service' },
     },
@@ -758,13 +769,32 @@ export const SCHEMA = {
       type: 'string',
       pattern: DURATION_PATTERN,
     },
-    command: {
+    argv: {
       description:
-        'A command, run without a shell: a list of strings (argv), or one string split on whitespace where "double quotes" keep spaces. argv[0] is looked up in PATH.',
+        'A command, run without a shell: a list of strings (argv), or one string split on whitespace where "double quotes" keep spaces. argv[0] is an absolute path, or a name looked up in PATH when the config is loaded. The file, its directories and symbolic links must be owned by root and writable by neither group nor others (see allow_unsafe_scripts).',
       oneOf: [
         { type: 'string', minLength: 1 },
         { type: 'array', minItems: 1, items: { type: 'string' } },
       ],
+    },
+    command: {
+      description: 'A command (argv: a list, or one string), or { command, user } to run it as another user.',
+      oneOf: [
+        { $ref: '#/$defs/argv' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['command'],
+          properties: {
+            command: { $ref: '#/$defs/argv', description: 'The command.' },
+            user: { $ref: '#/$defs/user', description: "Run it as this user. Default: script_user, else the daemon's user." },
+          },
+        },
+      ],
+    },
+    user: {
+      description: 'A user: a name or a uid, optionally with :group (a name or a gid): nobody, 65534, nobody:nogroup. It must exist when the config is loaded.',
+      oneOf: [{ type: 'string', pattern: USER_SPEC.source }, int('A uid.', HEALTH_RANGES.uid)],
     },
     abs_path: {
       description: 'An absolute file path.',
@@ -882,16 +912,13 @@ export const SCHEMA = {
         query_type: { description: 'dns: the record type asked for.', enum: [...DNS_TYPES], default: HEALTH_DEFAULTS.queryType },
         query_name: { description: 'dns: the name asked for.', type: 'string', default: HEALTH_DEFAULTS.queryName },
         helo_name: { description: 'smtp: the name sent with HELO.', type: 'string', default: HEALTH_DEFAULTS.heloName },
-        command: { $ref: '#/$defs/command', description: 'misc (required): the command. Exit 0 = up, 1 = down.' },
+        command: { $ref: '#/$defs/argv', description: 'misc (required): the command. Exit 0 = up, 1 = down.' },
         dynamic: {
           description: "misc: exit codes 2..255 mean up, with the backend's weight set to code - 2 (keepalived misc_dynamic).",
           type: 'boolean',
           default: false,
         },
-        user: {
-          description: "misc: run the command as this user (a name or a uid). Default: the daemon's user.",
-          oneOf: [{ type: 'string', minLength: 1 }, int('A uid.', HEALTH_RANGES.uid)],
-        },
+        user: { $ref: '#/$defs/user', description: "misc: run the command as this user (name, uid, or name:group). Default: script_user, else the daemon's user." },
         weight: int(
           "file: the backend's weight becomes the file's number x weight (clamped to 0..65535; negative = down). 0: any number but 0 means down, 0 means up.",
           HEALTH_RANGES.fileWeight,

@@ -7,7 +7,8 @@
  * value ranges that the parser, the JSON Schema (./schema.ts) and the docs
  * share.
  *
- * Layer: control plane, pure data. No I/O; imports only the model's types.
+ * Layer: control plane, pure data. No I/O; imports only the model's types
+ * and the protocol's defaults (src/vrrp/spec.ts), never the FSM or the runner.
  *
  * Every default is resolved: durations are milliseconds, `advertIntMs` is
  * valid for the instance's version (v2: whole seconds 1..255 s; v3: 10 ms
@@ -17,9 +18,21 @@
  * ./model.ts.
  */
 
-import type { IntRange, SourceLoc } from './model.js';
-import { GARP_DEFAULTS } from '../vrrp/fsm.js';
-import { VRRP_PRIO_OWNER } from '../vrrp/timers.js';
+import type { IntRange, SourceLoc } from './fields.js';
+import {
+  ADVERT_INT_DEFAULT_MS,
+  DOWN_TIMER_ADVERTS_DEFAULT,
+  DOWN_TIMER_ADVERTS_MAX,
+  DOWN_TIMER_ADVERTS_MIN,
+  GARP_DEFAULTS,
+  V2_ADVERT_INT_MAX_MS,
+  V2_ADVERT_INT_MIN_MS,
+  V3_ADVERT_INT_MAX_MS,
+  V3_ADVERT_INT_MIN_MS,
+  VRRP_PRIO_DEFAULT,
+  VRRP_PRIO_OWNER,
+} from '../vrrp/spec.js';
+import type { RunAs, ScriptCommand } from '../security/command.js';
 
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
@@ -159,20 +172,20 @@ export interface VrrpTrackRefConfig {
   reverse: boolean;
 }
 
-/** Notify commands (argv, never run through a shell). Absent = none. */
+/** Notify commands (argv, never run through a shell; user, path and ids as in src/security/command.ts). Absent = none. */
 export interface VrrpNotifyConfig {
   /** Run on becoming MASTER. */
-  master?: string[];
+  master?: ScriptCommand;
   /** Run on becoming BACKUP. */
-  backup?: string[];
+  backup?: ScriptCommand;
   /** Run on entering FAULT. */
-  fault?: string[];
+  fault?: ScriptCommand;
   /** Run when the instance (or group) stops. */
-  stop?: string[];
+  stop?: ScriptCommand;
   /** Run after the specific command on every change, with `INSTANCE|GROUP <name> <state> <priority>` appended. */
-  any?: string[];
+  any?: ScriptCommand;
   /** Instances only: run when a MASTER receives a lower-priority advert. */
-  masterRxLowerPri?: string[];
+  masterRxLowerPri?: ScriptCommand;
 }
 
 /** One VRRP instance (virtual router), every default resolved. */
@@ -285,8 +298,12 @@ export interface VrrpScriptConfig {
   fall: number;
   /** Start in the failed state (otherwise unknown until the first result). */
   initFail: boolean;
-  /** Run as this user (a name, or a uid as text); absent = the daemon's user. */
+  /** Run as this user (`name`, uid, `name:group`); absent = `script_user`, else the daemon's user. */
   user?: string;
+  /** The executable `script[0]` resolved to at load (src/security/script-security.ts). */
+  path?: string;
+  /** The ids it switches to, resolved at load; absent = the daemon's. */
+  runAs?: RunAs;
   /** Where the entry starts in the file. */
   loc: SourceLoc;
 }
@@ -312,13 +329,13 @@ export { VRRP_PRIO_OWNER };
 /** Defaults of `vrrp.defaults` (keepalived's global_defs defaults). */
 export const VRRP_DEFAULTS: Readonly<VrrpDefaults> = Object.freeze({
   version: 2,
-  /** keepalived's: a burst of 5 on becoming master, another 5 s later; no refresh (the state machine's defaults). */
+  /** keepalived's: a burst of 5 on becoming master, another 5 s later; no refresh (src/vrrp/spec.ts). */
   garp: GARP_DEFAULTS,
   garpIntervalMs: 0,
   gnaIntervalMs: 0,
   rtPriority: 1,
   /** RFC 5798 §6.1: Master_Down_Interval = 3 x Master_Adver_Interval + Skew_Time. */
-  downTimerAdverts: 3,
+  downTimerAdverts: DOWN_TIMER_ADVERTS_DEFAULT,
   lowerPrioNoAdvert: false,
   higherPrioSendAdvert: false,
   checkUnicastSrc: false,
@@ -330,9 +347,9 @@ export const VRRP_DEFAULTS: Readonly<VrrpDefaults> = Object.freeze({
 
 /** Defaults of instance, script and tracked-file keys that have one. */
 export const VRRP_INSTANCE_DEFAULTS = Object.freeze({
-  priority: 100,
+  priority: VRRP_PRIO_DEFAULT,
   /** ms: 1 s, both versions. */
-  advertIntMs: 1000,
+  advertIntMs: ADVERT_INT_DEFAULT_MS,
   preempt: true,
   preemptDelayMs: 0,
   scope: 'global' as VrrpAddressScope,
@@ -349,16 +366,16 @@ export const VRRP_INSTANCE_DEFAULTS = Object.freeze({
 /** Integer ranges of the VRRP keys (durations in milliseconds). */
 export const VRRP_RANGES = Object.freeze({
   vrid: { min: 1, max: 255 },
-  priority: { min: 1, max: 255 },
+  priority: { min: 1, max: VRRP_PRIO_OWNER },
   /** v2: whole seconds (an 8-bit field of seconds). */
-  advertIntV2Ms: { min: 1000, max: 255_000 },
+  advertIntV2Ms: { min: V2_ADVERT_INT_MIN_MS, max: V2_ADVERT_INT_MAX_MS },
   /** v3: centiseconds (a 12-bit field: 4095 cs = 40.95 s). */
-  advertIntV3Ms: { min: 10, max: 40_950 },
+  advertIntV3Ms: { min: V3_ADVERT_INT_MIN_MS, max: V3_ADVERT_INT_MAX_MS },
   /** keepalived: 0..1000 s. */
   preemptDelayMs: { min: 0, max: 1_000_000 },
   /** SCHED_FIFO priorities (0 = off). */
   rtPriority: { min: 0, max: 99 },
-  downTimerAdverts: { min: 1, max: 100 },
+  downTimerAdverts: { min: DOWN_TIMER_ADVERTS_MIN, max: DOWN_TIMER_ADVERTS_MAX },
   /** 0 s .. 1 h. */
   garpDelayMs: { min: 0, max: 3_600_000 },
   /** keepalived refuses 0 (sets 1). */

@@ -3,8 +3,8 @@
  * The VRRP part of the config format, `vrrp:` (keepalived's `vrrp_instance`,
  * `vrrp_sync_group`, `vrrp_script`, `track_file`, and the VRRP keys of
  * `global_defs` as `defaults`), checked and resolved into the model of
- * ./vrrp-model.ts. Called by load.ts, whose Checker records the errors
- * (file:line:col, dotted key, what was expected).
+ * ./vrrp-model.ts. Called by load.ts; the Checker of ./fields.ts records
+ * the errors (file:line:col, dotted key, what was expected).
  *
  * Layer: control plane. Pure: no I/O.
  *
@@ -27,7 +27,7 @@ import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { didYouMean, unknownKeyMessage } from './did-you-mean.js';
 import { formatDuration } from './duration.js';
 import { HealthParser } from './health.js';
-import type { Checker, Field, Fields } from './load.js';
+import type { Checker, Field, Fields } from './fields.js';
 import type { SourceLoc } from './model.js';
 import {
   defaultVmacName,
@@ -198,8 +198,6 @@ function defaultsHint(key: string): string | undefined {
 
 // ------------------------------------------------------- pure helpers ---
 
-/** User names (POSIX portable, as useradd accepts them). */
-const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
 /** An absolute path. */
 const ABS_PATH = /^\/[^\0]*$/;
 /** What a name must look like, in messages. */
@@ -322,7 +320,7 @@ interface InstanceDraft {
   vips: { vip: VrrpVipConfig; path: string }[];
 }
 
-/** Parses and resolves `vrrp:`; one per config, sharing the load.ts Checker. */
+/** Parses and resolves `vrrp:`; one per config, sharing the load.ts Checker (./fields.ts). */
 export class VrrpParser {
   readonly #c: Checker;
   /** Parses notify and script commands (health's `command` rules: argv, never a shell). */
@@ -531,7 +529,7 @@ export class VrrpParser {
     const faF = m.get('fall');
     const ifF = m.get('init_fail');
     const uF = m.get('user');
-    const script = sF && this.#cmd.command(sF);
+    const script = sF && this.#cmd.argv(sF);
     const intervalMs = iF ? c.duration(iF, r.scriptIntervalMs.max, r.scriptIntervalMs.min) : d.scriptIntervalMs;
     const timeoutMs = tF ? c.duration(tF, r.scriptTimeoutMs.max, r.scriptTimeoutMs.min) : intervalMs;
     const weight = wF ? c.int(wF, r.trackWeight) : d.scriptWeight;
@@ -539,12 +537,7 @@ export class VrrpParser {
     const rise = riF ? c.int(riF, r.rise) : d.scriptRise;
     const fall = faF ? c.int(faF, r.fall) : d.scriptFall;
     const initFail = ifF ? c.bool(ifF) : false;
-    let user: string | undefined;
-    if (uF) {
-      const n = uF.node;
-      if (isScalar(n) && typeof n.value === 'number') user = c.int(uF, r.uid, ' or a user name')?.toString();
-      else user = c.pattern(uF, USER_NAME, 'a user name or a uid');
-    }
+    const user = uF && this.#cmd.user(uF);
     const base = { at: m.at, ...(name !== undefined ? { name } : {}), ...(nameF ? { nameF } : {}) };
     if (
       name === undefined ||
@@ -562,6 +555,7 @@ export class VrrpParser {
     }
     const value: VrrpScriptConfig = { name, script, intervalMs, timeoutMs, weight, reverse, rise, fall, initFail, loc: m.at };
     if (user !== undefined) value.user = user;
+    this.#cmd.record(script, user, sF!, value);
     return { ...base, value };
   }
 
@@ -1320,8 +1314,8 @@ export class VrrpParser {
     ] as const;
     for (const [key, field] of keys) {
       const f = m.get(key);
-      const argv = f && this.#cmd.command(f);
-      if (argv) out[field] = argv;
+      const cmd = f && this.#cmd.command(f);
+      if (cmd) out[field] = cmd;
     }
     return out;
   }

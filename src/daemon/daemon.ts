@@ -6,13 +6,23 @@
  * pinned links, serves /metrics and the control socket, and reloads on SIGHUP
  * or `xlb reload`: validate all, then apply only the difference; a rejected
  * config changes nothing. Edge module: wiring of I/O.
+ *
+ * The XDP side exists only while the config names interfaces (every config
+ * with services does; a VRRP-only config, keepalived -P's floating address,
+ * has neither): without, no program is loaded and nothing is pinned (pins a
+ * previous run left are removed at start). A reload that adds interfaces
+ * (and services) loads, pins and attaches the program; one that removes them
+ * first deletes every VIP (forwarding stops at once), then detaches the
+ * program and removes its pins, connection table included: services added
+ * later start with an empty table, as after `xlb unload`. (A reload to
+ * `services: []` that keeps the interfaces keeps the program and its pins.)
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { XlbConfig } from '../config/model.js';
+import { needsDataplane, type XlbConfig } from '../config/model.js';
 import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
@@ -27,8 +37,10 @@ import { loadConfigOffThread } from './config-load.js';
 import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
-import { vrrpSpec } from '../vrrp/spec.js';
+import { vrrpSpec } from '../vrrp/from-config.js';
 import { XlbError } from '../errors.js';
+import { probeInterfaces } from '../io/veth-probe.js';
+import { vethFindings, type VethFinding } from './veth-check.js';
 
 /** Pause before a new VRRP worker replaces one that died. */
 const VRRP_RESPAWN_MS = 1000;
@@ -59,12 +71,18 @@ export interface ReloadReply {
   failures?: string[];
 }
 
+/** The XDP side of an instance: present while its config has interfaces. */
+interface Forwarding {
+  dp: XdpDataplane;
+  applier: Applier;
+}
+
 /** A running instance. */
 export class Daemon {
   readonly log: Logger;
   config: XlbConfig;
-  readonly dp: XdpDataplane;
-  readonly applier: Applier;
+  /** the XDP program, its maps and what was written to them; null without interfaces */
+  #fwd: Forwarding | null = null;
   readonly metrics: XlbMetrics;
   readonly pinDir: string;
   #http: Server | null = null;
@@ -80,19 +98,40 @@ export class Daemon {
   #stopping = false;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
+  /** what the last veth check found (daemon/veth-check.ts), for `xlb status` */
+  #veth: VethFinding[] = [];
+  /** the veth check running or last run; checks never overlap */
+  #vethCheck: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
 
-  private constructor(config: XlbConfig, dp: XdpDataplane, log: Logger, pinDir: string) {
+  private constructor(config: XlbConfig, log: Logger, pinDir: string) {
     this.config = config;
-    this.dp = dp;
     this.log = log;
     this.pinDir = pinDir;
-    this.applier = new Applier(dp);
-    this.applier.onLateFailures = (fs) => this.#reportFailures(fs);
-    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.applier.services.values(), quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus() });
-    this.#steering = new Steering(dp, pinDir, log.child({ area: 'health' }), (n) => native().ifNameToIndex(n), detachPinnedLink);
+    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.#fwd?.applier.services.values() ?? [], quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus() });
+    // steering is asked for only by checks of services, so only with a data plane
+    const fwd = (): XdpDataplane => {
+      if (!this.#fwd) throw new XlbError('XLB_ERR_DAEMON_APPLY', 'health-check steering needs the data plane, which is not loaded (no interfaces)');
+      return this.#fwd.dp;
+    };
+    const steeringDp = {
+      attachSteering: (path: string, ifindex: number) => fwd().attachSteering(path, ifindex),
+      setSteering: (mark: number, t: { backend: string; mode: 'dr' | 'tunnel'; inIfindex: number }) => fwd().setSteering(mark, t),
+      deleteSteering: (mark: number) => fwd().deleteSteering(mark),
+    };
+    this.#steering = new Steering(steeringDp, pinDir, log.child({ area: 'health' }), (n) => native().ifNameToIndex(n), detachPinnedLink);
     this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health, steering: this.#steering });
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
+  }
+
+  /** The XDP data plane; null while the config has no interfaces. */
+  get dp(): XdpDataplane | null {
+    return this.#fwd?.dp ?? null;
+  }
+
+  /** What was written to the data plane; null while the config has no interfaces. */
+  get applier(): Applier | null {
+    return this.#fwd?.applier ?? null;
   }
 
   /** Run `fn` after everything queued before it (reloads and health reconciles never interleave). */
@@ -113,14 +152,16 @@ export class Daemon {
     void this.#enqueue(async () => {
       const only = new Set(this.#healthDirty);
       this.#healthDirty.clear();
+      const fwd = this.#fwd;
+      if (!fwd) return; // no data plane (any more): nothing to reconcile
       let plan;
       try {
-        plan = planReconcile(this.applier.view(), this.config, this.dp.ringSize, this.#limits(this.config), this.health, only);
+        plan = planReconcile(fwd.applier.view(), this.config, fwd.dp.ringSize, this.#limits(fwd.dp, this.config), this.health, only);
       } catch (err) {
         this.log.error({ err, services: [...only] }, 'health change not applied');
         return;
       }
-      const res = await this.applier.apply(plan);
+      const res = await fwd.applier.apply(plan);
       this.#reportFailures(res.failures);
       this.log.debug({ ...plan.summary, steps: res.steps }, 'health change applied');
     });
@@ -132,8 +173,8 @@ export class Daemon {
     for (const f of failures) this.log.warn({ err: f.err, step: f.step, what: f.what }, 'data-plane write failed');
   }
 
-  #limits(config: XlbConfig): { maxVips: number; maxBackends: number; maxRings: number } {
-    return { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: this.dp.maxRings };
+  #limits(dp: XdpDataplane, config: XlbConfig): { maxVips: number; maxBackends: number; maxRings: number } {
+    return { maxVips: config.limits.maxVips, maxBackends: config.limits.maxBackends, maxRings: dp.maxRings };
   }
 
   /**
@@ -141,6 +182,44 @@ export class Daemon {
    * @throws XlbError (ABI mismatch, plan does not fit), SystemError (kernel)
    */
   static async start(config: XlbConfig, log: Logger): Promise<Daemon> {
+    const pinDir = `${pinRoot()}/${config.instance}`;
+    const d = new Daemon(config, log, pinDir);
+    try {
+      if (needsDataplane(config)) {
+        await d.#loadDataplane(config);
+      } else if (existsSync(pinDir)) {
+        // a previous run's program, maps and links: this config forwards nothing
+        const gone = unloadInstance(config.instance);
+        log.info({ links: gone.links, maps: gone.maps.length }, 'no interfaces: the XDP program a previous run left is detached and its pins removed');
+      }
+      d.#neigh.start();
+      // backends the pinned maps hold down stay down until their checks pass
+      const down = new Set<string>();
+      for (const s of d.#fwd?.applier.services.values() ?? []) for (const b of s.backends) if (!b.up) down.add(`${s.key} ${b.key}`);
+      d.#steering.sync(config);
+      d.health.sync(config, (svc, be) => down.has(`${svc} ${be}`));
+      const reply = await d.#apply(config);
+      if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
+      d.#attachAll(config);
+      await d.#checkVeth(config);
+      if (!d.#fwd) log.info('no interfaces: no XDP program loaded, nothing pinned');
+      d.#syncVrrp(config);
+      d.#startHttp();
+      d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
+      writeFileSync(pidPath(config.instance), `${process.pid}\n`);
+      return d;
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Load the XDP program with a config's limits, reusing the maps a previous
+   * run pinned (their services are then recovered).
+   * @throws XlbError (no bpffs, ABI mismatch), SystemError (kernel)
+   */
+  async #loadDataplane(config: XlbConfig): Promise<void> {
     const root = pinRoot();
     const fsRoot = root.split('/').slice(0, 4).join('/'); // /sys/fs/bpf
     const isBpffs = (): boolean => {
@@ -154,7 +233,7 @@ export class Daemon {
       // a machine that never mounted it (systemd does; minimal images may not)
       try {
         execFileSync('mount', ['-t', 'bpf', 'bpf', fsRoot], { stdio: 'ignore' });
-        log.info({ path: fsRoot }, 'mounted bpffs');
+        this.log.info({ path: fsRoot }, 'mounted bpffs');
       } catch {
         /* reported below */
       }
@@ -162,7 +241,6 @@ export class Daemon {
     if (!isBpffs()) {
       throw new XlbError('XLB_ERR_DAEMON_BPFFS', `${fsRoot} is not a mounted bpffs: mount it (mount -t bpf bpf ${fsRoot}); under \`ip netns exec\` use \`nsenter --net=/var/run/netns/NAME\` instead, which keeps the host's bpffs`);
     }
-    const pinDir = `${root}/${config.instance}`;
     const l = config.limits;
     const dp = await XdpDataplane.loadAsync({
       maxVips: l.maxVips,
@@ -174,41 +252,54 @@ export class Daemon {
       connRateLimit: l.connRateLimit,
       flowCache: l.flowCache,
       nhCacheJiffies: Math.round((l.nextHopCacheMs * kernelHz()) / 1000),
-      pinDir,
+      pinDir: this.pinDir,
     });
-    const d = new Daemon(config, dp, log, pinDir);
-    try {
-      if (dp.reusedMaps.length) {
-        d.applier.recover();
-        log.info({ maps: dp.reusedMaps.length, services: d.applier.services.size }, 'reusing pinned maps: forwarding state kept');
+    const applier = new Applier(dp);
+    applier.onLateFailures = (fs) => this.#reportFailures(fs);
+    if (dp.reusedMaps.length) {
+      try {
+        applier.recover();
+      } catch (err) {
+        await applier.close();
+        dp.close();
+        throw err;
       }
-      d.#neigh.start();
-      // backends the pinned maps hold down stay down until their checks pass
-      const down = new Set<string>();
-      for (const s of d.applier.services.values()) for (const b of s.backends) if (!b.up) down.add(`${s.key} ${b.key}`);
-      d.#steering.sync(config);
-      d.health.sync(config, (svc, be) => down.has(`${svc} ${be}`));
-      const reply = await d.#apply(config);
-      if (!reply.ok) throw new XlbError('XLB_ERR_DAEMON_APPLY', `config not applied: ${[...(reply.errors ?? []), ...(reply.failures ?? [])].join('; ')}`);
-      d.#attachAll(config);
-      d.#syncVrrp(config);
-      d.#startHttp();
-      d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
-      writeFileSync(pidPath(config.instance), `${process.pid}\n`);
-      return d;
-    } catch (err) {
-      await d.stop();
-      throw err;
+      this.log.info({ maps: dp.reusedMaps.length, services: applier.services.size }, 'reusing pinned maps: forwarding state kept');
+    }
+    this.#fwd = { dp, applier };
+    if (!dp.reusedMaps.length) {
+      this.log.info({ pinDir: this.pinDir }, 'XDP program loaded');
     }
   }
 
-  /** Attach to the configured interfaces not attached yet; detach the ones that left. */
+  /**
+   * Take the XDP side away (the config has no interfaces left): detach the
+   * program from every interface, close it and remove every pin of the
+   * instance, maps (connection table included) and links.
+   */
+  async #unloadDataplane(): Promise<void> {
+    const fwd = this.#fwd;
+    if (!fwd) return;
+    this.#attachAll({ ...this.config, interfaces: [] });
+    this.#fwd = null;
+    await fwd.applier.close();
+    fwd.dp.close();
+    const gone = unloadInstance(this.config.instance);
+    this.log.info({ links: gone.links, maps: gone.maps.length }, 'no interfaces: XDP program detached and unloaded, its pins removed');
+  }
+
+  /**
+   * Attach to the configured interfaces not attached yet; detach the ones
+   * that left.
+   */
   #attachAll(config: XlbConfig): void {
     const want = new Set(config.interfaces.map((i) => i.name));
     for (const i of config.interfaces) {
       if (this.#attached.has(i.name)) continue;
+      const dp = this.dp;
+      if (!dp) throw new XlbError('XLB_ERR_DAEMON_APPLY', `cannot attach to ${i.name}: the XDP program is not loaded`);
       const ifindex = native().ifNameToIndex(i.name);
-      const how = this.dp.attach(`${this.pinDir}/link_${i.name}`, ifindex, i.xdpMode);
+      const how = dp.attach(`${this.pinDir}/link_${i.name}`, ifindex, i.xdpMode);
       this.#attached.add(i.name);
       this.log.info({ ifname: i.name, ifindex, mode: i.xdpMode, how }, how === 'updated' ? 'XDP program replaced on a pinned link' : 'XDP program attached');
     }
@@ -217,6 +308,38 @@ export class Daemon {
       detachPinnedLink(`${this.pinDir}/link_${name}`);
       this.#attached.delete(name);
       this.log.info({ ifname: name }, 'XDP program detached');
+    }
+  }
+
+  /**
+   * XDP on veth fails silently without GRO on the peer or with transmit
+   * checksum offload on it: log each interface's findings once, with the
+   * fix, and keep them for `xlb status`. A failed check is logged, never
+   * fatal. `xlb load` waits for the first check; a reload replies first and
+   * status shows the new findings once the check is done.
+   */
+  #checkVeth(config: XlbConfig): Promise<void> {
+    this.#vethCheck = this.#vethCheck.then(() => this.#runVethCheck(config));
+    return this.#vethCheck;
+  }
+
+  async #runVethCheck(config: XlbConfig): Promise<void> {
+    if (this.#stopping) return;
+    let found: VethFinding[];
+    try {
+      const backends = [...new Set(config.services.flatMap((svc) => svc.backends.map((b) => b.address)))];
+      found = vethFindings(await probeInterfaces(config.interfaces.map((i) => i.name), { egressTo: backends }));
+    } catch (err) {
+      this.log.warn({ err }, 'veth check failed: GRO and checksum offload of the veth peers not checked');
+      return;
+    }
+    const old = new Set(this.#veth.map((f) => JSON.stringify(f)));
+    this.#veth = found;
+    for (const f of found) {
+      if (old.has(JSON.stringify(f))) continue; // said at start or an earlier reload
+      const fields = { area: 'veth', ifname: f.interface, peer: f.peer, netns: f.netns, problems: f.problems, fix: f.fix };
+      if (f.level === 'warning') this.log.warn(fields, f.message);
+      else this.log.info(fields, f.message);
     }
   }
 
@@ -236,14 +359,20 @@ export class Daemon {
     this.#http.listen(port, host, () => this.log.info({ host, port }, 'metrics on /metrics'));
   }
 
+  /** Plan and apply a config on the data plane; without one (no interfaces, so no services), nothing to do. */
   async #apply(config: XlbConfig): Promise<ReloadReply> {
+    const fwd = this.#fwd;
+    if (!fwd) {
+      this.#neigh.set([]);
+      return { ok: true, summary: { added: [], removed: [], changed: [], unchanged: 0 }, failures: [] };
+    }
     let plan;
     try {
       plan = await planReconcileAsync(
-        this.applier.view(),
+        fwd.applier.view(),
         config,
-        this.dp.ringSize,
-        this.#limits(config),
+        fwd.dp.ringSize,
+        this.#limits(fwd.dp, config),
         () => new Promise((resolve) => setImmediate(resolve)),
         20,
         this.health,
@@ -253,7 +382,7 @@ export class Daemon {
       throw err;
     }
     const t0 = performance.now();
-    const res = await this.applier.apply(plan);
+    const res = await fwd.applier.apply(plan);
     this.#neigh.set([...plan.services.values()].flatMap((s) => s.backends.map((b) => b.address)));
     this.#reportFailures(res.failures);
     this.log.info({ ...plan.summary, steps: res.steps, ms: Math.round(performance.now() - t0) }, 'config applied');
@@ -280,31 +409,51 @@ export class Daemon {
         return { ok: false, errors: [why] };
       };
       if (next.instance !== this.config.instance) return refuse(`instance changed (${this.config.instance} -> ${next.instance}): start a new daemon instead`);
-      if (loadShape(next) !== loadShape(this.config)) return refuse('limits changed: they size the maps, so they need `xlb unload` and a new `xlb load` (which drops the connection table)');
+      const wantDp = needsDataplane(next);
+      // limits size the maps: they can change freely while there are none
+      if (this.#fwd && wantDp && loadShape(next) !== loadShape(this.config)) return refuse('limits changed: they size the maps, so they need `xlb unload` and a new `xlb load` (which drops the connection table)');
       if (next.metrics.host !== this.config.metrics.host || next.metrics.port !== this.config.metrics.port) return refuse('metrics.listen changed: restart the daemon to move it');
       try {
         for (const i of next.interfaces) native().ifNameToIndex(i.name);
       } catch (err) {
         return refuse(`interface: ${(err as Error).message}`);
       }
+      // the first interfaces: load the program (attached below, once applied)
+      const loaded = wantDp && !this.#fwd;
+      if (loaded) {
+        try {
+          await this.#loadDataplane(next);
+        } catch (err) {
+          unloadInstance(next.instance); // what the failed load pinned
+          return refuse(`XDP program: ${(err as Error).message}`);
+        }
+      }
+      const undoLoad = async (): Promise<void> => {
+        if (loaded) await this.#unloadDataplane();
+      };
       try {
         this.#steering.sync(next);
       } catch (err) {
         this.#steering.sync(this.config);
+        await undoLoad();
         return refuse(`health-check steering: ${(err as Error).message}`);
       }
       // the checks of the new config first: the plan asks them about new backends
       this.health.sync(next);
       this.#healthDirty.clear(); // this plan covers every service
+      // with no interfaces (so no services) left this plan deletes every VIP: forwarding stops here
       const reply = await this.#apply(next);
       if (!reply.ok && reply.errors) {
         this.health.sync(this.config);
         this.#steering.sync(this.config);
+        await undoLoad();
         this.metrics.reloads.inc({ result: 'failure' });
         return reply;
       }
       this.config = next;
       this.#attachAll(next);
+      if (!wantDp) await this.#unloadDataplane();
+      void this.#checkVeth(next); // after the reply: one route lookup per backend takes ~30 us
       this.#syncVrrp(next);
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;
@@ -346,15 +495,18 @@ export class Daemon {
   /** What `xlb status` shows. */
   async status(): Promise<Record<string, unknown>> {
     const vrrp = await this.vrrpStatus();
-    // in slices, the loop served in between (daemon/status.ts)
-    const services = await servicesStatus({
-      services: () => this.applier.services.values(),
-      vipStats: (id) => this.dp.vipStats(id),
-      backendStats: (id) => this.dp.backendStats(id),
-      health: (key) => this.health.status(key),
-      quorumUp: (key) => this.health.quorumUp(key),
-      sorryActive: (key) => this.health.sorryActive(key),
-    });
+    const fwd = this.#fwd;
+    // in slices, the loop served in between (daemon/status.ts); services only with a data plane
+    const services = fwd
+      ? await servicesStatus({
+          services: () => fwd.applier.services.values(),
+          vipStats: (id) => fwd.dp.vipStats(id),
+          backendStats: (id) => fwd.dp.backendStats(id),
+          health: (key) => this.health.status(key),
+          quorumUp: (key) => this.health.quorumUp(key),
+          sorryActive: (key) => this.health.sorryActive(key),
+        })
+      : [];
     return {
       ...(vrrp.length ? { vrrp } : {}),
       ok: true,
@@ -362,7 +514,10 @@ export class Daemon {
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       config: this.config.file,
+      // the XDP program: loaded and pinned while there are interfaces
+      xdp: fwd ? { loaded: true, pins: this.pinDir } : { loaded: false },
       interfaces: [...this.#attached],
+      veth: this.#veth,
       steering: this.#steering.devices,
       services,
     };
@@ -385,7 +540,7 @@ export class Daemon {
     this.#vrrp = null;
     this.health.stop();
     this.#neigh.stop();
-    await this.applier.close();
+    await this.#fwd?.applier.close();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#control ? this.#control.close(() => resolve()) : resolve()));
     this.#http = null;
@@ -397,7 +552,7 @@ export class Daemon {
         /* already gone */
       }
     }
-    this.dp.close();
+    this.#fwd?.dp.close();
   }
 }
 

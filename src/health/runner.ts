@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { spawnDetached } from '../spawn-detached.js';
+import type { ResolvedCommand } from '../security/command.js';
 import type { Logger } from 'pino';
 import type { ServiceConfig, XlbConfig } from '../config/model.js';
 import { backendKey, serviceKey } from '../config/model.js';
@@ -65,8 +66,8 @@ export interface HealthRunnerOptions {
   rng?: () => number;
   /** Builds the probe of one check; default probes/index.ts createProbe. */
   createProbe?: (spec: CheckSpec, target: ProbeTarget) => Probe;
-  /** Runs a notify / quorum command without waiting for it; default spawn, detached, output ignored. */
-  runCommand?: (argv: readonly string[], env: Record<string, string>) => void;
+  /** Runs a notify / quorum command without waiting for it; default spawn, detached, output ignored, from the path and as the user the load resolved. */
+  runCommand?: (cmd: ResolvedCommand, env: Record<string, string>) => void;
   observer?: HealthObserver;
   /** Steering of `target: vip` checks; without it they fail every attempt (io). */
   steering?: HealthSteering;
@@ -111,8 +112,8 @@ interface ServiceEntry {
   readonly key: string;
   name: string;
   quorum: QuorumFsm;
-  quorumUp?: readonly string[];
-  quorumDown?: readonly string[];
+  quorumUp?: ResolvedCommand;
+  quorumDown?: ResolvedCommand;
   sorry?: SorryServerSpec;
   readonly backends: Map<string, BackendEntry>;
 }
@@ -138,7 +139,7 @@ export class HealthRunner extends EventEmitter implements HealthSource {
   readonly #now: () => number;
   readonly #rng: () => number;
   readonly #createProbe: (spec: CheckSpec, target: ProbeTarget) => Probe;
-  readonly #runCommand: (argv: readonly string[], env: Record<string, string>) => void;
+  readonly #runCommand: (cmd: ResolvedCommand, env: Record<string, string>) => void;
   readonly #observer: HealthObserver;
   readonly #steering: HealthSteering | undefined;
   readonly #services = new Map<string, ServiceEntry>();
@@ -421,6 +422,6 @@ export class HealthRunner extends EventEmitter implements HealthSource {
 }
 
 /** Runs a command detached, without a shell, its output ignored; failures are logged. */
-function defaultRunCommand(log: Logger): (argv: readonly string[], env: Record<string, string>) => void {
-  return (argv, env) => spawnDetached(argv, env, (level, obj, msg) => log[level](obj, msg));
+function defaultRunCommand(log: Logger): (cmd: ResolvedCommand, env: Record<string, string>) => void {
+  return (cmd, env) => spawnDetached(cmd, env, (level, obj, msg) => log[level](obj, msg));
 }

@@ -15,6 +15,28 @@
  * Durations are milliseconds (fractional allowed: `500us` = 0.5).
  */
 
+/** The ids a command switches to (src/security/command.ts RunAs; spec modules import nothing). */
+export interface CommandIds {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * A command as the config holds it: argv (never a shell), its `user`, and
+ * what the load-time check resolved (the same shape as
+ * src/security/command.ts ScriptCommand).
+ */
+export interface CommandSpec {
+  /** argv as written. */
+  argv: string[];
+  /** Run as (`name`, uid, `name:group`); absent = `script_user`, else the daemon's user. */
+  user?: string;
+  /** The executable argv[0] resolved to at load. */
+  path?: string;
+  /** The ids it switches to, resolved at load; absent = the daemon's. */
+  runAs?: CommandIds;
+}
+
 /** Checker types, in documentation order. */
 export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'icmp' | 'dns' | 'smtp' | 'misc' | 'file';
 /** Accepted `checks[].type` values. */
@@ -169,12 +191,16 @@ export interface SmtpCheckSpec extends NetCheckBase {
 /** Run a command. Exit 0 = up, 1 = down; with `dynamic`, 2..255 = up with weight exit - 2 (keepalived misc_dynamic). */
 export interface MiscCheckSpec extends CheckTiming {
   type: 'misc';
-  /** argv; argv[0] is looked up in PATH. No shell unless the user writes `sh -c`. */
+  /** argv; argv[0] an absolute path or a name looked up in PATH. No shell unless the user writes `sh -c`. */
   command: string[];
   /** Exit codes 2..255 set the backend's weight to code - 2. */
   dynamic: boolean;
-  /** Run as this user (name or uid); default the daemon's. */
+  /** Run as this user (`name`, uid, `name:group`); default `script_user`, else the daemon's. */
   user?: string;
+  /** The executable argv[0] resolved to at load (src/security/script-security.ts). */
+  path?: string;
+  /** The ids the command switches to, resolved at load; absent = the daemon's. */
+  runAs?: CommandIds;
 }
 
 /** Read a number from a file (keepalived FILE_CHECK / track_file). */
@@ -211,10 +237,10 @@ export interface BackendHealthSpec {
   inhibitOnFailure: boolean;
   /** A recovered backend's weight ramps linearly from 1 to its weight over this time; 0 = at once. */
   slowStartMs: number;
-  /** argv run when the backend goes up (keepalived `notify_up`). */
-  notifyUp?: string[];
-  /** argv run when the backend goes down. */
-  notifyDown?: string[];
+  /** Run when the backend goes up (keepalived `notify_up`). */
+  notifyUp?: CommandSpec;
+  /** Run when the backend goes down. */
+  notifyDown?: CommandSpec;
 }
 
 /** Service-level health options (quorum: keepalived §2.4). */
@@ -223,10 +249,10 @@ export interface ServiceHealthSpec {
   quorum: number;
   /** Clamped to quorum - 1. Default 0. */
   hysteresis: number;
-  /** argv run when quorum is gained. */
-  quorumUp?: string[];
-  /** argv run when quorum is lost. */
-  quorumDown?: string[];
+  /** Run when quorum is gained. */
+  quorumUp?: CommandSpec;
+  /** Run when quorum is lost. */
+  quorumDown?: CommandSpec;
 }
 
 /** The sorry server: used alone while quorum is lost. */

@@ -127,6 +127,14 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
       },
     });
   };
+  new Gauge({
+    name: 'xlb_xdp_loaded',
+    help: 'Whether the XDP program is loaded (1) or not (0: the config has no interfaces, as a VRRP-only config).',
+    registers: [registry],
+    collect() {
+      this.set(src.dp() ? 1 : 0);
+    },
+  });
   perReason('xlb_packets_total', 'Packets seen by the XDP program, by the one reason each was counted under.', 'packets');
   perReason('xlb_bytes_total', 'Bytes seen by the XDP program, by reason.', 'bytes');
   /** A counter read from a per-CPU array of the data plane, one label value per enum name. */

@@ -86,6 +86,20 @@ export interface XdpAttachment {
   mode: 'native' | 'generic' | 'hw' | 'multi';
 }
 
+/** What {@link NativeAddon.ethtoolQuery} reads of a device (SIOCETHTOOL). */
+export interface EthtoolInfo {
+  /** The device's name (if_indextoname). */
+  ifname: string;
+  /** Driver name from ETHTOOL_GDRVINFO (`'veth'`, `'virtio_net'`...); `''` when the device has none (lo). */
+  driver: string;
+  /** Bus address from ETHTOOL_GDRVINFO (`''` for virtual devices). */
+  busInfo: string;
+  /** ETHTOOL_GGRO: generic receive offload on; null when the device does not say. */
+  gro: boolean | null;
+  /** ETHTOOL_GTXCSUM: any transmit checksum offload on (`ethtool -K <dev> tx off` clears it); null when the device does not say. */
+  txChecksum: boolean | null;
+}
+
 /** Options of `new BpfObject()`; an extension beyond libbpf's defaults. */
 export interface BpfObjectOpenOptions {
   /**
@@ -578,6 +592,14 @@ export interface NativeAddon {
   /** What XDP program is attached to `ifindex` (calling thread's netns), or null. */
   xdpQuery(ifindex: number): XdpAttachment | null;
   /**
+   * Driver, GRO and transmit checksumming of `ifindex` in the CALLING
+   * thread's netns (SIOCETHTOOL: ETHTOOL_GDRVINFO, ETHTOOL_GGRO,
+   * ETHTOOL_GTXCSUM on a socket made in that netns): call it between
+   * `enterNetns` and `restoreNetns` for a device of another namespace.
+   * @throws SystemError ENXIO (no such ifindex), EPERM...
+   */
+  ethtoolQuery(ifindex: number): EthtoolInfo;
+  /**
    * Allocation-free BPF_PROG_TEST_RUN for benchmark loops (an extension of
    * `testRun`): runs the program `progFd` (from `programFd()`) on `data`,
    * writes the output packet into `dataOut` (its length is the capacity;
@@ -612,6 +634,7 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'ifNameToIndex',
   'setThreadRealtime',
   'xdpQuery',
+  'ethtoolQuery',
   'testRunFd',
 ];
 

@@ -7,7 +7,7 @@
  * linux/rtnetlink.h, linux/if.h). rtnetlink(7) describes all of them.
  *
  * Layer: pure codec (H-28, H-32). No I/O, no sockets, no addon: the runner
- * is net/netlink-client.ts. Decoders check the length before every read and
+ * is io/netlink-client.ts. Decoders check the length before every read and
  * throw {@link CodecError} (`XLB_ERR_CODEC_TRUNCATED`, `…_BAD_LENGTH`,
  * `…_BAD_VALUE`) naming the field and its byte offset.
  *

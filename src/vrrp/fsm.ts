@@ -65,6 +65,7 @@ import {
   skewTimeMs,
   type VrrpVersion,
 } from './timers.js';
+import { GARP_DEFAULTS, type GarpConfig } from './spec.js';
 
 /** Tracer name (H-40). */
 export const TRACER = 'vrrp';
@@ -127,31 +128,8 @@ export interface ReceivedAdvert {
   readonly advertIntMs?: number;
 }
 
-/** GARP / unsolicited NA timing (keepalived.md §1.11, §1.15). */
-export interface GarpConfig {
-  /** Delay of the second burst after becoming MASTER, ms; 0 = none. keepalived: 5 s. */
-  readonly masterDelayMs: number;
-  /** GARPs per address in the first and second burst; 0 = none. keepalived: 5. */
-  readonly masterRepeat: number;
-  /** Refresh period while MASTER, ms, from the second burst; 0 = off (keepalived default). */
-  readonly masterRefreshMs: number;
-  /** GARPs per address in a refresh. keepalived: 1. */
-  readonly masterRefreshRepeat: number;
-  /** Delay of the second lower-priority burst, ms; 0 = none. keepalived: = masterDelayMs. */
-  readonly lowerPrioDelayMs: number;
-  /** GARPs per address after a lower-priority advert; 0 = none. keepalived: = masterRepeat. */
-  readonly lowerPrioRepeat: number;
-}
-
-/** keepalived's GARP defaults. */
-export const GARP_DEFAULTS: Readonly<GarpConfig> = Object.freeze({
-  masterDelayMs: 5000,
-  masterRepeat: 5,
-  masterRefreshMs: 0,
-  masterRefreshRepeat: 1,
-  lowerPrioDelayMs: 5000,
-  lowerPrioRepeat: 5,
-});
+// GARP timing and its defaults live in ./spec.ts (the config reads them there)
+export { GARP_DEFAULTS, type GarpConfig };
 
 /** The configuration of one instance (the loader has validated and rounded it). */
 export interface VrrpFsmConfig {

@@ -2,7 +2,7 @@
  * @module vrrp/io
  * The real {@link VrrpIo} of the VRRP worker: raw IP sockets of protocol 112
  * (src/native/socket.ts RawSocket), rtnetlink for links and addresses
- * (src/net/netlink-client.ts), packet sockets for gratuitous ARP and
+ * (src/io/netlink-client.ts), packet sockets for gratuitous ARP and
  * unsolicited neighbour advertisements (src/vrrp/garp.ts), child processes
  * for scripts and notify commands, and the notify FIFO.
  *
@@ -19,9 +19,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { spawnDetached } from '../spawn-detached.js';
+import { spawnArgs } from '../security/command.js';
 import { constants as fsConstants, promises as fsp, readFileSync, unwatchFile, watchFile, writeFileSync, existsSync } from 'node:fs';
 import { RawSocket, SOCKOPT, IPPROTO } from '../native/socket.js';
-import { NetlinkClient, type AddressInfo, type LinkInfo } from '../net/netlink-client.js';
+import { NetlinkClient, type AddressInfo, type LinkInfo } from '../io/netlink-client.js';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_TTL } from './codec.js';
 import type { VrrpIo, VrrpLink, VrrpRx, VrrpSocket, VrrpVip } from './runner.js';
 
@@ -234,11 +235,12 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
       for (let i = 1; i < count; i++) setTimeout(() => send(1), i * intervalMs).unref();
     },
 
-    run(argv, timeoutMs) {
+    run(cmd, timeoutMs) {
       return new Promise<boolean>((resolve) => {
         let child;
         try {
-          child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+          const { file, args, options } = spawnArgs(cmd);
+          child = spawn(file, args, { ...options, stdio: 'ignore' });
         } catch {
           resolve(false);
           return;
@@ -278,8 +280,8 @@ export async function createVrrpIo(opts: VrrpIoOptions): Promise<WorkerIo> {
       return () => unwatchFile(path, listener);
     },
 
-    notify(argv) {
-      spawnDetached(argv, {}, opts.log, 'vrrp: notify command');
+    notify(cmd) {
+      spawnDetached(cmd, {}, opts.log, 'vrrp: notify command');
     },
 
     fifo(path, line) {

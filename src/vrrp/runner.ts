@@ -36,6 +36,7 @@ import {
 import { GARP_DEFAULTS, restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
 import { VrrpSyncGroup, type SyncGroupAction } from './sync-group.js';
 import { evaluateTrackers, ScriptTrackerState, type Tracker } from './track.js';
+import type { ResolvedCommand, RunAs } from '../security/command.js';
 
 /** A virtual address as the instance adds it. */
 export interface VrrpVip {
@@ -54,6 +55,10 @@ export interface VrrpScriptSpec {
   name: string;
   /** argv; never run through a shell. */
   argv: readonly string[];
+  /** The executable, resolved and checked at load (src/security/script-security.ts). */
+  path?: string;
+  /** The ids it runs as (`user` / `script_user`); absent = the worker's. */
+  runAs?: RunAs;
   intervalMs: number;
   timeoutMs: number;
   rise: number;
@@ -78,15 +83,15 @@ export interface VrrpTrackRef {
   reverse?: boolean;
 }
 
-/** Notify commands (argv); keepalived semantics. */
+/** Notify commands (argv, path and ids resolved at load); keepalived semantics. */
 export interface VrrpNotifySpec {
-  master?: readonly string[];
-  backup?: readonly string[];
-  fault?: readonly string[];
-  stop?: readonly string[];
-  masterRxLowerPri?: readonly string[];
+  master?: ResolvedCommand;
+  backup?: ResolvedCommand;
+  fault?: ResolvedCommand;
+  stop?: ResolvedCommand;
+  masterRxLowerPri?: ResolvedCommand;
   /** Run after the specific one with `INSTANCE|GROUP <name> <STATE> <priority>` appended. */
-  generic?: readonly string[];
+  generic?: ResolvedCommand;
 }
 
 /** One instance, resolved (durations in ms, defaults filled). */
@@ -198,16 +203,16 @@ export interface VrrpIo {
   removeAddress(ifname: string, family: 4 | 6, vip: VrrpVip): Promise<void>;
   /** Send `count` gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `address` out of `ifname`, `intervalMs` apart. */
   garp(ifname: string, family: 4 | 6, address: string, count: number, intervalMs: number): void;
-  /** Run a command (no shell); resolves with its success, false on timeout (killed). */
-  run(argv: readonly string[], timeoutMs: number): Promise<boolean>;
+  /** Run a command (no shell; from its resolved path, as its resolved ids); resolves with its success, false on timeout (killed). */
+  run(cmd: ResolvedCommand, timeoutMs: number): Promise<boolean>;
   /**
    * Watch a file holding an integer: `cb` now and on every change, with the
    * value (0 for a missing, empty or unparsable file, as keepalived reads it).
    * `init` writes it first. Returns an unsubscribe function.
    */
   watchFile(path: string, init: VrrpTrackFileSpec['init'], cb: (value: number) => void): () => void;
-  /** Start a notify command and forget it. */
-  notify(argv: readonly string[]): void;
+  /** Start a notify command (from its resolved path, as its resolved ids) and forget it. */
+  notify(cmd: ResolvedCommand): void;
   /** Append one line to the notify FIFO (never blocks; dropped when nobody reads). */
   fifo(path: string, line: string): void;
   log(level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
@@ -743,7 +748,7 @@ export class VrrpRunner extends EventEmitter {
     const specific =
       event === 'MASTER' ? n.master : event === 'BACKUP' ? n.backup : event === 'FAULT' ? n.fault : event === 'STOP' ? n.stop : event === 'MASTER_RX_LOWER_PRI' ? n.masterRxLowerPri : undefined;
     if (specific) this.#io.notify(specific);
-    if (n.generic && STATE_ONLY_EVENTS.has(event)) this.#io.notify([...n.generic, kind, name, event, String(priority)]);
+    if (n.generic && STATE_ONLY_EVENTS.has(event)) this.#io.notify({ ...n.generic, argv: [...n.generic.argv, kind, name, event, String(priority)] });
     if (this.#spec?.notifyFifo) this.#io.fifo(this.#spec.notifyFifo, `${kind} "${name}" ${event} ${priority}\n`);
   }
 
@@ -886,7 +891,7 @@ export class VrrpRunner extends EventEmitter {
     sc.timer = setTimeout(() => this.#runScript(sc), sc.spec.intervalMs);
     if (sc.busy) return; // still running (keepalived: "being timed out, expect idle - skipping run")
     sc.busy = true;
-    this.#io.run(sc.spec.argv, sc.spec.timeoutMs).then(
+    this.#io.run(sc.spec, sc.spec.timeoutMs).then(
       (ok) => this.#scriptResult(sc, ok),
       () => this.#scriptResult(sc, false),
     );

@@ -1,85 +1,69 @@
 /**
  * @module vrrp/spec
- * The validated `vrrp:` config (src/config/vrrp-model.ts) as the runner's
- * {@link VrrpSpec}: plain data that crosses to the VRRP worker. Sync groups'
- * trackers are appended to each member's (keepalived: group trackers apply
- * to all members); a script referenced without a weight of its own takes the
- * script's weight.
+ * The VRRP protocol's constants and defaults, in one place that both sides
+ * read: the config format (src/config/vrrp-model.ts, its ranges and the JSON
+ * Schema) and the protocol code (./timers.ts, ./fsm.ts, ./track.ts,
+ * ./sync-group.ts). As src/health/spec.ts is for the health checks.
  *
- * Layer: pure mapping.
+ * Layer: control plane, pure data. No I/O; imports nothing, so the config
+ * can read it without pulling in the state machine or the runner
+ * (test/unit/config/imports.test.ts).
+ *
+ * Sources: RFC 3768 (VRRPv2), RFC 5798 (VRRPv3), and keepalived's defaults
+ * (shared/reference/keepalived.md §1.3, §1.11, §1.15).
  */
-import type { VrrpConfig, VrrpInstanceConfig, VrrpNotifyConfig, VrrpVipConfig } from '../config/vrrp-model.js';
-import type { VrrpInstanceSpec, VrrpNotifySpec, VrrpSpec, VrrpTrackRef, VrrpVip } from './runner.js';
 
-function vip(v: VrrpVipConfig): VrrpVip {
-  const out: VrrpVip = { address: v.address, prefixLength: v.prefix, dev: v.dev };
-  if (v.label !== undefined) out.label = v.label;
-  return out;
+/** Priority of the address owner, RFC 5798 §5.2.4. */
+export const VRRP_PRIO_OWNER = 255;
+/** Priority a master sends when it resigns, RFC 5798 §5.2.4; never configured. */
+export const VRRP_PRIO_STOP = 0;
+/** Default priority of a backup (RFC 5798 §5.2.4, keepalived). */
+export const VRRP_PRIO_DEFAULT = 100;
+
+/** Master_Down_Interval multiplier of the RFCs (3 advert intervals), keepalived `down_timer_adverts`. */
+export const DOWN_TIMER_ADVERTS_DEFAULT = 3;
+/** Smallest `down_timer_adverts` keepalived accepts. */
+export const DOWN_TIMER_ADVERTS_MIN = 1;
+/** Largest `down_timer_adverts` keepalived accepts. */
+export const DOWN_TIMER_ADVERTS_MAX = 100;
+
+/** Default advert interval, ms (RFC 3768 §5.3.7: 1 s; RFC 5798 §5.2.7: 100 cs). */
+export const ADVERT_INT_DEFAULT_MS = 1000;
+/** VRRPv2 advert interval: whole seconds, ms per unit (RFC 3768 §5.3.7). */
+export const V2_ADVERT_INT_UNIT_MS = 1000;
+/** Smallest VRRPv2 advert interval, ms (1 s). */
+export const V2_ADVERT_INT_MIN_MS = 1000;
+/** Largest VRRPv2 advert interval, ms (the 8-bit field: 255 s). */
+export const V2_ADVERT_INT_MAX_MS = 255_000;
+/** VRRPv3 advert interval: centiseconds, ms per unit (RFC 5798 §5.2.7). */
+export const V3_ADVERT_INT_UNIT_MS = 10;
+/** Smallest VRRPv3 advert interval, ms (1 cs). */
+export const V3_ADVERT_INT_MIN_MS = 10;
+/** Largest VRRPv3 advert interval, ms (the 12-bit field: 4095 cs = 40.95 s). */
+export const V3_ADVERT_INT_MAX_MS = 40_950;
+
+/** GARP / unsolicited NA timing (keepalived.md §1.11, §1.15). */
+export interface GarpConfig {
+  /** Delay of the second burst after becoming MASTER, ms; 0 = none. keepalived: 5 s. */
+  readonly masterDelayMs: number;
+  /** GARPs per address in the first and second burst; 0 = none. keepalived: 5. */
+  readonly masterRepeat: number;
+  /** Refresh period while MASTER, ms, from the second burst; 0 = off (keepalived default). */
+  readonly masterRefreshMs: number;
+  /** GARPs per address in a refresh. keepalived: 1. */
+  readonly masterRefreshRepeat: number;
+  /** Delay of the second lower-priority burst, ms; 0 = none. keepalived: = masterDelayMs. */
+  readonly lowerPrioDelayMs: number;
+  /** GARPs per address after a lower-priority advert; 0 = none. keepalived: = masterRepeat. */
+  readonly lowerPrioRepeat: number;
 }
 
-function notify(n: VrrpNotifyConfig): VrrpNotifySpec {
-  const out: VrrpNotifySpec = {};
-  if (n.master) out.master = n.master;
-  if (n.backup) out.backup = n.backup;
-  if (n.fault) out.fault = n.fault;
-  if (n.stop) out.stop = n.stop;
-  if (n.masterRxLowerPri) out.masterRxLowerPri = n.masterRxLowerPri;
-  if (n.any) out.generic = n.any;
-  return out;
-}
-
-function instance(i: VrrpInstanceConfig, cfg: VrrpConfig): VrrpInstanceSpec {
-  const group = cfg.syncGroups.find((g) => g.group.includes(i.name));
-  const ref = (r: { name: string; weight: number; reverse: boolean }): VrrpTrackRef => ({ name: r.name, weight: r.weight, reverse: r.reverse });
-  const out: VrrpInstanceSpec = {
-    name: i.name,
-    family: i.family,
-    interface: i.interface ?? '',
-    fsm: {
-      vrid: i.vrid,
-      version: i.version,
-      priority: i.priority,
-      advertIntMs: i.advertIntMs,
-      preempt: i.preempt,
-      preemptDelayMs: i.preemptDelayMs,
-      downTimerAdverts: i.downTimerAdverts,
-      lowerPrioNoAdvert: i.lowerPrioNoAdvert,
-      higherPrioSendAdvert: i.higherPrioSendAdvert,
-      ownerIgnoreAdverts: i.ownerIgnoreAdverts,
-      initialState: i.state,
-      notifyPriorityChanges: i.notifyPriorityChanges,
-      garp: { ...i.garp },
-    },
-    vips: i.virtualIpaddress.map(vip),
-    excluded: i.virtualIpaddressExcluded.map(vip),
-    unicastPeers: i.unicastPeers.map((p) => ({ address: p.address, minTtl: p.minTtl, maxTtl: p.maxTtl })),
-    checkUnicastSrc: i.checkUnicastSrc,
-    checksum: i.v3ChecksumAsV2 ? 'vrrp-only' : 'pseudo-header',
-    trackInterfaces: [...i.trackInterfaces, ...(group?.trackInterfaces ?? [])].map(ref),
-    trackScripts: [...i.trackScripts, ...(group?.trackScripts ?? [])].map(ref),
-    trackFiles: [...i.trackFiles, ...(group?.trackFiles ?? [])].map(ref),
-    dontTrackPrimary: i.dontTrackPrimary,
-    notify: notify(i.notify),
-  };
-  if (i.unicastSrcIp !== undefined) out.unicastSrc = i.unicastSrcIp;
-  if (i.authentication) out.authPass = i.authentication.pass;
-  if (group) out.syncGroup = group.name;
-  // RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
-  if (i.vmac) out.vmac = { name: i.vmac.name, mac: `00:00:5e:00:0${i.family === 6 ? 2 : 1}:${i.vrid.toString(16).padStart(2, '0')}` };
-  return out;
-}
-
-/** The runner's spec of a validated `vrrp:` section. */
-export function vrrpSpec(cfg: VrrpConfig): VrrpSpec {
-  const out: VrrpSpec = {
-    instances: cfg.instances.map((i) => instance(i, cfg)),
-    groups: cfg.syncGroups.map((g) => ({ name: g.name, members: [...g.group], notify: notify(g.notify) })),
-    scripts: cfg.scripts.map((s) => ({ name: s.name, argv: s.script, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, rise: s.rise, fall: s.fall, initFail: s.initFail })),
-    files: cfg.trackFiles.map((f) => (f.initFile ? { name: f.name, path: f.file, init: { ...f.initFile } } : { name: f.name, path: f.file })),
-  };
-  out.garpIntervalMs = cfg.defaults.garpIntervalMs;
-  out.gnaIntervalMs = cfg.defaults.gnaIntervalMs;
-  out.rtPriority = cfg.defaults.rtPriority;
-  if (cfg.notifyFifo !== undefined) out.notifyFifo = cfg.notifyFifo;
-  return out;
-}
+/** keepalived's GARP defaults: a burst of 5 on becoming master, another 5 s later; no refresh. */
+export const GARP_DEFAULTS: Readonly<GarpConfig> = Object.freeze({
+  masterDelayMs: 5000,
+  masterRepeat: 5,
+  masterRefreshMs: 0,
+  masterRefreshRepeat: 1,
+  lowerPrioDelayMs: 5000,
+  lowerPrioRepeat: 5,
+});

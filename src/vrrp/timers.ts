@@ -17,38 +17,38 @@
  * shared/reference/keepalived.md §1.3.
  */
 import { XlbError } from '../errors.js';
+import {
+  DOWN_TIMER_ADVERTS_DEFAULT,
+  DOWN_TIMER_ADVERTS_MAX,
+  DOWN_TIMER_ADVERTS_MIN,
+  V2_ADVERT_INT_MAX_MS,
+  V2_ADVERT_INT_MIN_MS,
+  V2_ADVERT_INT_UNIT_MS,
+  V3_ADVERT_INT_MAX_MS,
+  V3_ADVERT_INT_MIN_MS,
+  V3_ADVERT_INT_UNIT_MS,
+  VRRP_PRIO_OWNER,
+} from './spec.js';
 
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
 
-/** Priority of the address owner, RFC 5798 §5.2.4. */
-export const VRRP_PRIO_OWNER = 255;
-/** Priority a master sends when it resigns, RFC 5798 §5.2.4; never configured. */
-export const VRRP_PRIO_STOP = 0;
-/** Default priority of a backup (RFC 5798 §5.2.4, keepalived). */
-export const VRRP_PRIO_DEFAULT = 100;
-
-/** Master_Down_Interval multiplier of the RFCs (3 advert intervals), keepalived `down_timer_adverts`. */
-export const DOWN_TIMER_ADVERTS_DEFAULT = 3;
-/** Smallest `down_timer_adverts` keepalived accepts. */
-export const DOWN_TIMER_ADVERTS_MIN = 1;
-/** Largest `down_timer_adverts` keepalived accepts. */
-export const DOWN_TIMER_ADVERTS_MAX = 100;
-
-/** Default advert interval, ms (RFC 3768 §5.3.7: 1 s; RFC 5798 §5.2.7: 100 cs). */
-export const ADVERT_INT_DEFAULT_MS = 1000;
-/** VRRPv2 advert interval: whole seconds, ms per unit (RFC 3768 §5.3.7). */
-export const V2_ADVERT_INT_UNIT_MS = 1000;
-/** Smallest VRRPv2 advert interval, ms (1 s). */
-export const V2_ADVERT_INT_MIN_MS = 1000;
-/** Largest VRRPv2 advert interval, ms (the 8-bit field: 255 s). */
-export const V2_ADVERT_INT_MAX_MS = 255_000;
-/** VRRPv3 advert interval: centiseconds, ms per unit (RFC 5798 §5.2.7). */
-export const V3_ADVERT_INT_UNIT_MS = 10;
-/** Smallest VRRPv3 advert interval, ms (1 cs). */
-export const V3_ADVERT_INT_MIN_MS = 10;
-/** Largest VRRPv3 advert interval, ms (the 12-bit field: 4095 cs = 40.95 s). */
-export const V3_ADVERT_INT_MAX_MS = 40_950;
+// the protocol's constants live in ./spec.ts (the config reads them there); re-exported for the protocol code
+export {
+  ADVERT_INT_DEFAULT_MS,
+  DOWN_TIMER_ADVERTS_DEFAULT,
+  DOWN_TIMER_ADVERTS_MAX,
+  DOWN_TIMER_ADVERTS_MIN,
+  V2_ADVERT_INT_MAX_MS,
+  V2_ADVERT_INT_MIN_MS,
+  V2_ADVERT_INT_UNIT_MS,
+  V3_ADVERT_INT_MAX_MS,
+  V3_ADVERT_INT_MIN_MS,
+  V3_ADVERT_INT_UNIT_MS,
+  VRRP_PRIO_DEFAULT,
+  VRRP_PRIO_OWNER,
+  VRRP_PRIO_STOP,
+} from './spec.js';
 
 /** Throws the internal-invariant error: callers validate their input first. */
 function invariant(cond: boolean, what: string): asserts cond {

@@ -1,4 +1,4 @@
-// Root-tier tests of the rtnetlink client (src/net/netlink-client.ts) over
+// Root-tier tests of the rtnetlink client (src/io/netlink-client.ts) over
 // the addon's netlink sockets (native/src/link_socket.cc,
 // src/native/socket.ts NetlinkSocket), against the real kernel.
 //
@@ -15,7 +15,7 @@ import { after, before, describe } from 'node:test';
 import { SystemError } from '../../src/errors.js';
 import { native, type NativeAddon } from '../../src/native/binding.js';
 import { NetlinkSocket } from '../../src/native/socket.js';
-import { NetlinkClient, type AddressEvent, type LinkEvent } from '../../src/net/netlink-client.js';
+import { NetlinkClient, type AddressEvent, type LinkEvent } from '../../src/io/netlink-client.js';
 import { IFA_F } from '../../src/net/rtnetlink.js';
 import { rootTestFor, sh } from '../support/root-tier.js';
 

@@ -9,14 +9,15 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { pkt, hexDiff, mulberry32, mutate, type PacketBuilder } from '../support/packet.js';
+import { pkt, hexDiff, mulberry32, mutate, routingHeader, type Ipv6Ext, type PacketBuilder } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
 import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
 import { flowHash } from '../../src/lb/flow-hash.js';
 import { parseAddr } from '../../src/net/addr.js';
 import { buildMaglevRing } from '../../src/lb/maglev.js';
-import { XdpDataplane } from '../../src/dataplane/xdp/xdp-dataplane.js';
-import { XlbMode } from '../../src/dataplane/xdp/abi.gen.js';
+import { XdpDataplane, defaultObjectPath } from '../../src/dataplane/xdp/xdp-dataplane.js';
+import { XlbMode, XlbReason } from '../../src/dataplane/xdp/abi.gen.js';
+import { native } from '../../src/native/binding.js';
 
 const NODE = LAB_MAC.xa;
 const CLIENT_MAC = LAB_MAC.client;
@@ -928,6 +929,223 @@ const cases: Case[] = [
   },
 ];
 
+// --- IPv6 routing headers ---------------------------------------------------
+// RFC 8200 §4.4: a routing header with segments left > 0 names a next node
+// of the route, the destination address is not the packet's final one; RFC
+// 5095 (type 0) has such a packet answered with a parameter problem. Those go
+// to the kernel untouched; segments left 0 is walked past as any extension.
+
+/** The end of the route when segments are left: not this node's. */
+const FINAL6 = 'fd0f::99';
+const RH_TYPES = [0, 2, 3, 4] as const;
+
+/** A routing header of `type` on a packet to `vip`, with `left` segments left. */
+function rh(type: number, left: number, vip: string): Ipv6Ext {
+  // type 4 lists segments last first: Segment List[left] is the active one (the VIP)
+  const addrs = type === 4 ? (left ? [FINAL6, vip] : [vip, FINAL6]) : [FINAL6];
+  return routingHeader(type, left, addrs);
+}
+
+interface RhMode {
+  mode: 'dr' | 'tunnel' | 'nat';
+  svc: TestService;
+  setup?: (h: XdpHarness) => void;
+  /** the forwarded frame of `ip6` (a client packet to the VIP, built from IPv6 on) */
+  out: (ip6: (dst?: string, dport?: number) => PacketBuilder) => Buffer;
+  reason: string;
+}
+const RH_SYN = { flags: { syn: true }, seq: 300 } as const;
+const rhModes: RhMode[] = [
+  { mode: 'dr', svc: dr6tcp, out: (ip6) => pkt().eth(NODE, LAB_MAC.be10).inner(ip6()).build(), reason: 'XLB_R_FWD_DR' },
+  {
+    mode: 'tunnel',
+    svc: tun6tcp,
+    setup: (h) => h.dp.setGlobals({ tunSrc6: parseAddr(TUN6).bytes }),
+    out: (ip6) =>
+      pkt()
+        .eth(NODE, LAB_MAC.be11)
+        .ipv6(TUN6, 'fd00::11', { nextHeader: 41, hopLimit: 64, flowLabel: label6(C6, tun6tcp.addr, 40010, 80, TCP) })
+        .inner(ip6())
+        .build(),
+    reason: 'XLB_R_FWD_TUNNEL',
+  },
+  { mode: 'nat', svc: nat6tcp, out: (ip6) => pkt().eth(NODE, LAB_MAC.be12).inner(ip6('fd00::12', 8080)).build(), reason: 'XLB_R_FWD_NAT' },
+];
+
+const routingCases: Case[] = [];
+for (const type of RH_TYPES) {
+  for (const m of rhModes) {
+    for (const hbh of [false, true]) {
+      for (const left of [0, 1]) {
+        const vip = m.svc.addr;
+        const ext = (): Ipv6Ext[] => (hbh ? [{ type: 0 }, rh(type, left, vip)] : [rh(type, left, vip)]);
+        // the client's SYN from IPv6 on; nat rewrites the destination and port
+        const ip6 = (dst = vip, dport = 80): PacketBuilder => pkt().ipv6(C6, dst, { ext: ext() }).tcp(40010, dport, RH_SYN).payload('routed');
+        const input = (): Buffer => pkt().eth(CLIENT_MAC, NODE).inner(ip6()).build();
+        const be = m.svc.backends[0]!.id;
+        routingCases.push(
+          left === 0
+            ? {
+                name: `routing header type ${type}, segments left 0${hbh ? ', behind hop-by-hop' : ''}: ${m.mode} forwards as without it`,
+                setup: (h) => {
+                  h.service(m.svc);
+                  m.setup?.(h);
+                },
+                input,
+                verdict: 'TX',
+                output: () => m.out(ip6),
+                reason: m.reason,
+                vip: { id: m.svc.vipId, packets: 1, newFlows: 1 },
+                backend: { id: be, packets: 1, newFlows: 1 },
+              }
+            : {
+                name: `routing header type ${type}, segments left ${left}${hbh ? ', behind hop-by-hop' : ''}: ${m.mode} VIP passes it untouched`,
+                setup: (h) => {
+                  h.service(m.svc);
+                  m.setup?.(h);
+                },
+                input,
+                verdict: 'PASS',
+                reason: 'XLB_R_PASS_IPV6_ROUTING',
+                vip: { id: m.svc.vipId, packets: 0, newFlows: 0 },
+                backend: { id: be, packets: 0, newFlows: 0 },
+              },
+        );
+      }
+    }
+  }
+  for (const left of [0, 1]) {
+    routingCases.push({
+      name: `routing header type ${type} (segments left ${left}) cut by the IP payload length is dropped`,
+      setup: (h) => h.service(dr6tcp),
+      // 16 of its 24 (type 4: 40) bytes inside the IP packet, and the frame ends there
+      input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { ext: [rh(type, left, VIP6)], payloadLength: 16 }).tcp(40010, 80, RH_SYN).build().subarray(0, 14 + 40 + 16),
+      verdict: 'DROP',
+      reason: 'XLB_R_DROP_IPV6_EXT',
+    });
+  }
+  routingCases.push({
+    name: `routing header type ${type} cut before its segments left is dropped`,
+    setup: (h) => h.service(dr6tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { nextHeader: 43, payloadLength: 3 }).payload(Buffer.from([6, 2, type])).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_IPV6_EXT',
+  });
+}
+
+/** A dr or tunnel flow's ACKs sent twice: recorded, in the flow cache (and, dr, with its next hop). */
+function cacheFlow6(h: XdpHarness, s: TestService): void {
+  const ack = pkt().eth(CLIENT_MAC, NODE).ipv6(C6, s.addr).tcp(40011, 80, { flags: { ack: true }, seq: 400 }).payload('cached').build();
+  for (let i = 0; i < 2; i++) assert.equal(h.run(Buffer.from(ack)).verdict, 'TX');
+  h.dp.clearCounters();
+}
+const ack6rh = (vip: string, left: number): Buffer =>
+  pkt().eth(CLIENT_MAC, NODE).ipv6(C6, vip, { ext: [rh(0, left, vip)] }).tcp(40011, 80, { flags: { ack: true }, seq: 400 }).payload('cached').build();
+
+routingCases.push(
+  {
+    name: 'routing header with segments left on a flow in the flow cache (dr, sent from its entry) is passed',
+    setup: (h) => {
+      h.service(dr6tcp);
+      cacheFlow6(h, dr6tcp);
+    },
+    input: () => ack6rh(VIP6, 1),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+    vip: { id: dr6tcp.vipId, packets: 0, newFlows: 0 },
+  },
+  {
+    name: 'routing header with segments left on a flow in the flow cache (tunnel) is passed',
+    setup: (h) => {
+      h.service(tun6tcp);
+      h.dp.setGlobals({ tunSrc6: parseAddr(TUN6).bytes });
+      cacheFlow6(h, tun6tcp);
+    },
+    input: () => ack6rh(tun6tcp.addr, 1),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+    vip: { id: tun6tcp.vipId, packets: 0, newFlows: 0 },
+  },
+  {
+    name: 'routing header, segments left 0, on a flow in the flow cache (dr) is sent as without it',
+    setup: (h) => {
+      h.service(dr6tcp);
+      cacheFlow6(h, dr6tcp);
+    },
+    input: () => ack6rh(VIP6, 0),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv6(C6, VIP6, { ext: [rh(0, 0, VIP6)] }).tcp(40011, 80, { flags: { ack: true }, seq: 400 }).payload('cached').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: dr6tcp.vipId, packets: 1, newFlows: 0 },
+  },
+  {
+    name: 'nat reply with a routing header with segments left is passed untouched',
+    setup: (h) => {
+      h.service(nat6udp);
+      assert.equal(h.run(udp6('fd09::9', 53).build()).verdict, 'TX');
+      h.dp.clearCounters();
+    },
+    input: () => pkt().eth(LAB_MAC.be12, NODE).ipv6('fd00::12', C6, { ext: [rh(0, 1, C6)] }).udp(53, 40003).payload('answer').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+  },
+  {
+    name: 'nat reply with a routing header, segments left 0, gets the VIP as source',
+    setup: (h) => {
+      h.service(nat6udp);
+      assert.equal(h.run(udp6('fd09::9', 53).build()).verdict, 'TX');
+      h.dp.clearCounters();
+    },
+    input: () => pkt().eth(LAB_MAC.be12, NODE).ipv6('fd00::12', C6, { ext: [rh(0, 0, C6)] }).udp(53, 40003).payload('answer').build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv6('fd09::9', C6, { ext: [rh(0, 0, C6)] }).udp(53, 40003).payload('answer').build(),
+    reason: 'XLB_R_FWD_NAT_REPLY',
+  },
+  {
+    // decided while parsing, before any lookup: counted so whatever the destination (as fragments are)
+    name: 'routing header with segments left to an address that is no VIP is passed under the same reason',
+    setup: (h) => h.service(dr6tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, TUN6, { ext: [rh(0, 1, TUN6)] }).tcp(40012, 22, RH_SYN).build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+  },
+  {
+    name: 'ICMPv6 echo request to a VIP with a routing header with segments left is passed, not answered',
+    setup: (h) => h.service(dr6tcp),
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(C6, VIP6, { ext: [rh(0, 1, VIP6)] }).icmp6(128, 0, { id: 0x4321, seq: 3 }).payload('ping6').build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+  },
+  {
+    name: 'ICMPv6 packet-too-big about a VIP flow with a routing header with segments left is passed',
+    setup: (h) => h.service(dr6tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv6('fd00::fe', VIP6, { ext: [rh(0, 1, VIP6)] })
+        .icmp6(2, 0, { mtu: 1280 })
+        .inner(pkt().ipv6(VIP6, C6).tcp(80, 40002, { flags: { ack: true } }).payload('x'.repeat(40)))
+        .build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_IPV6_ROUTING',
+  },
+  {
+    // the quote's extension headers are not walked: it is not a TCP/UDP packet of a VIP flow
+    name: 'ICMPv6 packet-too-big quoting a packet with a routing header is passed',
+    setup: (h) => h.service(dr6tcp),
+    input: () =>
+      pkt()
+        .eth(LAB_MAC.gw, NODE)
+        .ipv6('fd00::fe', VIP6)
+        .icmp6(2, 0, { mtu: 1280 })
+        .inner(pkt().ipv6(VIP6, C6, { ext: [rh(0, 1, C6)] }).tcp(80, 40002, { flags: { ack: true } }).payload('x'.repeat(40)))
+        .build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_ICMP',
+  },
+);
+cases.push(...routingCases);
+
 /** The ring of a service, built as the harness builds it (nothing written to the maps). */
 function ringFor(s: TestService, m: number): Uint32Array {
   return buildMaglevRing(s.backends.map((b) => ({ id: b.id, key: `${b.addr}:${b.port ?? 0}`, weight: b.weight ?? 1 })), m);
@@ -1338,7 +1556,7 @@ describe('pinned maps', { skip: !isRoot() && 'needs root (CAP_BPF, bpffs)' }, ()
       try {
         assert.deepEqual(first.reusedMaps, []);
         // a pin an earlier version left: the event counters before xlb_stats_event_v2
-        first.maps.xlb_stats_reason.pin(`${dir}/xlb_stats_event`);
+        first.maps.xlb_stats_reason_v2.pin(`${dir}/xlb_stats_event`);
       } finally {
         first.close();
       }
@@ -1351,6 +1569,45 @@ describe('pinned maps', { skip: !isRoot() && 'needs root (CAP_BPF, bpffs)' }, ()
       }
       assert.ok(!existsSync(`${dir}/xlb_stats_event`), 'the retired pin is gone');
       assert.ok(!existsSync(`${dir}/xlb_flow_cache`), 'the flow cache is never pinned');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pinned maps of an earlier version', { skip: !isRoot() && 'needs root (CAP_BPF, bpffs)' }, () => {
+  it('a load over the pins of a version with fewer reasons takes its state over and replaces the reason counters', () => {
+    const dir = `/sys/fs/bpf/xlb-test-pins-up-${process.pid}`;
+    const opts = { maxVips: 4, maxBackends: 8, maxConns: 1024, ringSize: 251, pinDir: dir };
+    // the reason counters of this object, whatever their map is called
+    const reasonMap = (dp: XdpDataplane): string => Object.keys(dp.maps).find((n) => n.startsWith('xlb_stats_reason'))!;
+    try {
+      const first = XdpDataplane.load(opts);
+      const name = reasonMap(first);
+      first.close();
+      // what the version before XLB_R_PASS_IPV6_ROUTING pinned: xlb_stats_reason, one slot per reason it had
+      rmSync(`${dir}/${name}`);
+      const prev = new (native().BpfObject)(defaultObjectPath());
+      try {
+        prev.setMapMaxEntries(name, XlbReason.XLB_R_PASS_IPV6_ROUTING);
+        prev.load();
+        prev.map(name).pin(`${dir}/xlb_stats_reason`);
+      } finally {
+        prev.close();
+      }
+      // before xlb_stats_reason_v2 this load failed: "pinned map ... does not fit this program"
+      const second = XdpDataplane.load(opts);
+      const now = reasonMap(second);
+      try {
+        assert.ok(second.reusedMaps.includes('xlb_conns4') && second.reusedMaps.includes('xlb_rings'), 'forwarding state taken over');
+        assert.ok(!second.reusedMaps.includes(now), 'reason counters made anew');
+        assert.ok(second.maps[now as keyof typeof second.maps].maxEntries > XlbReason.XLB_R_PASS_IPV6_ROUTING);
+        assert.equal(second.reasonCounters().XLB_R_PASS_IPV6_ROUTING?.packets, 0n);
+      } finally {
+        second.close();
+      }
+      assert.ok(!existsSync(`${dir}/xlb_stats_reason`), 'the old reason counters are unpinned');
+      assert.ok(existsSync(`${dir}/${now}`), 'the new ones are pinned');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

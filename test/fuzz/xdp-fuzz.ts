@@ -7,6 +7,7 @@
  *    equal the verdicts returned; XLB_R_NONE stays 0);
  *  - nothing but a packet for a VIP (or a NAT reply, an echo to a VIP, a PTB
  *    about a VIP flow) is ever transmitted or redirected, and never ABORTED;
+ *    nor an IPv6 packet whose routing header has segments left;
  *  - what is forwarded is well-formed: lengths and checksums right whenever
  *    they were right on input, and the inner packet intact (byte-equal to the
  *    input's IP packet for dr and tunnel).
@@ -14,7 +15,7 @@
  * Root only (skips with exit 0 and a message otherwise).
  */
 import { parseArgs } from 'node:util';
-import { mulberry32, mutate, parsePacket, pkt, randomPacket, validatePacket } from '../support/packet.js';
+import { mulberry32, mutate, parsePacket, pkt, randomPacket, routingHeader, validatePacket, type Ipv6Ext } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
 import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
 import { XlbReason } from '../../src/dataplane/xdp/abi.gen.js';
@@ -37,6 +38,13 @@ function serviceFor(dst: string, dport: number, proto: number): TestService | un
   return SERVICES.find((s) => s.addr === dst && s.proto === proto && s.port === dport) ?? SERVICES.find((s) => s.addr === dst && s.proto === proto && s.port === 0);
 }
 
+/** Sometimes a routing header of type 0, 2, 3 or 4 (segments left 0 half the time), sometimes behind a hop-by-hop header. */
+function routing(rng: () => number): Ipv6Ext[] {
+  if (rng() >= 0.15) return [];
+  const rh = routingHeader([0, 2, 3, 4][Math.floor(rng() * 4)]!, rng() < 0.5 ? 0 : 1 + Math.floor(rng() * 3), ['fd0f::99']);
+  return rng() < 0.3 ? [{ type: 0 }, rh] : [rh];
+}
+
 /** A well-formed packet to a random service from a random client. */
 function vipPacket(rng: () => number): Buffer {
   const s = SERVICES[Math.floor(rng() * SERVICES.length)]!;
@@ -48,7 +56,7 @@ function vipPacket(rng: () => number): Buffer {
   for (let i = 0; i < payload.length; i++) payload[i] = Math.floor(rng() * 256);
   let b = pkt().eth(LAB_MAC.client, LAB_MAC.xa);
   if (rng() < 0.1) b = b.vlan(1 + Math.floor(rng() * 4000));
-  b = v6 ? b.ipv6(client, s.addr) : b.ipv4(client, s.addr, { id: Math.floor(rng() * 65536), df: rng() < 0.5 });
+  b = v6 ? b.ipv6(client, s.addr, { ext: routing(rng) }) : b.ipv4(client, s.addr, { id: Math.floor(rng() * 65536), df: rng() < 0.5 });
   b = s.proto === TCP ? b.tcp(sport, dport, { flags: { syn: rng() < 0.3, ack: true }, seq: Math.floor(rng() * 2 ** 31) }) : b.udp(sport, dport);
   return b.payload(payload).build();
 }
@@ -168,6 +176,7 @@ function checkForwarded(input: Buffer, output: Buffer, fail: (what: string, i: B
   if (!ip || !l4) return fail('forwarded a packet without IP/L4 headers', input, output);
   if (ip.version === 4 && (ip.mf || ip.fragOffset)) return fail('forwarded a fragment', input, output);
   if (ip.version === 6 && ip.fragment) return fail('forwarded an IPv6 fragment', input, output);
+  if (ip.version === 6 && ip.routing && ip.routing.segmentsLeft > 0) return fail('forwarded an IPv6 packet whose routing header has segments left', input, output);
   const ipLen = ip.version === 4 ? ip.totalLength : 40 + ip.payloadLength;
   if (ip.offset + ipLen > input.length) return fail('forwarded a packet whose IP length exceeds the frame', input, output);
   if (l4.truncated) return fail('forwarded a packet with a truncated L4 header', input, output);

@@ -193,6 +193,19 @@ export interface Ipv6Ext {
   id?: number;
 }
 
+/**
+ * A routing header (43) for {@link Ipv6Opts.ext}: Routing Type, Segments Left,
+ * 4 type-specific bytes, then the addresses (RFC 8200 §4.4). The 4 bytes are
+ * zero (type 0: reserved, RFC 5095; type 2: reserved, RFC 6275; type 3: CmprI
+ * = CmprE = 0, no pad, RFC 6554) except for type 4 (RFC 8754): Last Entry =
+ * addresses - 1, then flags and tag 0. Hdr Ext Len follows from the length.
+ */
+export function routingHeader(routingType: number, segmentsLeft: number, addresses: string[] = []): Ipv6Ext {
+  const head = Buffer.from([routingType & 0xff, segmentsLeft & 0xff, 0, 0, 0, 0]);
+  if (routingType === 4 && addresses.length) head[2] = addresses.length - 1;
+  return { type: IPPROTO.ROUTING, data: Buffer.concat([head, ...addresses.map((a) => addr(6, a, 'routing header address'))]) };
+}
+
 /** Options of {@link PacketBuilder.ipv6}. */
 export interface Ipv6Opts {
   /** Hop limit (default 64). */
@@ -745,6 +758,8 @@ export interface ParsedIPv6 {
   ext: ParsedIPv6Ext[];
   /** Present when a fragment header was found. */
   fragment?: { fragOffset: number; mf: boolean; id: number };
+  /** Present when a routing header was found (the first one). */
+  routing?: { type: number; segmentsLeft: number };
   /** Upper-layer protocol after the extension headers. */
   proto: number;
   /** 40 + extension headers. */
@@ -1004,6 +1019,7 @@ function parseIPv6(buf: Buffer, off: number, end: number, out: ParsedPacket, dep
       ip.fragment = { fragOffset: fo >> 3, mf: (fo & 1) !== 0, id: u32(buf, p + 4) };
       if (fo >> 3 !== 0) nonFirstFragment = true;
     }
+    if (nh === IPPROTO.ROUTING && !ip.routing) ip.routing = { type: buf[p + 2]!, segmentsLeft: buf[p + 3]! };
     nh = next;
     p += len;
   }

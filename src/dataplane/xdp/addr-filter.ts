@@ -3,7 +3,7 @@
  * The address filter of the data path (xlb_addr_filter): per plane a set of
  * 4096 bits, one per address hash, so that traffic not for xlb leaves the
  * XDP program after one array read. addrFilterBit() is the TS twin of
- * addr_filter_bit() in bpf/xlb.bpf.c: change both together. Pure; no I/O.
+ * addr_filter_bit() in bpf/lib/vip.h: change both together. Pure; no I/O.
  */
 import { endianness } from 'node:os';
 import { XlbFilterConsts } from './abi.gen.js';

@@ -144,13 +144,18 @@ const MAP_NAMES = [
   'xlb_cpu',
   'xlb_stats_vip',
   'xlb_stats_backend',
-  'xlb_stats_reason',
+  'xlb_stats_reason_v2',
   'xlb_stats_event_v2',
 ] as const;
 type MapName = (typeof MAP_NAMES)[number];
 
-/** Pinned maps of earlier versions that a load removes (the running program keeps its reference). */
-const RETIRED_MAP_NAMES = ['xlb_stats_event'] as const;
+/**
+ * Pinned maps of earlier versions that a load removes (the running program
+ * keeps its reference): counters sized to the events or reasons of their
+ * version, which the next version's would not fit (its load would fail on
+ * them); their _v2 successors have spare slots.
+ */
+const RETIRED_MAP_NAMES = ['xlb_stats_event', 'xlb_stats_reason'] as const;
 
 /** The loaded XDP program and its maps. */
 export class XdpDataplane {
@@ -188,7 +193,7 @@ export class XdpDataplane {
   /**
    * After a write that a flow's record check or its cached next hop depends
    * on (a VIP, a backend, a next hop): flow cache entries checked before it
-   * are checked again (fc_epoch, bpf/xlb.bpf.c). An atomic add to one u32
+   * are checked again (fc_epoch, bpf/lib/maps.h). An atomic add to one u32
    * through the mmap: no syscall.
    */
   #changed(): void {
@@ -574,9 +579,9 @@ export class XdpDataplane {
   /** Counters of every reason, summed over CPUs, by reason name. */
   reasonCounters(): ReasonCounters {
     const out: ReasonCounters = {};
-    const m = this.maps.xlb_stats_reason;
+    const m = this.maps.xlb_stats_reason_v2;
     for (const [name, idx] of Object.entries(XlbReason)) {
-      if (name === 'XLB_R_MAX') continue;
+      if (name === 'XLB_R_MAX' || name === 'XLB_R_SLOTS') continue;
       const v = m.lookup(u32key(idx));
       out[name] = v ? sumPerCpuStruct(v, m.valueSize, this.ncpus, (b) => decodeXlbReasonStats(b)) : { packets: 0n, bytes: 0n };
     }
@@ -612,7 +617,7 @@ export class XdpDataplane {
 
   /** Zero the per-VIP, per-backend, per-reason and event counters. */
   clearCounters(): void {
-    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason', 'xlb_stats_event_v2'] as const) zeroArray(this.maps[n]);
+    for (const n of ['xlb_stats_vip', 'xlb_stats_backend', 'xlb_stats_reason_v2', 'xlb_stats_event_v2'] as const) zeroArray(this.maps[n]);
   }
 
   /** Empty every map (tests): hash maps lose their keys, arrays are zeroed. */

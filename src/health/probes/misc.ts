@@ -3,11 +3,13 @@
  * MISC_CHECK (keepalived §3.2): run a command; exit 0 = up, 1 = down; with
  * `dynamic` (keepalived misc_dynamic) exit 2..255 = up with weight exit - 2.
  *
- * The command is spawned without a shell (argv[0] looked up in PATH), with
- * stdio ignored, as the leader of its own process group: on timeout the whole
- * group gets SIGKILL, so a script's children die with it (keepalived kills
- * the group too). `user` is resolved to uid/gid once, when the probe is
- * created (`id -u` / `id -g`), not per attempt.
+ * The command is spawned without a shell, with stdio ignored, as the leader
+ * of its own process group: on timeout the whole group gets SIGKILL, so a
+ * script's children die with it (keepalived kills the group too). It runs
+ * from the path and as the ids the config load resolved and checked
+ * (src/security/script-security.ts: `path`, `runAs`); a spec that was not
+ * through that check (argv[0] then looked up in PATH) has its `user`
+ * resolved to uid/gid once, when the probe is created (`id -u` / `id -g`).
  *
  * Layer: control plane, I/O (child processes, one timer per attempt). The
  * exit-code mapping {@link miscExitOutcome} is pure.
@@ -15,6 +17,7 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { XlbError } from '../../errors.js';
+import { spawnArgs, type RunAs } from '../../security/command.js';
 import type { MiscCheckSpec } from '../spec.js';
 import { AttemptSet, CLOSED_DETAIL, errorText, failResult, okResult, type Probe, type ProbeResult } from './types.js';
 
@@ -41,13 +44,7 @@ export function miscExitOutcome(code: number | null, signal: NodeJS.Signals | st
   return { ok: false, reason: 'exit', detail: `exit ${code}` };
 }
 
-/** Credentials a command runs with. */
-export interface RunAs {
-  /** User id passed to spawn. */
-  uid: number;
-  /** Primary group id passed to spawn (supplementary groups are dropped by libuv when root switches). */
-  gid: number;
-}
+export type { RunAs } from '../../security/command.js';
 
 /** Run `id <flag> <user>` and parse the number. */
 function idOf(flag: '-u' | '-g', user: string): Promise<number> {
@@ -90,7 +87,8 @@ class MiscProbe implements Probe {
   readonly #runAs: Promise<RunAs | undefined>;
 
   constructor(private readonly spec: MiscCheckSpec) {
-    this.#runAs = spec.user === undefined ? Promise.resolve(undefined) : resolveRunAs(spec.user);
+    // resolved at load; else (a spec not through the load) by name here
+    this.#runAs = spec.runAs || spec.path !== undefined || spec.user === undefined ? Promise.resolve(spec.runAs) : resolveRunAs(spec.user);
     // Handled in run(); this keeps an early rejection from being reported as unhandled.
     this.#runAs.catch(() => undefined);
   }
@@ -119,14 +117,11 @@ class MiscProbe implements Probe {
     if (this.#attempts.closed) return Promise.resolve(failResult(t0, 'io', CLOSED_DETAIL));
     const remaining = Math.max(spec.timeoutMs - (performance.now() - t0), 0);
     return new Promise<ProbeResult>((resolve) => {
-      const opts: SpawnOptions = { detached: true, stdio: 'ignore' };
-      if (runAs) {
-        opts.uid = runAs.uid;
-        opts.gid = runAs.gid;
-      }
+      const { file, args, options } = spawnArgs({ argv: spec.command, path: spec.path, runAs });
+      const opts: SpawnOptions = { ...options, detached: true, stdio: 'ignore' };
       let child: ChildProcess;
       try {
-        child = spawn(spec.command[0]!, spec.command.slice(1), opts);
+        child = spawn(file, args, opts);
       } catch (err) {
         resolve(failResult(t0, 'io', `spawn ${spec.command[0]}: ${errorText(err)}`));
         return;

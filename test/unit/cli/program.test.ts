@@ -7,6 +7,13 @@ import assert from 'node:assert/strict';
 import { CommanderError } from 'commander';
 import { buildProgram, EXIT, exitCodeOf, type Actions } from '../../../src/cli/program.js';
 import { XlbError } from '../../../src/errors.js';
+import { SERVICE_MODES } from '../../../src/config/model.js';
+import { CHECK_TYPES } from '../../../src/health/spec.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 function fake(): { actions: Actions; calls: unknown[][] } {
   const calls: unknown[][] = [];
@@ -72,6 +79,20 @@ describe('xlb command line', () => {
     assert.equal(r.thrown?.exitCode, 0);
     for (const c of ['load', 'validate', 'reload', 'status', 'unload']) assert.match(r.out, new RegExp(`\\b${c}\\b`));
     assert.equal(exitCodeOf(r.thrown), EXIT.OK);
+  });
+
+  it('--help names every part of xlb by its config section, every mode and check type (issue 14, item 5)', async () => {
+    const r = await run(['--help']);
+    for (const part of ['services', 'health', 'vrrp', 'metrics']) assert.match(r.out, new RegExp(`^  ${part} `, 'm'), part);
+    for (const word of [...SERVICE_MODES, ...CHECK_TYPES, 'Maglev', 'VRRP', 'keepalived', 'quorum', 'reload']) assert.ok(r.out.includes(word), word);
+    const status = await run(['status', '--help']);
+    assert.match(status.out, /VRRP/);
+  });
+
+  it('--version is the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    assert.equal(r.out.trim(), pkg.version);
   });
 
   it('errors map to the documented exit codes', () => {

@@ -32,6 +32,9 @@ describe('xlb validate', () => {
     const r = await xlb(['validate', ...files]);
     assert.equal(r.code, 0, r.stderr);
     for (const f of files) assert.match(r.stdout, new RegExp(`${f.replace(/[.]/g, '\\.')}: ok`));
+    // what each runs: a VRRP-only file is not "0 services" alone
+    assert.match(r.stdout, /vrrp-only\.yaml: ok \(0 services, 1 VRRP instance\)/);
+    assert.match(r.stdout, /minimal\.yaml: ok \(1 service\)/);
   });
 
   it('a broken config exits 1 and names every error with its location', async () => {

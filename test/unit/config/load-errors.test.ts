@@ -101,8 +101,8 @@ const cases: Case[] = [
   {
     name: 'empty document',
     text: '# nothing yet\n',
-    errors: ['lab.yaml:1:1: interfaces: missing required key', 'lab.yaml:1:1: services: missing required key'],
-    codes: ['XLB_ERR_CONFIG_MISSING', 'XLB_ERR_CONFIG_MISSING'],
+    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)'],
+    codes: ['XLB_ERR_CONFIG_MISSING'],
   },
   {
     name: 'root is a list',
@@ -116,15 +116,15 @@ const cases: Case[] = [
     errors: ['lab.yaml:1:1: (root): expected a mapping, got "hello"'],
   },
   {
-    name: 'missing services (points at the parent mapping)',
+    name: 'missing services and vrrp (points at the parent mapping)',
     text: IF,
-    errors: ['lab.yaml:1:1: services: missing required key'],
+    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)'],
   },
   {
     name: 'unknown root key with a suggestion',
     text: `${IF}service: []\n`,
     errors: [
-      'lab.yaml:1:1: services: missing required key',
+      'lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)',
       'lab.yaml:3:1: service: unknown key "service" (did you mean "services"?)',
     ],
     codes: ['XLB_ERR_CONFIG_MISSING', 'XLB_ERR_CONFIG_UNKNOWN_KEY'],
@@ -132,7 +132,7 @@ const cases: Case[] = [
   {
     name: 'unknown root key without a suggestion',
     text: `${IF}services: []\ncolour: blue\n`,
-    errors: ['lab.yaml:4:1: colour: unknown key "colour" (allowed: instance, interfaces, metrics, log, limits, tunnel, services, vrrp)'],
+    errors: ['lab.yaml:4:1: colour: unknown key "colour" (allowed: instance, interfaces, metrics, log, limits, tunnel, script_user, allow_unsafe_scripts, services, vrrp)'],
   },
   {
     name: 'key in the wrong case',
@@ -140,7 +140,7 @@ const cases: Case[] = [
     // same position: discovery order (the key, then what its absence means)
     errors: [
       'lab.yaml:1:1: Interfaces: unknown key "Interfaces" (did you mean "interfaces"?)',
-      'lab.yaml:1:1: interfaces: missing required key',
+      'lab.yaml:1:1: interfaces: missing required key (the XDP program that forwards the services is attached to these interfaces)',
     ],
   },
   {

@@ -202,12 +202,12 @@ describe('parseConfig: health, valid', () => {
     assert.deepEqual(s0!.health, {
       quorum: 3,
       hysteresis: 1,
-      quorumUp: ['/usr/bin/logger', '-t', 'xlb', 'quorum "up"', 'ok'],
-      quorumDown: ['/usr/bin/logger', '-t', 'xlb', 'quorum down'],
+      quorumUp: { argv: ['/usr/bin/logger', '-t', 'xlb', 'quorum "up"', 'ok'] },
+      quorumDown: { argv: ['/usr/bin/logger', '-t', 'xlb', 'quorum down'] },
     });
     assert.deepEqual(s0!.sorryServer, { address: '10.0.0.99', port: 8443 });
-    assert.deepEqual(s0!.backends[0]!.health.notifyUp, ['a', '', 'bc de']);
-    assert.deepEqual(s0!.backends[0]!.health.notifyDown, ['/bin/echo', '']);
+    assert.deepEqual(s0!.backends[0]!.health.notifyUp, { argv: ['a', '', 'bc de'] });
+    assert.deepEqual(s0!.backends[0]!.health.notifyDown, { argv: ['/bin/echo', ''] });
     assert.deepEqual(s1!.sorryServer, { address: 'fd00::99', port: 0 });
   });
 
@@ -731,7 +731,8 @@ const cases: Case[] = [
     `,
     errors: [
       'lab.yaml:9:46: services[0].backends[0].health.notify_up[2]: expected a string (quote it: "8080"), got 8080',
-      'lab.yaml:10:24: services[0].backends[0].health.notify_down: expected a command (a list of strings, or one string), got a mapping',
+      'lab.yaml:10:24: services[0].backends[0].health.notify_down.command: missing required key',
+      'lab.yaml:10:26: services[0].backends[0].health.notify_down.run: unknown key "run" (allowed: command, user)',
     ],
   },
   {
@@ -1155,7 +1156,7 @@ const cases: Case[] = [
           backends: []
     `,
     errors: [
-      'lab.yaml:8:51: services[0].health.checks[0].user: expected a user name or a uid, got "web user"',
+      'lab.yaml:8:51: services[0].health.checks[0].user: expected a user name or uid, optionally with ":group" (nobody, 65534, nobody:nogroup), got "web user"',
       'lab.yaml:8:72: services[0].health.checks[0].dynamic: expected true or false, got 1',
       'lab.yaml:9:51: services[0].health.checks[1].user: expected an integer 0..4294967294 or a user name, got -1',
     ],

@@ -420,7 +420,7 @@ describe('parseConfig: vrrp, valid', () => {
       { name: 'tf_b', weight: 2, reverse: true },
     ]);
     assert.deepEqual(i1.notify, {
-      master: ['/bin/m'], backup: ['/bin/b', 'x'], fault: ['/bin/f'], stop: ['/bin/s'], any: ['/bin/n'], masterRxLowerPri: ['/bin/l'],
+      master: { argv: ['/bin/m'] }, backup: { argv: ['/bin/b', 'x'] }, fault: { argv: ['/bin/f'] }, stop: { argv: ['/bin/s'] }, any: { argv: ['/bin/n'] }, masterRxLowerPri: { argv: ['/bin/l'] },
     });
     assert.equal('syncGroup' in i1, false);
     assert.deepEqual([i2.syncGroup, i3.syncGroup], ['G', 'G']);
@@ -430,7 +430,7 @@ describe('parseConfig: vrrp, valid', () => {
       trackInterfaces: [{ name: 'eth9', weight: 0, reverse: false }],
       trackScripts: [{ name: 'chk_a', weight: 0, reverse: true }],
       trackFiles: [{ name: 'tf_a', weight: 0, reverse: false }],
-      notify: { master: ['/bin/gm'], any: ['/bin/gn'] },
+      notify: { master: { argv: ['/bin/gm'] }, any: { argv: ['/bin/gn'] } },
       trackingWeight: false,
       loc: undefined,
     });
@@ -470,7 +470,7 @@ describe('parseConfig: vrrp, valid', () => {
   });
 
   it('examples/vrrp.yaml: the documented pair', async () => {
-    const r = await loadConfigFile(new URL('../../../../examples/vrrp.yaml', import.meta.url).pathname);
+    const r = await loadConfigFile(new URL('../../../../examples/vrrp.yaml', import.meta.url).pathname, { euid: 0 }) // as a root daemon would check it;
     if (!r.ok) assert.fail(r.errors.map((e) => e.message).join('\n'));
     const v = r.config.vrrp!;
     assert.deepEqual(
@@ -803,7 +803,7 @@ const cases: Case[] = [
       'lab.yaml:7:21: vrrp.scripts[2].command: unknown key "command" (the command of a script is "script", as in keepalived)',
       'lab.yaml:8:38: vrrp.scripts[3].script[1]: expected a string (quote it: "5"), got 5',
       'lab.yaml:8:51: vrrp.scripts[3].timeout: expected a duration 10ms..1h, got "5ms"',
-      'lab.yaml:8:62: vrrp.scripts[3].user: expected a user name or a uid, got "Not A User"',
+      'lab.yaml:8:62: vrrp.scripts[3].user: expected a user name or uid, optionally with ":group" (nobody, 65534, nobody:nogroup), got "Not A User"',
     ],
     codes: ['XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_DUPLICATE', 'XLB_ERR_CONFIG_MISSING', 'XLB_ERR_CONFIG_UNKNOWN_KEY', 'XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_INVALID', 'XLB_ERR_CONFIG_INVALID'],
   },

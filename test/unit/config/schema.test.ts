@@ -37,6 +37,7 @@ describe('schema/xlb.schema.json', () => {
       check: s.$defs.check!,
       tls: s.$defs.tls!,
       sorryServer: s.$defs.sorry_server!,
+      command: (s.$defs.command!.oneOf as Json[])[1]!,
     };
     for (const [name, spec] of Object.entries(CONFIG_KEYS) as [keyof typeof CONFIG_KEYS, (typeof CONFIG_KEYS)[keyof typeof CONFIG_KEYS]][]) {
       const o = objects[name];

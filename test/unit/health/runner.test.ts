@@ -71,7 +71,7 @@ describe('HealthRunner', () => {
     }
   };
   const make = (): HealthRunner => {
-    const r = new HealthRunner({ log, now: () => t, rng: () => 0, createProbe: probes.create, runCommand: (argv, env) => commands.push([...argv, env.XLB_STATE ?? ''].join(' ')) });
+    const r = new HealthRunner({ log, now: () => t, rng: () => 0, createProbe: probes.create, runCommand: (cmd, env) => commands.push([...cmd.argv, env.XLB_STATE ?? ''].join(' ')) });
     r.on('change', (keys: string[]) => changes.push(keys));
     return r;
   };

@@ -10,6 +10,7 @@ import { describe, it, beforeEach, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { VrrpRunner, type VrrpInstanceSpec, type VrrpIo, type VrrpLink, type VrrpRx, type VrrpSpec } from '../../../src/vrrp/runner.js';
 import { onesSum } from '../../../src/net/checksum.js';
+import type { ResolvedCommand } from '../../../src/security/command.js';
 
 let t = 0;
 
@@ -104,8 +105,8 @@ class FakeNode implements VrrpIo {
   async run(): Promise<boolean> {
     return this.scriptOk;
   }
-  notify(argv: readonly string[]): void {
-    this.events.push(`notify ${argv.join(' ')}`);
+  notify(cmd: ResolvedCommand): void {
+    this.events.push(`notify ${cmd.argv.join(' ')}`);
   }
   fifo(_path: string, line: string): void {
     this.events.push(`fifo ${line.trimEnd()}`);
@@ -127,7 +128,7 @@ const instance = (o: Partial<VrrpInstanceSpec> & { priority: number }): VrrpInst
   trackScripts: [],
   trackFiles: [],
   dontTrackPrimary: false,
-  notify: { master: ['/bin/m'], generic: ['/bin/n'] },
+  notify: { master: { argv: ['/bin/m'] }, generic: { argv: ['/bin/n'] } },
   ...o,
 });
 const spec = (i: VrrpInstanceSpec, o: Partial<VrrpSpec> = {}): VrrpSpec => ({ instances: [i], groups: [], scripts: [], files: [], notifyFifo: '/run/fifo', ...o });
@@ -294,7 +295,7 @@ describe('VrrpRunner on a fake LAN', () => {
         instance({ name: 'VI_1', priority: prio, syncGroup: 'G', ...(track ? { trackInterfaces: [{ name: 'eth1', weight: 0 }] } : {}) }),
         instance({ name: 'VI_2', priority: prio, syncGroup: 'G', fsm: { vrid: 52, version: 3, priority: prio, advertIntMs: 100 }, vips: [{ address: '10.0.0.101', prefixLength: 32 }] }),
       ],
-      groups: [{ name: 'G', members: ['VI_1', 'VI_2'], notify: { generic: ['/bin/g'] } }],
+      groups: [{ name: 'G', members: ['VI_1', 'VI_2'], notify: { generic: { argv: ['/bin/g'] } } }],
       scripts: [],
       files: [],
     });

@@ -1,4 +1,5 @@
-// Tests for src/net/netlink-client.ts without a kernel: a fake transport
+// Tests for src/io/netlink-client.ts and the values it reports
+// (src/net/link-addr.ts), without a kernel: a fake transport
 // plays the kernel (acks, errors, dumps over several datagrams, interrupted
 // dumps, notifications, overruns), so the runner's sequencing, error
 // mapping and events are checked exactly. test/bpf/netlink.test.ts runs the
@@ -8,17 +9,16 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { SystemError } from '../../../src/errors.js';
 import type { NetlinkDatagram } from '../../../src/native/binding.js';
+import { addressMessage, netlinkError, toAddressInfo, toLinkInfo } from '../../../src/net/link-addr.js';
+import { decodeNsIdMsg, encodeNsIdMsg, IFLA_LINK_NETNSID, RTM_NSID } from '../../../src/net/netns-id.js';
+import { decodeRouteMsg, encodeRouteMsg, RTM_ROUTE, type RouteMsg } from '../../../src/net/route-get.js';
 import {
-  addressMessage,
   NetlinkClient,
-  netlinkError,
-  toAddressInfo,
-  toLinkInfo,
   type AddressEvent,
   type LinkEvent,
   type NetlinkClientOptions,
   type NetlinkTransport,
-} from '../../../src/net/netlink-client.js';
+} from '../../../src/io/netlink-client.js';
 import {
   decodeIfAddrMsg,
   decodeNlMsgs,
@@ -255,6 +255,46 @@ describe('NetlinkClient (fake kernel)', () => {
     req.onRequest = (m) => req.reply([ack(m)]);
     await assert.rejects(nl.link(9), { code: 'ENODEV' });
     nl.stop();
+  });
+
+  test('netnsId(): RTM_GETNSID with NETNSA_FD; the id of RTM_NEWNSID, null for -1 (none assigned)', async () => {
+    const { nl, req } = setup();
+    let answer = 3;
+    req.onRequest = (m) => req.reply([{ type: RTM_NSID.NEWNSID, flags: 0, seq: m.seq, pid: KERNEL_PID, payload: encodeNsIdMsg({ family: 0, nsid: answer }) }, ack(m)]);
+    assert.equal(await nl.netnsId(17), 3);
+    const sent = req.sent[0]!;
+    assert.equal(sent.type, RTM_NSID.GETNSID);
+    assert.equal(sent.flags, NLM_F.REQUEST | NLM_F.ACK);
+    assert.deepEqual(decodeNsIdMsg(sent.payload).value, { family: 0, fd: 17 });
+    answer = -1;
+    assert.equal(await nl.netnsId(17), null);
+    req.onRequest = (m) => req.reply([ack(m, -22)]);
+    await assert.rejects(nl.netnsId(17), { code: 'EINVAL', syscall: 'RTM_GETNSID' });
+    await assert.rejects(nl.netnsId(-1), RangeError);
+    nl.stop();
+  });
+
+  test('route(): RTM_GETROUTE for one address (no dump); the answer\'s RTA_OIF and RTA_GATEWAY', async () => {
+    const { nl, req } = setup();
+    const answer: RouteMsg = { family: 2, dstLen: 32, table: 254, protocol: 0, scope: 0, type: 1, flags: 0x200, dst: '10.1.2.3', oif: 5, gateway: '10.1.0.1' };
+    req.onRequest = (m) => req.reply([{ type: RTM_ROUTE.NEWROUTE, flags: 0, seq: m.seq, pid: KERNEL_PID, payload: encodeRouteMsg(answer) }, ack(m)]);
+    assert.deepEqual(await nl.route('10.1.2.3'), answer);
+    const sent = req.sent[0]!;
+    assert.equal(sent.type, RTM_ROUTE.GETROUTE);
+    assert.equal(sent.flags, NLM_F.REQUEST | NLM_F.ACK);
+    assert.deepEqual(decodeRouteMsg(sent.payload).value, { family: 2, dstLen: 32, table: 0, protocol: 0, scope: 0, type: 0, flags: 0, dst: '10.1.2.3' });
+    req.onRequest = (m) => req.reply([ack(m, -101)]);
+    await assert.rejects(nl.route('2001:db8::1'), { code: 'ENETUNREACH', syscall: 'RTM_GETROUTE' });
+    await assert.rejects(nl.route('nope'), TypeError);
+    nl.stop();
+  });
+
+  test('toLinkInfo(): IFLA_LINK_NETNSID gives linkNetnsid (a veth whose peer is in another namespace)', () => {
+    const v: IfInfoMsg = { ...LINK_UP, attrs: { ...LINK_UP.attrs, link: 2, unknown: [{ type: IFLA_LINK_NETNSID, data: Buffer.from([5, 0, 0, 0]) }] } };
+    const info = toLinkInfo(v);
+    assert.equal(info.link, 2);
+    assert.equal(info.linkNetnsid, 5);
+    assert.equal(toLinkInfo(LINK_UP).linkNetnsid, undefined);
   });
 
   test('timeout, stop and not-started reject; an undecodable reply fails the request', async () => {
