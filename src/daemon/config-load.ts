@@ -33,14 +33,20 @@ export type ConfigLoadResult = { ok: true; config: XlbConfig } | { ok: false; er
 export function loadConfigOffThread(path: string): Promise<ConfigLoadResult> {
   return new Promise((resolve) => {
     let done = false;
+    let worker: Worker | undefined;
     const finish = (r: ConfigLoadResult): void => {
       if (done) return;
       done = true;
-      void worker.terminate();
+      void worker?.terminate();
       resolve(r);
     };
     const fail = (why: string): void => finish({ ok: false, errors: [{ message: `${path}: config not loaded: ${why}` }] });
-    const worker = new Worker(new URL('./config-worker.js', import.meta.url), { workerData: { path } });
+    try {
+      worker = new Worker(new URL('./config-worker.js', import.meta.url), { workerData: { path } });
+    } catch (err) {
+      fail((err as Error).message);
+      return;
+    }
     worker.once('message', (r: ConfigLoadResult) => finish(r));
     worker.once('error', (err) => fail(err.message));
     worker.once('exit', (code) => fail(`the config worker exited (${code}) without an answer`));
