@@ -6,7 +6,7 @@
  * meanwhile (perf_hooks.monitorEventLoopDelay, 1 ms resolution), which is
  * what a VRRP or BFD timer in the same process would have waited.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { defaultBackendHealth, defaultServiceHealth, type XlbConfig, type ServiceConfig } from '../src/config/model.js';
 import { XdpDataplane } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { Applier } from '../src/daemon/apply.js';
@@ -57,9 +57,15 @@ export async function benchApply(log: (s: string) => void): Promise<BenchRow[]> 
   const applier = new Applier(dp);
   try {
     const tLoaded = performance.now();
+    const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const plan = await planReconcileAsync(applier.view(), cfg, M, { maxVips: VIPS, maxBackends: VIPS * BACKENDS + 1, maxRings: dp.maxRings }, () => new Promise((resolve) => setImmediate(resolve)));
+    const tPlanned = performance.now();
     const res = await applier.apply(plan);
     const t1 = performance.now();
+    // where the time went: CPU of every thread (the ring workers too) and how busy the main thread was
+    const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
     loop.disable();
     if (!res.ok) throw new Error(`bench: apply failed: ${res.failures[0]?.what}: ${res.failures[0]?.err.message}`);
     // spot check: the last VIP's ring holds its own backends only
@@ -67,7 +73,9 @@ export async function benchApply(log: (s: string) => void): Promise<BenchRow[]> 
     const ring = dp.readRing(last.ring);
     const ids = new Set(last.backends.map((b) => b.id));
     if (!ring.every((id) => ids.has(id))) throw new Error('bench: ring content wrong');
-    log(`  apply: load ${Math.round(tLoaded - t0)} ms, plan + apply ${Math.round(t1 - tLoaded)} ms, ${plan.steps.length} steps`);
+    log(
+      `  apply: load ${Math.round(tLoaded - t0)} ms, plan ${Math.round(tPlanned - tLoaded)} ms, apply ${Math.round(t1 - tPlanned)} ms, ${plan.steps.length} steps; meanwhile CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms (${Math.round(((cpu.user + cpu.system) / 10 / (t1 - tLoaded)))}% of one core, all threads), main thread busy ${Math.round(elu.utilization * 100)}%`,
+    );
     return [
       { key: 'apply_ms.1000_vips', value: Math.round(t1 - t0), label: `first config applied, ${VIPS} VIPs x ${BACKENDS} backends, M=${M} (ms, load + plan + apply)` },
       { key: 'apply_max_loop_block_ms', value: Math.round((loop.max / 1e6) * 10) / 10, label: 'longest event-loop block during that apply (ms)' },

@@ -17,6 +17,7 @@
  * worst case the configuration allows. Median over ROUNDS.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { parseConfig } from '../src/config/load.js';
@@ -46,6 +47,20 @@ net.createServer((s) => {
   s.on('data', (d) => { head += d; if (head.includes('\\r\\n\\r\\n')) s.end(res); });
 }).listen(Number(port), addr, 1024, () => process.stdout.write('listening\\n'));
 `;
+
+/** CPU time of a process so far (utime + stime from /proc), ms. */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux architecture node runs on). */
+const CLK_TCK = 100;
 
 const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'ignore' });
 
@@ -103,10 +118,41 @@ function cpuConfig(n: number): XlbConfig {
   return r.config;
 }
 
-async function cpuAt(n: number, log: (s: string) => void): Promise<{ pct: number; rate: number; p99: number }> {
+/** What one window of checks at a rate cost and made. */
+interface CpuFigures {
+  /** CPU of this process, % of one core */
+  pct: number;
+  /** attempts finished per second */
+  rate: number;
+  /** attempts finished in the window */
+  made: number;
+  /** of them, failed (the servers are healthy: every failure is the bench's or the checker's) */
+  failed: number;
+  /** event-loop delay p99, ms */
+  p99: number;
+  /** failures by reason and detail, most frequent first */
+  why: string[];
+}
+
+async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: string) => void): Promise<CpuFigures> {
   let attempts = 0;
   let failed = 0;
-  const runner = new HealthRunner({ log: pino({ level: 'silent' }), observer: { attempt: (_t, r) => void (attempts++, r.ok || failed++) } });
+  let counting = false;
+  const why = new Map<string, number>();
+  const runner = new HealthRunner({
+    log: pino({ level: 'silent' }),
+    observer: {
+      attempt: (_t, r) => {
+        attempts++;
+        if (r.ok) return;
+        failed++;
+        if (!counting) return;
+        // details carry addresses and ports: keep the words
+        const k = `${r.reason}: ${(r.detail ?? '').replace(/[0-9.:]+/g, '#').slice(0, 80)}`;
+        why.set(k, (why.get(k) ?? 0) + 1);
+      },
+    },
+  });
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     runner.sync(cpuConfig(n));
@@ -114,15 +160,22 @@ async function cpuAt(n: number, log: (s: string) => void): Promise<{ pct: number
     const a0 = attempts;
     const f0 = failed;
     const c0 = process.cpuUsage();
+    const s0 = servers.map((x) => procCpuMs(x.pid));
     const t0 = performance.now();
+    counting = true;
     delay.enable();
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     delay.disable();
+    counting = false;
     const c = process.cpuUsage(c0);
     const ms = performance.now() - t0;
-    const rate = ((attempts - a0) * 1000) / ms;
-    if (failed - f0 > 0) log(`  hc ${n}: ${failed - f0} of ${attempts - a0} attempts failed`);
-    return { pct: ((c.user + c.system) / 1000 / ms) * 100, rate, p99: delay.percentile(99) / 1e6 };
+    const srv = servers.map((x, i) => (((procCpuMs(x.pid) - s0[i]!) / ms) * 100).toFixed(0));
+    log(`  hc ${n}: checker user ${((c.user / 1000 / ms) * 100).toFixed(1)} % + system ${((c.system / 1000 / ms) * 100).toFixed(1)} % of a core; the bench's servers ${srv.join(' + ')} %`);
+    const made = attempts - a0;
+    const rate = (made * 1000) / ms;
+    const top = [...why].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} x ${k}`);
+    if (failed - f0 > 0) log(`  hc ${n}: ${failed - f0} of ${made} attempts failed: ${top.slice(0, 4).join('; ')}`);
+    return { pct: ((c.user + c.system) / 1000 / ms) * 100, rate, made, failed: failed - f0, p99: delay.percentile(99) / 1e6, why: top };
   } finally {
     runner.stop();
   }
@@ -174,9 +227,12 @@ export async function benchHealth(log: (s: string) => void): Promise<BenchRow[]>
     for (const a of SRV) servers.push(await startServer(a, 8000));
     const rows: BenchRow[] = [];
     for (const n of [1000, 10000]) {
-      const r = await cpuAt(n, log);
+      const r = await cpuAt(n, servers, log);
       log(`  hc ${n} checks/s asked: ${Math.round(r.rate)} made, ${r.pct.toFixed(1)}% of a core, event-loop delay p99 ${r.p99.toFixed(1)} ms`);
       rows.push({ key: `hc_cpu_pct.${n}`, value: Math.round(r.pct * 10) / 10, label: `health checks, ${n} HTTP checks/s (made ${Math.round(r.rate)}/s), % of one core` });
+      // what the CPU figure rests on: the checks made of those asked, and the failed ones (healthy servers: goal 0)
+      rows.push({ key: `hc_made_ratio.${n}`, value: Math.round((r.rate / n) * 1000) / 1000, label: `  checks made / asked at ${n} checks/s (goal 1)` });
+      rows.push({ key: `hc_failed.${n}`, value: r.failed, label: `  failed attempts of ${r.made} in ${WINDOW_MS / 1000} s at ${n} checks/s (healthy servers: goal 0)` });
       rows.push({ key: `hc_loop_delay_p99_ms.${n}`, value: Math.round(r.p99 * 10) / 10, label: `event-loop delay p99 during ${n} checks/s, ms` });
     }
     dp = XdpDataplane.load({ maxVips: 4, maxBackends: 8, maxConns: 1024, ringSize: 65537 });

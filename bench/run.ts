@@ -30,8 +30,11 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const APPLY_RUNS = 3;
 const APPLY_METHOD = `${APPLY_RUNS} runs, each in a new node process (bench/apply-run.ts) as the daemon is; apply_ms is their median, apply_max_loop_block_ms the largest block of any run`;
 
-/** The apply bench, APPLY_RUNS times in processes of their own. */
-function applyRuns(): BenchRow[] {
+/**
+ * The apply bench, APPLY_RUNS times in processes of their own, and its ratio
+ * to the ring builds it holds (`ringMs`: maglev_build_ms.10x65537 of this run).
+ */
+function applyRuns(ringMs: BenchRow | undefined): BenchRow[] {
   const runs: BenchRow[][] = [];
   for (let i = 0; i < APPLY_RUNS; i++) {
     const out = execFileSync(process.execPath, [resolve(dirname(fileURLToPath(import.meta.url)), 'apply-run.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
@@ -41,10 +44,20 @@ function applyRuns(): BenchRow[] {
   const total = pick('apply_ms.1000_vips');
   const block = pick('apply_max_loop_block_ms');
   log(`  apply: ${total.map((r) => r.value).join(' / ')} ms, longest loop block ${block.map((r) => r.value).join(' / ')} ms`);
-  return [
-    { ...total[0]!, value: median(total.map((r) => r.value)) },
+  const applyMs = median(total.map((r) => r.value));
+  const rows: BenchRow[] = [
+    { ...total[0]!, value: applyMs },
     { ...block[0]!, value: Math.max(...block.map((r) => r.value)) },
   ];
+  // the whole apply against its 1,000 rings built one after another on one core
+  if (ringMs && ringMs.value > 0) {
+    rows.push({
+      key: 'apply_ratio.1000_vips',
+      value: Math.round((applyMs / (1000 * ringMs.value)) * 100) / 100,
+      label: `apply_ms.1000_vips / (1,000 x ${ringMs.key}), same run (goal <= 1.0)`,
+    });
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -54,6 +67,8 @@ async function main(): Promise<void> {
   const part = async (name: Part, fn: () => BenchRow[] | Promise<BenchRow[]>): Promise<void> => {
     if (only.has(name)) await runPart(name, fn, out, log);
   };
+  // the apply ratio rests on this run's ring build time: apply brings maglev along
+  if (!only.has('maglev') && only.has('apply')) only.add('maglev');
   await part('maglev', () => {
     log('bench: maglev ring build');
     return benchMaglev();
@@ -75,7 +90,7 @@ async function main(): Promise<void> {
     });
     await part('apply', () => {
       log(`bench: applying a first config of 1000 VIPs x 10 backends (${APPLY_RUNS} runs, each in a new process)`);
-      const r = applyRuns();
+      const r = applyRuns(rows.find((x) => x.key === 'maglev_build_ms.10x65537'));
       notes.push(`apply: ${APPLY_METHOD}`);
       return r;
     });

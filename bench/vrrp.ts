@@ -157,8 +157,9 @@ vrrp:
 `;
 }
 
+/** Status requests wait as long as `xlb status` does (controlRequest's default, 30 s): a bench waits for the daemon as a user would. */
 async function vrrpState(instance: string): Promise<string | undefined> {
-  const r = await controlRequest(controlPath(instance), { cmd: 'status' }, 2000);
+  const r = await controlRequest(controlPath(instance), { cmd: 'status' });
   return (r.vrrp as { state: string }[] | undefined)?.[0]?.state;
 }
 
@@ -551,7 +552,12 @@ interface Jitter {
   rx: { idle: number[]; reload: number[] };
   tx: { idle: number[]; reload: number[] } | null;
   reloadMs: number[];
+  /** `status` of the 1,000 services asked every STATUS_EVERY_MS during the reloads back to VRRP only (request -> reply), ms */
+  statusMs: number[];
 }
+
+/** How often status is asked during a reload from 1,000 VIPs. */
+const STATUS_EVERY_MS = 100;
 
 function summary(xs: readonly number[]): string {
   return xs.length ? `p50 ${quantile(xs, 0.5).toFixed(2)} p99 ${quantile(xs, 0.99).toFixed(2)} max ${Math.max(...xs).toFixed(2)} ms (${xs.length} gaps)` : 'no gaps';
@@ -582,6 +588,7 @@ async function jitterXlb(lab: VrrpLab, advertMs: number, log: (s: string) => voi
 
     const windows: [number, number][] = [];
     const reloadMs: number[] = [];
+    const statusMs: number[] = [];
     let reloadTicks: [number, number] = [0, 0];
     const reload = async (file: string): Promise<[number, number]> => {
       const s = wallNow();
@@ -601,11 +608,27 @@ async function jitterXlb(lab: VrrpLab, advertMs: number, log: (s: string) => voi
       await sleep(2 * advertMs); // the adverts of the window's end have arrived
       const st = await vrrpState(instance);
       if (st !== 'MASTER') throw new Error(`bench: xlb ${st} after the reload`);
-      await reload(small); // unmeasured, back to VRRP only
+      // unmeasured for the jitter, back to VRRP only; status of the 1,000 services meanwhile
+      let reloading = true;
+      const asking = (async (): Promise<void> => {
+        while (reloading) {
+          const t = wallNow();
+          await controlRequest(controlPath(instance), { cmd: 'status' });
+          statusMs.push(wallNow() - t);
+          await sleep(STATUS_EVERY_MS);
+        }
+      })();
+      try {
+        await reload(small);
+      } finally {
+        reloading = false;
+        await asking;
+      }
       await sleep(1000);
     }
     await cap.stop();
-    const status = await controlRequest(controlPath(instance), { cmd: 'status' }, 2000);
+    log(`  jitter xlb ${advertMs} ms: status of 1,000 services during the reloads back to VRRP only, every ${STATUS_EVERY_MS} ms: ${statusMs.length} asked, max ${Math.round(Math.max(...statusMs))} ms`);
+    const status = await controlRequest(controlPath(instance), { cmd: 'status' });
     const v = (status.vrrp as { becameMaster: number; state: string }[] | undefined)?.[0];
     if (v?.becameMaster !== 1) log(`  jitter xlb ${advertMs} ms: the instance became master ${v?.becameMaster} times (state ${v?.state})`);
     if (process.env.XLB_BENCH_VRRP_DUMP) writeFileSync(join(process.env.XLB_BENCH_VRRP_DUMP, `vrrp-jitter-${advertMs}.json`), JSON.stringify({ advertMs, idle, windows, rx: cap.rx, tx: cap.tx, daemonLog: dlog() }));
@@ -614,6 +637,7 @@ async function jitterXlb(lab: VrrpLab, advertMs: number, log: (s: string) => voi
       rx: { idle: deviations(cap.rx, [idle], advertMs), reload: deviations(cap.rx, windows, advertMs) },
       tx: cap.tx ? { idle: deviations(cap.tx, [idle], advertMs), reload: deviations(cap.tx, windows, advertMs) } : null,
       reloadMs,
+      statusMs,
     };
     log(`  jitter xlb ${advertMs} ms: machine CPU busy ${idleBusy.toFixed(0)}% while idle, ${busyPct([0, 0], reloadTicks).toFixed(0)}% in the reload windows (${availableParallelism()} CPUs, all processes)`);
     log(`  jitter xlb ${advertMs} ms, receiver in c: idle ${summary(out.rx.idle)}; reloads (${reloadMs.map((x) => Math.round(x)).join(', ')} ms) ${summary(out.rx.reload)}`);
@@ -632,7 +656,7 @@ async function jitterXlb(lab: VrrpLab, advertMs: number, log: (s: string) => voi
 }
 
 /** keepalived alone as master on a, idle: the same instruments on the same machine, for reference. */
-async function jitterKeepalived(lab: VrrpLab, advertMs: number, log: (s: string) => void): Promise<Omit<Jitter, 'reloadMs'>> {
+async function jitterKeepalived(lab: VrrpLab, advertMs: number, log: (s: string) => void): Promise<Omit<Jitter, 'reloadMs' | 'statusMs'>> {
   const pair = keepalivedPair(lab, advertMs);
   let cap: Capture | null = null;
   try {
@@ -726,6 +750,7 @@ export async function benchVrrp(log: (s: string) => void): Promise<BenchRow[]> {
         if (k) rows.push({ key: `advert_jitter_rx_ms.keepalived_p99_idle${sfx}`, value: stat('p99', k.rx.idle), label: `  keepalived advert ${ms} ms, p99 idle, as the receiver in c read them (${k.rx.idle.length} gaps), ms` });
       }
       rows.push({ key: `vrrp_reload_ms.1000_vips${sfx}`, value: Math.round(median(j.reloadMs)), label: `  xlb reload VRRP-only -> 1,000 VIPs x 10 backends (request -> reply), ms, median of ${j.reloadMs.length}` });
+      if (j.statusMs.length) rows.push({ key: `status_ms.1000_vips_during_apply${sfx}`, value: Math.round(Math.max(...j.statusMs)), label: `  xlb status of 1,000 services asked every ${STATUS_EVERY_MS} ms during reloads from them to VRRP only (request -> reply), ms, worst of ${j.statusMs.length} (goal < 1,000)` });
     }
     return rows;
   } finally {

@@ -22,7 +22,6 @@ import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
-import { loadConfigFile } from '../config/load.js';
 import { needsDataplane, type XlbConfig } from '../config/model.js';
 import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { native } from '../native/binding.js';
@@ -33,6 +32,8 @@ import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
 import { HealthRunner } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
+import { servicesStatus } from './status.js';
+import { loadConfigOffThread } from './config-load.js';
 import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
@@ -394,7 +395,7 @@ export class Daemon {
    */
   reload(path = this.config.file): Promise<ReloadReply> {
     const run = async (): Promise<ReloadReply> => {
-      const res = await loadConfigFile(path);
+      const res = await loadConfigOffThread(path); // a large file is parsed off the event loop
       if (!res.ok) {
         this.metrics.reloads.inc({ result: 'failure' });
         const errors = res.errors.map((e) => e.message);
@@ -495,6 +496,17 @@ export class Daemon {
   async status(): Promise<Record<string, unknown>> {
     const vrrp = await this.vrrpStatus();
     const fwd = this.#fwd;
+    // in slices, the loop served in between (daemon/status.ts); services only with a data plane
+    const services = fwd
+      ? await servicesStatus({
+          services: () => fwd.applier.services.values(),
+          vipStats: (id) => fwd.dp.vipStats(id),
+          backendStats: (id) => fwd.dp.backendStats(id),
+          health: (key) => this.health.status(key),
+          quorumUp: (key) => this.health.quorumUp(key),
+          sorryActive: (key) => this.health.sorryActive(key),
+        })
+      : [];
     return {
       ...(vrrp.length ? { vrrp } : {}),
       ok: true,
@@ -507,29 +519,7 @@ export class Daemon {
       interfaces: [...this.#attached],
       veth: this.#veth,
       steering: this.#steering.devices,
-      services: (fwd ? [...fwd.applier.services.values()] : []).map((s) => {
-        const dp = fwd?.dp as XdpDataplane; // services only with a data plane
-        const st = dp.vipStats(s.vipId);
-        const health = new Map(this.health.status(s.key).map((h) => [h.backend, h] as const));
-        return {
-          name: s.name,
-          vip: `${s.address}:${s.port === 0 ? 'all' : s.port}/${s.proto === 17 ? 'udp' : 'tcp'}`,
-          mode: s.mode,
-          packets: Number(st.packets),
-          newFlows: Number(st.newFlows),
-          quorum: this.health.quorumUp(s.key) === false ? (this.health.sorryActive(s.key) ? 'lost (sorry server in use)' : 'lost') : 'ok',
-          backends: s.backends.map((b) => {
-            const h = health.get(b.key);
-            return {
-              backend: b.key,
-              state: h?.state ?? (b.up ? 'up' : 'down'),
-              weight: b.weight,
-              packets: Number(dp.backendStats(b.id).packets),
-              ...(h && h.checks.length > 0 ? { reason: h.reason, checks: h.checks } : {}),
-            };
-          }),
-        };
-      }),
+      services,
     };
   }
 

@@ -24,6 +24,7 @@ import { XlbError } from '../../errors.js';
 import type { HttpCheckSpec, StatusRange } from '../spec.js';
 import { connectVia, dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
 import {
+  afterPendingIo,
   AttemptSet,
   CLOSED_DETAIL,
   errnoReason,
@@ -347,9 +348,10 @@ class HttpAttempt {
     this.#finish(failResult(this.t0, reason, detail));
   }
 
-  readonly #onTimeout = (): void => {
+  /** Fires after the I/O already waiting is read (afterPendingIo). */
+  readonly #onTimeout = afterPendingIo((): void => {
     this.#fail('timeout', `${this.#phase} from ${targetText(this.plan.target)} timed out after ${this.plan.spec.timeoutMs} ms`);
-  };
+  });
 
   readonly #onError = (err: Error): void => {
     const isTls = this.plan.tls !== undefined && this.#phase !== 'connect';

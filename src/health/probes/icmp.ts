@@ -35,6 +35,7 @@ import { parseAddr } from '../../net/addr.js';
 import type { NativeRawSocketCtor } from '../../native/binding.js';
 import { IPPROTO, RawSocket, SOCKOPT, type RawMessage } from '../../native/socket.js';
 import {
+  afterPendingIo,
   AttemptSet,
   CLOSED_DETAIL,
   errnoReason,
@@ -263,7 +264,7 @@ class IcmpProbe implements Probe {
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
       const timer = setTimeout(
-        () => finish(failResult(t0, 'timeout', `no echo reply from ${target.address} within ${spec.timeoutMs} ms`)),
+        afterPendingIo(() => finish(failResult(t0, 'timeout', `no echo reply from ${target.address} within ${spec.timeoutMs} ms`))),
         spec.timeoutMs,
       );
       this.#attempts.add(abort);

@@ -13,6 +13,7 @@ import { XlbError } from '../../errors.js';
 import type { SmtpCheckSpec } from '../spec.js';
 import { connectVia, targetText, withSocketFactory } from './tcp.js';
 import {
+  afterPendingIo,
   AttemptSet,
   CLOSED_DETAIL,
   errnoReason,
@@ -112,7 +113,7 @@ class SmtpProbe implements Probe {
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
       const timer = setTimeout(
-        () => finish(failResult(t0, 'timeout', `${phase} from ${targetText(this.target)} timed out after ${this.spec.timeoutMs} ms`)),
+        afterPendingIo(() => finish(failResult(t0, 'timeout', `${phase} from ${targetText(this.target)} timed out after ${this.spec.timeoutMs} ms`))),
         this.spec.timeoutMs,
       );
       this.#attempts.add(abort);

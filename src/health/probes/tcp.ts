@@ -10,6 +10,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import type { NetCheckBase, TcpCheckSpec } from '../spec.js';
 import {
+  afterPendingIo,
   AttemptSet,
   CLOSED_DETAIL,
   errnoReason,
@@ -188,7 +189,7 @@ class TcpProbe implements Probe {
       };
       const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
       const timer = setTimeout(
-        () => finish(failResult(t0, 'timeout', `connect to ${targetText(this.target)} timed out after ${this.spec.timeoutMs} ms`)),
+        afterPendingIo(() => finish(failResult(t0, 'timeout', `connect to ${targetText(this.target)} timed out after ${this.spec.timeoutMs} ms`))),
         this.spec.timeoutMs,
       );
       this.#attempts.add(abort);

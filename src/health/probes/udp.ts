@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import type { NetCheckBase, UdpCheckSpec } from '../spec.js';
 import { targetText, withSocketFactory } from './tcp.js';
 import {
+  afterPendingIo,
   AttemptSet,
   CLOSED_DETAIL,
   errnoReason,
@@ -124,7 +125,10 @@ export function udpExchange(
       resolve(r);
     };
     const abort = (): void => finish(failResult(t0, 'io', CLOSED_DETAIL));
-    const timer = setTimeout(() => finish(onSilence(t0)), spec.timeoutMs);
+    const timer = setTimeout(
+      afterPendingIo(() => finish(onSilence(t0))),
+      spec.timeoutMs,
+    );
     attempts.add(abort);
     sock.on('error', (err) => {
       const code = errorCode(err);

@@ -180,6 +180,15 @@ const routes: Record<string, Handler> = {
     c.on('close', () => clearInterval(t));
   },
   '/silent': () => undefined,
+  // answers at once, then holds the event loop (server and probe share it)
+  // for longer than the probe's timeout, as a busy checker's loop is held
+  '/answer-then-stall': (c) => {
+    c.end(`HTTP/1.0 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`);
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      /* a busy event loop */
+    }
+  },
   '/hangup': (c) => c.destroy(),
   '/short': (c) => c.end('HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nonly this'),
   '/garbage': (c) => c.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'),
@@ -268,6 +277,11 @@ describe('http probe', () => {
     assert.equal(reason(r), 'timeout');
     assert.match(!r.ok ? r.detail : '', /^body from 127\.0\.0\.1:\d+ timed out after 200 ms$/);
     assert.ok(r.durationMs >= 195 && r.durationMs < 400, String(r.durationMs));
+  });
+
+  it('an answer that came in time is read before the timeout is judged, however late the event loop', async () => {
+    const r = await createHttpProbe(spec({ path: '/answer-then-stall', timeoutMs: 50 }), t4).run();
+    assert.equal(reason(r), 'ok', JSON.stringify(r));
   });
 
   it('a server that never answers times out in the response head phase', async () => {
