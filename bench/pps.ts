@@ -31,6 +31,7 @@ import type { BenchRow } from './xdp.js';
 import { atFullSpeed, median } from './stats.js';
 import { benchPump, PUMP_METHOD } from './pump.js';
 import { choosePpsMethod } from './parts.js';
+import { inNs, ip, removeNamespaces } from './netns.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = 'xpps';
@@ -49,12 +50,9 @@ const MAC = { g: '02:77:00:00:00:01', in: '02:77:00:00:00:02', out: '02:77:00:00
 const VIP = '10.77.9.1';
 const BACKEND = '10.77.1.2';
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
-const inNs = (ns: string, cmd: string, args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8' });
 
 function teardown(): void {
-  const have = ip('netns', 'list');
-  for (const ns of Object.values(NS)) if (new RegExp(`^${ns}\\b`, 'm').test(have)) ip('netns', 'del', ns);
+  removeNamespaces(Object.values(NS));
 }
 
 function setup(): void {

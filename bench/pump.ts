@@ -48,6 +48,7 @@ import { pkt, mac, ip as ipBytes } from '../test/support/packet.js';
 import type { BenchRow } from './xdp.js';
 import { median, pickRounds } from './stats.js';
 import { pairSpeed, pairStable, pumpFigures, runRate, windowRates, type CountSample, type PumpFigures, type PumpRound } from './pump-model.js';
+import { inNs, ip, removeNamespaces } from './netns.js';
 
 const P = 'xpump';
 const NS = { lb: `${P}-lb`, refl: `${P}-refl` };
@@ -73,12 +74,9 @@ const SLOWED = 0.8;
 /** Kept rounds run at most, waiting for ROUNDS at full speed. */
 const MAX_ROUNDS = 3 * ROUNDS;
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
-const inNs = (ns: string, cmd: string, args: string[], input?: string): string => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input });
 
 function teardown(): void {
-  const have = ip('netns', 'list');
-  for (const ns of Object.values(NS)) if (new RegExp(`^${ns}\\b`, 'm').test(have)) ip('netns', 'del', ns);
+  removeNamespaces(Object.values(NS));
 }
 
 function setup(): void {
