@@ -10,12 +10,15 @@
  * written before any ring names them, a ring is written into a free slot
  * before a VIP points at it, and removed backends and old ring slots are
  * released only after a grace period, when no packet can still be reading
- * them.
+ * them. A change of more rings than there are free slots goes in waves
+ * (applyWaves): each VIP still flips whole, and each wave waits for the slots
+ * the previous one released; it never sleeps on the thread.
  */
 import { decodeXlbBackendVal, decodeXlbVipKey, XlbBackendFlags, decodeXlbVipRef, decodeXlbVipVal, XlbGlobalFlags, XlbMode, XlbVipFlags } from '../dataplane/xdp/abi.gen.js';
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { formatAddr, parseAddr } from '../net/addr.js';
 import type { DataplaneView, Plan, PlannedService, Step } from './plan.js';
+import { PlanError } from './plan.js';
 import { RingBuilder } from '../lb/ring-builder.js';
 
 /** Ring builds requested ahead of the ring being written. */
@@ -43,6 +46,20 @@ export interface ApplyResult {
   failures: ApplyFailure[];
   steps: number;
 }
+
+/** The result of applying a change in waves. */
+export interface WavesResult extends ApplyResult {
+  /** plans applied: 1 when every ring had a free slot */
+  waves: number;
+  /** what changed over all the waves */
+  summary: Plan['summary'];
+}
+
+/**
+ * Plans one wave from what the data plane holds.
+ * @param only undefined for the first wave; then the services a previous wave deferred
+ */
+export type WavePlanner = (view: DataplaneView, only: ReadonlySet<string> | undefined) => Plan | Promise<Plan>;
 
 const MODE = { dr: XlbMode.XLB_MODE_DR, tunnel: XlbMode.XLB_MODE_TUNNEL, nat: XlbMode.XLB_MODE_NAT } as const;
 const MODE_NAME: Record<number, PlannedService['mode']> = { [XlbMode.XLB_MODE_DR]: 'dr', [XlbMode.XLB_MODE_TUNNEL]: 'tunnel', [XlbMode.XLB_MODE_NAT]: 'nat' };
@@ -73,11 +90,14 @@ export class Applier {
   readonly #rings: RingBuilder;
   /** releases waiting out their grace period, by timer */
   readonly #late = new Map<NodeJS.Timeout, () => void>();
+  /** the grace period of released slots and ids, ms */
+  readonly #graceMs: number;
 
-  constructor(dp: XdpDataplane, now: () => number = Date.now, rings: RingBuilder = new RingBuilder()) {
+  constructor(dp: XdpDataplane, now: () => number = Date.now, rings: RingBuilder = new RingBuilder(), graceMs = GRACE_MS) {
     this.dp = dp;
     this.#now = now;
     this.#rings = rings;
+    this.#graceMs = graceMs;
   }
 
   /** Carry out the releases still waiting, and stop the ring workers. */
@@ -106,7 +126,8 @@ export class Applier {
   /**
    * Carry out a plan. The promise resolves once every VIP points at its new
    * ring; the releases (old ring slots, removed backends) follow GRACE_MS
-   * later, and the planner sees them as used until then.
+   * later, and the planner sees them as used until then. A plan's deferred
+   * services are left as they are: see applyWaves().
    */
   async apply(plan: Plan): Promise<ApplyResult> {
     const failures: ApplyFailure[] = [];
@@ -202,7 +223,7 @@ export class Applier {
     this.services = plan.services;
     this.nextVipId = plan.nextVipId;
     this.nextBackendId = plan.nextBackendId;
-    const until = this.#now() + GRACE_MS;
+    const until = this.#now() + this.#graceMs;
     for (const r of releases) {
       if (r.op === 'free-ring') this.#ringGrace.set(r.slot, until);
       else if (r.op === 'clear-backend') this.#backendGrace.set(r.id, until);
@@ -223,11 +244,57 @@ export class Applier {
         this.failures += late.length;
         if (late.length) this.onLateFailures(late);
       };
-      const t = setTimeout(run, GRACE_MS);
+      const t = setTimeout(run, this.#graceMs);
       this.#late.set(t, run);
     }
     this.failures += failures.length;
     return { ok: failures.length === 0, failures, steps: plan.steps.length };
+  }
+
+  /**
+   * Carry out a change that may need more ring slots than are free: apply
+   * the first plan, then, while services are deferred, wait until released
+   * slots are past their grace period (a timer, never a sleep) and apply a
+   * plan of the deferred ones. The caller serializes this with every other
+   * plan (the daemon's queue): a wave's view must be the previous wave's result.
+   * @param plan plans a wave; a PlanError of the first wave is thrown (nothing
+   *   was applied), one of a later wave is a failure in the result
+   */
+  async applyWaves(plan: WavePlanner): Promise<WavesResult> {
+    const first = await plan(this.view(), undefined);
+    const failures: ApplyFailure[] = [];
+    const summary: Plan['summary'] = { added: [], removed: [...first.summary.removed], changed: [], unchanged: 0 };
+    let steps = 0;
+    let waves = 0;
+    for (let p: Plan | null = first; p; ) {
+      const res = await this.apply(p);
+      waves++;
+      steps += res.steps;
+      failures.push(...res.failures);
+      summary.added.push(...p.summary.added);
+      summary.changed.push(...p.summary.changed);
+      if (!p.deferred.length) break;
+      const only = new Set(p.deferred);
+      const wrote = p.steps.some((s) => s.op === 'write-ring');
+      // wait for a slot: the earliest release in grace (none: the plan had every slot it could get)
+      const t = this.#now();
+      let wait = Infinity;
+      for (const until of this.#ringGrace.values()) if (until > t) wait = Math.min(wait, until - t);
+      if (wait === Infinity && !wrote) {
+        failures.push({ step: 'write-ring', what: `wave ${waves + 1}`, err: new PlanError(`no free ring slot for ${only.size} services`) });
+        break;
+      }
+      if (wait !== Infinity) await new Promise((resolve) => setTimeout(resolve, wait + 1));
+      try {
+        p = await plan(this.view(), only);
+      } catch (err) {
+        failures.push({ step: 'write-ring', what: `wave ${waves + 1}`, err: err as Error });
+        p = null;
+      }
+    }
+    const changed = new Set([...summary.added, ...summary.changed]).size;
+    summary.unchanged = Math.max(0, this.services.size - changed);
+    return { ok: failures.length === 0, failures, steps, waves, summary };
   }
 
   /**

@@ -69,6 +69,8 @@ export interface ReloadReply {
   errors?: string[];
   summary?: { added: string[]; removed: string[]; changed: string[]; unchanged: number };
   failures?: string[];
+  /** waves of ring flips the change took, when more than one (more rings changed than slots were free) */
+  waves?: number;
 }
 
 /** The XDP side of an instance: present while its config has interfaces. */
@@ -154,17 +156,25 @@ export class Daemon {
       this.#healthDirty.clear();
       const fwd = this.#fwd;
       if (!fwd) return; // no data plane (any more): nothing to reconcile
-      let plan;
+      let res;
       try {
-        plan = planReconcile(fwd.applier.view(), this.config, fwd.dp.ringSize, this.#limits(fwd.dp, this.config), this.health, only);
+        // more rings than free slots (a backend shared by many services): in waves, later plans queue behind
+        res = await fwd.applier.applyWaves((view, deferred) => planReconcile(view, this.config, fwd.dp.ringSize, this.#limits(fwd.dp, this.config), this.health, deferred ?? only));
       } catch (err) {
         this.log.error({ err, services: [...only] }, 'health change not applied');
         return;
       }
-      const res = await fwd.applier.apply(plan);
       this.#reportFailures(res.failures);
-      this.log.debug({ ...plan.summary, steps: res.steps }, 'health change applied');
+      this.#countWaves(res.waves, res.summary, 'health change');
+      this.log.debug({ ...res.summary, steps: res.steps, waves: res.waves }, 'health change applied');
     });
+  }
+
+  /** Count and log (at info) a change that took more than one wave of ring flips. */
+  #countWaves(waves: number, summary: ReloadReply['summary'], what: string): void {
+    if (waves <= 1) return;
+    this.metrics.ringWaves.inc(waves - 1);
+    this.log.info({ waves, changed: (summary?.changed.length ?? 0) + (summary?.added.length ?? 0) }, `${what}: more rings than free ring slots, applied in ${waves} waves`);
   }
 
   /** Count and log data-plane writes that failed. */
@@ -366,27 +376,22 @@ export class Daemon {
       this.#neigh.set([]);
       return { ok: true, summary: { added: [], removed: [], changed: [], unchanged: 0 }, failures: [] };
     }
-    let plan;
+    const t0 = performance.now();
+    let res;
     try {
-      plan = await planReconcileAsync(
-        fwd.applier.view(),
-        config,
-        fwd.dp.ringSize,
-        this.#limits(fwd.dp, config),
-        () => new Promise((resolve) => setImmediate(resolve)),
-        20,
-        this.health,
+      // the first wave's plan validates all (ids, a spare ring slot): a PlanError there changed nothing
+      res = await fwd.applier.applyWaves((view, deferred) =>
+        planReconcileAsync(view, config, fwd.dp.ringSize, this.#limits(fwd.dp, config), () => new Promise((resolve) => setImmediate(resolve)), 20, this.health, deferred),
       );
     } catch (err) {
       if (err instanceof PlanError) return { ok: false, errors: [err.message] };
       throw err;
     }
-    const t0 = performance.now();
-    const res = await fwd.applier.apply(plan);
-    this.#neigh.set([...plan.services.values()].flatMap((s) => s.backends.map((b) => b.address)));
+    this.#neigh.set([...fwd.applier.services.values()].flatMap((s) => s.backends.map((b) => b.address)));
     this.#reportFailures(res.failures);
-    this.log.info({ ...plan.summary, steps: res.steps, ms: Math.round(performance.now() - t0) }, 'config applied');
-    return { ok: res.ok, summary: plan.summary, failures: res.failures.map((f) => `${f.what}: ${f.err.message}`) };
+    this.#countWaves(res.waves, res.summary, 'config');
+    this.log.info({ ...res.summary, steps: res.steps, waves: res.waves, ms: Math.round(performance.now() - t0) }, 'config applied');
+    return { ok: res.ok, summary: res.summary, failures: res.failures.map((f) => `${f.what}: ${f.err.message}`), ...(res.waves > 1 ? { waves: res.waves } : {}) };
   }
 
   /**

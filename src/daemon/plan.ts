@@ -9,6 +9,14 @@
  * reused last (round-robin allocation), so a record of a removed backend is
  * not silently taken over by a newcomer. Rings are written beside the one in
  * use, into a free slot, and the VIP is then flipped to it (DESIGN §4).
+ *
+ * Ring slots are few (max_vips + 2): a change of more rings than there are
+ * free slots is planned in waves. A plan flips as many services as there are
+ * free slots and names the others in `deferred`, unchanged; the caller
+ * applies it, waits for the released slots' grace period and plans the
+ * deferred ones again (Applier.applyWaves). A change that no number of waves
+ * can carry out (ids run out, or no slot would ever be spare) is still a
+ * PlanError up front.
  */
 import type { ServiceConfig, XlbConfig } from '../config/model.js';
 import { backendKey, serviceKey } from '../config/model.js';
@@ -94,8 +102,13 @@ export interface Plan {
   services: Map<string, PlannedService & { ring: number }>;
   nextVipId: number;
   nextBackendId: number;
-  /** what changed, for logs and the reload reply */
+  /** what changed, for logs and the reload reply (deferred services are in none of these) */
   summary: { added: string[]; removed: string[]; changed: string[]; unchanged: number };
+  /**
+   * services (by key) left as they are for want of a free ring slot: plan
+   * them again (as `only`) once released slots are past their grace period
+   */
+  deferred: string[];
 }
 
 /** Thrown when the config does not fit the loaded maps (ids or ring slots run out). */
@@ -115,9 +128,10 @@ function allocate(used: Set<number>, cursor: number, lo: number, hi: number, wha
   throw new PlanError(`no free ${what} id (all ${n} in use)`);
 }
 
+/** The first ring slot not in `used`, or -1. */
 function freeSlot(used: Set<number>, limit: number): number {
   for (let s = 0; s < limit; s++) if (!used.has(s)) return s;
-  throw new PlanError(`no free ring slot (all ${limit} in use or in their grace period)`);
+  return -1;
 }
 
 const PROTO = { tcp: 6, udp: 17 } as const;
@@ -137,7 +151,9 @@ function ringDigest(backends: readonly { key: string; weight: number }[]): strin
  * @param health what health checks say of the backends (none: all up)
  * @param only plan these services (by key) and keep the others as they are:
  *   a health change touches one service, not the thousand others
- * @throws PlanError when the config needs more ids or ring slots than the loaded maps have
+ * @returns the plan of one wave: services without a free ring slot are in `deferred`
+ * @throws PlanError when the config needs more ids than the loaded maps have,
+ *   or as many rings as there are slots while some must change (no slot to write beside)
  */
 export function planReconcile(view: DataplaneView, config: XlbConfig, ringSize: number, limits: PlanLimits, health?: HealthSource, only?: ReadonlySet<string>): Plan {
   const gen = planSteps(view, config, ringSize, limits, health, only);
@@ -160,8 +176,9 @@ export async function planReconcileAsync(
   pause: () => Promise<void>,
   every = 20,
   health?: HealthSource,
+  only?: ReadonlySet<string>,
 ): Promise<Plan> {
-  const gen = planSteps(view, config, ringSize, limits, health);
+  const gen = planSteps(view, config, ringSize, limits, health, only);
   for (let n = 1; ; n++) {
     const r = gen.next();
     if (r.done) return r.value;
@@ -195,6 +212,8 @@ function* planSteps(
   const summary: Plan['summary'] = { added: [], removed: [], changed: [], unchanged: 0 };
   const wanted = new Map(config.services.map((s) => [serviceKey(s), s] as const));
   const later: Step[] = []; // clear removed backends and free old rings after the flips
+  const deferred: string[] = [];
+  let full = false; // no ring slot left
 
   // services that leave: the VIP goes first, then its backends and ring
   for (const [key, cur] of view.services) {
@@ -213,38 +232,55 @@ function* planSteps(
       continue;
     }
     yield;
+    const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
+    // what the service wants, before any id is given out: the ring's digest decides whether it needs a slot
+    const want: { address: string; port: number; up: boolean; weight: number }[] = [];
+    const sorry = svc.sorryServer !== undefined && health?.sorryActive(key) === true;
+    for (const b of svc.backends) {
+      const h = sorry ? { up: false, weight: 0 } : (health?.backend(key, backendKey(b), b.weight) ?? { up: true, weight: b.weight });
+      want.push({ address: b.address, port: b.port, up: h.up, weight: h.up ? h.weight : 0 });
+    }
+    if (sorry && svc.sorryServer) want.push({ address: svc.sorryServer.address, port: svc.sorryServer.port, up: true, weight: 1 });
+    const digest = ringDigest(want.map((w) => ({ key: backendKey(w), weight: w.weight })));
+    const sameRing = cur !== undefined && cur.ringDigest === digest;
+    const slot = sameRing || full ? -1 : freeSlot(usedRings, limits.maxRings);
+    if (!sameRing && slot < 0) full = true; // slots are only taken in a plan: none later either
+    // no slot to write the ring beside the old one: a later wave. Its ids are
+    // still taken here (and dropped), so a change that cannot fit is refused now
+    const deferring = !sameRing && slot < 0;
+    const mine: Step[] = deferring ? [] : steps;
+    const myLater: Step[] = deferring ? [] : later;
+
     let vipId: number;
     if (cur) {
       vipId = cur.vipId;
     } else {
       vipId = allocate(usedVip, nextVipId, 0, limits.maxVips, 'VIP');
-      nextVipId = vipId + 1;
+      if (!deferring) nextVipId = vipId + 1;
     }
-    const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
     const backends: PlannedBackend[] = [];
     const downs: Step[] = []; // backends going down: after the flip, so no ring names a down backend
-    const place = (address: string, port: number, up: boolean, weight: number): void => {
+    for (const { address, port, up, weight } of want) {
       const bkey = backendKey({ address, port });
       const had = curBackends.get(bkey);
       let id: number;
       if (had) {
         id = had.id;
-        if (had.up !== up) (up ? steps : downs).push({ op: 'put-backend', id, address, port, vipId, up });
+        if (had.up !== up) (up ? mine : downs).push({ op: 'put-backend', id, address, port, vipId, up });
       } else {
         id = allocate(usedBe, nextBackendId, 1, limits.maxBackends, 'backend');
-        nextBackendId = id + 1;
-        steps.push({ op: 'put-backend', id, address, port, vipId, up });
+        if (!deferring) nextBackendId = id + 1;
+        mine.push({ op: 'put-backend', id, address, port, vipId, up });
       }
-      backends.push({ id, key: bkey, address, port, weight: up ? weight : 0, up });
-    };
-    const sorry = svc.sorryServer !== undefined && health?.sorryActive(key) === true;
-    for (const b of svc.backends) {
-      const h = sorry ? { up: false, weight: 0 } : (health?.backend(key, backendKey(b), b.weight) ?? { up: true, weight: b.weight });
-      place(b.address, b.port, h.up, h.weight);
+      backends.push({ id, key: bkey, address, port, weight, up });
     }
-    if (sorry && svc.sorryServer) place(svc.sorryServer.address, svc.sorryServer.port, true, 1);
     const wantedKeys = new Set(backends.map((b) => b.key));
-    for (const b of cur?.backends ?? []) if (!wantedKeys.has(b.key)) later.push({ op: 'clear-backend', id: b.id });
+    for (const b of cur?.backends ?? []) if (!wantedKeys.has(b.key)) myLater.push({ op: 'clear-backend', id: b.id });
+    if (deferring) {
+      deferred.push(key);
+      if (cur) out.set(key, cur);
+      continue;
+    }
 
     const planned: PlannedService = {
       key,
@@ -256,9 +292,8 @@ function* planSteps(
       mode: svc.mode,
       persistence: svc.persistence,
       backends,
-      ringDigest: ringDigest(backends),
+      ringDigest: digest,
     };
-    const sameRing = cur !== undefined && cur.ringDigest === planned.ringDigest;
     const sameVip = cur !== undefined && sameRing && cur.mode === planned.mode && cur.persistence === planned.persistence && cur.name === planned.name;
     if (sameVip && cur) {
       out.set(key, { ...planned, ring: cur.ring });
@@ -269,7 +304,7 @@ function* planSteps(
     }
     let ring = cur?.ring ?? -1;
     if (!sameRing) {
-      ring = freeSlot(usedRings, limits.maxRings);
+      ring = slot;
       usedRings.add(ring);
       steps.push({ op: 'write-ring', slot: ring, backends, m: ringSize, vipKey: key });
       if (cur) later.push({ op: 'free-ring', slot: cur.ring });
@@ -279,9 +314,14 @@ function* planSteps(
     out.set(key, { ...planned, ring });
     (cur ? summary.changed : summary.added).push(planned.name);
   }
+  // waves end only if, once the grace periods are over, a slot is spare: the
+  // services of the config hold one ring each
+  if (deferred.length && wanted.size >= limits.maxRings) {
+    throw new PlanError(`no free ring slot: ${wanted.size} services hold all ${limits.maxRings} ring slots, and changing a ring needs one spare to write it beside the old one`);
+  }
   steps.push(globalsStep(config, out));
   steps.push(...later);
-  return { steps, services: out, nextVipId, nextBackendId, summary };
+  return { steps, services: out, nextVipId, nextBackendId, summary, deferred };
 }
 
 /** The ring of a write-ring step (built by the applier, off the event loop when large). */

@@ -30,6 +30,8 @@ export interface XlbMetrics {
   registry: Registry;
   reloads: Counter<'result'>;
   updateFailures: Counter;
+  /** extra waves of ring flips: changes that needed more ring slots than were free */
+  ringWaves: Counter;
   /** Hooks the health runner reports attempts and transitions through. */
   health: HealthObserver;
 }
@@ -268,5 +270,10 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
   reloads.inc({ result: 'failure' }, 0);
   const updateFailures = new Counter({ name: 'xlb_dataplane_update_failures_total', help: 'Data-plane map writes that failed.', registers: [registry] });
   new Gauge({ name: 'xlb_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node'], registers: [registry] }).set({ version: XLB_VERSION, node: process.version }, 1);
-  return { registry, reloads, updateFailures, health };
+  const ringWaves = new Counter({
+    name: 'xlb_ring_waves_total',
+    help: 'Waves of ring flips after the first: a reload or health change that changed more rings than there were free ring slots waits out the grace period of the slots it released, once per extra wave.',
+    registers: [registry],
+  });
+  return { registry, reloads, updateFailures, ringWaves, health };
 }

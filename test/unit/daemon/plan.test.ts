@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultBackendHealth, defaultServiceHealth, type BackendConfig, type ServiceConfig, type XlbConfig } from '../../../src/config/model.js';
-import { emptyView, planReconcile, PlanError, ringOf, type DataplaneView, type Plan } from '../../../src/daemon/plan.js';
+import { emptyView, planReconcile, PlanError, ringOf, type DataplaneView, type HealthSource, type Plan } from '../../../src/daemon/plan.js';
 
 const loc = { file: 't.yaml', line: 1, col: 1 };
 const be = (address: string, weight = 1, port = 0): BackendConfig => ({ address, port, weight, health: defaultBackendHealth(), loc });
@@ -141,5 +141,35 @@ describe('planReconcile', () => {
     const p2 = planReconcile(v, config([svc('10.9.0.1', 80, [be('10.0.0.1'), be('10.0.0.2')])]), 13, LIMITS);
     const w = p2.steps.find((s) => s.op === 'write-ring');
     assert.ok(w && w.op === 'write-ring' && w.slot === 2);
+  });
+});
+
+describe('planReconcile: more ring changes than free slots', () => {
+  const L = { ...LIMITS, maxBackends: 64 }; // 10 ring slots, 8 services
+  const eight = (extra: boolean): XlbConfig => config(Array.from({ length: 8 }, (_, i) => svc(`10.9.0.${i + 1}`, 80, extra ? [be('10.0.0.1'), be('10.0.0.2')] : [be('10.0.0.1')])));
+
+  it('flips as many services as there are free slots and defers the others, unchanged', () => {
+    const p1 = planReconcile(emptyView(), eight(false), 13, L);
+    const p2 = planReconcile(after(p1), eight(true), 13, L); // every ring changes, 2 slots free
+    assert.equal(p2.summary.changed.length, 2);
+    assert.equal(p2.deferred.length, 6);
+    assert.deepEqual(p2.steps.filter((s) => s.op === 'write-ring').length, 2);
+    assert.deepEqual(p2.steps.filter((s) => s.op === 'put-vip').length, 2);
+    assert.deepEqual(p2.steps.filter((s) => s.op === 'free-ring').length, 2);
+    for (const key of p2.deferred) assert.deepEqual(p2.services.get(key), p1.services.get(key), 'a deferred service stays as it is');
+    // once the released slots are free: the next wave takes the next two, with the same ids
+    const p3 = planReconcile(after(p2), eight(true), 13, L, undefined, new Set(p2.deferred));
+    assert.equal(p3.summary.changed.length, 2);
+    assert.equal(p3.deferred.length, 4);
+    for (const key of p2.deferred) assert.equal(p3.services.get(key)!.vipId, p1.services.get(key)!.vipId);
+  });
+
+  it('a deferred service going down keeps its backend up until its own wave (no ring names a down backend)', () => {
+    const p1 = planReconcile(emptyView(), eight(true), 13, L);
+    const down: HealthSource = { backend: (_s, b, w) => (b === '10.0.0.1:0' ? { up: false, weight: 0 } : { up: true, weight: w }), sorryActive: () => false };
+    const p2 = planReconcile(after(p1), eight(true), 13, L, down);
+    assert.equal(p2.deferred.length, 6);
+    const downs = p2.steps.filter((s) => s.op === 'put-backend' && !s.up);
+    assert.equal(downs.length, 2, 'only the two services flipped mark it down');
   });
 });
