@@ -53,19 +53,8 @@
  */
 import { XlbError } from '../errors.js';
 import { parseAddr } from '../net/addr.js';
-import {
-  DOWN_TIMER_ADVERTS_DEFAULT,
-  DOWN_TIMER_ADVERTS_MAX,
-  DOWN_TIMER_ADVERTS_MIN,
-  VRRP_PRIO_OWNER,
-  VRRP_PRIO_STOP,
-  isValidAdvertInt,
-  masterDownIntervalMs,
-  minSkewTimeMs,
-  skewTimeMs,
-  type VrrpVersion,
-} from './timers.js';
-import { GARP_DEFAULTS, type GarpConfig } from './spec.js';
+import { isValidAdvertInt, masterDownIntervalMs, minSkewTimeMs, skewTimeMs, type VrrpVersion } from './timers.js';
+import { DOWN_TIMER_ADVERTS_DEFAULT, DOWN_TIMER_ADVERTS_MAX, DOWN_TIMER_ADVERTS_MIN, GARP_DEFAULTS, VRRP_PRIO_OWNER, VRRP_PRIO_STOP, type GarpConfig } from './spec.js';
 
 /** Tracer name (H-40). */
 export const TRACER = 'vrrp';
@@ -127,9 +116,6 @@ export interface ReceivedAdvert {
   /** v3 only: the advertised Max Adver Int, ms (centiseconds x 10). Ignored for v2. */
   readonly advertIntMs?: number;
 }
-
-// GARP timing and its defaults live in ./spec.ts (the config reads them there)
-export { GARP_DEFAULTS, type GarpConfig };
 
 /** The configuration of one instance (the loader has validated and rounded it). */
 export interface VrrpFsmConfig {

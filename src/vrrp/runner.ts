@@ -33,7 +33,8 @@ import {
   type VrrpPeer,
   type VrrpRxMeta,
 } from './codec.js';
-import { GARP_DEFAULTS, restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
+import { restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
+import { GARP_DEFAULTS } from './spec.js';
 import { VrrpSyncGroup, type SyncGroupAction } from './sync-group.js';
 import { evaluateTrackers, ScriptTrackerState, type Tracker } from './track.js';
 import type { ResolvedCommand, RunAs } from '../security/command.js';

@@ -39,7 +39,7 @@
  */
 import { XlbError } from '../errors.js';
 import type { ReceivedAdvert, VrrpAction, VrrpFsm, VrrpFsmConfig, VrrpNotifyEvent, VrrpStep } from './fsm.js';
-import { VRRP_PRIO_OWNER } from './timers.js';
+import { VRRP_PRIO_OWNER } from './spec.js';
 
 /** State of the group as a whole. */
 export type SyncGroupState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';

@@ -33,23 +33,6 @@ import {
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798). */
 export type VrrpVersion = 2 | 3;
 
-// the protocol's constants live in ./spec.ts (the config reads them there); re-exported for the protocol code
-export {
-  ADVERT_INT_DEFAULT_MS,
-  DOWN_TIMER_ADVERTS_DEFAULT,
-  DOWN_TIMER_ADVERTS_MAX,
-  DOWN_TIMER_ADVERTS_MIN,
-  V2_ADVERT_INT_MAX_MS,
-  V2_ADVERT_INT_MIN_MS,
-  V2_ADVERT_INT_UNIT_MS,
-  V3_ADVERT_INT_MAX_MS,
-  V3_ADVERT_INT_MIN_MS,
-  V3_ADVERT_INT_UNIT_MS,
-  VRRP_PRIO_DEFAULT,
-  VRRP_PRIO_OWNER,
-  VRRP_PRIO_STOP,
-} from './spec.js';
-
 /** Throws the internal-invariant error: callers validate their input first. */
 function invariant(cond: boolean, what: string): asserts cond {
   if (!cond) throw new XlbError('XLB_ERR_INTERNAL', [`vrrp: ${what}`]);

@@ -28,7 +28,7 @@
  *   call `VrrpFsm.start` while {@link TrackerEvaluation.pending} is not empty.
  */
 import { XlbError } from '../errors.js';
-import { VRRP_PRIO_OWNER } from './timers.js';
+import { VRRP_PRIO_OWNER } from './spec.js';
 
 /** Largest effective priority trackers can give a non-owner. */
 export const TRACK_PRIO_MAX = VRRP_PRIO_OWNER - 1;
