@@ -31,7 +31,7 @@ import type { BenchRow } from './xdp.js';
 import { atFullSpeed, median } from './stats.js';
 import { benchPump, PUMP_METHOD } from './pump.js';
 import { choosePpsMethod } from './parts.js';
-import { inNs, ip, removeNamespaces } from './netns.js';
+import { freshNamespaces, inNs, ip, removeNamespaces } from './netns.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const P = 'xpps';
@@ -50,17 +50,12 @@ const MAC = { g: '02:77:00:00:00:01', in: '02:77:00:00:00:02', out: '02:77:00:00
 const VIP = '10.77.9.1';
 const BACKEND = '10.77.1.2';
 
-
 function teardown(): void {
   removeNamespaces(Object.values(NS));
 }
 
 function setup(): void {
-  teardown();
-  for (const ns of Object.values(NS)) {
-    ip('netns', 'add', ns);
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  freshNamespaces(Object.values(NS));
   ip('-n', NS.gen, 'link', 'add', 'xppsg', 'address', MAC.g, 'type', 'veth', 'peer', 'name', 'xppsin', 'address', MAC.in, 'netns', NS.lb);
   ip('-n', NS.lb, 'link', 'add', 'xppsout', 'address', MAC.out, 'type', 'veth', 'peer', 'name', 'xppss', 'address', MAC.s, 'netns', NS.sink);
   ip('-n', NS.gen, 'addr', 'add', '10.77.0.2/24', 'dev', 'xppsg');

@@ -13,6 +13,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "../lib/csum.h"
 
 const volatile __u8 dst_mac[ETH_ALEN] = {};
 const volatile __u8 src_mac[ETH_ALEN] = {};
@@ -31,8 +32,7 @@ int xlb_pktgen(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
 	struct udphdr *uh = (void *)(iph + 1);
-	__u32 len = data_end - data, csum = 0;
-	__u16 *w = (void *)iph;
+	__u32 len = data_end - data;
 
 	if ((void *)(uh + 1) > data_end)
 		return XDP_DROP;
@@ -52,12 +52,7 @@ int xlb_pktgen(struct xdp_md *ctx)
 	iph->check = 0;
 	iph->saddr = src_ip;
 	iph->daddr = dst_ip;
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		csum += w[i];
-	csum = (csum & 0xffff) + (csum >> 16);
-	csum = (csum & 0xffff) + (csum >> 16);
-	iph->check = ~csum;
+	iph->check = csum_ipv4_hdr20(iph);
 	uh->source = bpf_htons(10000 + (seq++ % flows));
 	uh->dest = bpf_htons(dport);
 	uh->len = bpf_htons(len - sizeof(*eth) - sizeof(*iph));

@@ -25,6 +25,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "../lib/csum.h"
 
 const volatile __be32 vip = 0;
 const volatile __u32 flows = 1024; /* distinct source ports, from 10000 */
@@ -48,8 +49,7 @@ int xlb_pump_refl(struct xdp_md *ctx)
 	struct iphdr *iph = (void *)(eth + 1);
 	struct udphdr *uh = (void *)(iph + 1);
 	unsigned char tmp[ETH_ALEN];
-	__u16 *w = (void *)iph;
-	__u32 zero = 0, csum = 0;
+	__u32 zero = 0;
 	__u64 *n;
 
 	/* anything but an IPv4 UDP frame without options leaves the loop */
@@ -65,12 +65,7 @@ int xlb_pump_refl(struct xdp_md *ctx)
 	iph->daddr = vip;
 	iph->ttl = 64;
 	iph->check = 0;
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		csum += w[i];
-	csum = (csum & 0xffff) + (csum >> 16);
-	csum = (csum & 0xffff) + (csum >> 16);
-	iph->check = ~csum;
+	iph->check = csum_ipv4_hdr20(iph);
 	uh->source = bpf_htons(10000 + (*n % flows));
 	uh->check = 0;
 	(*n)++;
