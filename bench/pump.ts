@@ -40,7 +40,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { native, type NativeBpfObject, type NativeBpfLink } from '../src/native/binding.js';
+import { inNetns as inNetnsAt, native, type NativeBpfObject, type NativeBpfLink } from '../src/native/binding.js';
 import { PacketSocket } from '../src/native/socket.js';
 import { XdpDataplane, defaultObjectPath } from '../src/dataplane/xdp/xdp-dataplane.js';
 import { buildMaglevRing } from '../src/lb/maglev.js';
@@ -48,7 +48,7 @@ import { pkt, mac, ip as ipBytes } from '../test/support/packet.js';
 import type { BenchRow } from './xdp.js';
 import { median, pickRounds } from './stats.js';
 import { pairSpeed, pairStable, pumpFigures, runRate, windowRates, type CountSample, type PumpFigures, type PumpRound } from './pump-model.js';
-import { inNs, ip, removeNamespaces } from './netns.js';
+import { freshNamespaces, inNs, ip, removeNamespaces } from './netns.js';
 
 const P = 'xpump';
 const NS = { lb: `${P}-lb`, refl: `${P}-refl` };
@@ -74,19 +74,14 @@ const SLOWED = 0.8;
 /** Kept rounds run at most, waiting for ROUNDS at full speed. */
 const MAX_ROUNDS = 3 * ROUNDS;
 
-
 function teardown(): void {
   removeNamespaces(Object.values(NS));
 }
 
 function setup(): void {
-  teardown();
-  for (const ns of Object.values(NS)) {
-    ip('netns', 'add', ns);
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    // nothing but the pump's frames on the link (no IPv6 autoconfiguration)
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  }
+  freshNamespaces(Object.values(NS));
+  // nothing but the pump's frames on the link (no IPv6 autoconfiguration)
+  for (const ns of Object.values(NS)) inNs(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   // one queue each way (a veth gets one per CPU by default): one NAPI thread an end
   const q = ['numtxqueues', '1', 'numrxqueues', '1'];
   ip('-n', NS.lb, 'link', 'add', DEV.lb, 'address', MAC.lb, ...q, 'type', 'veth', 'peer', 'name', DEV.refl, 'address', MAC.refl, ...q, 'netns', NS.refl);
@@ -134,15 +129,8 @@ function pinNapi(dev: string, cpu: number): void {
   if (!n) throw new Error(`pump: no NAPI thread of ${dev} (threaded NAPI needs a NAPI instance: GRO on or XDP attached)`);
 }
 
-/** Runs `fn` with the calling thread in namespace `ns`. */
-function inNetns<T>(ns: string, fn: () => T): T {
-  const fd = native().enterNetns(`/var/run/netns/${ns}`);
-  try {
-    return fn();
-  } finally {
-    native().restoreNetns(fd);
-  }
-}
+/** Runs `fn` with the calling thread in the named namespace `ns`. */
+const inNetns = <T>(ns: string, fn: () => T): T => inNetnsAt(`/var/run/netns/${ns}`, fn);
 
 function count(obj: NativeBpfObject): bigint {
   const v = obj.map('pump_count').lookup(Buffer.alloc(4));

@@ -27,7 +27,7 @@
  * @module io/veth-probe
  */
 import { closeSync, openSync, readdirSync, statSync } from 'node:fs';
-import { native, type NativeAddon } from '../native/binding.js';
+import { inNetns, native, type NativeAddon } from '../native/binding.js';
 import type { InterfaceFacts, PeerFacts, PeerNetns } from '../daemon/veth-check.js';
 import { NetlinkClient, type LinkInfo } from './netlink-client.js';
 
@@ -156,19 +156,17 @@ async function readPeer(addon: VethProbeAddon, nl: NetlinkClient, ifindex: numbe
 
 /** The peer's facts, read inside the namespace at `ns.path`. */
 async function readPeerIn(addon: VethProbeAddon, ns: FoundNetns, ifindex: number): Promise<PeerFacts> {
-  const back = addon.enterNetns(ns.path);
-  let e;
-  let xdp;
   const pnl = new NetlinkClient({ events: false });
-  try {
-    // sockets belong to the namespace they are made in; nothing else runs
-    // on this thread until restoreNetns
-    e = addon.ethtoolQuery(ifindex);
-    xdp = addon.xdpQuery(ifindex);
-    pnl.start();
-  } finally {
-    addon.restoreNetns(back);
-  }
+  // sockets belong to the namespace they are made in
+  const [e, xdp] = inNetns(
+    ns.path,
+    () => {
+      const facts = [addon.ethtoolQuery(ifindex), addon.xdpQuery(ifindex)] as const;
+      pnl.start();
+      return facts;
+    },
+    addon,
+  );
   try {
     return await finish(pnl, ifindex, ns.netns, e, xdp);
   } finally {

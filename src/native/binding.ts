@@ -684,3 +684,19 @@ export function native(): NativeAddon {
   cached ??= loadNative();
   return cached;
 }
+
+/**
+ * Runs `fn` with the calling thread in the network namespace at `path`
+ * (`/var/run/netns/<name>`, `/proc/<pid>/ns/net`), and moves it back after,
+ * whatever `fn` does. Sockets `fn` opens stay in that namespace. `fn` must
+ * be synchronous: nothing else may run on the thread meanwhile.
+ * @param addon the addon (tests pass theirs)
+ */
+export function inNetns<T>(path: string, fn: () => T, addon: Pick<NativeAddon, 'enterNetns' | 'restoreNetns'> = native()): T {
+  const back = addon.enterNetns(path);
+  try {
+    return fn();
+  } finally {
+    addon.restoreNetns(back);
+  }
+}

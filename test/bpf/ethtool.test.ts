@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { native, type NativeAddon } from '../../src/native/binding.js';
+import { inNetns, native, type NativeAddon } from '../../src/native/binding.js';
 import type { InterfaceFacts } from '../../src/daemon/veth-check.js';
 import { rootTestFor, sh } from '../support/root-tier.js';
 
@@ -37,14 +37,8 @@ function probeIn(ns: string, names: string[], options: { egressTo?: string[]; ne
 describe('ethtool query and veth probe (root)', () => {
   let addon: NativeAddon;
 
-  function inNs<T>(ns: string, fn: () => T): T {
-    const back = addon.enterNetns(`/var/run/netns/${ns}`);
-    try {
-      return fn();
-    } finally {
-      addon.restoreNetns(back);
-    }
-  }
+  /** Runs fn with the main thread in namespace ns (sockets opened there stay there). */
+  const inNs = <T>(ns: string, fn: () => T): T => inNetns(`/var/run/netns/${ns}`, fn, addon);
   const query = (ns: string, dev: string): ReturnType<NativeAddon['ethtoolQuery']> => inNs(ns, () => addon.ethtoolQuery(addon.ifNameToIndex(dev)));
 
   before(() => {

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { SystemError } from '../../src/errors.js';
-import { native, type NativeAddon } from '../../src/native/binding.js';
+import { inNetns, native, type NativeAddon } from '../../src/native/binding.js';
 import { NetlinkSocket } from '../../src/native/socket.js';
 import { NetlinkClient, type AddressEvent, type LinkEvent } from '../../src/io/netlink-client.js';
 import { IFA_F } from '../../src/net/rtnetlink.js';
@@ -67,14 +67,7 @@ describe('rtnetlink client in a network namespace (root)', () => {
   const errors: Error[] = [];
 
   /** Runs fn with the main thread in namespace ns (sockets opened there stay there). */
-  function inNs<T>(ns: string, fn: () => T): T {
-    const back = addon.enterNetns(`/var/run/netns/${ns}`);
-    try {
-      return fn();
-    } finally {
-      addon.restoreNetns(back);
-    }
-  }
+  const inNs = <T>(ns: string, fn: () => T): T => inNetns(`/var/run/netns/${ns}`, fn, addon);
 
   before(async () => {
     if (!IS_ROOT) return;

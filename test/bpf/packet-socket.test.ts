@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe } from 'node:test';
 import { SystemError } from '../../src/errors.js';
-import { native, type NativeAddon } from '../../src/native/binding.js';
+import { inNetns, native, type NativeAddon } from '../../src/native/binding.js';
 import { ETH_P, PACKET_TYPE, PacketSocket } from '../../src/native/socket.js';
 import {
   ALL_NODES,
@@ -88,14 +88,8 @@ describe('packet sockets: gratuitous ARP and unsolicited NA between two namespac
   let b0 = 0;
   const sockets: PacketSocket[] = [];
 
-  function inNs<T>(ns: string, fn: () => T): T {
-    const back = addon.enterNetns(`/var/run/netns/${ns}`);
-    try {
-      return fn();
-    } finally {
-      addon.restoreNetns(back);
-    }
-  }
+  /** Runs fn with the main thread in namespace ns (sockets opened there stay there). */
+  const inNs = <T>(ns: string, fn: () => T): T => inNetns(`/var/run/netns/${ns}`, fn, addon);
 
   function open(ns: string, options: ConstructorParameters<typeof PacketSocket>[0]): PacketSocket {
     const s = inNs(ns, () => new PacketSocket(options));

@@ -27,7 +27,7 @@ import { inetChecksum } from '../../src/net/checksum.js';
 import type { ProbeResult, ProbeTarget } from '../../src/health/probes/types.js';
 import { createUdpProbe } from '../../src/health/probes/udp.js';
 import type { IcmpCheckSpec, UdpCheckSpec } from '../../src/health/spec.js';
-import { native, type NativeAddon } from '../../src/native/binding.js';
+import { inNetns, native, type NativeAddon } from '../../src/native/binding.js';
 import { connectSocket, IPPROTO, RawSocket, SOCKOPT, tcpConnectFd } from '../../src/native/socket.js';
 import { TEST_NET } from '../support/check-spec.js';
 import { rootTestFor, sh, waitMessage } from '../support/root-tier.js';
@@ -157,14 +157,7 @@ describe('native sockets and the ICMP probe (root)', () => {
   const sockets: RawSocket[] = [];
 
   /** Runs fn with the main thread in namespace ns (sockets opened there stay there). */
-  function inNs<T>(ns: string, fn: () => T): T {
-    const back = addon.enterNetns(`/var/run/netns/${ns}`);
-    try {
-      return fn();
-    } finally {
-      addon.restoreNetns(back);
-    }
-  }
+  const inNs = <T>(ns: string, fn: () => T): T => inNetns(`/var/run/netns/${ns}`, fn, addon);
 
   function open(options: ConstructorParameters<typeof RawSocket>[0], ns?: string): RawSocket {
     const s = ns === undefined ? new RawSocket(options) : inNs(ns, () => new RawSocket(options));
