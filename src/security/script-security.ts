@@ -346,20 +346,28 @@ export async function secureCommands(sites: readonly CommandSite[], opts: Secure
   const canSwitch = opts.canSwitch ?? (opts.euid === undefined ? canSwitchUsers(euid) : euid === 0);
   const lookup = opts.lookup ?? getent;
   const users = new Map<string, Promise<RunAs>>();
+  // one walk of the file system per command name: a service's misc check is a site of every backend
+  const paths = new Map<string, { path: string } | { refused: string }>();
+  const checkPath = (name: string): { path: string } | { refused: string } => {
+    try {
+      const path = resolveExecutable(name, opts.envPath);
+      if (enforce) checkExecutablePath(path, trusted, opts.envPath);
+      else if (!statSync(path).isFile()) throw new ScriptPathError(path, 'not a regular file');
+      return { path };
+    } catch (err) {
+      if (err instanceof ScriptPathError) return { refused: `command refused: ${err.path}: ${err.reason}` };
+      return { refused: `command refused: ${name}: ${errnoText(err)}` };
+    }
+  };
   const out: CommandRefusal[] = [];
   await Promise.all(
     sites.map(async (site) => {
       const refuse = (message: string): void => void out.push({ site, message });
-      let path: string;
-      try {
-        path = resolveExecutable(site.argv[0] ?? '', opts.envPath);
-        if (enforce) checkExecutablePath(path, trusted, opts.envPath);
-        else if (!statSync(path).isFile()) throw new ScriptPathError(path, 'not a regular file');
-      } catch (err) {
-        if (err instanceof ScriptPathError) refuse(`command refused: ${err.path}: ${err.reason}`);
-        else refuse(`command refused: ${site.argv[0]}: ${errnoText(err)}`);
-        return;
-      }
+      const name = site.argv[0] ?? '';
+      let checked = paths.get(name);
+      if (!checked) paths.set(name, (checked = checkPath(name)));
+      if ('refused' in checked) return refuse(checked.refused);
+      const { path } = checked;
       const user = site.user ?? opts.defaultUser;
       let runAs: RunAs | undefined;
       if (user !== undefined) {
