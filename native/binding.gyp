@@ -17,6 +17,7 @@
         "src/raw_socket.cc",
         "src/socket_util.cc",
         "src/system.cc",
+        "src/tcp_stream.cc",
         "src/test_run.cc"
       ],
       "include_dirs": [

@@ -11,6 +11,7 @@
 #include "link_socket.h"
 #include "raw_socket.h"
 #include "system.h"
+#include "tcp_stream.h"
 
 namespace xlb {
 
@@ -45,6 +46,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfLink", link);
   exports.Set("RawSocket", RawSocket::Init(env));
   exports.Set("TcpConnect", TcpConnect::Init(env));
+  exports.Set("TcpStream", TcpStream::Init(env));
   exports.Set("LinkSocket", LinkSocket::Init(env));
   InitSystem(env, exports);
   InitEthtool(env, exports);

@@ -464,34 +464,28 @@ Napi::Function TcpConnect::Init(Napi::Env env) {
                      });
 }
 
-TcpConnect::TcpConnect(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<TcpConnect>(info), addon_(Addon::From(info.Env())) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsObject()) ThrowType(env, "TcpConnect: options must be an object");
-  if (!info[1].IsFunction()) ThrowType(env, "TcpConnect: callback must be a function");
-  Napi::Object opts = info[0].As<Napi::Object>();
-  int family = Family(env, opts.Get("family"), "TcpConnect: options.family");
+int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peerText) {
+  int family = Family(env, opts.Get("family"), (cls + ": options.family").c_str());
   Napi::Value address = opts.Get("address");
   Napi::Value port = opts.Get("port");
   Napi::Value mark = opts.Get("mark");
   Napi::Value device = opts.Get("device");
   Napi::Value bindAddress = opts.Get("bindAddress");
   Napi::Value bindPort = opts.Get("bindPort");
-  if (!address.IsString()) ThrowType(env, "TcpConnect: options.address must be a string");
-  if (!port.IsNumber()) ThrowType(env, "TcpConnect: options.port must be a number");
-  if (!mark.IsUndefined() && !mark.IsNumber()) ThrowType(env, "TcpConnect: options.mark must be a number");
-  if (!device.IsUndefined() && !device.IsString()) ThrowType(env, "TcpConnect: options.device must be a string");
+  if (!address.IsString()) ThrowType(env, cls + ": options.address must be a string");
+  if (!port.IsNumber()) ThrowType(env, cls + ": options.port must be a number");
+  if (!mark.IsUndefined() && !mark.IsNumber()) ThrowType(env, cls + ": options.mark must be a number");
+  if (!device.IsUndefined() && !device.IsString()) ThrowType(env, cls + ": options.device must be a string");
   if (!bindAddress.IsUndefined() && !bindAddress.IsString()) {
-    ThrowType(env, "TcpConnect: options.bindAddress must be a string");
+    ThrowType(env, cls + ": options.bindAddress must be a string");
   }
   if (!bindPort.IsUndefined() && !bindPort.IsNumber()) {
-    ThrowType(env, "TcpConnect: options.bindPort must be a number");
+    ThrowType(env, cls + ": options.bindPort must be a number");
   }
   std::string peer = address.As<Napi::String>().Utf8Value();
   uint32_t peerPort = port.As<Napi::Number>().Uint32Value();
   sockaddr_storage to;
-  socklen_t toLen = ToSockaddr(env, family, peer, peerPort, &to, "TcpConnect: options.address");
-  uv_loop_t* loop = EventLoop(env);
+  socklen_t toLen = ToSockaddr(env, family, peer, peerPort, &to, cls + ": options.address");
 
   FdGuard fd{::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP)};
   if (fd.fd < 0) ThrowErrno(env, errno, "socket");
@@ -518,7 +512,7 @@ TcpConnect::TcpConnect(const Napi::CallbackInfo& info)
       setsockopt(fd.fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
     }
     sockaddr_storage from;
-    socklen_t fromLen = ToSockaddr(env, family, local, localPort, &from, "TcpConnect: options.bindAddress");
+    socklen_t fromLen = ToSockaddr(env, family, local, localPort, &from, cls + ": options.bindAddress");
     if (::bind(fd.fd, reinterpret_cast<sockaddr*>(&from), fromLen) != 0) {
       ThrowErrno(env, errno, "bind", local);
     }
@@ -526,12 +520,22 @@ TcpConnect::TcpConnect(const Napi::CallbackInfo& info)
   if (::connect(fd.fd, reinterpret_cast<sockaddr*>(&to), toLen) != 0 && errno != EINPROGRESS) {
     ThrowErrno(env, errno, "connect", peer + " port " + std::to_string(peerPort));
   }
+  *peerText = peer + " port " + std::to_string(peerPort);
+  return fd.Release();
+}
+
+TcpConnect::TcpConnect(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<TcpConnect>(info), addon_(Addon::From(info.Env())) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) ThrowType(env, "TcpConnect: options must be an object");
+  if (!info[1].IsFunction()) ThrowType(env, "TcpConnect: callback must be a function");
+  uv_loop_t* loop = EventLoop(env);
+  FdGuard fd{OpenTcpConnect(env, info[0].As<Napi::Object>(), "TcpConnect", &peer_)};
   // Writable = the handshake finished, one way or the other (SO_ERROR).
   int err = poll_.Start(loop, fd.fd, UV_WRITABLE, OnPoll, this);
   if (err != 0) ThrowErrno(env, err, "uv_poll_start");
   callback_ = Napi::Persistent(info[1].As<Napi::Function>());
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "xlb:TcpConnect");
-  peer_ = peer + " port " + std::to_string(peerPort);
   fd_ = fd.Release();
   pending_ = true;
   Ref();  // a pending connect is not collected: the loop will call it

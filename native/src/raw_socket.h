@@ -7,6 +7,8 @@
 // TcpConnect  a non-blocking TCP connect with SO_MARK / SO_BINDTODEVICE / a
 //             bind address set first; hands the connected fd to JS (for
 //             `new net.Socket({ fd })`).
+// TcpStream   the same connect, then the connection's bytes to and from JS
+//             (tcp_stream.h).
 //
 // Both only move bytes and set options: no protocol logic (DESIGN §1).
 // Every fd is non-blocking and close-on-exec; nothing blocks the loop.
@@ -60,6 +62,15 @@ class RawSocket : public PolledSocket<RawSocket> {
   int type_ = 0;    // SOCK_RAW or SOCK_DGRAM
   std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
 };
+
+// For TcpConnect and TcpStream: a non-blocking, close-on-exec TCP socket of
+// options.family with options.mark (SO_MARK), options.device
+// (SO_BINDTODEVICE) and options.bindAddress/bindPort set, and connect() to
+// options.address/port started. Returns the fd (the caller's); *peer gets
+// "<address> port <port>" for messages. Throws (TypeError with `cls` in the
+// message, or the errno's SystemError) on bad options or an immediate
+// failure, and then leaves nothing open.
+int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peer);
 
 class TcpConnect : public Napi::ObjectWrap<TcpConnect>, public Closable {
  public:

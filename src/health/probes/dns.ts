@@ -136,5 +136,5 @@ class DnsProbe implements Probe {
  * @throws XlbError `XLB_ERR_CONFIG_INVALID` for a query name that cannot be encoded
  */
 export function createDnsProbe(spec: DnsCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, target, options, (f) => new DnsProbe(spec, target, f), true);
+  return withSocketFactory(spec, target, options, (f) => new DnsProbe(spec, target, f));
 }

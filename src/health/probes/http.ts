@@ -22,7 +22,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { XlbError } from '../../errors.js';
 import type { HttpCheckSpec, StatusRange } from '../spec.js';
-import { connectVia, dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
+import { connectFailText, connectVia, dropConnection, FailingProbe, targetText, withSocketFactory } from './tcp.js';
 import {
   afterPendingIo,
   AttemptSet,
@@ -36,6 +36,7 @@ import {
   type ProbeFailReason,
   type ProbeOptions,
   type ProbeResult,
+  type ProbeSocket,
   type ProbeTarget,
   type SocketFactory,
 } from './types.js';
@@ -273,10 +274,10 @@ class HttpAttempt {
   #done = false;
   #phase: Phase = 'connect';
   readonly #timer: NodeJS.Timeout;
-  /** The TCP socket, once connected. */
-  #raw: net.Socket | undefined;
+  /** The TCP socket, once connected: a net.Socket under TLS, else the factory's lighter socket. */
+  #raw: ProbeSocket | undefined;
   /** The socket the HTTP bytes go through: the TLS socket over #raw, or #raw itself. */
-  #sock: net.Socket | undefined;
+  #sock: ProbeSocket | undefined;
   /** Cancels the connect while it is pending. */
   readonly #cancelConnect: () => void;
   /** Head bytes so far (usually one chunk). */
@@ -300,19 +301,22 @@ class HttpAttempt {
     this.#chunks = plan.regex !== undefined ? [] : undefined;
     this.#timer = setTimeout(this.#onTimeout, plan.spec.timeoutMs);
     attempts.add(this.abort);
-    this.#cancelConnect = connectVia(plan.factory, plan.target, plan.spec, (err, raw) => {
-      if (err) this.#fail(errnoReason(errorCode(err)), `connect: ${socketErrorText(err)}`);
+    const onConnect = (err: Error | null, raw?: ProbeSocket): void => {
+      if (err) this.#fail(errnoReason(errorCode(err)), connectFailText(err, plan.target));
+      else if (plan.tls) this.#onTcp(raw as net.Socket, plan.tls);
       else this.#onSocket(raw!);
-    });
+    };
+    // TLS needs a net.Socket under it; plain HTTP takes the factory's lighter socket
+    this.#cancelConnect = plan.tls ? connectVia(plan.factory, plan.target, plan.spec, onConnect) : connectVia(plan.factory, plan.target, plan.spec, onConnect, true);
   }
 
-  /** The TCP connection is up: TLS over it (https), then the request. */
-  #onSocket(raw: net.Socket): void {
+  /** https: the TCP connection is up; the TLS handshake over it, then the request. */
+  #onTcp(raw: net.Socket, options: tls.ConnectionOptions): void {
     this.#raw = raw;
     raw.on('error', this.#onError);
-    let sock: net.Socket;
+    let sock: tls.TLSSocket;
     try {
-      sock = this.plan.tls ? tls.connect({ ...this.plan.tls, socket: raw }) : raw;
+      sock = tls.connect({ ...options, socket: raw });
     } catch (err) {
       this.#fail('tls', `tls: ${errorText(err)}`);
       return;
@@ -320,13 +324,19 @@ class HttpAttempt {
     this.#sock = sock;
     sock.on('data', this.#onData);
     sock.once('end', this.#onEnd);
-    if (sock !== raw) {
-      this.#phase = 'tls handshake';
-      sock.on('error', this.#onError);
-      sock.once('secureConnect', this.#onConnected);
-    } else {
-      this.#onConnected();
-    }
+    this.#phase = 'tls handshake';
+    sock.on('error', this.#onError);
+    sock.once('secureConnect', this.#onConnected);
+  }
+
+  /** http: the connection is up; the request. */
+  #onSocket(raw: ProbeSocket): void {
+    this.#raw = raw;
+    this.#sock = raw;
+    raw.on('error', this.#onError);
+    raw.on('data', this.#onData);
+    raw.once('end', this.#onEnd);
+    this.#onConnected();
   }
 
   /** Cut the attempt short (probe closed). */

@@ -2,9 +2,13 @@
  * @module health/probes/native-factory
  * The {@link SocketFactory} of checks that need what Node's sockets cannot
  * set: SO_MARK (`fwmark`, and the steering mark of `target: vip` checks),
- * SO_BINDTODEVICE (`bindInterface`), IP_RECVERR. TCP connects go through the
- * addon (src/native/socket.ts connectSocket) and come back as ordinary
- * `net.Socket`s, so the tcp, http(s) and smtp probes use them unchanged. UDP
+ * SO_BINDTODEVICE (`bindInterface`), IP_RECVERR; and the default factory of
+ * every check, for its lighter TCP socket. TCP connects go through the
+ * addon. For the tcp probe and http without TLS they stay the addon's
+ * TcpStream ({@link SocketFactory.stream}: one object and one call into JS
+ * per event, where a `net.Socket` costs a stream's machinery per
+ * connection); for https and smtp they come back as ordinary `net.Socket`s
+ * (src/native/socket.ts connectSocket), which TLS needs. UDP
  * sockets are the addon's RawSocket (SOCK_DGRAM, protocol 17) behind the
  * part of Node's dgram API the udp and dns probes use ({@link ProbeDgram}).
  *
@@ -19,9 +23,9 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
-import { connectSocket, IPPROTO, RawSocket, SOCKOPT, type TcpConnectFdOptions } from '../../native/socket.js';
+import { connectSocket, IPPROTO, RawSocket, SOCKOPT, TcpStream, type TcpConnectOptions } from '../../native/socket.js';
 import type { NetCheckBase } from '../spec.js';
-import type { ProbeDgram, ProbeTarget, SocketFactory } from './types.js';
+import type { ProbeDgram, ProbeSocket, ProbeTarget, SocketFactory } from './types.js';
 
 /**
  * The source address the kernel picks towards `address`: a connected UDP
@@ -198,37 +202,158 @@ export class NativeUdpSocket extends EventEmitter implements ProbeDgram {
   }
 }
 
-/** The addon's sockets: SO_MARK, SO_BINDTODEVICE, `target.via`. */
+/**
+ * The addon's TcpStream behind {@link ProbeSocket}: what the tcp and http
+ * probes use of a `net.Socket`, without the stream machinery.
+ */
+class NativeProbeSocket extends EventEmitter implements ProbeSocket {
+  readonly #stream: TcpStream;
+
+  /**
+   * Starts the connect; `onConnect` runs once, from the event loop, unless
+   * the socket is closed first.
+   * @throws SystemError / TypeError as TcpStream's constructor
+   */
+  constructor(options: TcpConnectOptions, onConnect: (err: Error | null) => void) {
+    super();
+    this.#stream = new TcpStream(options, {
+      connected: () => onConnect(null),
+      data: (bytes) => this.emit('data', bytes),
+      end: () => this.emit('end'),
+      error: (err) => {
+        if (!this.#stream.connected) onConnect(err);
+        else this.#emitError(err);
+      },
+    });
+  }
+
+  get pending(): boolean {
+    return !this.#stream.connected;
+  }
+
+  get destroyed(): boolean {
+    return this.#stream.closed;
+  }
+
+  get readableEnded(): boolean {
+    return this.#stream.ended;
+  }
+
+  /** As net.Socket's: a failure comes as an 'error' event, never from inside write(). */
+  write(data: Buffer): boolean {
+    try {
+      this.#stream.write(data);
+    } catch (err) {
+      queueMicrotask(() => this.#emitError(err instanceof Error ? err : new Error(String(err))));
+    }
+    return true;
+  }
+
+  destroy(): void {
+    this.#stream.close(false);
+  }
+
+  resetAndDestroy(): void {
+    this.#stream.close(true);
+  }
+
+  /** 'error' while anyone listens and the probe has not closed the socket. */
+  #emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+/** TcpConnect/TcpStream options of a check towards `target`, without the `target.via` source. */
+function tcpOptions(target: ProbeTarget, spec: NetCheckBase): TcpConnectOptions {
+  const opts: TcpConnectOptions = { family: target.family, address: target.address, port: target.port };
+  const mark = target.via?.mark ?? spec.fwmark;
+  if (mark !== 0) opts.mark = mark;
+  if (spec.bindInterface !== undefined) opts.device = spec.bindInterface;
+  if (spec.bindAddress !== undefined) opts.bindAddress = spec.bindAddress;
+  return opts;
+}
+
+/**
+ * Connects with `open` once the source is known: at once, or after the
+ * lookup of the `target.via` source. `done` is called once, never
+ * synchronously and never after the returned cancel function ran. `open`
+ * may throw (bad options, an immediate failure): `done` then gets that
+ * error; its `finish` returns false for a socket that came too late, which
+ * the caller then closes.
+ */
+function connectWith<S>(
+  target: ProbeTarget,
+  spec: NetCheckBase,
+  open: (opts: TcpConnectOptions, finish: (err: Error | null, sock?: S) => boolean) => { close(): void },
+  done: (err: Error | null, sock?: S) => void,
+): () => void {
+  // only a `target.via` lookup has anything to abort: no AbortController per attempt otherwise
+  const ac = target.via && spec.bindAddress === undefined ? new AbortController() : undefined;
+  let settled = false;
+  let pending: { close(): void } | undefined;
+  const finish = (err: Error | null, sock?: S): boolean => {
+    if (settled) return false;
+    settled = true;
+    done(err, sock);
+    return true;
+  };
+  const start = (opts: TcpConnectOptions): void => {
+    try {
+      pending = open(opts, finish);
+    } catch (err) {
+      // never from inside the factory call: the caller's cancel is set by then
+      queueMicrotask(() => finish(err instanceof Error ? err : new Error(String(err))));
+    }
+  };
+  const opts = tcpOptions(target, spec);
+  if (ac) {
+    sources.get(target.via!.backend, target.family, ac.signal).then(
+      (source) => {
+        if (settled) return;
+        opts.bindAddress = source;
+        start(opts);
+      },
+      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+    );
+  } else {
+    start(opts); // neither connect calls back synchronously
+  }
+  return () => {
+    if (settled) return;
+    settled = true;
+    ac?.abort();
+    pending?.close();
+  };
+}
+
+/** The addon's sockets: SO_MARK, SO_BINDTODEVICE, `target.via`, and the lighter TCP socket. */
 export const nativeSocketFactory: SocketFactory = {
   supportsDeviceAndMark: true,
   tcp(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: NetSocket) => void): () => void {
-    const ac = new AbortController();
-    let settled = false;
-    const connect = async (): Promise<NetSocket> => {
-      const opts: TcpConnectFdOptions = { family: target.family, address: target.address, port: target.port, signal: ac.signal };
-      const mark = target.via?.mark ?? spec.fwmark;
-      if (mark !== 0) opts.mark = mark;
-      if (spec.bindInterface !== undefined) opts.device = spec.bindInterface;
-      const source = spec.bindAddress ?? (target.via && (await sources.get(target.via.backend, target.family, ac.signal)));
-      if (source !== undefined) opts.bindAddress = source;
-      return connectSocket(opts);
-    };
-    connect().then(
-      (sock) => {
-        if (settled) sock.destroy();
-        else done(null, sock);
-        settled = true;
+    return connectWith<NetSocket>(
+      target,
+      spec,
+      (opts, finish) => {
+        const ac = new AbortController();
+        connectSocket({ ...opts, signal: ac.signal }).then(
+          (sock) => finish(null, sock) || sock.destroy(),
+          (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+        );
+        return { close: () => ac.abort() };
       },
-      (err: unknown) => {
-        if (!settled) done(err instanceof Error ? err : new Error(String(err)));
-        settled = true;
-      },
+      done,
     );
-    return () => {
-      if (settled) return;
-      settled = true;
-      ac.abort();
-    };
+  },
+  stream(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void): () => void {
+    return connectWith<ProbeSocket>(
+      target,
+      spec,
+      (opts, finish) => {
+        const sock = new NativeProbeSocket(opts, (err) => void (err ? finish(err) : finish(null, sock)));
+        return { close: () => sock.destroy() };
+      },
+      done,
+    );
   },
   udp(target: ProbeTarget, spec: NetCheckBase): ProbeDgram {
     return new NativeUdpSocket(target, spec);

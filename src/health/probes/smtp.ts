@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import { XlbError } from '../../errors.js';
 import type { SmtpCheckSpec } from '../spec.js';
-import { connectVia, targetText, withSocketFactory } from './tcp.js';
+import { connectFailText, connectVia, targetText, withSocketFactory } from './tcp.js';
 import {
   afterPendingIo,
   AttemptSet,
@@ -142,7 +142,7 @@ class SmtpProbe implements Probe {
       };
       const cancel = connectVia(this.factory, this.target, this.spec, (err, s) => {
         if (err) {
-          finish(failResult(t0, errnoReason(errorCode(err)), `connect: ${errorText(err)}`));
+          finish(failResult(t0, errnoReason(errorCode(err)), connectFailText(err, this.target)));
           return;
         }
         sock = s!;

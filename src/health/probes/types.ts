@@ -142,6 +142,31 @@ export interface ProbeDgram {
 }
 
 /**
+ * What the tcp and http probes use of a connected TCP connection: the part
+ * of `net.Socket` that the native factory's lighter socket
+ * (native-factory.ts, over the addon's TcpStream) also has. Errors carry the
+ * errno name in `code`.
+ */
+export interface ProbeSocket {
+  /** Bytes read. */
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  /** The connection failed. */
+  on(event: 'error', listener: (err: Error) => void): this;
+  /** The peer's FIN. */
+  once(event: 'end', listener: () => void): this;
+  write(data: Buffer): unknown;
+  /** Close with a FIN. */
+  destroy(): void;
+  /** Close with a RST (SO_LINGER 0). */
+  resetAndDestroy(): unknown;
+  readonly destroyed: boolean;
+  /** The connect has not finished yet. */
+  readonly pending: boolean;
+  /** The peer's FIN was read. */
+  readonly readableEnded: boolean;
+}
+
+/**
  * Creates the sockets of network probes. The default creates plain Node
  * sockets and honours `bindAddress` only; the native one (native-factory.ts)
  * adds SO_BINDTODEVICE for `bindInterface`, SO_MARK for `fwmark`, and
@@ -158,6 +183,12 @@ export interface SocketFactory {
    */
   tcp(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: NetSocket) => void): () => void;
   /**
+   * As {@link SocketFactory.tcp}, for probes that read and write the bytes
+   * themselves and need no stream (tcp, http without TLS): a lighter socket
+   * where the factory has one. Factories without it serve `tcp()` for both.
+   */
+  stream?(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void): () => void;
+  /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.
    * A native factory also sets IP_RECVERR / IPV6_RECVERR, so that ICMP
@@ -171,13 +202,8 @@ export interface SocketFactory {
 
 /** Options of {@link createProbe} (src/health/probes/index.ts) and the per-type constructors. */
 export interface ProbeOptions {
-  /** Socket source for network probes; default plain Node sockets. */
+  /** Socket source for network probes; default native-factory.ts's. */
   socketFactory?: SocketFactory;
-  /**
-   * The factory used instead of the default one when a check needs
-   * `bindInterface`, `fwmark` or `target.via`; default native-factory.ts's.
-   */
-  nativeSocketFactory?: SocketFactory;
 }
 
 /**

@@ -218,5 +218,5 @@ class UdpProbe implements Probe {
  * @param options socket factory
  */
 export function createUdpProbe(spec: UdpCheckSpec, target: ProbeTarget, options: ProbeOptions = {}): Probe {
-  return withSocketFactory(spec, target, options, (f) => new UdpProbe(spec, target, f), true);
+  return withSocketFactory(spec, target, options, (f) => new UdpProbe(spec, target, f));
 }
