@@ -1,9 +1,11 @@
 /**
  * @module bfd/auth
  * BFD authentication (RFC 5880 §6.7): simple password, keyed MD5,
- * meticulous keyed MD5, keyed SHA1 and meticulous keyed SHA1. Builds the
- * section a packet carries, signs the encoded bytes, and verifies a received
- * packet with the sequence-number window of §6.7.3/§6.7.4.
+ * meticulous keyed MD5, keyed SHA1 and meticulous keyed SHA1. The
+ * section's types (§4.2-4.4, which ./codec.ts encodes and decodes), the
+ * section a packet carries, signing of the encoded bytes, and verification
+ * of a received packet with the sequence-number window of §6.7.3/§6.7.4.
+ * Imports nothing of ./codec.ts, which imports this: no circle.
  *
  * Layer: pure (H-28). The per-session state lives with the caller: it
  * passes the transmit state (bfd.XmitAuthSeq) or receive state
@@ -20,7 +22,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
+  BFD_AUTH_LEN_MD5,
   BFD_AUTH_LEN_PASSWORD_OVERHEAD,
+  BFD_AUTH_LEN_SHA1,
   BFD_AUTH_SEQ_WINDOW_MULT,
   BFD_AUTH_TYPE,
   BFD_HEADER_LEN,
@@ -30,10 +34,80 @@ import {
   BFD_SHA1_KEY_MAX,
   type BfdAuthType,
 } from './spec.js';
-import type { BfdAuthKeyed, BfdAuthSection, BfdControl, BfdDrop } from './codec.js';
 
-// codec.ts imports this module at run time; this one takes only types from
-// it, so the helpers it needs from the layout are repeated here.
+// --- The section (RFC 5880 §4.2-4.4) ---------------------------------------------
+
+/** Simple password section (RFC 5880 §4.2), Auth Type 1. */
+export interface BfdAuthPassword {
+  kind: 'password';
+  type: typeof BFD_AUTH_TYPE.SIMPLE_PASSWORD;
+  /** Auth Key ID: which of the configured passwords. */
+  keyId: number;
+  /** The password, 1..16 bytes; Auth Len is its length + 3. */
+  password: Buffer;
+}
+
+/** Keyed MD5 / SHA1 section (RFC 5880 §4.3, §4.4), Auth Type 2..5. */
+export interface BfdAuthKeyed {
+  kind: 'keyed';
+  type: Exclude<BfdAuthType, typeof BFD_AUTH_TYPE.SIMPLE_PASSWORD>;
+  /** Auth Key ID: which of the configured keys. */
+  keyId: number;
+  /** Sequence Number, 32 bits (bfd.XmitAuthSeq of the sender). */
+  sequence: number;
+  /**
+   * Auth Key/Digest (MD5, 16 bytes) or Auth Key/Hash (SHA1, 20 bytes). On
+   * encode its content is written as given; {@link signBfdControl} fills it in.
+   */
+  digest: Buffer;
+}
+
+/**
+ * An authentication section the codec does not type: an unknown Auth Type
+ * (0, 6..255), or a known one whose Auth Len does not fit it or does not
+ * reach the end of the packet. Kept byte for byte so it round-trips (H-34);
+ * the auth checks reject it with their own reason.
+ */
+export interface BfdAuthRaw {
+  kind: 'raw';
+  /** Auth Type as received. */
+  type: number;
+  /** Auth Len as received (may disagree with `data`). */
+  authLen: number;
+  /** The bytes after Auth Len up to the packet's Length: Auth Key ID first, when there is one. */
+  data: Buffer;
+}
+
+/** The authentication section, present iff the A bit is set. */
+export type BfdAuthSection = BfdAuthPassword | BfdAuthKeyed | BfdAuthRaw;
+
+/** Auth Len of a keyed type: 24 for MD5, 28 for SHA1 (RFC 5880 §4.3, §4.4). */
+export function keyedAuthLen(type: BfdAuthKeyed['type']): number {
+  return type === BFD_AUTH_TYPE.KEYED_MD5 || type === BFD_AUTH_TYPE.METICULOUS_KEYED_MD5 ? BFD_AUTH_LEN_MD5 : BFD_AUTH_LEN_SHA1;
+}
+
+/** Digest length of a keyed type: 16 (MD5) or 20 (SHA1). */
+export function keyedDigestLen(type: BfdAuthKeyed['type']): number {
+  return keyedAuthLen(type) === BFD_AUTH_LEN_MD5 ? BFD_MD5_KEY_MAX : BFD_SHA1_KEY_MAX;
+}
+
+/**
+ * Why verification drops a packet: the `auth_*` reasons of codec's
+ * BFD_DROP_REASONS that §6.7 decides (the codec's list must hold each one:
+ * its checkBfdAuth returns these as its own drops, which the compiler checks).
+ */
+export type BfdAuthDropReason = 'auth_type' | 'auth_key_id' | 'auth_length' | 'auth_sequence' | 'auth_password' | 'auth_digest';
+
+/** A packet verification rejects. */
+export interface BfdAuthDrop {
+  ok: false;
+  /** Stable reason name (a counter label). */
+  reason: BfdAuthDropReason;
+  /** Human-readable: what was received and what was expected. */
+  detail: string;
+}
+
+// --- Keys and state ------------------------------------------------------------------
 
 /** Offset of the digest in the section: Auth Type, Auth Len, Key ID, Reserved, Sequence Number. */
 const DIGEST_AT = 8;
@@ -87,6 +161,7 @@ function isMd5(type: BfdAuthType): boolean {
 function digestLen(type: BfdAuthType): number {
   return isMd5(type) ? BFD_MD5_KEY_MAX : BFD_SHA1_KEY_MAX;
 }
+
 
 /**
  * Why a key is unusable for `type`, or undefined when it is fine: a
@@ -211,7 +286,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const drop = (reason: BfdDrop['reason'], detail: string): BfdDrop => ({ ok: false, reason, detail });
+const drop = (reason: BfdAuthDropReason, detail: string): BfdAuthDrop => ({ ok: false, reason, detail });
 
 /**
  * Verify the authentication section of a received packet (RFC 5880
@@ -230,7 +305,8 @@ const drop = (reason: BfdDrop['reason'], detail: string): BfdDrop => ({ ok: fals
  * bfd.AuthSeqKnown; the state returned is new, `rx` is not modified.
  * @param buf holds the received packet
  * @param offset first byte of the packet
- * @param p the decoded packet; must have `auth`
+ * @param a the packet's decoded authentication section
+ * @param detectMult the packet's Detect Mult (the window is 3 x it)
  * @param cfg the session's authentication
  * @param rx the session's receive state
  * @returns `{ ok: true, authRx }` or a drop
@@ -239,12 +315,11 @@ const drop = (reason: BfdDrop['reason'], detail: string): BfdDrop => ({ ok: fals
 export function verifyBfdAuth(
   buf: Uint8Array,
   offset: number,
-  p: BfdControl,
+  a: BfdAuthSection,
+  detectMult: number,
   cfg: BfdAuthConfig,
   rx: BfdAuthRxState,
-): { ok: true; authRx: BfdAuthRxState } | BfdDrop {
-  const a = p.auth;
-  if (a === undefined) return drop('auth_missing', 'no authentication section');
+): { ok: true; authRx: BfdAuthRxState } | BfdAuthDrop {
   if (a.type !== cfg.type) return drop('auth_type', `auth type ${a.type}, the session uses ${cfg.type}`);
   // A raw section of the right type is malformed: its Key ID (if any) first, as the RFC orders it.
   const keyId = a.kind === 'raw' ? a.data[0] : a.keyId;
@@ -265,9 +340,9 @@ export function verifyBfdAuth(
 
   // Keyed: decode typed the section only with the Auth Len of its type, so item 3 holds.
   const meticulous = isMeticulous(cfg.type);
-  if (rx.seqKnown && !authSeqInWindow(a.sequence, rx.seq, p.detectMult, meticulous)) {
+  if (rx.seqKnown && !authSeqInWindow(a.sequence, rx.seq, detectMult, meticulous)) {
     const lo = (rx.seq + (meticulous ? 1 : 0)) >>> 0;
-    const hi = (rx.seq + BFD_AUTH_SEQ_WINDOW_MULT * p.detectMult) >>> 0;
+    const hi = (rx.seq + BFD_AUTH_SEQ_WINDOW_MULT * detectMult) >>> 0;
     return drop('auth_sequence', `sequence ${a.sequence} outside ${lo}..${hi}`);
   }
   const len = buf[offset + 3]!;

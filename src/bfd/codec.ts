@@ -13,9 +13,10 @@
  * the runtime). The encoder throws `CodecError` BAD_VALUE for a field out of
  * range: that is the program's own input, not the wire's.
  *
- * Authentication (digests, passwords, sequence numbers) is ./auth.ts; this
- * module calls its verifier as the last of the reception checks and its
- * signer when asked to encode a signed packet.
+ * Authentication (the section's types, digests, passwords, sequence
+ * numbers) is ./auth.ts; this module calls its verifier as the last of the
+ * reception checks and its signer when asked to encode a signed packet.
+ * The import runs one way, codec -> auth, so the two form no circle.
  *
  * Sources: RFC 5880 §4, §6.7, §6.8.6; RFC 5881 §5 and RFC 5883 §5 for the
  * TTL checks, whose reason is listed here but which the runtime applies
@@ -23,19 +24,15 @@
  */
 import { CodecError } from '../errors.js';
 import {
-  BFD_AUTH_LEN_MD5,
   BFD_AUTH_LEN_PASSWORD_OVERHEAD,
-  BFD_AUTH_LEN_SHA1,
   BFD_AUTH_MIN_PACKET_LEN,
   BFD_AUTH_TYPE,
   BFD_AUTH_TYPE_NAMES,
   BFD_DIAG_NAMES,
   BFD_FLAG,
   BFD_HEADER_LEN,
-  BFD_MD5_KEY_MAX,
   BFD_PASSWORD_MAX,
   BFD_PASSWORD_MIN,
-  BFD_SHA1_KEY_MAX,
   BFD_STATE,
   BFD_STATE_NAMES,
   BFD_VERSION,
@@ -43,56 +40,23 @@ import {
   type BfdDiag,
   type BfdState,
 } from './spec.js';
-import { signBfdControl, verifyBfdAuth, type BfdAuthConfig, type BfdAuthRxState } from './auth.js';
+import {
+  keyedAuthLen,
+  keyedDigestLen,
+  signBfdControl,
+  verifyBfdAuth,
+  type BfdAuthConfig,
+  type BfdAuthKeyed,
+  type BfdAuthRxState,
+  type BfdAuthSection,
+} from './auth.js';
+
+export type { BfdAuthKeyed, BfdAuthPassword, BfdAuthRaw, BfdAuthSection } from './auth.js';
 
 /** Largest value of the 8-bit Length field: no control packet is longer. */
 const BFD_MAX_PACKET_LEN = 0xff;
 
 // --- Types -------------------------------------------------------------------
-
-/** Simple password section (RFC 5880 §4.2), Auth Type 1. */
-export interface BfdAuthPassword {
-  kind: 'password';
-  type: typeof BFD_AUTH_TYPE.SIMPLE_PASSWORD;
-  /** Auth Key ID: which of the configured passwords. */
-  keyId: number;
-  /** The password, 1..16 bytes; Auth Len is its length + 3. */
-  password: Buffer;
-}
-
-/** Keyed MD5 / SHA1 section (RFC 5880 §4.3, §4.4), Auth Type 2..5. */
-export interface BfdAuthKeyed {
-  kind: 'keyed';
-  type: Exclude<BfdAuthType, typeof BFD_AUTH_TYPE.SIMPLE_PASSWORD>;
-  /** Auth Key ID: which of the configured keys. */
-  keyId: number;
-  /** Sequence Number, 32 bits (bfd.XmitAuthSeq of the sender). */
-  sequence: number;
-  /**
-   * Auth Key/Digest (MD5, 16 bytes) or Auth Key/Hash (SHA1, 20 bytes). On
-   * encode its content is written as given; ./auth.ts fills it in.
-   */
-  digest: Buffer;
-}
-
-/**
- * An authentication section this codec does not type: an unknown Auth Type
- * (0, 6..255), or a known one whose Auth Len does not fit it or does not
- * reach the end of the packet. Kept byte for byte so it round-trips (H-34);
- * the auth checks reject it with their own reason.
- */
-export interface BfdAuthRaw {
-  kind: 'raw';
-  /** Auth Type as received. */
-  type: number;
-  /** Auth Len as received (may disagree with `data`). */
-  authLen: number;
-  /** The bytes after Auth Len up to the packet's Length: Auth Key ID first, when there is one. */
-  data: Buffer;
-}
-
-/** The authentication section, present iff the A bit is set. */
-export type BfdAuthSection = BfdAuthPassword | BfdAuthKeyed | BfdAuthRaw;
 
 /**
  * A BFD control packet (RFC 5880 §4.1). The A bit is not a field: it is set
@@ -233,16 +197,6 @@ export function bfdStateName(state: number): string {
 }
 
 // --- Length -------------------------------------------------------------------------
-
-/** Auth Len of a keyed type: 24 for MD5, 28 for SHA1 (RFC 5880 §4.3, §4.4). */
-export function keyedAuthLen(type: BfdAuthKeyed['type']): number {
-  return type === BFD_AUTH_TYPE.KEYED_MD5 || type === BFD_AUTH_TYPE.METICULOUS_KEYED_MD5 ? BFD_AUTH_LEN_MD5 : BFD_AUTH_LEN_SHA1;
-}
-
-/** Digest length of a keyed type: 16 (MD5) or 20 (SHA1). */
-export function keyedDigestLen(type: BfdAuthKeyed['type']): number {
-  return keyedAuthLen(type) === BFD_AUTH_LEN_MD5 ? BFD_MD5_KEY_MAX : BFD_SHA1_KEY_MAX;
-}
 
 /** Bytes of an authentication section. */
 function authBytes(a: BfdAuthSection): number {
@@ -497,7 +451,7 @@ export function checkBfdAuth(buf: Uint8Array, offset: number, p: BfdControl, aut
   if (p.auth !== undefined && auth === undefined) return drop('auth_unexpected', `A bit set (${bfdAuthTypeName(p.auth.type)}), the session has no authentication`);
   if (p.auth === undefined && auth !== undefined) return drop('auth_missing', `A bit clear, the session uses ${bfdAuthTypeName(auth.type)}`);
   if (p.auth === undefined || auth === undefined) return { ok: true, authRx };
-  return verifyBfdAuth(buf, offset, p, auth, authRx);
+  return verifyBfdAuth(buf, offset, p.auth, p.detectMult, auth, authRx);
 }
 
 /** What the runtime's session lookup gives {@link receiveBfdControl}. */
