@@ -101,6 +101,20 @@ export const BFD_PASSWORD_MAX = 16;
 export const BFD_MD5_KEY_MAX = 16;
 /** Keyed SHA1 key length, bytes (RFC 5880 §4.4: up to 20, zero-padded). */
 export const BFD_SHA1_KEY_MAX = 20;
+/** Smallest Length of a packet with the A bit: the header and Auth Type, Auth Len (RFC 5880 §6.8.6). */
+export const BFD_AUTH_MIN_PACKET_LEN = 26;
+/** Auth Len of simple password: Auth Type, Auth Len, Auth Key ID and the password (RFC 5880 §4.2). */
+export const BFD_AUTH_LEN_PASSWORD_OVERHEAD = 3;
+/** Auth Len of (meticulous) keyed MD5: 4 bytes, the sequence number and a 16-byte digest (RFC 5880 §4.3). */
+export const BFD_AUTH_LEN_MD5 = 24;
+/** Auth Len of (meticulous) keyed SHA1: 4 bytes, the sequence number and a 20-byte hash (RFC 5880 §4.4). */
+export const BFD_AUTH_LEN_SHA1 = 28;
+/**
+ * Receive window of authentication sequence numbers, in units of the
+ * received Detect Mult: 3 x Detect Mult ahead of bfd.RcvAuthSeq
+ * (RFC 5880 §6.7.3, §6.7.4).
+ */
+export const BFD_AUTH_SEQ_WINDOW_MULT = 3;
 
 /** Slow start: the transmit interval while the session is not Up is at least this, µs (RFC 5880 §6.8.3). */
 export const BFD_SLOW_TX_US = 1_000_000;
