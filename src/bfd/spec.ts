@@ -118,6 +118,21 @@ export const BFD_AUTH_SEQ_WINDOW_MULT = 3;
 
 /** Slow start: the transmit interval while the session is not Up is at least this, µs (RFC 5880 §6.8.3). */
 export const BFD_SLOW_TX_US = 1_000_000;
+/**
+ * bfd.RemoteMinRxInterval before the peer has spoken, and again after a
+ * Detection Time without its packets, µs (RFC 5880 §6.8.1, §6.8.18): 1, so the
+ * own Desired Min TX decides the rate until the peer says otherwise.
+ */
+export const BFD_REMOTE_MIN_RX_INITIAL_US = 1;
+/**
+ * Transmit jitter (RFC 5880 §6.8.7): each periodic interval is the negotiated
+ * one times a factor in [MIN, MAX); with a Detect Mult of 1 the factor stays
+ * below MAX_MULT1, so the peer's Detection Time (one interval) cannot pass
+ * before the next packet arrives. Fractions of the negotiated interval.
+ */
+export const BFD_JITTER_MIN = 0.75;
+export const BFD_JITTER_MAX = 1.0;
+export const BFD_JITTER_MAX_MULT1 = 0.9;
 
 // --- keepalived's bfd_instance (shared/reference/keepalived.md §4.1) ---------
 
