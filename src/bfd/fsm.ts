@@ -7,7 +7,7 @@
  * Layer: control plane, pure (STYLE H-3, H-28). No sockets, no timers, no
  * clock, no addon, no Math.random: every input takes `now` (ms, any monotonic
  * origin, fractions allowed) and returns a {@link BfdStep}: the control
- * packets to send now (as {@link BfdControl} values for the codec), the events
+ * packets to send now (as {@link SessionPacket} values for the codec), the events
  * (state changes with their diagnostic, negotiated timers, echo permission,
  * trace lines), and the two deadlines `txAt` (next periodic packet) and
  * `detectAt` (Detection Time expiry) at which the runtime calls
@@ -76,6 +76,7 @@
  *   xlb's control packets are not independent of its control plane (C = 0).
  */
 import { XlbError } from '../errors.js';
+import type { BfdControl } from './codec.js';
 import { detectionTimeUs, jitteredIntervalMs, slowTxUs, txIntervalUs } from './timers.js';
 import {
   BFD_DIAG,
@@ -99,33 +100,13 @@ const U32_MAX = 0xffff_ffff;
 
 /**
  * The fields of a control packet that the state machine reads and writes
- * (RFC 5880 §4.1). The codec's decoded packet carries these and more
- * (version, C, M, authentication), which the runtime checks or fills in.
+ * (RFC 5880 §4.1): the codec's decoded packet ({@link BfdControl}) without
+ * what the runtime checks or fills in (version, C, M, authentication). P and
+ * F are never both set in what the machine sends.
  */
-export interface BfdControl {
-  /** Sta: the sender's session state. */
-  readonly state: BfdState;
-  /** Diag: the sender's reason for its last state change. */
-  readonly diag: BfdDiag;
-  /** P: the sender asks for a Final (a Poll Sequence is running). */
-  readonly poll: boolean;
-  /** F: the answer to a Poll. Never set together with `poll`. */
-  readonly final: boolean;
-  /** D: the sender wants to operate in demand mode. */
-  readonly demand: boolean;
-  /** Detect Mult, 1..255. */
-  readonly detectMult: number;
-  /** My Discriminator, non-zero. */
-  readonly myDiscr: number;
-  /** Your Discriminator: the peer's, or 0 while unknown. */
-  readonly yourDiscr: number;
-  /** Desired Min TX Interval, µs. */
-  readonly desiredMinTxUs: number;
-  /** Required Min RX Interval, µs (0: send me no periodic packets). */
-  readonly requiredMinRxUs: number;
-  /** Required Min Echo RX Interval, µs (0: do not send me echo packets). */
-  readonly requiredMinEchoRxUs: number;
-}
+export type SessionPacket = Readonly<
+  Pick<BfdControl, 'state' | 'diag' | 'poll' | 'final' | 'demand' | 'detectMult' | 'myDiscriminator' | 'yourDiscriminator' | 'desiredMinTxUs' | 'requiredMinRxUs' | 'requiredMinEchoRxUs'>
+>;
 
 /** The configuration of one session (keepalived `bfd_instance`, in wire units). */
 export interface BfdSessionConfig {
@@ -192,7 +173,7 @@ export interface BfdStep {
   /** The state after the input. */
   readonly state: BfdState;
   /** Control packets to send now, in order. */
-  readonly send: BfdControl[];
+  readonly send: SessionPacket[];
   /** What happened, in order. */
   readonly events: BfdEvent[];
   /** Set when {@link BfdSession.onPacket} dropped the packet. */
@@ -218,8 +199,8 @@ export interface BfdSnapshot {
   readonly localDiscr: number;
   readonly remoteDiscr: number;
   readonly remoteState: BfdState;
-  /** Diag of the peer's last packet. */
-  readonly remoteDiag: BfdDiag;
+  /** Diag of the peer's last packet (values past 8 are reserved: kept as received). */
+  readonly remoteDiag: number;
   readonly detectMult: number;
   /** Detect Mult of the peer's last packet (0 before any). */
   readonly remoteDetectMult: number;
@@ -333,7 +314,7 @@ export class BfdSession {
   // --- what the peer said last (not §6.8.1 variables, but needed for §6.8.4) --
   #remoteDesiredMinTxUs = 0;
   #remoteDetectMult = 0;
-  #remoteDiag: BfdDiag = BFD_DIAG.NONE;
+  #remoteDiag: number = BFD_DIAG.NONE;
   #remoteMinEchoRxUs = 0;
 
   // --- own echo and timer bookkeeping ----------------------------------------
@@ -358,7 +339,7 @@ export class BfdSession {
   #reportedEcho = 0;
 
   // --- output of the step in progress ----------------------------------------
-  #send: BfdControl[] = [];
+  #send: SessionPacket[] = [];
   #events: BfdEvent[] = [];
   #discarded: BfdDiscard | undefined;
 
@@ -461,7 +442,7 @@ export class BfdSession {
    * @param now when it arrived, ms
    * @param pkt the decoded packet
    */
-  onPacket(now: number, pkt: BfdControl): BfdStep {
+  onPacket(now: number, pkt: SessionPacket): BfdStep {
     const discard = this.#check(pkt);
     if (discard !== undefined) return this.#step(discard, () => this.#trace(`packet discarded: ${discard}`));
     return this.#step(undefined, () => this.#receive(now, pkt));
@@ -609,30 +590,29 @@ export class BfdSession {
   // --- reception ---------------------------------------------------------------
 
   /** The stateful discard rules of §6.8.6 and the codec's rules the session depends on. */
-  #check(pkt: BfdControl): BfdDiscard | undefined {
+  #check(pkt: SessionPacket): BfdDiscard | undefined {
     if (!this.#started) return 'not-started';
     const intervals = [pkt.desiredMinTxUs, pkt.requiredMinRxUs, pkt.requiredMinEchoRxUs];
     if (
       !Number.isInteger(pkt.detectMult) ||
       pkt.detectMult < 1 ||
       pkt.detectMult > BFD_MULTIPLIER_MAX ||
-      !isU32(pkt.myDiscr, 1) ||
-      !isU32(pkt.yourDiscr) ||
+      !isU32(pkt.myDiscriminator, 1) ||
+      !isU32(pkt.yourDiscriminator) ||
       !intervals.every((v) => isU32(v)) ||
       (pkt.poll && pkt.final) ||
-      BFD_STATE_NAMES[pkt.state] === undefined ||
-      BFD_DIAG_NAMES[pkt.diag] === undefined
+      BFD_STATE_NAMES[pkt.state] === undefined
     ) {
       return 'invalid';
     }
-    if (pkt.yourDiscr !== 0 && pkt.yourDiscr !== this.#cfg.localDiscr) return 'your-discr-mismatch';
-    if (pkt.yourDiscr === 0 && pkt.state !== BFD_STATE.DOWN && pkt.state !== BFD_STATE.ADMIN_DOWN) return 'your-discr-zero';
+    if (pkt.yourDiscriminator !== 0 && pkt.yourDiscriminator !== this.#cfg.localDiscr) return 'your-discr-mismatch';
+    if (pkt.yourDiscriminator === 0 && pkt.state !== BFD_STATE.DOWN && pkt.state !== BFD_STATE.ADMIN_DOWN) return 'your-discr-zero';
     return undefined;
   }
 
   /** RFC 5880 §6.8.6 from "Set bfd.RemoteDiscr" on, in its order. */
-  #receive(now: number, pkt: BfdControl): void {
-    this.#remoteDiscr = pkt.myDiscr;
+  #receive(now: number, pkt: SessionPacket): void {
+    this.#remoteDiscr = pkt.myDiscriminator;
     this.#remoteState = pkt.state;
     this.#remoteDemand = pkt.demand;
     this.#remoteMinRxUs = pkt.requiredMinRxUs;
@@ -868,8 +848,8 @@ export class BfdSession {
       final: flags.final,
       demand: false,
       detectMult: this.#detectMult,
-      myDiscr: this.#cfg.localDiscr,
-      yourDiscr: this.#remoteDiscr,
+      myDiscriminator: this.#cfg.localDiscr,
+      yourDiscriminator: this.#remoteDiscr,
       desiredMinTxUs: this.#desiredMinTxUs,
       requiredMinRxUs: this.#requiredMinRxUs,
       requiredMinEchoRxUs: this.#requiredMinEchoRxUs,

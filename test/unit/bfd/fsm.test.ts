@@ -10,7 +10,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BfdSession, restartReasons, type BfdControl, type BfdEvent, type BfdSessionConfig, type BfdStep } from '../../../src/bfd/fsm.js';
+import { BfdSession, restartReasons, type SessionPacket, type BfdEvent, type BfdSessionConfig, type BfdStep } from '../../../src/bfd/fsm.js';
 import { detectionTimeUs, jitterFactor, jitteredIntervalMs, slowTxUs, txIntervalUs } from '../../../src/bfd/timers.js';
 import { BFD_DIAG, BFD_STATE, type BfdDiag, type BfdState } from '../../../src/bfd/spec.js';
 import { XlbError } from '../../../src/errors.js';
@@ -49,33 +49,33 @@ function mulberry32(seed: number): () => number {
 const session = (o: Partial<BfdSessionConfig> = {}, rng: () => number = rng0) => new BfdSession(cfg(o), { rng });
 
 /** A packet from the peer: Down, 10 ms / 10 ms x 3 unless told otherwise. */
-const peer = (o: Partial<BfdControl> = {}): BfdControl => ({
+const peer = (o: Partial<SessionPacket> = {}): SessionPacket => ({
   state: DOWN,
   diag: BFD_DIAG.NONE,
   poll: false,
   final: false,
   demand: false,
   detectMult: 3,
-  myDiscr: REMOTE,
-  yourDiscr: 0,
+  myDiscriminator: REMOTE,
+  yourDiscriminator: 0,
   desiredMinTxUs: 10_000,
   requiredMinRxUs: 10_000,
   requiredMinEchoRxUs: 0,
   ...o,
 });
 /** A packet from the peer that knows our discriminator. */
-const known = (state: BfdState, o: Partial<BfdControl> = {}): BfdControl => peer({ state, yourDiscr: LOCAL, ...o });
+const known = (state: BfdState, o: Partial<SessionPacket> = {}): SessionPacket => peer({ state, yourDiscriminator: LOCAL, ...o });
 
 /** What we expect a packet of ours to hold. */
-const ours = (o: Partial<BfdControl> = {}): BfdControl => ({
+const ours = (o: Partial<SessionPacket> = {}): SessionPacket => ({
   state: DOWN,
   diag: BFD_DIAG.NONE,
   poll: false,
   final: false,
   demand: false,
   detectMult: 3,
-  myDiscr: LOCAL,
-  yourDiscr: 0,
+  myDiscriminator: LOCAL,
+  yourDiscriminator: 0,
   desiredMinTxUs: 1_000_000,
   requiredMinRxUs: 10_000,
   requiredMinEchoRxUs: 0,
@@ -96,8 +96,8 @@ function initSession(o: Partial<BfdSessionConfig> = {}): BfdSession {
 }
 
 /** Runs the session's timers up to `until`, the peer silent; returns [when, packet] sent. */
-function runTimers(s: BfdSession, until: number): Array<[number, BfdControl]> {
-  const out: Array<[number, BfdControl]> = [];
+function runTimers(s: BfdSession, until: number): Array<[number, SessionPacket]> {
+  const out: Array<[number, SessionPacket]> = [];
   for (let t = s.nextAt; t !== undefined && t <= until; t = s.nextAt) {
     for (const p of s.onTimer(t).send) out.push([t, p]);
   }
@@ -110,8 +110,8 @@ function runTimers(s: BfdSession, until: number): Array<[number, BfdControl]> {
  * after one of our Polls carries the Final. Returns [when, packet] of our
  * periodic packets.
  */
-function drive(s: BfdSession, from: number, until: number, answer = false): Array<[number, BfdControl]> {
-  const out: Array<[number, BfdControl]> = [];
+function drive(s: BfdSession, from: number, until: number, answer = false): Array<[number, SessionPacket]> {
+  const out: Array<[number, SessionPacket]> = [];
   let peerAt = from + 10;
   let owe = false;
   for (;;) {
@@ -237,7 +237,7 @@ describe('start, slow start and passive mode (§6.1, §6.8.3)', () => {
     assert.deepEqual(s.onTimer(5000).send, []);
     const rx = s.onPacket(5000, peer());
     assert.equal(rx.state, INIT);
-    assert.deepEqual(rx.send, [ours({ state: INIT, yourDiscr: REMOTE, poll: false })]);
+    assert.deepEqual(rx.send, [ours({ state: INIT, yourDiscriminator: REMOTE, poll: false })]);
     assert.equal(rx.txAt, 5750);
   });
 
@@ -324,7 +324,7 @@ describe('the state diagram (§6.2, §6.8.6): every local state x every received
         assert.equal(st.send.length, 1);
         assert.equal(st.send[0]!.state, next);
         assert.equal(st.send[0]!.diag, diag);
-        assert.equal(st.send[0]!.yourDiscr, REMOTE);
+        assert.equal(st.send[0]!.yourDiscriminator, REMOTE);
       }
       if (discarded) assert.deepEqual(st.send, [], 'AdminDown: no answer');
     });
@@ -389,7 +389,7 @@ describe('diagnostics', () => {
     const last = st.send.at(-1)!;
     assert.equal(last.state, DOWN);
     assert.equal(last.diag, BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
-    assert.equal(last.yourDiscr, 0, 'the peer is forgotten after a Detection Time (§6.8.1)');
+    assert.equal(last.yourDiscriminator, 0, 'the peer is forgotten after a Detection Time (§6.8.1)');
     assert.equal(last.desiredMinTxUs, 1_000_000);
     assert.equal(st.detectAt, undefined);
     assert.equal(s.snapshot().remoteMinRxUs, 1, 'bfd.RemoteMinRxInterval back to its initial 1 µs (§6.8.18)');
@@ -446,7 +446,7 @@ describe('diagnostics', () => {
     const s = upSession();
     const st = s.adminDown(40);
     assert.deepEqual(states(st), [{ from: UP, to: ADMIN_DOWN, diag: BFD_DIAG.ADMINISTRATIVELY_DOWN }]);
-    assert.deepEqual(st.send, [ours({ state: ADMIN_DOWN, diag: BFD_DIAG.ADMINISTRATIVELY_DOWN, yourDiscr: REMOTE })]);
+    assert.deepEqual(st.send, [ours({ state: ADMIN_DOWN, diag: BFD_DIAG.ADMINISTRATIVELY_DOWN, yourDiscriminator: REMOTE })]);
     assert.equal(st.detectAt, undefined);
     const up = s.adminUp(2000);
     assert.deepEqual(states(up), [{ from: ADMIN_DOWN, to: DOWN, diag: BFD_DIAG.ADMINISTRATIVELY_DOWN }]);
@@ -508,7 +508,7 @@ describe('Poll and Final (§6.5, §6.8.3, §6.8.6)', () => {
     const s = upSession();
     const before = s.snapshot().txAt;
     const st = s.onPacket(35, known(UP, { poll: true }));
-    assert.deepEqual(st.send, [ours({ state: UP, yourDiscr: REMOTE, desiredMinTxUs: 10_000, final: true })]);
+    assert.deepEqual(st.send, [ours({ state: UP, yourDiscriminator: REMOTE, desiredMinTxUs: 10_000, final: true })]);
     assert.equal(st.txAt, before, 'the periodic timer is not moved by a Final');
   });
 
@@ -516,7 +516,7 @@ describe('Poll and Final (§6.5, §6.8.3, §6.8.6)', () => {
     const s = session();
     s.start(0);
     const st = s.onPacket(10, peer({ poll: true }));
-    assert.deepEqual(st.send, [ours({ state: INIT, yourDiscr: REMOTE, final: true })]);
+    assert.deepEqual(st.send, [ours({ state: INIT, yourDiscriminator: REMOTE, final: true })]);
     assert.equal(st.txAt, 10 + 750, 'it announced the change: the periodic timer restarts from it');
   });
 
@@ -852,10 +852,10 @@ describe('echo hooks', () => {
 describe('discards', () => {
   it('Your Discriminator not ours, zero while the peer says Init/Up, and malformed fields', () => {
     const s = upSession();
-    assert.equal(s.onPacket(40, known(UP, { yourDiscr: 99 })).discarded, 'your-discr-mismatch');
+    assert.equal(s.onPacket(40, known(UP, { yourDiscriminator: 99 })).discarded, 'your-discr-mismatch');
     assert.equal(s.onPacket(40, peer({ state: UP })).discarded, 'your-discr-zero');
     assert.equal(s.onPacket(40, peer({ state: INIT })).discarded, 'your-discr-zero');
-    for (const bad of [{ detectMult: 0 }, { myDiscr: 0 }, { poll: true, final: true }, { desiredMinTxUs: 2 ** 32 }, { state: 7 as BfdState }]) {
+    for (const bad of [{ detectMult: 0 }, { myDiscriminator: 0 }, { poll: true, final: true }, { desiredMinTxUs: 2 ** 32 }, { state: 7 as BfdState }]) {
       assert.equal(s.onPacket(40, known(UP, bad)).discarded, 'invalid', JSON.stringify(bad));
     }
     assert.equal(s.state, UP);
@@ -869,7 +869,7 @@ describe('two sessions on a simulated link', () => {
     now = 0;
     readonly log: string[] = [];
     readonly cut = { a: false, b: false };
-    readonly #q: Array<{ at: number; to: 'a' | 'b'; pkt: BfdControl }> = [];
+    readonly #q: Array<{ at: number; to: 'a' | 'b'; pkt: SessionPacket }> = [];
     constructor(
       readonly a: BfdSession,
       readonly b: BfdSession,
