@@ -9,6 +9,8 @@
  *   addon_lru       LRU_HASH: a second hash flavour, reused from a pin
  *   addon_counters  PERCPU_ARRAY with a 12-byte value (8-byte rounding rule)
  *   addon_mmap      ARRAY + BPF_F_MMAPABLE, u32 value (mmap stride is 8)
+ *   addon_mmap_big  ARRAY + BPF_F_MMAPABLE, 10 MiB: mmapAsync maps it in
+ *                   pieces (native/src/bpf_map.cc kMmapPiece, 4 MiB)
  *   addon_knob      const volatile knob in .rodata: 1 turns PASS into DROP
  *   addon_magic     .data global copied into the packet
  *   addon_runs      .bss global the program bumps
@@ -56,6 +58,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } addon_mmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 10 << 17); /* x 8 bytes = 10 MiB */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} addon_mmap_big SEC(".maps");
 
 const volatile __u32 addon_knob = 0;
 volatile __u32 addon_magic = 0x11223344;

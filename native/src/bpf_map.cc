@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "bpf_object.h"
@@ -338,6 +339,9 @@ Napi::Value BpfMap::JS_deleteBatch(const Napi::CallbackInfo& info) {
 size_t BpfMap::MmapLength() const { return RoundUp8(valueSize_) * maxEntries_; }
 
 namespace {
+// Bytes mapped by one mmap() in MmapWorker (a multiple of any page size).
+constexpr size_t kMmapPiece = 4u << 20;
+
 size_t PageRoundUp(size_t len) {
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (len + page - 1) / page * page;
@@ -373,13 +377,29 @@ class MmapWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
+  // Reserves the range (no pages: cheap), then maps the map over it a piece
+  // at a time. Each mmap() holds the process's address-space lock while it
+  // maps its pages, and so stalls every page fault of every thread: one
+  // mmap of 260 MB stalled the event loop for 16-26 ms while ring workers
+  // ran beside it (bench/apply.ts); a piece of kMmapPiece holds it well
+  // under a millisecond. array_map_mmap takes any page offset.
   void Execute() override {
-    void* p = ::mmap(nullptr, mappedLen_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-    if (p == MAP_FAILED) {
+    void* base = ::mmap(nullptr, mappedLen_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
       errno_ = errno;
       return;
     }
-    ptr_ = p;
+    for (size_t off = 0; off < mappedLen_; off += kMmapPiece) {
+      size_t len = std::min(kMmapPiece, mappedLen_ - off);
+      void* p = ::mmap(static_cast<char*>(base) + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd_,
+                       static_cast<off_t>(off));
+      if (p == MAP_FAILED) {
+        errno_ = errno;
+        ::munmap(base, mappedLen_);
+        return;
+      }
+    }
+    ptr_ = base;
   }
 
   void OnOK() override {

@@ -339,6 +339,21 @@ describe('native addon (root)', () => {
     view[6] = 0;
   });
 
+  rootTest('mmapAsync maps a large array in pieces as one buffer: every piece is the map, in order', async () => {
+    const m = obj.map('addon_mmap_big');
+    const n = 10 << 17;
+    const ab = await m.mmapAsync();
+    assert.equal(ab.byteLength, n * 8);
+    const view = new BigUint64Array(ab);
+    // across the 4 MiB piece boundaries (entries 524,288 and 1,048,576), first and last
+    const probes = [0, 524_287, 524_288, 524_289, 1_048_575, 1_048_576, n - 1];
+    for (const i of probes) m.update(u32(i), u64(BigInt(i) * 3n + 1n));
+    for (const i of probes) assert.equal(view[i], BigInt(i) * 3n + 1n, `map -> mapping at ${i}`);
+    for (const i of probes) view[i] = BigInt(i) + 7n;
+    for (const i of probes) assert.deepEqual(m.lookup(u32(i)), u64(BigInt(i) + 7n), `mapping -> map at ${i}`);
+    for (const i of probes) view[i] = 0n;
+  });
+
   rootTest('testRun: verdict, output bytes, duration, repeat, headroom, testRunFd', () => {
     const data = Buffer.alloc(64, 0x11);
     const r = obj.testRun('addon_xdp', { data, repeat: 10 });
