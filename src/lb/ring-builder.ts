@@ -13,7 +13,7 @@
  * The daemon does this while the kernel verifies the program (half a second
  * on one CPU, with the other one idle).
  */
-import { availableParallelism, getPriority, setPriority } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { buildMaglevRing, type MaglevBackend } from './maglev.js';
 
@@ -56,32 +56,6 @@ function mapIds16(layout: Uint16Array, ids: Uint32Array, ring: Uint32Array): voi
 }
 function mapIds32(layout: Uint32Array, ids: Uint32Array, ring: Uint32Array): void {
   for (let i = 0; i < ring.length; i++) ring[i] = ids[layout[i]!]!;
-}
-
-/**
- * Run fn (which starts a thread) with this thread at the lowest priority:
- * on Linux a thread starts with the nice value of the thread that creates
- * it, so a worker is at nice 19 from its first instruction, not only once its
- * module ran setPriority(19). Its start-up (some 60 ms of CPU loading Node's
- * internals) then never takes a CPU from the event loop. Done only where
- * this thread is allowed to take its priority back (root, or RLIMIT_NICE):
- * probed by raising it one step and lowering it again.
- */
-function atLowestPriority<T>(fn: () => T): T {
-  let prev: number;
-  try {
-    prev = getPriority();
-    setPriority(prev - 1);
-    setPriority(prev);
-  } catch {
-    return fn();
-  }
-  setPriority(19);
-  try {
-    return fn();
-  } finally {
-    setPriority(prev);
-  }
 }
 
 /** Builds rings in worker threads (one per CPU, at most WORKERS_MAX). */
@@ -249,7 +223,7 @@ export class RingBuilder {
   #worker(i: number): Worker {
     const have = this.#workers[i];
     if (have) return have;
-    const w = atLowestPriority(() => new Worker(new URL('./ring-worker.js', import.meta.url)));
+    const w = new Worker(new URL('./ring-worker.js', import.meta.url));
     w.unref();
     w.on('message', (msg: { seq: number; ring?: Uint32Array | Layout; error?: string }) => {
       const p = this.#pending.get(msg.seq);
