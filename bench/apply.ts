@@ -1,8 +1,9 @@
 /**
  * Time to apply a first config of 1,000 VIPs x 10 backends at ring size
  * 65,537 (about 260 MB of ring entries): program load (verifier on a worker
- * thread), plan, backend and VIP writes, rings built in a worker thread and
- * copied into the mmap'ed ring map. Also the longest the event loop was held
+ * thread), plan, backend and VIP writes, rings built in worker threads (from
+ * the start of the load, with stand-in ids, as the daemon does: see
+ * RingBuilder.prebuild) and copied into the mmap'ed ring map. Also the longest the event loop was held
  * meanwhile (perf_hooks.monitorEventLoopDelay, 1 ms resolution), which is
  * what a VRRP or BFD timer in the same process would have waited.
  */
