@@ -181,7 +181,8 @@ export class Applier {
           } catch (err) {
             failures.push({ step: step.op, what: `ring of ${step.vipKey}`, err: err as Error });
           }
-          slice = performance.now();
+          // no new slice here: a ring built ahead (RingBuilder.prebuild) is
+          // ready, and awaiting it does not let the event loop run
           if (!ring || !attempt(step, `ring slot ${step.slot}`, () => this.dp.writeRing(step.slot, ring))) noRing.add(step.vipKey);
           if (ring) this.#rings.recycle(ring); // copied into the map: the buffer serves the next build
           break;
@@ -220,6 +221,8 @@ export class Applier {
           break;
       }
     }
+    // rings built ahead for this plan were taken; any left over are not wanted
+    this.#rings.dropPrebuilt();
     this.services = plan.services;
     this.nextVipId = plan.nextVipId;
     this.nextBackendId = plan.nextBackendId;

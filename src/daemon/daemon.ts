@@ -28,7 +28,8 @@ import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
 import { Applier, type ApplyFailure } from './apply.js';
 import { controlPath, serveControl, type ControlRequest } from './control.js';
-import { planReconcile, planReconcileAsync, PlanError } from './plan.js';
+import { planReconcile, planReconcileAsync, PlanError, ringSets } from './plan.js';
+import { RingBuilder } from '../lb/ring-builder.js';
 import { HealthRunner } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
 import { NeighbourKeeper } from './neigh-keeper.js';
@@ -252,6 +253,10 @@ export class Daemon {
       throw new XlbError('XLB_ERR_DAEMON_BPFFS', `${fsRoot} is not a mounted bpffs: mount it (mount -t bpf bpf ${fsRoot}); under \`ip netns exec\` use \`nsenter --net=/var/run/netns/NAME\` instead, which keeps the host's bpffs`);
     }
     const l = config.limits;
+    // the config's rings are built while the kernel verifies the program
+    // (half a second on one CPU): only their backend ids are put in later
+    const rings = new RingBuilder();
+    rings.prebuild(ringSets(config, this.health), l.ringSize);
     const dp = await XdpDataplane.loadAsync({
       maxVips: l.maxVips,
       maxBackends: l.maxBackends,
@@ -263,8 +268,11 @@ export class Daemon {
       flowCache: l.flowCache,
       nhCacheJiffies: Math.round((l.nextHopCacheMs * kernelHz()) / 1000),
       pinDir: this.pinDir,
+    }).catch(async (err: unknown) => {
+      await rings.close();
+      throw err;
     });
-    const applier = new Applier(dp);
+    const applier = new Applier(dp, Date.now, rings);
     applier.onLateFailures = (fs) => this.#reportFailures(fs);
     if (dp.reusedMaps.length) {
       try {

@@ -234,13 +234,7 @@ function* planSteps(
     yield;
     const curBackends = new Map((cur?.backends ?? []).map((b) => [b.key, b] as const));
     // what the service wants, before any id is given out: the ring's digest decides whether it needs a slot
-    const want: { address: string; port: number; up: boolean; weight: number }[] = [];
-    const sorry = svc.sorryServer !== undefined && health?.sorryActive(key) === true;
-    for (const b of svc.backends) {
-      const h = sorry ? { up: false, weight: 0 } : (health?.backend(key, backendKey(b), b.weight) ?? { up: true, weight: b.weight });
-      want.push({ address: b.address, port: b.port, up: h.up, weight: h.up ? h.weight : 0 });
-    }
-    if (sorry && svc.sorryServer) want.push({ address: svc.sorryServer.address, port: svc.sorryServer.port, up: true, weight: 1 });
+    const want = wantedBackends(svc, key, health);
     const digest = ringDigest(want.map((w) => ({ key: backendKey(w), weight: w.weight })));
     const sameRing = cur !== undefined && cur.ringDigest === digest;
     const slot = sameRing || full ? -1 : freeSlot(usedRings, limits.maxRings);
@@ -322,6 +316,29 @@ function* planSteps(
   steps.push(globalsStep(config, out));
   steps.push(...later);
   return { steps, services: out, nextVipId, nextBackendId, summary, deferred };
+}
+
+/** The backends a service wants in its ring, with health applied (sorry server included), before ids are given out. */
+function wantedBackends(svc: ServiceConfig, key: string, health?: HealthSource): { address: string; port: number; up: boolean; weight: number }[] {
+  const want: { address: string; port: number; up: boolean; weight: number }[] = [];
+  const sorry = svc.sorryServer !== undefined && health?.sorryActive(key) === true;
+  for (const b of svc.backends) {
+    const h = sorry ? { up: false, weight: 0 } : (health?.backend(key, backendKey(b), b.weight) ?? { up: true, weight: b.weight });
+    want.push({ address: b.address, port: b.port, up: h.up, weight: h.up ? h.weight : 0 });
+  }
+  if (sorry && svc.sorryServer) want.push({ address: svc.sorryServer.address, port: svc.sorryServer.port, up: true, weight: 1 });
+  return want;
+}
+
+/**
+ * What each service's ring is built from (backend keys and weights), in the
+ * order a plan writes them: for RingBuilder.prebuild() while the program
+ * loads, before a plan can give out ids. A generator: the builder reads
+ * it a slice at a time.
+ * @param health what health checks say of the backends (none: all up)
+ */
+export function* ringSets(config: XlbConfig, health?: HealthSource): Generator<{ key: string; weight: number }[], void, void> {
+  for (const svc of config.services) yield wantedBackends(svc, serviceKey(svc), health).map((w) => ({ key: backendKey(w), weight: w.weight }));
 }
 
 /** The ring of a write-ring step (built by the applier, off the event loop when large). */

@@ -227,6 +227,10 @@ export class XdpDataplane {
       // mmap maps every page of the ring array at once (about 16 ms for
       // 260 MB): done on a pool thread too
       dp.#ring = new Uint32Array(await dp.maps.xlb_rings.mmapAsync(), 0, dp.#ringEntries());
+      // the end of the load (pinning, the mapping, and the garbage collection
+      // that 260 MB of new external memory brings on) and the caller's next
+      // stretch (planning) go in turns of their own
+      await new Promise((resolve) => setImmediate(resolve));
       return dp;
     } catch (err) {
       obj.close();

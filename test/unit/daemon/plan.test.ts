@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultBackendHealth, defaultServiceHealth, type BackendConfig, type ServiceConfig, type XlbConfig } from '../../../src/config/model.js';
-import { emptyView, planReconcile, PlanError, ringOf, type DataplaneView, type HealthSource, type Plan } from '../../../src/daemon/plan.js';
+import { emptyView, planReconcile, PlanError, ringOf, ringSets, type DataplaneView, type HealthSource, type Plan } from '../../../src/daemon/plan.js';
 
 const loc = { file: 't.yaml', line: 1, col: 1 };
 const be = (address: string, weight = 1, port = 0): BackendConfig => ({ address, port, weight, health: defaultBackendHealth(), loc });
@@ -171,5 +171,17 @@ describe('planReconcile: more ring changes than free slots', () => {
     assert.equal(p2.deferred.length, 6);
     const downs = p2.steps.filter((s) => s.op === 'put-backend' && !s.up);
     assert.equal(downs.length, 2, 'only the two services flipped mark it down');
+  });
+
+  it('ringSets: the keys and weights of the rings a plan writes, in its order', () => {
+    const cfg = config([svc('10.9.0.1', 80, [be('10.0.0.2', 3), be('10.0.0.1')]), svc('10.9.0.2', 80, [be('10.0.0.3'), be('10.0.0.4', 2)])]);
+    const down: HealthSource = { backend: (_s, b, w) => (b === '10.0.0.4:0' ? { up: false, weight: 0 } : { up: true, weight: w }), sorryActive: () => false };
+    const p = planReconcile(emptyView(), cfg, 13, LIMITS, down);
+    const written = p.steps.flatMap((st) => (st.op === 'write-ring' ? [st.backends.map((b) => ({ key: b.key, weight: b.weight }))] : []));
+    assert.deepEqual([...ringSets(cfg, down)], written);
+    assert.deepEqual(written[1], [
+      { key: '10.0.0.3:0', weight: 1 },
+      { key: '10.0.0.4:0', weight: 0 },
+    ]);
   });
 });
