@@ -224,8 +224,8 @@ export class XdpDataplane {
     try {
       await obj.loadAsync();
       const dp = XdpDataplane.#finish(obj, reused, opts);
-      // mmap maps every page of the ring array at once (about 16 ms for
-      // 260 MB): done on a pool thread too
+      // mmap maps every page of the ring array (about 16 ms for 260 MB):
+      // done on a pool thread, in pieces (native/src/bpf_map.cc MmapWorker)
       dp.#ring = new Uint32Array(await dp.maps.xlb_rings.mmapAsync(), 0, dp.#ringEntries());
       // the end of the load (pinning, the mapping, and the garbage collection
       // that 260 MB of new external memory brings on) and the caller's next
