@@ -635,6 +635,12 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
           'net.ipv4.conf.default.arp_ignore=1',
           'net.ipv4.conf.all.arp_announce=2',
           'net.ipv4.conf.default.arp_announce=2',
+          // udp and dns checks of a closed port are refused by the ICMP port
+          // unreachable it sends back; the kernel's per-destination bucket
+          // (a burst of 6, then 1/s) dropped some when several checks and
+          // the neighbour keeper hit one backend, and those attempts timed out
+          'net.ipv4.icmp_ratelimit=0',
+          'net.ipv6.icmp.ratelimit=0',
         ]),
       ),
     ]);

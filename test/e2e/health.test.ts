@@ -253,7 +253,9 @@ services:
     await startHttp(be1);
     const t1 = performance.now();
     await until('be1 up', async () => ((await stateOf('web-dr', `${be1.v4}:0`)) === 'up' ? true : undefined), 5000, 5);
-    assert.ok(performance.now() - t1 <= 200 * 2 + 100 + 150, 'rise 2 rounds');
+    // rise 2: two good rounds, an interval apart; the upper bound leaves room for a loaded machine
+    const rise = performance.now() - t1;
+    assert.ok(rise >= 150 && rise <= 200 * 2 + 100 + 1000, `rise 2 rounds: up after ${Math.round(rise)} ms`);
     const r2 = await runClient(lab, { url: `http://${VIP}:80/`, count: 150, concurrency: 4 });
     assert.equal(r2.failed, 0);
     assert.ok((r2.byBackend.be1 ?? 0) > 0, 'be1 serves again');
@@ -286,7 +288,9 @@ services:
       return states.every((s) => s === want) ? true : undefined;
     };
     await until('be3 up everywhere', () => all('up'), 10_000);
-    assert.deepEqual(await summary('web-dr', `${be3.v4}:0`), ['http:ok', 'http:ok']);
+    // both checks pass (a last result, not the state: on a loaded machine one
+    // attempt of a 100 ms timeout may miss while the backend stays up)
+    await until('be3 passes both checks in web-dr', async () => ((await summary('web-dr', `${be3.v4}:0`)).join() === 'http:ok,http:ok' ? true : undefined), 5000);
     execFileSync('ip', ['-n', be3.ns, 'addr', 'del', `${VIP}/32`, 'dev', 'lo']);
     execFileSync('ip', ['-n', be3.ns, 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
     try {
