@@ -117,6 +117,8 @@ bad_ttl:
 
 /**
  * bfd_echo - a UDP datagram to the echo port (header and length checked).
+ * A reflect peer's datagram is echo whatever its destination: a peer is a
+ * router, not a client of a VIP on this port.
  * Returns: an XDP verdict with *reason set, or XLB_CONTINUE for a datagram
  * that is no echo of ours nor a peer's but may be a VIP's or a nat reply.
  */

@@ -13,7 +13,7 @@ import { native, type NativeBpfLink, type NativeBpfMap, type NativeBpfObject, ty
 import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
 import { rdU64, wrU64 } from './abi-runtime.js';
-import { parseAddr, type AddrKey } from '../../net/addr.js';
+import { formatAddr, parseAddr, type AddrKey } from '../../net/addr.js';
 import { addrFilterBit, buildFilterPlane } from './addr-filter.js';
 import { BfdEchoSlots } from './bfd-echo.js';
 import {
@@ -617,15 +617,15 @@ export class XdpDataplane {
     return this.maps.xlb_bfd_peers.delete(encodeXlbAddrKey({ addr: a.bytes, family: a.family }));
   }
 
-  /** The BFD peers in xlb_bfd_peers (the map is the truth, also after a restart), as address keys. */
-  bfdPeers(): { family: number; bytes: Uint8Array; reflect: boolean }[] {
-    const out: { family: number; bytes: Uint8Array; reflect: boolean }[] = [];
+  /** The BFD peers in xlb_bfd_peers (the map is the truth, also after a restart). */
+  bfdPeers(): { addr: string; reflect: boolean }[] {
+    const out: { addr: string; reflect: boolean }[] = [];
     const m = this.maps.xlb_bfd_peers;
     for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
       const v = m.lookup(k);
       if (!v) continue; // deleted meanwhile
       const key = decodeXlbAddrKey(k);
-      out.push({ family: key.family, bytes: key.addr, reflect: (decodeXlbBfdPeerVal(v).flags & XlbBfdPeerFlags.XLB_BFD_PEER_F_REFLECT) !== 0 });
+      out.push({ addr: formatAddr(key.family, key.addr), reflect: (decodeXlbBfdPeerVal(v).flags & XlbBfdPeerFlags.XLB_BFD_PEER_F_REFLECT) !== 0 });
     }
     return out;
   }
