@@ -3,10 +3,10 @@
  * xlb.bpf.c - the xlb L4 forwarder (XDP), and the tc program that steers
  * health checks through it.
  *
- * Per packet: parse, look the destination up in xlb_vips, find the flow in
- * the connection table or pick a backend from the VIP's Maglev ring, then
- * forward by the VIP's mode (dr / tunnel / nat) to the next hop that
- * bpf_fib_lookup gives. Everything that is not for a VIP goes to the kernel.
+ * Per packet: parse, answer BFD echo (UDP 3785), look the destination up
+ * in xlb_vips, find the flow in the connection table or pick a backend from
+ * the VIP's Maglev ring, then forward by the VIP's mode (dr / tunnel / nat)
+ * to the next hop that bpf_fib_lookup gives. Everything that is not for a VIP goes to the kernel.
  * Every packet is counted in exactly one xlb_stats_reason slot, at the single
  * exit of xlb_xdp().
  *
@@ -21,6 +21,7 @@
  *   forward.h     dr, and the send by mode: encap.h (tunnel), nat.h (nat
  *                 and its replies)
  *   icmp.h        echo replies, frag-needed / packet-too-big to the backend
+ *   bfd.h         BFD echo: peers' reflected, our own timestamped
  *   stats.h       reason, VIP, backend and event counters
  *   maps.h        load-time knobs and maps; csum.h checksums; hc.h helpers
  *                 of xlb_hc_egress
@@ -49,6 +50,7 @@
 #include "lib/nat.h"
 #include "lib/forward.h"
 #include "lib/icmp.h"
+#include "lib/bfd.h"
 #include "lib/hc.h"
 
 /* A TCP/UDP packet that is not for a VIP: a nat reply, or the kernel's. */
@@ -105,6 +107,12 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 		}
 		p->flow.sport = uh->source;
 		p->flow.dport = uh->dest;
+		/* BFD echo, before any VIP lookup: one compare for every other datagram */
+		if (uh->dest == bpf_htons(XLB_BFD_PORT_ECHO)) {
+			rc = bfd_echo(ctx, p, reason);
+			if (rc != XLB_CONTINUE)
+				return rc;
+		}
 	} else if ((proto == IPPROTO_ICMP && p->flow.family == XLB_AF_INET) ||
 		   (proto == IPPROTO_ICMPV6 && p->flow.family == XLB_AF_INET6)) {
 		return handle_icmp(ctx, p, g, reason);

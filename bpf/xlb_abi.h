@@ -45,6 +45,8 @@
 #define XLB_MAP_HC_TARGETS xlb_hc_targets
 #define XLB_MAP_STATS_HC xlb_stats_hc
 #define XLB_MAP_FLOW_CACHE xlb_flow_cache
+#define XLB_MAP_BFD_PEERS xlb_bfd_peers
+#define XLB_MAP_BFD_ECHO xlb_bfd_echo
 
 /* Address families as stored in keys (values of AF_INET / AF_INET6). */
 enum xlb_family {
@@ -159,7 +161,13 @@ enum xlb_reason {
 	XLB_R_PASS_IPV6_EXT = 26,    /* IPv6 extension chain too long or too deep to walk */
 	XLB_R_DROP_BAD_L4 = 27,	     /* UDP length outside 8 .. IP payload */
 	XLB_R_PASS_IPV6_ROUTING = 28, /* IPv6 routing header with segments left: not the final destination */
-	XLB_R_MAX = 29,
+	/* BFD echo (UDP 3785, bpf/lib/bfd.h). A datagram cut short never gets
+	 * this far: it is XLB_R_DROP_TRUNC_L4 / _BAD_L4 / _BAD_IP as any other. */
+	XLB_R_TX_BFD_ECHO = 29,	      /* a reflect peer's echo, sent back (XDP_TX) */
+	XLB_R_PASS_BFD_ECHO = 30,     /* echo port, not from a reflect peer nor our own: the kernel's */
+	XLB_R_DROP_BFD_ECHO_TTL = 31, /* a reflect peer's echo with TTL / hop limit not 255: not from on-link */
+	XLB_R_DROP_BFD_ECHO_OWN = 32, /* our own echo come back: timestamped in xlb_bfd_echo */
+	XLB_R_MAX = 33,
 	XLB_R_SLOTS = 64,	     /* slots of xlb_stats_reason_v2: new reasons fit the pinned map */
 };
 
@@ -375,5 +383,76 @@ struct xlb_hc_val {
 	__u8 addr[16];	  /* the backend's address (IPv4 in the first 4 bytes) */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_hc_val) == 24, "xlb_hc_val layout changed");
+
+/*
+ * BFD echo (RFC 5880 §6.4, RFC 5881 §4) in xlb_xdp; see bpf/lib/bfd.h.
+ *
+ * Reflect: a UDP datagram to port 3785 whose source is in xlb_bfd_peers
+ * (XLB_BFD_PEER_F_REFLECT set) and whose TTL / hop limit is 255 goes back
+ * out of the port it came in (XDP_TX): Ethernet addresses swapped, IP
+ * addresses swapped (nothing changes for the usual echo, sent to its
+ * sender's own address; FRR's IPv6 echo is addressed to us and its own
+ * reflector answers it so), TTL / hop limit 254 (FRR 8.4 takes its IPv4
+ * echo back at exactly 254, and takes an IPv6 one at 255 for a peer's
+ * echo to reflect), the IPv4 header checksum updated; ports, UDP checksum
+ * and payload as they came. 255 is required as RFC 5881 §5 requires it of
+ * control packets (RFC 5082): an echo forwarded by any router on the way is
+ * not the neighbour's, and a reflected echo (254) is never reflected again.
+ *
+ * Own echo: the runtime sends echoes from and to this node's own address
+ * with the payload below. One that comes back (any TTL: the peer forwarded
+ * it) whose magic, slot and discriminator match a slot of xlb_bfd_echo has
+ * its sequence number and bpf_ktime_get_ns() written there, and is dropped.
+ */
+enum xlb_bfd_consts {
+	XLB_BFD_PORT_ECHO = 3785,	  /* RFC 5881 §4 */
+	XLB_BFD_ECHO_TTL = 255,		  /* the TTL / hop limit a reflected echo must arrive with */
+	XLB_BFD_ECHO_MAGIC = 0x786c6245,  /* "xlbE", xlb_bfd_echo_pkt.magic */
+};
+
+/* Flags of a BFD peer (xlb_bfd_peer_val.flags). */
+enum xlb_bfd_peer_flags {
+	XLB_BFD_PEER_F_REFLECT = 1 << 0, /* reflect its echo packets; clear = the kernel's */
+};
+
+/* Value of xlb_bfd_peers (key: struct xlb_addr_key, the peer's address). */
+struct xlb_bfd_peer_val {
+	__u32 flags; /* enum xlb_bfd_peer_flags */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_bfd_peer_val) == 4, "xlb_bfd_peer_val layout changed");
+
+/*
+ * Payload of xlb's own echo packets (the UDP payload, network order). The
+ * payload of an echo is a local matter (RFC 5880 §6.4). 24 bytes: FRR's
+ * bfdd reflects IPv6 echo in user space and discards anything shorter than
+ * its own echo payload (24 bytes, bfd_packet.c bp_bfd_echo_in()).
+ */
+struct xlb_bfd_echo_pkt {
+	__be32 magic;	/* XLB_BFD_ECHO_MAGIC */
+	__be32 discr;	/* the session's My Discriminator */
+	__be32 slot;	/* the session's slot in xlb_bfd_echo */
+	__be32 seq;	/* sequence number, the sender's */
+	__u8 stamp[8];	/* the sender's (e.g. its send time); not read by XDP */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_bfd_echo_pkt) == 24, "xlb_bfd_echo_pkt layout changed");
+
+/*
+ * Value of xlb_bfd_echo (an mmapable array indexed by slot): one own-echo
+ * session. The control plane writes discr and family (non-zero discr = slot
+ * in use); XDP writes the rest when an echo comes back. Each field is one
+ * aligned store, so a reader polling the mmap sees every field whole, but
+ * not necessarily all three of one packet: count says how many came back,
+ * last_seq and last_ns the latest (two CPUs racing may pair one's seq with
+ * the other's time). One cache line per slot: sessions do not share lines.
+ */
+struct xlb_bfd_echo_slot {
+	__u64 last_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last echo back; 0 = none */
+	__u64 count;	/* echoes back since the slot was registered */
+	__u32 last_seq;	/* its sequence number (host order) */
+	__u32 discr;	/* the session's My Discriminator (host order); 0 = free slot */
+	__u8 family;	/* enum xlb_family of the session's echo */
+	__u8 pad[39];
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_bfd_echo_slot) == 64, "xlb_bfd_echo_slot layout changed");
 
 #endif /* XLB_ABI_H */

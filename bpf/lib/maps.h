@@ -185,7 +185,26 @@ struct {
 	__uint(max_entries, XLB_HC_MAX);
 } XLB_MAP_STATS_HC SEC(".maps");
 
-/* BTF keeps enums only when something refers to them: anchor the ABI enums. */
+/* BFD peers whose echo is reflected (bpf/lib/bfd.h), by address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlb_addr_key);
+	__type(value, struct xlb_bfd_peer_val);
+	__uint(max_entries, 256);
+} XLB_MAP_BFD_PEERS SEC(".maps");
+
+/* Own-echo sessions by slot: the runtime polls the mmap'ed array for echoes
+ * come back, no syscall and no wakeup per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_bfd_echo_slot);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} XLB_MAP_BFD_ECHO SEC(".maps");
+
+/* BTF keeps enums, and structs no map holds, only when something refers to
+ * them: anchor them. */
 struct xlb_abi_enums {
 	enum xlb_family family;
 	enum xlb_mode mode;
@@ -197,8 +216,11 @@ struct xlb_abi_enums {
 	enum xlb_event event;
 	enum xlb_filter_consts filter_consts;
 	enum xlb_hc_result hc_result;
+	enum xlb_bfd_consts bfd_consts;
+	enum xlb_bfd_peer_flags bfd_peer_flags;
 };
 const volatile struct xlb_abi_enums xlb_abi_enums_anchor = {};
+const volatile struct xlb_bfd_echo_pkt xlb_abi_bfd_echo_anchor = {};
 
 static __always_inline struct xlb_globals *globals_get(void)
 {

@@ -16,7 +16,8 @@ import { flowHash } from '../../src/lb/flow-hash.js';
 import { parseAddr } from '../../src/net/addr.js';
 import { buildMaglevRing } from '../../src/lb/maglev.js';
 import { XdpDataplane, defaultObjectPath } from '../../src/dataplane/xdp/xdp-dataplane.js';
-import { XlbMode, XlbReason } from '../../src/dataplane/xdp/abi.gen.js';
+import { XlbBfdConsts, XlbMode, XlbReason, decodeXlbBfdEchoSlot, encodeXlbBfdEchoPkt } from '../../src/dataplane/xdp/abi.gen.js';
+import { BfdEchoSlots } from '../../src/dataplane/xdp/bfd-echo.js';
 import { native } from '../../src/native/binding.js';
 
 const NODE = LAB_MAC.xa;
@@ -1146,6 +1147,307 @@ routingCases.push(
 );
 cases.push(...routingCases);
 
+// --- BFD echo (RFC 5880 §6.4, RFC 5881 §4; bpf/lib/bfd.h) -------------------
+// A peer's echo as FRR 8.4's bfdd sends it: IPv4 from and to its own address
+// (ptm_bfd_echo_fp_snd: TOS 0xc0, TTL 255, ports 3785), IPv6 to us
+// (ptm_bfd_echo_snd); its payload is FRR's struct bfd_echo_pkt (version 1,
+// length 24, My Discriminator 42, the send time). The peer is the client of
+// the lab; the node's own addresses are TUN4 / TUN6.
+
+const ECHO = XlbBfdConsts.XLB_BFD_PORT_ECHO;
+const PEER4 = C4;
+const PEER6 = C6;
+const FRR_ECHO = Buffer.from('01180000' + '0000002a' + '0000000000000007' + '000000000001e240', 'hex');
+const echo4 = (o: { src?: string; dst?: string; ttl?: number; payload?: Buffer } = {}): PacketBuilder =>
+  pkt()
+    .eth(CLIENT_MAC, NODE)
+    .ipv4(o.src ?? PEER4, o.dst ?? PEER4, { ttl: o.ttl ?? 255, tos: 0xc0, id: 0x1234 })
+    .udp(ECHO, ECHO)
+    .payload(o.payload ?? FRR_ECHO);
+const echo6 = (o: { src?: string; dst?: string; hopLimit?: number; payload?: Buffer } = {}): PacketBuilder =>
+  pkt()
+    .eth(CLIENT_MAC, NODE)
+    .ipv6(o.src ?? PEER6, o.dst ?? TUN6, { hopLimit: o.hopLimit ?? 255 })
+    .udp(ECHO, ECHO)
+    .payload(o.payload ?? FRR_ECHO);
+const reflectPeers = (h: XdpHarness): void => {
+  h.dp.setBfdPeer(PEER4, { reflect: true });
+  h.dp.setBfdPeer(PEER6, { reflect: true });
+};
+
+/** Our own echo's payload (struct xlb_bfd_echo_pkt). */
+const OWN_DISCR = 0x01020304;
+const OWN_SLOT = 3;
+const ownPayload = (o: { magic?: number; discr?: number; slot?: number; seq?: number } = {}): Buffer =>
+  encodeXlbBfdEchoPkt({ magic: o.magic ?? XlbBfdConsts.XLB_BFD_ECHO_MAGIC, discr: o.discr ?? OWN_DISCR, slot: o.slot ?? OWN_SLOT, seq: o.seq ?? 77, stamp: new Uint8Array(8).fill(0xab) });
+/** Our own IPv4 echo come back: from and to our address, forwarded once by the peer. */
+const own4 = (payload = ownPayload()): Buffer => echo4({ src: TUN4, dst: TUN4, ttl: 254, payload }).build();
+/** Our own IPv6 echo come back from FRR's reflector: from the peer to us, hop limit 254. */
+const own6 = (payload = ownPayload()): Buffer => echo6({ src: PEER6, dst: TUN6, hopLimit: 254, payload }).build();
+const ownSlot = (family: 4 | 6) => (h: XdpHarness): void => h.dp.registerEchoSlot(OWN_SLOT, { discr: OWN_DISCR, family });
+/** The slot was left as registered: no echo recorded. */
+const slotUntouched = (h: XdpHarness): void => assert.deepEqual(h.dp.readEchoSlot(OWN_SLOT), { lastNs: 0n, lastSeq: 0, count: 0n });
+/** One echo recorded, seq 77, at a time between the case's start and now (both CLOCK_MONOTONIC). */
+let caseStart = 0n;
+const slotRecorded = (h: XdpHarness): void => {
+  const r = h.dp.readEchoSlot(OWN_SLOT);
+  assert.equal(r.count, 1n);
+  assert.equal(r.lastSeq, 77);
+  assert.ok(r.lastNs >= caseStart && r.lastNs <= process.hrtime.bigint(), `last_ns ${r.lastNs} within the case`);
+};
+
+const bfdCases: Case[] = [
+  {
+    name: 'bfd echo v4 from a reflect peer (FRR: to itself, TTL 255): sent back, MACs swapped, TTL 254, IP checksum updated',
+    setup: reflectPeers,
+    input: () => echo4().build(),
+    verdict: 'TX',
+    output: () => Buffer.from([
+      '020000000002', '020000000a01', '0800',                 // Ethernet: to the peer, from the node
+      '45c00034', '12340000', 'fe11', '95c1',                 // IPv4: TTL 255 -> 254, checksum 94c1 -> 95c1
+      '0a000002', '0a000002',                                 //   from and to the peer, as it sent it
+      '0ec90ec9', '0020', 'ea8d',                             // UDP 3785 -> 3785, length, checksum unchanged
+      '01180000', '0000002a', '0000000000000007', '000000000001e240', // FRR's echo payload, unchanged
+    ].join(''), 'hex'),
+    reason: 'XLB_R_TX_BFD_ECHO',
+    then: () => {
+      // the written-out bytes are what the builder makes of the same packet, TTL 254, addressed back
+      const built = pkt().eth(NODE, CLIENT_MAC).ipv4(PEER4, PEER4, { ttl: 254, tos: 0xc0, id: 0x1234 }).udp(ECHO, ECHO).payload(FRR_ECHO).build();
+      assert.equal(built.toString('hex'), '020000000002020000000a01080045c0003412340000fe1195c10a0000020a0000020ec90ec90020ea8d011800000000002a0000000000000007000000000001e240');
+    },
+  },
+  {
+    name: 'bfd echo v6 from a reflect peer (FRR: to us, hop limit 255): sent back to it, hop limit 254',
+    setup: reflectPeers,
+    input: () => echo6().build(),
+    verdict: 'TX',
+    output: () => Buffer.from([
+      '020000000002', '020000000a01', '86dd',                 // Ethernet: to the peer, from the node
+      '60000000', '0020', '11', 'fe',                         // IPv6: payload 32, UDP, hop limit 255 -> 254
+      'fd000000000000000000000000000001',                     //   from us
+      'fd000000000000000000000000000002',                     //   to the peer
+      '0ec90ec9', '0020', '048d',                             // UDP 3785 -> 3785, checksum unchanged (addresses swapped)
+      '01180000', '0000002a', '0000000000000007', '000000000001e240',
+    ].join(''), 'hex'),
+    reason: 'XLB_R_TX_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 addressed to us from a reflect peer: sent back to its source',
+    setup: reflectPeers,
+    input: () => echo4({ dst: TUN4 }).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv4(TUN4, PEER4, { ttl: 254, tos: 0xc0, id: 0x1234 }).udp(ECHO, ECHO).payload(FRR_ECHO).build(),
+    reason: 'XLB_R_TX_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 behind a VLAN tag: sent back on it',
+    setup: reflectPeers,
+    input: () => pkt().eth(CLIENT_MAC, NODE).vlan(7).ipv4(PEER4, PEER4, { ttl: 255 }).udp(ECHO, ECHO).payload(FRR_ECHO).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).vlan(7).ipv4(PEER4, PEER4, { ttl: 254 }).udp(ECHO, ECHO).payload(FRR_ECHO).build(),
+    reason: 'XLB_R_TX_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 from an address that is no peer: to the kernel, untouched',
+    setup: (h) => h.dp.setBfdPeer('10.0.0.3', { reflect: true }),
+    input: () => echo4().build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v6 from an address that is no peer: to the kernel, untouched',
+    setup: (h) => h.dp.setBfdPeer(PEER4, { reflect: true }),
+    input: () => echo6().build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 from a peer whose reflection is off: to the kernel',
+    setup: (h) => h.dp.setBfdPeer(PEER4, { reflect: false }),
+    input: () => echo4().build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 from a reflect peer with TTL 254 (forwarded by a router, or reflected once) is dropped',
+    setup: reflectPeers,
+    input: () => echo4({ ttl: 254 }).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BFD_ECHO_TTL',
+  },
+  {
+    name: 'bfd echo v4 from a reflect peer with TTL 1 is dropped',
+    setup: reflectPeers,
+    input: () => echo4({ ttl: 1 }).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BFD_ECHO_TTL',
+  },
+  {
+    name: 'bfd echo v6 from a reflect peer with hop limit 64 is dropped',
+    setup: reflectPeers,
+    input: () => echo6({ hopLimit: 64 }).build(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BFD_ECHO_TTL',
+  },
+  // truncated echo: decided before the port is read, as any datagram
+  {
+    name: 'bfd echo v4 cut inside the UDP header (the IP length says more) is dropped',
+    setup: reflectPeers,
+    input: () => echo4().build().subarray(0, 14 + 20 + 4),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'bfd echo v4 whose IP packet holds half a UDP header is dropped',
+    setup: reflectPeers,
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(PEER4, PEER4, { ttl: 255, totalLength: 24 }).udp(ECHO, ECHO).payload(FRR_ECHO).build().subarray(0, 14 + 24),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_TRUNC_L4',
+  },
+  {
+    name: 'bfd echo v6 cut inside the UDP header is dropped',
+    setup: reflectPeers,
+    input: () => echo6().build().subarray(0, 14 + 40 + 4),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'bfd echo v4 cut inside the payload (frame shorter than the IP length) is dropped',
+    setup: reflectPeers,
+    input: () => echo4().build().subarray(0, 14 + 20 + 8 + 10),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'bfd echo v6 cut inside the payload is dropped',
+    setup: reflectPeers,
+    input: () => echo6().build().subarray(0, 14 + 40 + 8 + 10),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_IP',
+  },
+  {
+    name: 'bfd echo v4 whose UDP length overruns the IP packet (payload cut, IP length fixed up) is dropped',
+    setup: reflectPeers,
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv4(PEER4, PEER4, { ttl: 255, totalLength: 20 + 8 + 10 }).udp(ECHO, ECHO).payload(FRR_ECHO).build().subarray(0, 14 + 38),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_L4',
+  },
+  {
+    name: 'bfd echo v6 whose UDP length overruns the IP packet is dropped',
+    setup: reflectPeers,
+    input: () => pkt().eth(CLIENT_MAC, NODE).ipv6(PEER6, TUN6, { hopLimit: 255, payloadLength: 8 + 10 }).udp(ECHO, ECHO).payload(FRR_ECHO).build().subarray(0, 14 + 40 + 18),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BAD_L4',
+  },
+  // own echo come back
+  {
+    name: 'own bfd echo v4 back (to and from us, TTL 254): seq and time recorded in its slot, dropped',
+    setup: (h) => {
+      ownSlot(4)(h);
+      caseStart = process.hrtime.bigint();
+    },
+    input: () => own4(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BFD_ECHO_OWN',
+    then: slotRecorded,
+  },
+  {
+    name: 'own bfd echo v6 back from a reflect peer (FRR reflects at hop limit 254): recorded, not a TTL drop',
+    setup: (h) => {
+      reflectPeers(h);
+      ownSlot(6)(h);
+      caseStart = process.hrtime.bigint();
+    },
+    input: () => own6(),
+    verdict: 'DROP',
+    reason: 'XLB_R_DROP_BFD_ECHO_OWN',
+    then: slotRecorded,
+  },
+  {
+    name: 'own bfd echo v4 with another magic: not ours, to the kernel, slot untouched',
+    setup: ownSlot(4),
+    input: () => own4(ownPayload({ magic: 0x786c6246 })),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v6 with another magic: not ours, slot untouched',
+    setup: ownSlot(6),
+    input: () => own6(ownPayload({ magic: 0 })),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 with another discriminator: not ours',
+    setup: ownSlot(4),
+    input: () => own4(ownPayload({ discr: OWN_DISCR + 1 })),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 naming a slot of the other family: not ours',
+    setup: ownSlot(6),
+    input: () => own4(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 naming a free slot (the session unregistered): not ours',
+    setup: (h) => {
+      ownSlot(4)(h);
+      h.dp.unregisterEchoSlot(OWN_SLOT);
+    },
+    input: () => own4(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 naming a slot beyond the map: not ours',
+    setup: ownSlot(4),
+    input: () => own4(ownPayload({ slot: 1 << 20 })),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 whose payload is 4 bytes short: not ours',
+    setup: ownSlot(4),
+    input: () => own4(ownPayload().subarray(0, 20)),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+    then: slotUntouched,
+  },
+  {
+    name: 'own bfd echo v4 shaped datagram from a reflect peer at TTL 255 is reflected, not taken for ours (another xlb)',
+    setup: (h) => {
+      reflectPeers(h);
+      ownSlot(4)(h);
+    },
+    input: () => echo4({ payload: ownPayload({ discr: 0x0a0b0c0d }) }).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv4(PEER4, PEER4, { ttl: 254, tos: 0xc0, id: 0x1234 }).udp(ECHO, ECHO).payload(ownPayload({ discr: 0x0a0b0c0d })).build(),
+    reason: 'XLB_R_TX_BFD_ECHO',
+    then: slotUntouched,
+  },
+  // the echo port on a VIP is the VIP's
+  {
+    name: 'udp to a VIP on port 3785 from no peer is the VIP\'s (dr)',
+    setup: (h) => h.service({ ...dr4udp, port: ECHO }),
+    input: () => udp4(VIP4, ECHO, 40001).build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, LAB_MAC.be10).ipv4(C4, VIP4, { id: 8 }).udp(40001, ECHO).payload('dns?').build(),
+    reason: 'XLB_R_FWD_DR',
+    vip: { id: 2, packets: 1, newFlows: 1 },
+  },
+];
+cases.push(...bfdCases);
+
+
 /** The ring of a service, built as the harness builds it (nothing written to the maps). */
 function ringFor(s: TestService, m: number): Uint32Array {
   return buildMaglevRing(s.backends.map((b) => ({ id: b.id, key: `${b.addr}:${b.port ?? 0}`, weight: b.weight ?? 1 })), m);
@@ -1608,6 +1910,48 @@ describe('pinned maps of an earlier version', { skip: !isRoot() && 'needs root (
       }
       assert.ok(!existsSync(`${dir}/xlb_stats_reason`), 'the old reason counters are unpinned');
       assert.ok(existsSync(`${dir}/${now}`), 'the new ones are pinned');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('BFD echo state over a restart', { skip: !isRoot() && 'needs root (CAP_BPF, bpffs)' }, () => {
+  it('reflect peers and own-echo slots are pinned and taken over; a worker maps the slots from the pin', () => {
+    const dir = `/sys/fs/bpf/xlb-test-pins-bfd-${process.pid}`;
+    const opts = { maxVips: 4, maxBackends: 8, maxConns: 1024, ringSize: 251, pinDir: dir, bfdEchoSlots: 8 };
+    try {
+      const first = XdpDataplane.load(opts);
+      try {
+        first.setBfdPeer(PEER4, { reflect: true });
+        first.setBfdPeer(PEER6, { reflect: false });
+        first.registerEchoSlot(5, { discr: 0xfeedf00d, family: 6 });
+        assert.throws(() => first.registerEchoSlot(8, { discr: 1, family: 4 }), /echo slot 8 out of range 0..7/);
+        assert.throws(() => first.registerEchoSlot(1, { discr: 0, family: 4 }), /discriminator 0/);
+      } finally {
+        first.close();
+      }
+      const second = XdpDataplane.load(opts);
+      try {
+        assert.ok(second.reusedMaps.includes('xlb_bfd_peers') && second.reusedMaps.includes('xlb_bfd_echo'));
+        const peers = second.bfdPeers().sort((a, b) => a.addr.localeCompare(b.addr));
+        assert.deepEqual(peers, [
+          { addr: '10.0.0.2', reflect: true },
+          { addr: 'fd00::2', reflect: false },
+        ]);
+        const slots = BfdEchoSlots.fromPin(`${dir}/xlb_bfd_echo`);
+        assert.equal(slots.size, 8);
+        assert.deepEqual(slots.read(5), { lastNs: 0n, lastSeq: 0, count: 0n });
+        const raw = decodeXlbBfdEchoSlot(second.maps.xlb_bfd_echo.lookup(Buffer.from([5, 0, 0, 0]))!);
+        assert.deepEqual([raw.discr, raw.family], [0xfeedf00d, 10], 'the registration survived');
+        assert.ok(second.deleteBfdPeer(PEER4));
+        assert.ok(!second.deleteBfdPeer(PEER4));
+        // a load with another size does not fit the pin
+        second.close();
+        assert.throws(() => XdpDataplane.load({ ...opts, bfdEchoSlots: 16 }), /pinned map .*xlb_bfd_echo does not fit/);
+      } finally {
+        second.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,8 +6,11 @@
  *    the reason deltas sum to the batch size, and per verdict class they
  *    equal the verdicts returned; XLB_R_NONE stays 0);
  *  - nothing but a packet for a VIP (or a NAT reply, an echo to a VIP, a PTB
- *    about a VIP flow) is ever transmitted or redirected, and never ABORTED;
- *    nor an IPv6 packet whose routing header has segments left;
+ *    about a VIP flow, a reflect peer's BFD echo at TTL 255) is ever
+ *    transmitted or redirected, and never ABORTED; nor an IPv6 packet whose
+ *    routing header has segments left;
+ *  - a reflected BFD echo is its input sent back: Ethernet and IP addresses
+ *    swapped, TTL / hop limit 254, UDP header and payload unchanged;
  *  - what is forwarded is well-formed: lengths and checksums right whenever
  *    they were right on input, and the inner packet intact (byte-equal to the
  *    input's IP packet for dr and tunnel).
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { mulberry32, mutate, parsePacket, pkt, randomPacket, routingHeader, validatePacket, type Ipv6Ext } from '../support/packet.js';
 import { isRoot, LAB_MAC } from '../support/fib-lab.js';
 import { XdpHarness, TCP, UDP, type TestService, type Verdict } from '../support/xdp-harness.js';
-import { XlbReason } from '../../src/dataplane/xdp/abi.gen.js';
+import { XlbBfdConsts, XlbReason, encodeXlbBfdEchoPkt } from '../../src/dataplane/xdp/abi.gen.js';
 import { parseAddr } from '../../src/net/addr.js';
 
 const SERVICES: TestService[] = [
@@ -32,6 +35,61 @@ const SERVICES: TestService[] = [
 ];
 const BACKEND_ADDRS = new Set(SERVICES.flatMap((s) => s.backends.map((b) => b.addr)));
 const VIP_ADDRS = new Set(SERVICES.map((s) => s.addr));
+
+/** BFD: reflect peers (not among the clients of vipPacket()), and one own-echo slot. */
+const ECHO = XlbBfdConsts.XLB_BFD_PORT_ECHO;
+const BFD_PEER4 = '10.0.5.1';
+const BFD_PEER6 = 'fd00::5:1';
+const BFD_PEERS = new Set([BFD_PEER4, BFD_PEER6].map(addrHex));
+const OWN_SLOT = 2;
+const OWN_DISCR = 0x5eed;
+
+function addrHex(a: string): string {
+  return Buffer.from(parseAddr(a).bytes).toString('hex');
+}
+
+/**
+ * An echo-port datagram: a reflect peer's echo (mostly at TTL 255), our own
+ * echo come back (mostly with the right magic, slot and discriminator), or a
+ * stranger's; both families, sometimes tagged.
+ */
+function echoPacket(rng: () => number): Buffer {
+  const v6 = rng() < 0.5;
+  const peer = v6 ? BFD_PEER6 : BFD_PEER4;
+  const own = v6 ? 'fd00::1' : '10.0.0.1';
+  const r = rng();
+  const rnd = (n: number): number => Math.floor(rng() * n);
+  let src: string, dst: string, ttl: number, payload: Buffer;
+  if (r < 0.4) {
+    src = peer;
+    dst = rng() < 0.5 ? peer : own;
+    ttl = rng() < 0.8 ? 255 : rnd(256);
+    payload = Buffer.alloc(rnd(40));
+    for (let i = 0; i < payload.length; i++) payload[i] = rnd(256);
+  } else if (r < 0.75) {
+    src = rng() < 0.5 ? own : peer;
+    dst = own;
+    ttl = rng() < 0.8 ? 254 : rnd(256);
+    const ok = (p: number): boolean => rng() < p;
+    payload = encodeXlbBfdEchoPkt({
+      magic: ok(0.8) ? XlbBfdConsts.XLB_BFD_ECHO_MAGIC : rnd(2 ** 32),
+      discr: ok(0.8) ? OWN_DISCR : rnd(2 ** 32),
+      slot: ok(0.8) ? OWN_SLOT + (v6 ? 1 : 0) : rnd(300),
+      seq: rnd(2 ** 32),
+      stamp: new Uint8Array(8),
+    });
+    if (rng() < 0.1) payload = payload.subarray(0, rnd(24));
+  } else {
+    src = v6 ? `fd00::${(2 + rnd(200)).toString(16)}` : `10.0.0.${2 + rnd(250)}`;
+    dst = rng() < 0.5 ? src : own;
+    ttl = rng() < 0.5 ? 255 : rnd(256);
+    payload = Buffer.alloc(24);
+  }
+  let b = pkt().eth(LAB_MAC.client, LAB_MAC.xa);
+  if (rng() < 0.1) b = b.vlan(1 + rnd(4000));
+  b = v6 ? b.ipv6(src, dst, { hopLimit: ttl }) : b.ipv4(src, dst, { ttl, tos: 0xc0, id: rnd(65536) });
+  return b.udp(rng() < 0.7 ? ECHO : 1024 + rnd(60000), ECHO).payload(payload).build();
+}
 
 /** The service a (dst, dport, proto) reaches, as the program decides. */
 function serviceFor(dst: string, dport: number, proto: number): TestService | undefined {
@@ -109,6 +167,10 @@ function main(): number {
   try {
     for (const s of SERVICES) h.service(s);
     h.dp.setGlobals({ tunSrc4: 0x0a000001, tunSrc6: parseAddr('fd00::1').bytes, wildcardVips: 1 });
+    h.dp.setBfdPeer(BFD_PEER4, { reflect: true });
+    h.dp.setBfdPeer(BFD_PEER6, { reflect: true });
+    h.dp.registerEchoSlot(OWN_SLOT, { discr: OWN_DISCR, family: 4 });
+    h.dp.registerEchoSlot(OWN_SLOT + 1, { discr: OWN_DISCR, family: 6 });
     const rng = mulberry32(seed);
     const BATCH = 2000;
     const verdictClass = (r: string): Verdict | 'FWD' => (r.startsWith('XLB_R_PASS') ? 'PASS' : r.startsWith('XLB_R_DROP') ? 'DROP' : 'FWD');
@@ -119,7 +181,21 @@ function main(): number {
       for (let i = 0; i < n; i++) {
         const r = rng();
         let input =
-          r < 0.3 ? vipPacket(rng) : r < 0.6 ? mutate(vipPacket(rng), rng) : r < 0.66 ? specialPacket(rng) : r < 0.72 ? mutate(specialPacket(rng), rng) : r < 0.85 ? mutate(randomPacket(rng), rng) : randomPacket(rng);
+          r < 0.27
+            ? vipPacket(rng)
+            : r < 0.54
+              ? mutate(vipPacket(rng), rng)
+              : r < 0.6
+                ? specialPacket(rng)
+                : r < 0.66
+                  ? mutate(specialPacket(rng), rng)
+                  : r < 0.7
+                    ? echoPacket(rng)
+                    : r < 0.74
+                      ? mutate(echoPacket(rng), rng)
+                      : r < 0.86
+                        ? mutate(randomPacket(rng), rng)
+                        : randomPacket(rng);
         // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header
         if (input.length < 14) input = Buffer.concat([input, Buffer.alloc(14 - input.length)]);
         const res = h.run(input);
@@ -182,11 +258,14 @@ function checkForwarded(input: Buffer, output: Buffer, fail: (what: string, i: B
   if (l4.truncated) return fail('forwarded a packet with a truncated L4 header', input, output);
   if (l4.proto === 'udp' && (l4.length < 8 || l4.offset + l4.length > ip.offset + ipLen)) return fail('forwarded a UDP datagram longer than its IP packet', input, output);
   // what it was for
-  let kind: 'vip' | 'echo' | 'reply' | 'ptb' | null = null;
-  if ((l4.proto === 'tcp' || l4.proto === 'udp') && serviceFor(ip.dst, l4.dport, l4.proto === 'tcp' ? TCP : UDP)) kind = 'vip';
+  let kind: 'vip' | 'echo' | 'reply' | 'ptb' | 'bfd' | null = null;
+  const ttl = ip.version === 4 ? ip.ttl : ip.hopLimit;
+  if (l4.proto === 'udp' && l4.dport === ECHO && BFD_PEERS.has(addrHex(ip.src)) && ttl === 255) kind = 'bfd';
+  else if ((l4.proto === 'tcp' || l4.proto === 'udp') && serviceFor(ip.dst, l4.dport, l4.proto === 'tcp' ? TCP : UDP)) kind = 'vip';
   else if ((l4.proto === 'icmp' || l4.proto === 'icmp6') && VIP_ADDRS.has(ip.dst)) kind = (l4.proto === 'icmp' && l4.type === 8) || (l4.proto === 'icmp6' && l4.type === 128) ? 'echo' : 'ptb';
   else if ((l4.proto === 'tcp' || l4.proto === 'udp') && BACKEND_ADDRS.has(ip.src)) kind = 'reply';
   if (!kind) return fail('forwarded a packet that is not for a VIP', input, output);
+  if (kind === 'bfd') return checkReflected(input, output, fail);
   const inP = problems(input);
   const inChecksumBad = inP.some((p) => CHECKSUM.test(p));
   const inSet = new Set(inP.filter((p) => !CHECKSUM.test(p)));
@@ -201,6 +280,33 @@ function checkForwarded(input: Buffer, output: Buffer, fail: (what: string, i: B
   } else if (kind === 'vip' && pout.ip && pout.ip.dst === ip.dst) {
     if (!output.subarray(pout.ip.offset, pout.ip.offset + ipLen).equals(inIp)) fail('dr packet changed beyond Ethernet', input, output);
   }
+}
+
+/**
+ * A reflected BFD echo: the frame as it came, but for the Ethernet and IP
+ * addresses swapped, TTL / hop limit 254 and the IPv4 header checksum; that
+ * checksum verifies whenever the input's did.
+ */
+function checkReflected(input: Buffer, output: Buffer, fail: (what: string, i: Buffer, o?: Buffer) => void): void {
+  const pin = parsePacket(input);
+  const pout = parsePacket(output);
+  const ip = pin.ip!;
+  const op = pout.ip;
+  if (output.length !== input.length || !op || !pout.l4) return fail('reflected echo: not the same frame', input, output);
+  const want: Buffer[] = [input.subarray(6, 12), input.subarray(0, 6), input.subarray(12, ip.offset)];
+  const got: Buffer[] = [output.subarray(0, 6), output.subarray(6, 12), output.subarray(12, op.offset)];
+  if (!want.every((w, i) => w.equals(got[i]!))) return fail('reflected echo: Ethernet addresses not swapped (or the tags changed)', input, output);
+  if (op.src !== ip.dst || op.dst !== ip.src) return fail('reflected echo: IP addresses not swapped', input, output);
+  const ttl = op.version === 4 ? op.ttl : op.hopLimit;
+  if (ttl !== 254) return fail(`reflected echo: TTL ${ttl}, not 254`, input, output);
+  if (ip.version === 4 && op.version === 4 && ip.checksumOk && !op.checksumOk) return fail('reflected echo: IPv4 header checksum broken', input, output);
+  const l4 = pin.l4!.offset;
+  if (pout.l4.offset !== l4 || !output.subarray(l4).equals(input.subarray(l4))) return fail('reflected echo: UDP header or payload changed', input, output);
+  const inP = problems(input);
+  const inChecksumBad = inP.some((p) => CHECKSUM.test(p));
+  const inSet = new Set(inP.filter((p) => !CHECKSUM.test(p)));
+  const added = problems(output).filter((p) => (CHECKSUM.test(p) ? !inChecksumBad : !inSet.has(p)));
+  if (added.length) fail(`reflected echo broken: ${added.join('; ')}`, input, output);
 }
 
 process.exitCode = main();

@@ -18,6 +18,32 @@ export function xlbBackendFlagsName(v: number): string {
   return enumName(XlbBackendFlags, 'XLB_BE', v);
 }
 
+/** enum xlb_bfd_consts */
+export const XlbBfdConsts = {
+  /** RFC 5881 §4 */
+  XLB_BFD_PORT_ECHO: 3785,
+  /** the TTL / hop limit a reflected echo must arrive with */
+  XLB_BFD_ECHO_TTL: 255,
+  /** "xlbE", xlb_bfd_echo_pkt.magic */
+  XLB_BFD_ECHO_MAGIC: 2020368965,
+} as const;
+export type XlbBfdConsts = (typeof XlbBfdConsts)[keyof typeof XlbBfdConsts];
+/** Name of a xlb_bfd_consts value; unknown values become XLB_BFD_<n>. */
+export function xlbBfdConstsName(v: number): string {
+  return enumName(XlbBfdConsts, 'XLB_BFD', v);
+}
+
+/** enum xlb_bfd_peer_flags */
+export const XlbBfdPeerFlags = {
+  /** reflect its echo packets; clear = the kernel's */
+  XLB_BFD_PEER_F_REFLECT: 1,
+} as const;
+export type XlbBfdPeerFlags = (typeof XlbBfdPeerFlags)[keyof typeof XlbBfdPeerFlags];
+/** Name of a xlb_bfd_peer_flags value; unknown values become XLB_BFD_<n>. */
+export function xlbBfdPeerFlagsName(v: number): string {
+  return enumName(XlbBfdPeerFlags, 'XLB_BFD', v);
+}
+
 /** enum xlb_event */
 export const XlbEvent = {
   /** flows recorded in the connection table */
@@ -174,7 +200,15 @@ export const XlbReason = {
   XLB_R_DROP_BAD_L4: 27,
   /** IPv6 routing header with segments left: not the final destination */
   XLB_R_PASS_IPV6_ROUTING: 28,
-  XLB_R_MAX: 29,
+  /** a reflect peer's echo, sent back (XDP_TX) */
+  XLB_R_TX_BFD_ECHO: 29,
+  /** echo port, not from a reflect peer nor our own: the kernel's */
+  XLB_R_PASS_BFD_ECHO: 30,
+  /** a reflect peer's echo with TTL / hop limit not 255: not from on-link */
+  XLB_R_DROP_BFD_ECHO_TTL: 31,
+  /** our own echo come back: timestamped in xlb_bfd_echo */
+  XLB_R_DROP_BFD_ECHO_OWN: 32,
+  XLB_R_MAX: 33,
   /** slots of xlb_stats_reason_v2: new reasons fit the pinned map */
   XLB_R_SLOTS: 64,
 } as const;
@@ -294,6 +328,108 @@ export function decodeXlbBackendVal(b: Buffer, offset = 0): XlbBackendVal {
     family: b.readUInt8(o + 18),
     flags: b.readUInt8(o + 19),
     vipId: rdU32(b, o + 20),
+  };
+}
+
+/** struct xlb_bfd_echo_pkt (struct xlb_bfd_echo_pkt, 24 bytes) */
+export interface XlbBfdEchoPkt {
+  /** XLB_BFD_ECHO_MAGIC (be32 at 0) */
+  magic: number;
+  /** the session's My Discriminator (be32 at 4) */
+  discr: number;
+  /** the session's slot in xlb_bfd_echo (be32 at 8) */
+  slot: number;
+  /** sequence number, the sender's (be32 at 12) */
+  seq: number;
+  /** the sender's (e.g. its send time); not read by XDP (bytes[8] at 16) */
+  stamp: Uint8Array;
+}
+export const XLB_BFD_ECHO_PKT_SIZE = 24;
+export const xlbBfdEchoPktLayout: StructLayout = {"name":"xlb_bfd_echo_pkt","size":24,"fields":[{"name":"magic","offset":0,"size":4,"kind":"be32","pad":false},{"name":"discr","offset":4,"size":4,"kind":"be32","pad":false},{"name":"slot","offset":8,"size":4,"kind":"be32","pad":false},{"name":"seq","offset":12,"size":4,"kind":"be32","pad":false},{"name":"stamp","offset":16,"size":8,"kind":"bytes","pad":false}]};
+/** Encode XlbBfdEchoPkt into exactly 24 bytes (padding zeroed). */
+export function encodeXlbBfdEchoPkt(v: XlbBfdEchoPkt, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(24);
+  const o = offset;
+  b.writeUInt32BE(v.magic, o + 0);
+  b.writeUInt32BE(v.discr, o + 4);
+  b.writeUInt32BE(v.slot, o + 8);
+  b.writeUInt32BE(v.seq, o + 12);
+  wrBytes(b, o + 16, 8, v.stamp, 'xlb_bfd_echo_pkt.stamp');
+  return b;
+}
+/** Decode XlbBfdEchoPkt from 24 bytes at offset. */
+export function decodeXlbBfdEchoPkt(b: Buffer, offset = 0): XlbBfdEchoPkt {
+  if (b.length < offset + 24) throw new RangeError('xlb_bfd_echo_pkt: need 24 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    magic: b.readUInt32BE(o + 0),
+    discr: b.readUInt32BE(o + 4),
+    slot: b.readUInt32BE(o + 8),
+    seq: b.readUInt32BE(o + 12),
+    stamp: new Uint8Array(b.subarray(o + 16, o + 24)),
+  };
+}
+
+/** struct xlb_bfd_echo_slot (struct xlb_bfd_echo_slot, 64 bytes) */
+export interface XlbBfdEchoSlot {
+  /** bpf_ktime_get_ns() (CLOCK_MONOTONIC) of the last echo back; 0 = none (u64 at 0) */
+  lastNs: bigint;
+  /** echoes back since the slot was registered (u64 at 8) */
+  count: bigint;
+  /** its sequence number (host order) (u32 at 16) */
+  lastSeq: number;
+  /** the session's My Discriminator (host order); 0 = free slot (u32 at 20) */
+  discr: number;
+  /** enum xlb_family of the session's echo (u8 at 24) */
+  family: number;
+}
+export const XLB_BFD_ECHO_SLOT_SIZE = 64;
+export const xlbBfdEchoSlotLayout: StructLayout = {"name":"xlb_bfd_echo_slot","size":64,"fields":[{"name":"last_ns","offset":0,"size":8,"kind":"u64","pad":false},{"name":"count","offset":8,"size":8,"kind":"u64","pad":false},{"name":"last_seq","offset":16,"size":4,"kind":"u32","pad":false},{"name":"discr","offset":20,"size":4,"kind":"u32","pad":false},{"name":"family","offset":24,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":25,"size":39,"kind":"bytes","pad":true}]};
+/** Encode XlbBfdEchoSlot into exactly 64 bytes (padding zeroed). */
+export function encodeXlbBfdEchoSlot(v: XlbBfdEchoSlot, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(64);
+  const o = offset;
+  b.fill(0, o, o + 64);
+  wrU64(b, o + 0, v.lastNs);
+  wrU64(b, o + 8, v.count);
+  wrU32(b, o + 16, v.lastSeq);
+  wrU32(b, o + 20, v.discr);
+  b.writeUInt8(v.family, o + 24);
+  return b;
+}
+/** Decode XlbBfdEchoSlot from 64 bytes at offset. */
+export function decodeXlbBfdEchoSlot(b: Buffer, offset = 0): XlbBfdEchoSlot {
+  if (b.length < offset + 64) throw new RangeError('xlb_bfd_echo_slot: need 64 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    lastNs: rdU64(b, o + 0),
+    count: rdU64(b, o + 8),
+    lastSeq: rdU32(b, o + 16),
+    discr: rdU32(b, o + 20),
+    family: b.readUInt8(o + 24),
+  };
+}
+
+/** Value of xlb_bfd_peers (key: struct xlb_addr_key, the peer's address). (struct xlb_bfd_peer_val, 4 bytes) */
+export interface XlbBfdPeerVal {
+  /** enum xlb_bfd_peer_flags (u32 at 0) */
+  flags: number;
+}
+export const XLB_BFD_PEER_VAL_SIZE = 4;
+export const xlbBfdPeerValLayout: StructLayout = {"name":"xlb_bfd_peer_val","size":4,"fields":[{"name":"flags","offset":0,"size":4,"kind":"u32","pad":false}]};
+/** Encode XlbBfdPeerVal into exactly 4 bytes (padding zeroed). */
+export function encodeXlbBfdPeerVal(v: XlbBfdPeerVal, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(4);
+  const o = offset;
+  wrU32(b, o + 0, v.flags);
+  return b;
+}
+/** Decode XlbBfdPeerVal from 4 bytes at offset. */
+export function decodeXlbBfdPeerVal(b: Buffer, offset = 0): XlbBfdPeerVal {
+  if (b.length < offset + 4) throw new RangeError('xlb_bfd_peer_val: need 4 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    flags: rdU32(b, o + 0),
   };
 }
 
@@ -886,7 +1022,7 @@ export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFcEntryLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
-export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_FC_FILL":5,"XLB_EV_MAX":6,"XLB_EV_SLOTS":16}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_PASS_IPV6_ROUTING":28,"XLB_R_MAX":29,"XLB_R_SLOTS":64}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbBfdEchoPktLayout, xlbBfdEchoSlotLayout, xlbBfdPeerValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFcEntryLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
+export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_bfd_consts","values":{"XLB_BFD_PORT_ECHO":3785,"XLB_BFD_ECHO_TTL":255,"XLB_BFD_ECHO_MAGIC":2020368965}},{"name":"xlb_bfd_peer_flags","values":{"XLB_BFD_PEER_F_REFLECT":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_FC_FILL":5,"XLB_EV_MAX":6,"XLB_EV_SLOTS":16}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_PASS_IPV6_ROUTING":28,"XLB_R_TX_BFD_ECHO":29,"XLB_R_PASS_BFD_ECHO":30,"XLB_R_DROP_BFD_ECHO_TTL":31,"XLB_R_DROP_BFD_ECHO_OWN":32,"XLB_R_MAX":33,"XLB_R_SLOTS":64}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

@@ -2,7 +2,8 @@
  * @module dataplane/xdp/xdp-dataplane
  * The XDP data plane seen from TypeScript: loads bpf/.output/xlb.bpf.o with
  * sizes from the config, checks the maps against the generated ABI, and
- * writes VIPs, backends, rings and globals; reads the per-CPU counters.
+ * writes VIPs, backends, rings and globals, and the BFD echo peers and
+ * own-echo slots; reads the per-CPU counters.
  * Edge module: all kernel access goes through the addon (src/native).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -12,8 +13,9 @@ import { native, type NativeBpfLink, type NativeBpfMap, type NativeBpfObject, ty
 import { AbiError } from '../../errors.js';
 import { splitPerCpu } from '../../native/percpu.js';
 import { rdU64, wrU64 } from './abi-runtime.js';
-import { parseAddr, type AddrKey } from '../../net/addr.js';
+import { formatAddr, parseAddr, type AddrKey } from '../../net/addr.js';
 import { addrFilterBit, buildFilterPlane } from './addr-filter.js';
+import { BfdEchoSlots } from './bfd-echo.js';
 import {
   MAPS,
   STRUCTS,
@@ -37,6 +39,12 @@ import {
   decodeXlbVipRef,
   decodeXlbVipVal,
   decodeXlbGlobals,
+  decodeXlbAddrKey,
+  decodeXlbBfdPeerVal,
+  encodeXlbBfdEchoSlot,
+  encodeXlbBfdPeerVal,
+  XlbBfdPeerFlags,
+  XlbFamily,
   XlbFilterConsts,
   XlbVipFlags,
   type XlbGlobals,
@@ -47,6 +55,9 @@ import {
 export const DEFAULT_RING_SIZE = 65537;
 /** Flow cache entries per CPU (128 bytes each): direct-mapped, so several times the flows a CPU carries at once. */
 export const DEFAULT_FLOW_CACHE = 16384;
+/** BFD peers whose echo can be reflected (xlb_bfd_peers entries), and own-echo slots (xlb_bfd_echo, 64 bytes each). */
+export const DEFAULT_BFD_PEERS = 256;
+export const DEFAULT_BFD_ECHO_SLOTS = 256;
 
 /** Where the build puts the object, relative to the repository root. */
 export function defaultObjectPath(): string {
@@ -83,6 +94,10 @@ export interface XdpLoadOptions {
   connRateLimit?: number;
   /** flow cache entries per CPU, a power of 2 (default DEFAULT_FLOW_CACHE; 0 = no flow cache) */
   flowCache?: number;
+  /** BFD peers whose echo can be reflected (default DEFAULT_BFD_PEERS) */
+  maxBfdPeers?: number;
+  /** own-echo session slots, 0 .. n - 1 (default DEFAULT_BFD_ECHO_SLOTS) */
+  bfdEchoSlots?: number;
   /**
    * bpffs directory for the maps (/sys/fs/bpf/xlb/<instance>): maps pinned
    * there are reused (forwarding state survives a restart), the others are
@@ -146,6 +161,8 @@ const MAP_NAMES = [
   'xlb_stats_backend',
   'xlb_stats_reason_v2',
   'xlb_stats_event_v2',
+  'xlb_bfd_peers',
+  'xlb_bfd_echo',
 ] as const;
 type MapName = (typeof MAP_NAMES)[number];
 
@@ -172,6 +189,7 @@ export class XdpDataplane {
   /** xlb_flow_cache: never pinned (refilled from the connection tables) */
   readonly #flowCache: NativeBpfMap;
   #flowCacheView: Uint8Array | null = null;
+  #echoSlots: BfdEchoSlots | null = null;
   /** fc_epoch in the program's .bss (mmap'ed): bumped by #changed() */
   readonly #epoch: Uint32Array;
 
@@ -276,6 +294,8 @@ export class XdpDataplane {
       obj.setMapMaxEntries('xlb_conns4', opts.maxConns);
       obj.setMapMaxEntries('xlb_conns6', opts.maxConns6 ?? opts.maxConns);
       obj.setMapMaxEntries('xlb_nat', opts.maxNat ?? opts.maxConns);
+      obj.setMapMaxEntries('xlb_bfd_peers', opts.maxBfdPeers ?? DEFAULT_BFD_PEERS);
+      obj.setMapMaxEntries('xlb_bfd_echo', opts.bfdEchoSlots ?? DEFAULT_BFD_ECHO_SLOTS);
       const reused: string[] = [];
       if (opts.pinDir) {
         for (const name of MAP_NAMES) {
@@ -580,6 +600,77 @@ export class XdpDataplane {
     return out;
   }
 
+  /**
+   * Reflect (or stop reflecting) the BFD echo packets of a peer: UDP 3785
+   * from `addr` with TTL / hop limit 255 go straight back (bpf/lib/bfd.h).
+   * An entry with `reflect: false` is kept, and its echo goes to the kernel.
+   */
+  setBfdPeer(addr: string, opts: { reflect: boolean }): void {
+    const a = parseAddr(addr);
+    const flags = opts.reflect ? XlbBfdPeerFlags.XLB_BFD_PEER_F_REFLECT : 0;
+    this.maps.xlb_bfd_peers.update(encodeXlbAddrKey({ addr: a.bytes, family: a.family }), encodeXlbBfdPeerVal({ flags }));
+  }
+
+  /** Forget a BFD peer; false if it was not there. */
+  deleteBfdPeer(addr: string): boolean {
+    const a = parseAddr(addr);
+    return this.maps.xlb_bfd_peers.delete(encodeXlbAddrKey({ addr: a.bytes, family: a.family }));
+  }
+
+  /** The BFD peers in xlb_bfd_peers (the map is the truth, also after a restart). */
+  bfdPeers(): { addr: string; reflect: boolean }[] {
+    const out: { addr: string; reflect: boolean }[] = [];
+    const m = this.maps.xlb_bfd_peers;
+    for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
+      const v = m.lookup(k);
+      if (!v) continue; // deleted meanwhile
+      const key = decodeXlbAddrKey(k);
+      out.push({ addr: formatAddr(key.family, key.addr), reflect: (decodeXlbBfdPeerVal(v).flags & XlbBfdPeerFlags.XLB_BFD_PEER_F_REFLECT) !== 0 });
+    }
+    return out;
+  }
+
+  /**
+   * Give own-echo slot `slot` to a session: its echoes that come back
+   * (payload struct xlb_bfd_echo_pkt naming this slot and discriminator) are
+   * counted and timestamped there. The slot starts from zero.
+   * @param s.discr the session's My Discriminator (non-zero)
+   * @param s.family 4 or 6: the family of the session's echo packets
+   * @throws RangeError for a slot outside the map or a zero discriminator
+   */
+  registerEchoSlot(slot: number, s: { discr: number; family: 4 | 6 }): void {
+    this.#checkEchoSlot(slot);
+    if (!Number.isInteger(s.discr) || s.discr < 1 || s.discr > 0xffffffff) throw new RangeError(`discriminator ${s.discr}: 1 .. 2^32-1 (RFC 5880 §6.8.1: non-zero)`);
+    const family = s.family === 4 ? XlbFamily.XLB_AF_INET : XlbFamily.XLB_AF_INET6;
+    this.maps.xlb_bfd_echo.update(u32key(slot), encodeXlbBfdEchoSlot({ lastNs: 0n, count: 0n, lastSeq: 0, discr: s.discr, family }));
+  }
+
+  /** Free an own-echo slot: echoes naming it are no longer ours (they go on as any echo-port datagram). */
+  unregisterEchoSlot(slot: number): void {
+    this.#checkEchoSlot(slot);
+    this.maps.xlb_bfd_echo.update(u32key(slot), Buffer.alloc(this.maps.xlb_bfd_echo.valueSize));
+  }
+
+  /**
+   * What XDP recorded in a slot: read from the mmap'ed map, no syscall (the
+   * runtime may poll it every millisecond). A worker maps the pin itself:
+   * `BfdEchoSlots.fromPin(<pinDir>/xlb_bfd_echo)`.
+   */
+  readEchoSlot(slot: number): { lastNs: bigint; lastSeq: number; count: bigint } {
+    return this.echoSlots().read(slot);
+  }
+
+  /** The mmap'ed own-echo slots. */
+  echoSlots(): BfdEchoSlots {
+    this.#echoSlots ??= new BfdEchoSlots(this.maps.xlb_bfd_echo.mmap());
+    return this.#echoSlots;
+  }
+
+  #checkEchoSlot(slot: number): void {
+    const n = this.maps.xlb_bfd_echo.maxEntries;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= n) throw new RangeError(`echo slot ${slot} out of range 0..${n - 1}`);
+  }
+
   /** Counters of every reason, summed over CPUs, by reason name. */
   reasonCounters(): ReasonCounters {
     const out: ReasonCounters = {};
@@ -657,6 +748,7 @@ export class XdpDataplane {
   close(): void {
     this.#ring = null;
     this.#flowCacheView = null;
+    this.#echoSlots = null;
     this.obj.close();
   }
 }
