@@ -33,7 +33,7 @@ export interface BfdHostEvents {
   crashed: [code: number];
 }
 
-const EMPTY: BfdRuntimeStatus = { sessions: [], drops: {}, received: 0 };
+const EMPTY: BfdRuntimeStatus = { sessions: [], drops: {}, received: 0, timer: { lateMaxMs: 0, lateOver1ms: 0, fired: 0 } };
 
 /**
  * The BFD worker, seen from the main thread.

@@ -221,6 +221,12 @@ export interface BfdRuntimeStatus {
   drops: Partial<Record<BfdRuntimeDropReason, number>>;
   /** Datagrams the listeners received. */
   received: number;
+  /**
+   * How late the one timer ran the deadlines (periodic packets, Detection
+   * Times) it fired: the largest lateness seen, ms, and how many deadlines
+   * ran more than 1 ms late, out of how many.
+   */
+  timer: { lateMaxMs: number; lateOver1ms: number; fired: number };
 }
 
 /** A state change, as the runtime reports it. */
@@ -378,6 +384,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
   #armedAt: number | undefined;
   readonly #drops: Partial<Record<BfdRuntimeDropReason, number>> = {};
   #received = 0;
+  readonly #timerStats = { lateMaxMs: 0, lateOver1ms: 0, fired: 0 };
   #stopped = false;
   /** stop() callers waiting for the last session to close. */
   readonly #onDrained: (() => void)[] = [];
@@ -470,7 +477,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         drops: { ...s.drops },
       });
     }
-    return { sessions, drops: { ...this.#drops }, received: this.#received };
+    return { sessions, drops: { ...this.#drops }, received: this.#received, timer: { ...this.#timerStats } };
   }
 
   /**
@@ -740,6 +747,11 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         const s = e.s;
         if (e.gen !== s.gen) continue; // stale: the deadline moved since
         s.dueAt = undefined;
+        const late = now - e.dueAt;
+        const ts = this.#timerStats;
+        ts.fired++;
+        if (late > ts.lateMaxMs) ts.lateMaxMs = late;
+        if (late > 1) ts.lateOver1ms++;
         if (s.draining && now >= s.drainUntil) {
           this.#close(s);
           continue;

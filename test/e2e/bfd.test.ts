@@ -244,7 +244,8 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
     let spins = 0;
     while (performance.now() < end) spins++;
     assert.ok(spins > 0);
-    const after = (await host!.status()).sessions;
+    const st = await host!.status();
+    const after = st.sessions;
     const flaps = events.slice(n).map((x) => `${x.e.session} ${x.e.from}->${x.e.to} (${x.e.reason}) at +${(x.t - end + 2000).toFixed(0)} ms`);
     assert.deepEqual(flaps, [], 'no state change');
     const sent: string[] = [];
@@ -254,7 +255,7 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
       assert.equal(s.stateChanges, b.stateChanges, s.name);
       sent.push(`${s.name} ${s.packetsOut - b.packetsOut} out / ${s.packetsIn - b.packetsIn} in`);
     }
-    console.log(`bfd e2e: main thread blocked 2 s: ${sent.join(', ')} (20 ms interval, jitter 75-100 %: ~114 expected)`);
+    console.log(`bfd e2e: main thread blocked 2 s: ${sent.join(', ')} (20 ms interval, jitter 75-100 %: ~114 expected); timer since start: ${st.timer.fired} deadlines, ${st.timer.lateOver1ms} over 1 ms late, latest ${st.timer.lateMaxMs.toFixed(2)} ms`);
     const frrAfter = await vty('show bfd peers counters');
     const downs = (t: string): number[] => [...t.matchAll(/Session down events: (\d+)/g)].map((m) => Number(m[1]));
     assert.deepEqual(downs(frrAfter), downs(frrBefore), 'FRR saw no session go down');

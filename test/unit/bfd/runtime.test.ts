@@ -305,6 +305,9 @@ describe('BfdRuntime: timers', () => {
     assert.equal(last.to, 'Down');
     assert.equal(last.diag, BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
     assert.ok(last.at - 1000 >= 30 && last.at - 1000 <= 31, `detected at ${last.at - 1000} ms`);
+    const timer = rt.status().timer;
+    assert.ok(timer.fired >= 4);
+    assert.equal(timer.lateOver1ms, 0, 'the fake timer fires on time');
   });
 
   it('packets from the peer keep the session Up', () => {
