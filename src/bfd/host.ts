@@ -74,8 +74,9 @@ export class BfdHost extends EventEmitter<BfdHostEvents> {
    * @throws Error when the worker refuses it (a spec the config should have refused), has exited, or does not answer
    */
   async apply(spec: BfdRuntimeSpec, rtPriority = 0): Promise<void> {
+    if (this.#exited) throw new Error('bfd worker has exited');
     const m = await this.#request((id) => ({ type: 'apply', id, spec, rtPriority }));
-    if (m === undefined) throw new Error('bfd worker did not answer the apply in time');
+    if (m === undefined) throw new Error(this.#exited ? 'bfd worker has exited' : 'bfd worker did not answer the apply in time');
     if (m.type === 'applied' && m.error !== undefined) throw new Error(`bfd: ${m.error}`);
   }
 
