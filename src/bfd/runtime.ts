@@ -41,6 +41,11 @@
  * the machine's Poll Sequence, so an Up session stays Up. Removed sessions
  * send AdminDown (diag 7) for one Detection Time, then close.
  *
+ * Authentication (RFC 5880 §6.7, ./auth.ts): packets are signed with the
+ * session's transmit sequence; the receive state (bfd.AuthSeqKnown,
+ * bfd.RcvAuthSeq) is kept per session and forgotten after two Detection
+ * Times without a packet (§6.8.1).
+ *
  * Layer: runner (H-29). Never throws from a timer or a socket callback:
  * failures are logged and counted.
  */
@@ -270,6 +275,10 @@ interface Sess {
   readonly discr: number;
   authRx: BfdAuthRxState;
   authTx: BfdAuthTxState;
+  /** io.now() of the last accepted packet. */
+  lastRxAt: number | undefined;
+  /** The last Detection Time the machine reported, ms (0 before any). */
+  detectMs: number;
   /** The deadline queued, and the generation of its heap entry. */
   dueAt: number | undefined;
   gen: number;
@@ -538,6 +547,8 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       discr,
       authRx: { ...BFD_AUTH_RX_INITIAL },
       authTx: initialAuthTxState(() => this.#io.random32()),
+      lastRxAt: undefined,
+      detectMs: 0,
       dueAt: undefined,
       gen: 0,
       draining: false,
@@ -633,6 +644,9 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
           badTtl = true;
           return undefined;
         }
+        // RFC 5880 §6.8.1: bfd.AuthSeqKnown goes back to 0 after two Detection Times
+        // without a packet, so a peer that restarted (a new random sequence) is heard again.
+        if (s.authRx.seqKnown && s.lastRxAt !== undefined && now - s.lastRxAt > 2 * s.detectMs) s.authRx = { ...BFD_AUTH_RX_INITIAL };
         return { auth: s.r.auth, authRx: s.authRx, s };
       });
       if (!r.ok) {
@@ -643,6 +657,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       }
       const s = r.session.s;
       s.authRx = r.authRx;
+      s.lastRxAt = now;
       s.packetsIn++;
       this.#handle(s, s.fsm.onPacket(now, r.packet));
       this.#arm();
@@ -677,6 +692,8 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         };
         this.#io.log('info', { session: s.r.name, from: ev.from, to: ev.to, diag: ev.diagName }, `bfd: ${s.r.name}: ${ev.from} -> ${ev.to} (${e.reason})`);
         this.emit('state', ev);
+      } else if (e.kind === 'timers') {
+        if (e.detectTimeUs !== undefined) s.detectMs = e.detectTimeUs / 1000;
       } else if (e.kind === 'trace') {
         this.#io.log('debug', { session: s.r.name }, e.line);
       }

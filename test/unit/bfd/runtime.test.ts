@@ -432,6 +432,27 @@ describe('BfdRuntime: authentication and stop', () => {
     assert.equal(stateOf('b1'), 'Up');
   });
 
+  it('forgets the peer\'s sequence number after two Detection Times of silence (a restarted peer is heard again)', () => {
+    rt.apply({ sessions: [spec({ auth })] });
+    let tx = { seq: 5000 };
+    const signed = (p: Partial<BfdControl>): Parameters<Fake['rx']>[1] => {
+      const n = nextAuthSection(auth, tx);
+      tx = n.tx;
+      return { bytes: encodeBfdControl(pkt({ ...p, auth: n.auth }), undefined, 0, auth) };
+    };
+    io.rx({}, signed({ state: DOWN }));
+    io.rx({}, signed({ state: UP, yourDiscriminator: discrOf('b1') }));
+    assert.equal(stateOf('b1'), 'Up');
+    // The peer restarts with a sequence far behind: a replay while the old one is remembered.
+    tx = { seq: 10 };
+    io.rx({}, signed({ state: DOWN }));
+    assert.equal(rt.status().sessions[0]!.drops.auth_sequence, 1);
+    io.advance(61); // two Detection Times (30 ms) and more
+    io.rx({}, signed({ state: DOWN }));
+    assert.equal(rt.status().sessions[0]!.drops.auth_sequence, 1);
+    assert.equal(stateOf('b1'), 'Init');
+  });
+
   it('stop() takes every session AdminDown and closes every socket', async () => {
     rt.apply({ sessions: [spec(), spec({ name: 'b2', peer: '192.0.2.3' })] });
     bringUp();
