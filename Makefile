@@ -27,7 +27,7 @@ TS_SRC := $(shell find src test bench -name '*.ts' 2>/dev/null)
 ABI_GEN := src/dataplane/xdp/abi.gen.ts
 
 # Debian 12 packages the build and the tests use; `make deps` installs the missing ones.
-SYS_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 pkg-config make g++ python3 ethtool nftables util-linux openssl dnsmasq-base keepalived iputils-ping tcpdump
+SYS_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 pkg-config make g++ python3 ethtool nftables util-linux openssl dnsmasq-base keepalived iputils-ping tcpdump frr
 
 .PHONY: all build deps bpf native tsc abi abi-check test test-unit test-bpf test-fuzz test-e2e bench demo lint clean
 
