@@ -23,7 +23,7 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
-import { connectSocket, IPPROTO, RawSocket, SOCKOPT, TcpStream, type TcpConnectOptions } from '../../native/socket.js';
+import { connectSocket, IPPROTO, RawSocket, SOCKOPT, TcpStream, type TcpConnectOptions, type TcpStreamHandlers } from '../../native/socket.js';
 import type { NetCheckBase } from '../spec.js';
 import type { ProbeDgram, ProbeSocket, ProbeTarget, SocketFactory } from './types.js';
 
@@ -204,10 +204,17 @@ export class NativeUdpSocket extends EventEmitter implements ProbeDgram {
 
 /**
  * The addon's TcpStream behind {@link ProbeSocket}: what the tcp and http
- * probes use of a `net.Socket`, without the stream machinery.
+ * probes use of a `net.Socket`, without the stream machinery. It is its
+ * stream's handler object too, and holds one listener per event (the probes
+ * add one each; a second is a bug and throws), so that a connection costs no
+ * emitter and no closures beyond the probe's own.
  */
-class NativeProbeSocket extends EventEmitter implements ProbeSocket {
+class NativeProbeSocket implements ProbeSocket, TcpStreamHandlers {
   readonly #stream: TcpStream;
+  readonly #onConnect: (err: Error | null) => void;
+  #onData: ((chunk: Buffer) => void) | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #onEnd: (() => void) | undefined;
 
   /**
    * Starts the connect; `onConnect` runs once, from the event loop, unless
@@ -215,16 +222,27 @@ class NativeProbeSocket extends EventEmitter implements ProbeSocket {
    * @throws SystemError / TypeError as TcpStream's constructor
    */
   constructor(options: TcpConnectOptions, onConnect: (err: Error | null) => void) {
-    super();
-    this.#stream = new TcpStream(options, {
-      connected: () => onConnect(null),
-      data: (bytes) => this.emit('data', bytes),
-      end: () => this.emit('end'),
-      error: (err) => {
-        if (!this.#stream.connected) onConnect(err);
-        else this.#emitError(err);
-      },
-    });
+    this.#onConnect = onConnect;
+    this.#stream = new TcpStream(options, this);
+  }
+
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'data' | 'error', listener: ((chunk: Buffer) => void) | ((err: Error) => void)): this {
+    if (event === 'data') {
+      if (this.#onData) throw new Error('NativeProbeSocket: a second data listener');
+      this.#onData = listener as (chunk: Buffer) => void;
+    } else {
+      if (this.#onError) throw new Error('NativeProbeSocket: a second error listener');
+      this.#onError = listener as (err: Error) => void;
+    }
+    return this;
+  }
+
+  once(_event: 'end', listener: () => void): this {
+    if (this.#onEnd) throw new Error('NativeProbeSocket: a second end listener');
+    this.#onEnd = listener;
+    return this;
   }
 
   get pending(): boolean {
@@ -257,9 +275,32 @@ class NativeProbeSocket extends EventEmitter implements ProbeSocket {
     this.#stream.close(true);
   }
 
-  /** 'error' while anyone listens and the probe has not closed the socket. */
+  /** TcpStreamHandlers: the handshake finished. */
+  connected(): void {
+    this.#onConnect(null);
+  }
+
+  /** TcpStreamHandlers: bytes read. */
+  data(bytes: Buffer): void {
+    this.#onData?.(bytes);
+  }
+
+  /** TcpStreamHandlers: the peer's FIN. */
+  end(): void {
+    const fn = this.#onEnd;
+    this.#onEnd = undefined; // once
+    fn?.();
+  }
+
+  /** TcpStreamHandlers: the connect or the connection failed. */
+  error(err: Error): void {
+    if (!this.#stream.connected) this.#onConnect(err);
+    else this.#emitError(err);
+  }
+
+  /** 'error', to the probe's listener if it has one (its failure handling is idempotent). */
   #emitError(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.#onError?.(err);
   }
 }
 
