@@ -55,11 +55,16 @@ export async function loadBfdSecrets(config: XlbConfig, opts: BfdSecretOptions =
           continue;
         }
         const why: string[] = [];
-        if (!trusted.has(st.uid)) why.push(`owned by uid ${st.uid} (root or the daemon's user, uid ${euid}, must own it)`);
+        const fix: string[] = [];
+        if (!trusted.has(st.uid)) {
+          why.push(`owned by uid ${st.uid}`);
+          fix.push(`chown it to root or the daemon's user, uid ${euid}`);
+        }
         if (st.mode & 0o070) why.push('accessible to its group');
         if (st.mode & 0o007) why.push('accessible to others');
+        if (st.mode & 0o077) fix.push('chmod 600 it');
         if (why.length > 0 && !opts.allowUnsafe) {
-          fail(`${why.join(', ')} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}; chmod 600 it)`);
+          fail(`${why.join(', ')} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}; ${fix.join(', ')})`);
           continue;
         }
         const buf = Buffer.alloc(SECRET_READ_BYTES + 1);
