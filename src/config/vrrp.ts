@@ -13,7 +13,9 @@
  * definitions), then the sync groups (their members resolved against the
  * instances), then the checks across instances (names, VRIDs, VMAC names,
  * addresses). A definition with an error still registers its name, so a
- * reference to it is not reported a second time.
+ * reference to it is not reported a second time. BFD sessions (`track_bfd`,
+ * `bfd_peer`) are resolved against the names ./bfd.ts found, which load.ts
+ * passes in; the same rule holds for them.
  *
  * Where keepalived fixes a config up with a warning (rounds advert_int,
  * truncates auth_pass, resets a strict-mode violation, drops an invalid
