@@ -59,12 +59,14 @@ function pidAlive(instance: string): number | null {
   }
 }
 
-/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance". */
+/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance, 3 BFD sessions". */
 export function summary(config: XlbConfig): string {
   const n = (k: number, one: string): string => `${k} ${one}${k === 1 ? '' : 's'}`;
   const parts = [n(config.services.length, 'service')];
   const vrrp = config.vrrp?.instances.length ?? 0;
   if (vrrp) parts.push(n(vrrp, 'VRRP instance'));
+  const bfd = config.bfd?.instances.length ?? 0;
+  if (bfd) parts.push(n(bfd, 'BFD session'));
   return parts.join(', ');
 }
 

@@ -6,6 +6,7 @@
  * Layer: control plane; dispatch only (the I/O is in the per-type modules).
  */
 import type { CheckSpec } from '../spec.js';
+import { createBfdProbe } from './bfd.js';
 import { createDnsProbe } from './dns.js';
 import { createFileProbe } from './file.js';
 import { createHttpProbe } from './http.js';
@@ -67,5 +68,8 @@ export function createProbe(spec: CheckSpec, target: ProbeTarget, options: Creat
       return createMiscProbe(spec);
     case 'file':
       return createFileProbe(spec);
+    case 'bfd':
+      // a placeholder that fails every attempt until the BFD runtime drives these checks
+      return createBfdProbe(spec);
   }
 }
