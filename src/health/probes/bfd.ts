@@ -1,29 +1,46 @@
 /**
  * @module health/probes/bfd
- * A placeholder probe for `type: bfd` checks (keepalived BFD_CHECK), so that
- * {@link ../probes/index.js createProbe} covers every check type the config
- * accepts. It fails every attempt with reason `io`, detail `bfd checks are
- * not wired yet`: the real check follows the BFD session's state, which the
- * BFD runtime (src/bfd/runtime*) will publish; it never probes anything
- * itself.
+ * The probe of a `type: bfd` check (keepalived BFD_CHECK): an attempt
+ * succeeds while the BFD session the check names is Up. It probes nothing
+ * itself: it reads the session's state as the daemon last heard it from the
+ * BFD worker (src/daemon/daemon.ts bfdSession), so an attempt costs a map
+ * lookup. The health runner (../runner.ts) runs it again at once when the
+ * session changes state (HealthRunner.bfdChanged), and gives it rise 1,
+ * fall 1, no retries: the session's own detection time is the only delay.
  *
  * Layer: control plane; no I/O.
  */
 import type { BfdCheckSpec } from '../spec.js';
-import { failResult, type Probe, type ProbeResult } from './types.js';
+import { failResult, okResult, type Probe, type ProbeResult } from './types.js';
 
-/** The detail of every attempt until the BFD runtime drives these checks. */
-export const BFD_NOT_WIRED = 'bfd checks are not wired yet';
+/** What a bfd probe reads: a session's last known state by name. */
+export interface BfdSessionSource {
+  /**
+   * @param name a session of the config's `bfd.instances`
+   * @returns its state (`AdminDown`, `Down`, `Init`, `Up`) and local diag, or undefined when no such session runs
+   */
+  bfdSession(name: string): { state: string; diag: string } | undefined;
+}
+
+/** The detail of every attempt of a runner that has no BFD sessions to read (unit tests, `xlb check`). */
+export const BFD_NO_SOURCE = 'no BFD runtime to read the session from';
 
 /**
- * Build the placeholder probe of a bfd check.
- * @param _spec the check (its session name is not used yet)
- * @returns a probe whose every attempt fails with reason `io`
+ * Build the probe of a bfd check.
+ * @param spec the check
+ * @param source where the session states are; absent: every attempt fails
+ * @returns a probe whose attempt succeeds while the session is Up, and fails
+ *   with reason `unreachable` otherwise (`io` when the session is unknown)
  */
-export function createBfdProbe(_spec: BfdCheckSpec): Probe {
+export function createBfdProbe(spec: BfdCheckSpec, source?: BfdSessionSource): Probe {
   return {
     run(): Promise<ProbeResult> {
-      return Promise.resolve(failResult(performance.now(), 'io', BFD_NOT_WIRED));
+      const t0 = performance.now();
+      if (!source) return Promise.resolve(failResult(t0, 'io', BFD_NO_SOURCE));
+      const s = source.bfdSession(spec.name);
+      if (s === undefined) return Promise.resolve(failResult(t0, 'io', `no bfd session ${spec.name}`));
+      if (s.state === 'Up') return Promise.resolve(okResult(t0, undefined, `bfd session ${spec.name} Up`));
+      return Promise.resolve(failResult(t0, 'unreachable', `bfd session ${spec.name} ${s.state} (diag ${s.diag})`));
     },
   };
 }

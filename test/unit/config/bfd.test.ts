@@ -228,13 +228,13 @@ describe('references to sessions', () => {
     assert.deepEqual([c.type === 'bfd' && c.name, c.alpha, c.intervalMs], ['a', true, 5000]);
   });
 
-  it('the placeholder probe of a bfd check fails every attempt (io), until the runtime drives it', async () => {
-    const probe = createProbe({ type: 'bfd', name: 'a', intervalMs: 1000, timeoutMs: 1000, retries: 0, retryDelayMs: 0, rise: 1, fall: 1, warmupMs: 0, alpha: false }, { address: '10.0.0.2', port: 0, family: 4 });
-    for (let i = 0; i < 2; i++) {
-      const r = await probe.run();
-      assert.equal(r.ok, false);
-      assert.deepEqual(r.ok ? undefined : [r.reason, r.detail], ['io', 'bfd checks are not wired yet']);
-    }
+  it('the probe of a bfd check reads the session the daemon knows, and fails without one (io)', async () => {
+    const spec = { type: 'bfd', name: 'a', intervalMs: 1000, timeoutMs: 1000, retries: 0, retryDelayMs: 0, rise: 1, fall: 1, warmupMs: 0, alpha: false } as const;
+    const target = { address: '10.0.0.2', port: 0, family: 4 } as const;
+    const alone = await createProbe(spec, target).run();
+    assert.deepEqual(alone.ok ? undefined : alone.reason, 'io');
+    const up = await createProbe(spec, target, { bfd: { bfdSession: () => ({ state: 'Up', diag: 'none' }) } }).run();
+    assert.equal(up.ok, true);
   });
 });
 
