@@ -522,6 +522,8 @@ export class Daemon {
         }, VRRP_RESPAWN_MS).unref();
       });
       this.#vrrp = host;
+      // what the sessions are now, before the instances start (track_bfd)
+      for (const [name, v] of this.#bfdSessions) host.bfdState(name, v.state === BFD_STATE_NAMES[BFD_STATE.UP]);
     }
     this.#vrrp.apply(spec);
   }
@@ -576,6 +578,7 @@ export class Daemon {
     const level = e.to === 'Up' || e.from === 'Up' ? 'warn' : 'info';
     this.log[level]({ area: 'bfd', session: e.session, from: e.from, to: e.to, diag: e.diagName, reason: e.reason }, `bfd ${e.session}: ${e.from} -> ${e.to}`);
     this.health.bfdChanged(e.session);
+    this.#vrrp?.bfdState(e.session, e.to === BFD_STATE_NAMES[BFD_STATE.UP]);
   }
 
   /** A BFD session's last known state; undefined for a name the config does not define. */

@@ -18,6 +18,7 @@ import { bfdDemuxKey, type BfdConfig, type BfdInstanceConfig } from '../../../sr
 import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
 import { SCHEMA } from '../../../src/config/schema.js';
 import { createProbe } from '../../../src/health/probes/index.js';
+import { vrrpSpec } from '../../../src/vrrp/from-config.js';
 import { yaml } from './yaml-text.js';
 
 const F = 'lab.yaml';
@@ -192,6 +193,13 @@ describe('references to sessions', () => {
     ]);
     assert.deepEqual(v.instances[1]!.trackBfd, []);
     assert.deepEqual(v.syncGroups[0]!.trackBfd, [{ name: 'a', weight: 0, reverse: false }]);
+    // the runner's spec: a group's trackers are appended to each member's
+    const spec = vrrpSpec(v);
+    assert.deepEqual(spec.instances[0]!.trackBfd, [
+      { name: 'a', weight: -20, reverse: true },
+      { name: 'b', weight: 10, reverse: false },
+    ]);
+    assert.deepEqual(spec.instances[1]!.trackBfd, [{ name: 'a', weight: 0, reverse: false }]);
   });
 
   it('bfd_peer: a session; with unicast peers, to one of them', () => {
