@@ -540,9 +540,10 @@ export class Daemon {
     // a new session starts Down (RFC 5880 §6.8.1)
     for (const name of names) if (!this.#bfdSessions.has(name)) this.#bfdSessions.set(name, { state: BFD_STATE_NAMES[BFD_STATE.DOWN], diag: BFD_DIAG_NAMES[BFD_DIAG.NONE] });
     if (!spec) {
+      // not awaited: the sessions say AdminDown for a while (up to 5 s to a dead peer), the reload is done
       const host = this.#bfd;
       this.#bfd = null;
-      if (host) await host.stop();
+      if (host) void host.stop();
       return;
     }
     if (!this.#bfd) {
