@@ -164,3 +164,24 @@ export const BFD_MAX_HOPS_DEFAULT = 0;
 /** track_bfd / instance weight range. */
 export const BFD_WEIGHT_MIN = -253;
 export const BFD_WEIGHT_MAX = 253;
+
+// --- xlb's own keywords (beyond keepalived) -----------------------------------
+
+/**
+ * Echo transmit interval when `echo.interval` is not written, ms: FRR bfdd's
+ * `echo-interval` default. The echo function has no keepalived default
+ * (keepalived has no echo).
+ */
+export const BFD_ECHO_INTERVAL_DEFAULT_MS = 50;
+/** Echo transmit interval: at least 1 ms (the issue's goal), at most UINT32_MAX µs (the Required Min Echo RX field). */
+export const BFD_ECHO_INTERVAL_MIN_US = 1_000;
+export const BFD_ECHO_INTERVAL_MAX_US = 0xffff_ffff;
+/**
+ * max_hops of a multihop session that does not set it: 255, no TTL check
+ * (RFC 5883 §2 leaves the hop count to the operator; keepalived's 0 would
+ * drop every packet that crossed a router).
+ */
+export const BFD_MAX_HOPS_MULTIHOP_DEFAULT = 255;
+/** Authentication key ID range (RFC 5880 §4.1: Auth Key ID, 8 bits). */
+export const BFD_AUTH_KEY_ID_MIN = 0;
+export const BFD_AUTH_KEY_ID_MAX = 255;

@@ -14,6 +14,7 @@ import { XlbError } from '../errors.js';
 import { EXIT, exitCodeOf, type Actions, type InstanceOpts } from './program.js';
 import { createLab, destroyLab } from '../lab/lab.js';
 import { findingLine, type VethFinding } from '../daemon/veth-check.js';
+import type { BfdRuntimeStatus } from '../bfd/runtime.js';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 const err = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -59,12 +60,46 @@ function pidAlive(instance: string): number | null {
   }
 }
 
-/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance". */
+/** An interval in µs as `xlb status` prints it: `10ms`, `1.5ms`, `800us`, `2s`. */
+function interval(us: number): string {
+  if (us < 1000) return `${us}us`;
+  if (us < 1_000_000 || us % 1_000_000 !== 0) return `${Math.round(us / 10) / 100}ms`;
+  return `${us / 1_000_000}s`;
+}
+
+/**
+ * The `bfd` part of `xlb status`: one line per session (name, peer, state
+ * and diag, negotiated TX interval and detection time, packets, drops), under
+ * a heading with the drops no session was found for.
+ * @param st the daemon's BFD status
+ * @returns the lines, none without sessions
+ */
+export function bfdStatusLines(st: BfdRuntimeStatus): string[] {
+  if (st.sessions.length === 0) return [];
+  const dropText = (d: Partial<Record<string, number>>): string =>
+    Object.entries(d)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  const drops = dropText(st.drops);
+  const lines = [`bfd  received ${st.received}${drops ? `  dropped: ${drops}` : ''}`];
+  for (const s of st.sessions) {
+    const peer = `${s.peer}${s.local ? ` from ${s.local}` : ''} ${s.multihop ? 'multihop' : 'single hop'}`;
+    const detect = s.detectTimeUs === undefined ? 'detect -' : `detect ${interval(s.detectTimeUs)}`;
+    const own = dropText(s.drops);
+    const tail = `${s.draining ? '  (removed, draining)' : ''}${s.sendErrors ? `  send errors ${s.sendErrors}` : ''}${own ? `  dropped: ${own}` : ''}`;
+    lines.push(`  ${s.name}  ${peer}  ${s.state} (diag ${s.diag})  tx ${interval(s.txIntervalUs)}  ${detect}  packets in ${s.packetsIn} out ${s.packetsOut}${tail}`);
+  }
+  return lines;
+}
+
+/** What a valid config runs, for `xlb validate`: "2 services, 1 VRRP instance, 3 BFD sessions". */
 export function summary(config: XlbConfig): string {
   const n = (k: number, one: string): string => `${k} ${one}${k === 1 ? '' : 's'}`;
   const parts = [n(config.services.length, 'service')];
   const vrrp = config.vrrp?.instances.length ?? 0;
   if (vrrp) parts.push(n(vrrp, 'VRRP instance'));
+  const bfd = config.bfd?.instances.length ?? 0;
+  if (bfd) parts.push(n(bfd, 'BFD session'));
   return parts.join(', ');
 }
 
@@ -154,6 +189,7 @@ export const realActions: Actions = {
       const drops = Object.entries(v.drops).map(([k, n]) => `${k} ${n}`).join(', ');
       out(`  ${v.name}  vrid ${v.vrid} on ${v.interface} IPv${v.family}  ${v.state} (${v.reason})  priority ${v.effectivePriority}/${v.basePriority}${master}  adverts sent ${v.advertsSent} received ${v.advertsReceived}${drops ? `  dropped: ${drops}` : ''}`);
     }
+    if (reply.bfd) for (const line of bfdStatusLines(reply.bfd as BfdRuntimeStatus)) out(line);
     return EXIT.OK;
   },
 

@@ -83,3 +83,19 @@ export function unknownKeyMessage(word: string, candidates: readonly string[]): 
   if (hint !== undefined) return `unknown key ${shown} (did you mean ${JSON.stringify(hint)}?)`;
   return `unknown key ${shown} (allowed: ${candidates.join(', ')})`;
 }
+
+/**
+ * The tail of a "no X named Y" message for a reference to an undefined
+ * name: a suggestion, else the names there are (up to 8), else `none`.
+ * @param name the name referenced
+ * @param names the names defined
+ * @param none what to say when there are none (`bfd.instances defines none`)
+ * @returns e.g. ` (did you mean "VI_1"?)`, ` (defined: a, b)`, ` (bfd.instances defines none)`
+ */
+export function nameCandidates(name: string, names: readonly string[], none: string): string {
+  const hint = didYouMean(name, names);
+  if (hint !== undefined) return ` (did you mean ${JSON.stringify(hint)}?)`;
+  if (names.length === 0) return ` (${none})`;
+  const shown = names.slice(0, 8).join(', ');
+  return ` (defined: ${shown}${names.length > 8 ? ', ...' : ''})`;
+}

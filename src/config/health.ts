@@ -40,7 +40,8 @@ import {
   type UdpCheckSpec,
 } from '../health/spec.js';
 import type { CommandSite, ScriptCommand } from '../security/script-security.js';
-import { unknownKeyMessage } from './did-you-mean.js';
+import type { BfdNames } from './bfd-model.js';
+import { nameCandidates, unknownKeyMessage } from './did-you-mean.js';
 import type { Checker, Field, Fields } from './fields.js';
 import {
   CHECK_TIMING_RANGES,
@@ -72,12 +73,15 @@ export const CHECK_KEYS: Readonly<Record<CheckType, readonly string[]>> = Object
   smtp: ['type', ...TIMING_KEYS, ...NET_KEYS, 'helo_name'],
   misc: ['type', ...TIMING_KEYS, 'command', 'dynamic', 'user'],
   file: ['type', ...TIMING_KEYS, 'path', 'weight', 'reverse'],
+  // keepalived's BFD_CHECK: the session's timers are the check's; only alpha applies
+  bfd: ['type', 'name', 'alpha'],
 });
 
 /** Keys a check type requires besides `type`. */
 export const CHECK_REQUIRED: Readonly<Partial<Record<CheckType, readonly string[]>>> = Object.freeze({
   misc: ['command'],
   file: ['path'],
+  bfd: ['name'],
 });
 
 /** Every key of some check type, in documentation order. */
@@ -306,7 +310,15 @@ function child(path: string, key: string): string {
 
 /** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker (./fields.ts). */
 export class HealthParser {
-  constructor(private readonly c: Checker) {}
+  /**
+   * @param c the Checker errors go to
+   * @param bfd the config's BFD sessions by name, which `type: bfd` checks
+   *   name (none: the config has no `bfd:`)
+   */
+  constructor(
+    private readonly c: Checker,
+    private readonly bfd: BfdNames = new Map(),
+  ) {}
 
   /**
    * `services[].health`.
@@ -442,6 +454,9 @@ export class HealthParser {
       case 'file':
         body = this.file(m);
         break;
+      case 'bfd':
+        body = this.bfdCheck(m);
+        break;
       default: {
         // the type's own keys are checked even when a network key is bad
         const checked = this.net(m, type, f.path, svc);
@@ -474,6 +489,21 @@ export class HealthParser {
     if (!body) return undefined;
     const cmdF = type === 'misc' ? m.get('command') : undefined;
     return cmdF ? { timing, body, site: { at: cmdF.at, key: cmdF.path } } : { timing, body };
+  }
+
+  /** A bfd check: `name` is a session of `bfd.instances`. */
+  private bfdCheck(m: Fields): CheckBody | undefined {
+    const c = this.c;
+    const nF = m.get('name');
+    if (!nF) return undefined;
+    const name = c.str(nF, 'a bfd instance name');
+    if (name === undefined) return undefined;
+    if (!this.bfd.has(name)) {
+      const tail = nameCandidates(name, [...this.bfd.keys()], 'bfd.instances defines none');
+      c.err('XLB_ERR_CONFIG_INVALID', `no bfd instance named ${JSON.stringify(name)} in bfd.instances${tail}`, nF.at, nF.path);
+      return undefined;
+    }
+    return { type: 'bfd', name };
   }
 
   /** The `type` of a check mapping, read ahead so unknown keys can be judged by it. */

@@ -5,7 +5,8 @@
  *
  * Layer: control plane. Pure except {@link loadConfigFile}, which reads the
  * file and then checks the commands it names on the file system and resolves
- * their users (./script-check.ts: script security). Never throws for bad input: a config is either wholly valid or the
+ * their users (./script-check.ts: script security), and reads the BFD
+ * secret files (./bfd-secret.ts). Never throws for bad input: a config is either wholly valid or the
  * result lists all its errors, sorted by line then column (DESIGN §4: a reload
  * validates everything before anything is applied).
  *
@@ -13,7 +14,8 @@
  * yields spurious type errors); otherwise every key is type-checked, then the
  * cross checks (duplicates, families, mode rules, limits) run on whatever
  * parsed. The health part (`health`, `checks`) is checked and resolved by
- * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts; all three check their
+ * ./health.ts, the VRRP part (`vrrp`) by ./vrrp.ts, the BFD part (`bfd`) by
+ * ./bfd.ts, first, as the other two refer to its sessions; all check their
  * fields with the Checker of ./fields.ts, which imports none of them. The
  * commands' file-system check runs last, only on a config that parsed.
  */
@@ -28,6 +30,9 @@ import { Checker, child, describe, ROOT_KEY, type Addr, type Field, type Fields 
 import { commandSites, HEALTH_KEYS, HealthParser, type HealthDefaults, type ServiceContext } from './health.js';
 import { checkCommands } from './script-check.js';
 import type { CommandSite, SecureOptions } from '../security/script-security.js';
+import { BfdParser } from './bfd.js';
+import { loadBfdSecrets } from './bfd-secret.js';
+import type { BfdNames } from './bfd-model.js';
 import { VrrpParser } from './vrrp.js';
 import {
   DEFAULT_INSTANCE,
@@ -69,11 +74,12 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
  * against this table by a unit test.
  */
 export const CONFIG_KEYS = {
-  // `vrrp`: its own mappings are in ./vrrp.ts VRRP_KEYS. No root key is
+  // `vrrp`, `bfd`: their own mappings are in ./vrrp.ts VRRP_KEYS and
+  // ./bfd.ts BFD_KEYS. No root key is
   // required alone: `services` or `vrrp` (or both), and `interfaces` with
   // `services` (ROOT_NEEDS)
   root: {
-    allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp'],
+    allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp', 'bfd'],
     required: [],
   },
   interface: { allowed: ['name', 'xdp_mode'], required: ['name'] },
@@ -136,7 +142,12 @@ class ConfigChecker extends Checker {
     const instance = instanceF ? this.pattern(instanceF, INSTANCE_PATTERN, 'an instance name matching [a-z0-9][a-z0-9_-]{0,31}') : DEFAULT_INSTANCE;
 
     const limits = this.limits(get('limits'));
-    const services = this.services(get('services'), limits);
+    const interfaces = this.interfaces(get('interfaces'));
+    // BFD first: services' `type: bfd` checks and VRRP's track_bfd and bfd_peer name its sessions
+    const bfdF = get('bfd');
+    const bfd = bfdF && new BfdParser(this).parse(bfdF, { hasDataplane: get('interfaces') !== undefined });
+    const bfdNames: BfdNames = bfd ? bfd.names : new Map();
+    const services = this.services(get('services'), limits, bfdNames);
     const suF = get('script_user');
     const unsafeF = get('allow_unsafe_scripts');
     const scripts: NonNullable<XlbConfig['scripts']> = { allowUnsafe: (unsafeF && this.bool(unsafeF)) ?? false };
@@ -146,7 +157,7 @@ class ConfigChecker extends Checker {
     const config: XlbConfig = {
       file: this.file,
       instance: instance ?? DEFAULT_INSTANCE,
-      interfaces: this.interfaces(get('interfaces')),
+      interfaces,
       metrics: this.metrics(get('metrics')),
       log: this.log(get('log')),
       limits: limits.value,
@@ -157,12 +168,13 @@ class ConfigChecker extends Checker {
     const vrrpF = get('vrrp');
     if (vrrpF) {
       const before = this.errors.length;
-      config.vrrp = new VrrpParser(this).parse(vrrpF);
+      config.vrrp = new VrrpParser(this, bfdNames).parse(vrrpF);
       // VRRP alone with no instance runs nothing (said once, when vrrp: is otherwise valid)
       if (!get('services') && config.vrrp.instances.length === 0 && this.errors.length === before) {
         this.err('XLB_ERR_CONFIG_INVALID', 'expected at least one instance: a config without services runs its VRRP instances alone', vrrpF.at, child(vrrpF.path, 'instances'));
       }
     }
+    if (bfd) config.bfd = bfd.config;
     return config;
   }
 
@@ -272,10 +284,10 @@ class ConfigChecker extends Checker {
   }
 
   /** `services` and their backends, with every cross check. */
-  services(f: Field | undefined, limits: ReturnType<ConfigChecker['limits']>): ServiceConfig[] {
+  services(f: Field | undefined, limits: ReturnType<ConfigChecker['limits']>, bfd: BfdNames): ServiceConfig[] {
     const out: ServiceConfig[] = [];
     if (!f) return out;
-    const health = new HealthParser(this);
+    const health = new HealthParser(this, bfd);
     const items = this.list(f);
     if (!items) return out;
     const { maxVips, maxBackends } = limits.value;
@@ -560,12 +572,13 @@ function parseWithCommands(text: string, file: string): { result: ConfigResult; 
 
 /**
  * Read and validate a config file, then check and resolve its commands
- * (./script-check.ts: script security, users; reads the file system). The
+ * (./script-check.ts: script security, users; reads the file system) and
+ * read its BFD secret files (./bfd-secret.ts). The
  * daemon's load and reload and `xlb validate` all come through here.
  * @param path the file; also used as the file name in messages
  * @param scripts options of the command check (PATH, euid, user lookup:
  *   `{ euid: 0 }` checks as a root daemon would, as `xlb validate` does), or
- *   false to skip it (a CLI command that only needs the instance name)
+ *   false to skip it and the secret files (a CLI command that only needs the instance name)
  * @returns as {@link parseConfig}; a file that cannot be read is one error at 1:1
  */
 export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 'enforce' | 'defaultUser'> | false = {}): Promise<ConfigResult> {
@@ -579,6 +592,7 @@ export async function loadConfigFile(path: string, scripts: Omit<SecureOptions, 
   }
   const { result, sites } = parseWithCommands(text, path);
   if (!result.ok || scripts === false) return result;
-  const errors = await checkCommands(result.config, sites, scripts);
+  const secretOpts = { allowUnsafe: result.config.scripts?.allowUnsafe ?? false, ...(scripts.euid !== undefined ? { euid: scripts.euid } : {}) };
+  const errors = [...(await checkCommands(result.config, sites, scripts)), ...(await loadBfdSecrets(result.config, secretOpts))].sort(byPosition);
   return errors.length > 0 ? { ok: false, errors } : result;
 }

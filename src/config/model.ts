@@ -15,6 +15,7 @@
 
 import type { BackendHealthSpec, CheckTiming, ServiceHealthSpec, SorryServerSpec } from '../health/spec.js';
 import type { IntRange, SourceLoc } from './fields.js';
+import type { BfdConfig } from './bfd-model.js';
 import type { VrrpConfig } from './vrrp-model.js';
 
 // the types and pattern of the checking machinery, for the model's users
@@ -93,6 +94,8 @@ export interface XlbConfig {
   services: ServiceConfig[];
   /** VRRP instances, sync groups and trackers (./vrrp-model.ts); absent when the file has no `vrrp` key. */
   vrrp?: VrrpConfig;
+  /** BFD sessions (./bfd-model.ts); absent when the file has no `bfd` key. */
+  bfd?: BfdConfig;
 }
 
 /** One interface the XDP program is attached to. */

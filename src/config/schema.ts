@@ -14,7 +14,9 @@
  * server not being a backend, one weight-setting check per backend; for
  * VRRP: address families, advert_int per version, VRID clashes, references
  * to scripts, tracked files and instances, tracker weights of owners and
- * sync groups, strict mode) and
+ * sync groups, strict mode; for BFD: address families, duplicate sessions,
+ * references to sessions, TTL of single-hop sessions, secret lengths per
+ * authentication type, echo on multihop or without interfaces) and
  * gives precise messages. It also reads a few YAML numbers as written
  * (`http_version: 1.1`, `payload: 0102`) that the schema wants quoted.
  *
@@ -48,6 +50,7 @@ import {
   WEIGHT_RANGE,
   XDP_MODES,
 } from './model.js';
+import { BFD_AUTH_TYPES, BFD_DEFAULTS, BFD_NAME_PATTERN, BFD_RANGES } from './bfd-model.js';
 import { VRRP_AUTH_TYPES, VRRP_DEFAULTS, VRRP_INSTANCE_DEFAULTS, VRRP_NAME_PATTERN, VRRP_RANGES, VRRP_SCOPES, VRRP_STATES, VRRP_VERSIONS } from './vrrp-model.js';
 
 /** An integer property with a range. */
@@ -149,6 +152,11 @@ const VRRP_TRACK_PROPERTIES = {
     description: 'Tracked files of vrrp.track_files: a name (the file\'s weight) or { name, weight, reverse }.',
     type: 'array',
     items: { oneOf: [{ $ref: '#/$defs/vrrp_name' }, { $ref: '#/$defs/vrrp_track_file_ref' }] },
+  },
+  track_bfd: {
+    description: "Tracked BFD sessions of bfd.instances (keepalived's track_bfd): a name (the session's weight and reverse) or { name, weight, reverse }.",
+    type: 'array',
+    items: { oneOf: [{ $ref: '#/$defs/bfd_name' }, { $ref: '#/$defs/vrrp_track_bfd' }] },
   },
 } as const;
 
@@ -333,6 +341,11 @@ const VRRP_DEFS = {
       },
       ...VRRP_TRACK_PROPERTIES,
       dont_track_primary: { description: "Ignore faults of the instance's own interface.", type: 'boolean', default: false },
+      bfd_peer: {
+        $ref: '#/$defs/bfd_name',
+        description:
+          'BFD peering (beyond keepalived): the session of bfd.instances to the other VRRP node. A BACKUP whose session goes Down treats the master as gone at once, without waiting for Master_Down_Interval. With unicast_peers, its neighbor_ip is one of them.',
+      },
       ...VRRP_NOTIFY_PROPERTIES,
       notify_master_rx_lower_pri: { $ref: '#/$defs/command', description: 'Run when, as MASTER, the instance receives a lower-priority advert.' },
       notify_priority_changes: { description: 'Write priority changes to notify_fifo. Default: vrrp.defaults.', type: 'boolean' },
@@ -447,6 +460,17 @@ const VRRP_DEFS = {
       reverse: { ...TRACK_REVERSE, description: "Overrides the file's reverse: negate the value." },
     },
   },
+  vrrp_track_bfd: {
+    description: 'A tracked BFD session, overriding its weight.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { $ref: '#/$defs/bfd_name', description: 'A session of bfd.instances.' },
+      weight: { ...TRACK_WEIGHT, description: "Overrides the session's weight. " + TRACK_WEIGHT.description },
+      reverse: { ...TRACK_REVERSE, description: "Overrides the session's reverse. " + TRACK_REVERSE.description },
+    },
+  },
   vrrp_sync_group: {
     description: "A sync group (keepalived's vrrp_sync_group).",
     type: 'object',
@@ -517,6 +541,103 @@ const VRRP_DEFS = {
             },
           },
         ],
+      },
+    },
+  },
+} as const;
+
+/** A µs duration property: bounds in the description, from a µs range. */
+function durUs(description: string, r: { min: number; max: number }, dfltUs?: number): Record<string, unknown> {
+  return dur(`${description} Whole microseconds;`, { min: r.min / 1000, max: r.max / 1000 }, dfltUs === undefined ? undefined : dfltUs / 1000);
+}
+
+/** The BFD definitions, merged into {@link SCHEMA} `$defs`. */
+const BFD_DEFS = {
+  bfd: {
+    description:
+      "BFD (RFC 5880, 5881 single hop, 5883 multihop): sessions that VRRP instances (track_bfd, bfd_peer) and health checks (type: bfd) follow. keepalived's bfd_instance, plus authentication and echo.",
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      instances: {
+        description: 'Sessions. Names unique; (neighbor_ip, source_ip, multihop) unique, a session without source_ip clashing with every other to its neighbor.',
+        type: 'array',
+        items: { $ref: '#/$defs/bfd_instance' },
+      },
+    },
+  },
+  bfd_name: {
+    description: 'A session name: letters, digits, "_", ".", ":" and "-", at most 31 (keepalived BFD_INAME_MAX), starting with a letter or digit.',
+    type: 'string',
+    pattern: BFD_NAME_PATTERN.source,
+  },
+  bfd_instance: {
+    description: "A BFD session (keepalived's bfd_instance). neighbor_ip (or neighbour_ip) is required.",
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    oneOf: [{ required: ['neighbor_ip'] }, { required: ['neighbour_ip'] }],
+    not: { required: ['ttl', 'hoplimit'] },
+    properties: {
+      name: { $ref: '#/$defs/bfd_name', description: 'Unique name; track_bfd, bfd_peer and type: bfd checks use it.' },
+      neighbor_ip: { $ref: '#/$defs/address', description: 'The peer: a unicast IPv4 or IPv6 address.' },
+      neighbour_ip: { $ref: '#/$defs/address', description: "keepalived's other spelling of neighbor_ip; write one of them." },
+      source_ip: { $ref: '#/$defs/address', description: "Local address the session's packets are sent from; the neighbor's family. Required for multihop." },
+      min_rx: durUs('Required Min RX Interval: how often the peer may send while Up.', BFD_RANGES.intervalUs, BFD_DEFAULTS.minRxUs),
+      min_tx: durUs('Desired Min TX Interval while Up; the negotiated interval is the larger of it and the peer\'s min_rx.', BFD_RANGES.intervalUs, BFD_DEFAULTS.minTxUs),
+      idle_tx: durUs('Desired Min TX Interval while not Up (RFC 5880 slow start).', BFD_RANGES.idleTxUs, BFD_DEFAULTS.idleTxUs),
+      multiplier: int('Detect Mult: the peer declares the session down after this many intervals without a packet.', BFD_RANGES.multiplier, BFD_DEFAULTS.multiplier),
+      passive: { description: 'Send nothing until the peer has spoken.', type: 'boolean', default: BFD_DEFAULTS.passive },
+      multihop: { description: 'RFC 5883 multihop: UDP port 4784 instead of 3784; needs source_ip; no echo.', type: 'boolean', default: BFD_DEFAULTS.multihop },
+      ttl: int(
+        'Multihop only: outgoing TTL (IPv4) or hop limit (IPv6); default 255 (IPv4) / 64 (IPv6). A single-hop session always sends 255 (RFC 5881).',
+        BFD_RANGES.ttl,
+      ),
+      hoplimit: int("keepalived's other spelling of ttl; write one of them.", BFD_RANGES.ttl),
+      max_hops: int(
+        "keepalived's GTSM rule: a packet whose TTL + max_hops is below ttl is dropped; 255 disables the check. Default 0 (single hop: only TTL 255, RFC 5881) or 255 (multihop).",
+        BFD_RANGES.maxHops,
+      ),
+      weight: int(
+        'Default weight of track_bfd references: 0 = FAULT while the session is down; > 0 added to the priority while Up; < 0 added while down.',
+        BFD_RANGES.weight,
+        BFD_DEFAULTS.weight,
+      ),
+      reverse: { description: "Default reverse of track_bfd references: swap Up and down (keepalived's weight N reverse).", type: 'boolean', default: BFD_DEFAULTS.reverse },
+      auth: { $ref: '#/$defs/bfd_auth', description: 'Authentication (RFC 5880 §6.7; keepalived has none). Default: none.' },
+      echo: { $ref: '#/$defs/bfd_echo', description: 'The echo function (RFC 5880 §6.4; keepalived has none), in the XDP program. Single hop only.' },
+    },
+  },
+  bfd_auth: {
+    description: 'Authentication of a session. Both ends need the same type, key_id and secret.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    oneOf: [{ required: ['secret'] }, { required: ['secret_file'] }],
+    properties: {
+      type: {
+        description: 'simple: a password in clear; keyed-md5, keyed-sha1: a digest, sequence numbers; meticulous-: the sequence number advances on every packet.',
+        enum: [...BFD_AUTH_TYPES],
+      },
+      key_id: int('Auth Key ID.', BFD_RANGES.keyId, 0),
+      secret: { description: 'The password or key: simple and MD5 1..16 bytes, SHA1 1..20. secret_file keeps it out of the config.', type: 'string', minLength: 1 },
+      secret_file: {
+        $ref: '#/$defs/abs_path',
+        description: "A file holding the secret (one trailing newline is dropped). Owned by root or the daemon's user, and not readable or writable by group or others.",
+      },
+    },
+  },
+  bfd_echo: {
+    description: 'The echo function, in the XDP program: needs interfaces; single hop only.',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      enabled: { description: 'Send own echo packets to the peer (when it advertises a Required Min Echo RX); XDP times the ones that return.', type: 'boolean', default: BFD_DEFAULTS.echoEnabled },
+      interval: durUs('Transmit interval of own echo packets.', BFD_RANGES.echoIntervalUs, BFD_DEFAULTS.echoIntervalUs),
+      reflect: {
+        description: "XDP reflects this peer's echo packets back to it. The Required Min Echo RX Interval advertised to the peer is non-zero only while this is on.",
+        type: 'boolean',
+        default: BFD_DEFAULTS.echoReflect,
       },
     },
   },
@@ -649,6 +770,7 @@ export const SCHEMA = {
       items: { $ref: '#/$defs/service' },
     },
     vrrp: { $ref: '#/$defs/vrrp', description: 'VRRP instances that move the VIPs between xlb nodes (keepalived vrrp_instance and friends).' },
+    bfd: { $ref: '#/$defs/bfd', description: 'BFD sessions (keepalived bfd_instance), followed by VRRP and health checks, or standalone for monitoring.' },
   },
   $defs: {
     ifname: {
@@ -853,7 +975,7 @@ export const SCHEMA = {
       properties: {
         type: {
           description:
-            'tcp: connect; http, https: GET; udp: a datagram (and a reply); icmp: echo; dns: a query; smtp: banner and HELO; misc: run a command; file: read a number from a file.',
+            'tcp: connect; http, https: GET; udp: a datagram (and a reply); icmp: echo; dns: a query; smtp: banner and HELO; misc: run a command; file: read a number from a file; bfd: the state of a BFD session.',
           enum: [...CHECK_TYPES],
         },
         ...TIMING_PROPERTIES,
@@ -925,6 +1047,10 @@ export const SCHEMA = {
           HEALTH_DEFAULTS.fileWeight,
         ),
         reverse: { description: "file: use the negated number (keepalived's reverse).", type: 'boolean', default: false },
+        name: {
+          $ref: '#/$defs/bfd_name',
+          description: "bfd (required): the session of bfd.instances; the backend is down while it is not Up (keepalived's BFD_CHECK). Only alpha of the timing keys applies.",
+        },
       },
       allOf: CHECK_TYPES.map((t) => ({
         if: { required: ['type'], properties: { type: { const: t } } },
@@ -955,6 +1081,7 @@ export const SCHEMA = {
       },
     },
     ...VRRP_DEFS,
+    ...BFD_DEFS,
   },
 } as const;
 

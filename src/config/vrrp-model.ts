@@ -162,11 +162,11 @@ export interface VrrpTrackInterfaceConfig {
   reverse: boolean;
 }
 
-/** A reference to a script or a tracked file, with the weight in effect. */
+/** A reference to a script, a tracked file or a BFD session, with the weight in effect. */
 export interface VrrpTrackRefConfig {
-  /** Name of the script ({@link VrrpConfig.scripts}) or tracked file ({@link VrrpConfig.trackFiles}). */
+  /** Name of the script ({@link VrrpConfig.scripts}), tracked file ({@link VrrpConfig.trackFiles}) or BFD session (the config's `bfd.instances`). */
   name: string;
-  /** The reference's own weight, else the definition's (scripts -253..253, files -254..254). */
+  /** The reference's own weight, else the definition's (scripts and BFD -253..253, files -254..254). */
   weight: number;
   /** The reference's own `reverse`, else the definition's. */
   reverse: boolean;
@@ -232,6 +232,19 @@ export interface VrrpInstanceConfig {
   trackScripts: VrrpTrackRefConfig[];
   /** Tracked files, the instance's own. */
   trackFiles: VrrpTrackRefConfig[];
+  /**
+   * Tracked BFD sessions, the instance's own (keepalived `track_bfd`):
+   * weight 0 = FAULT while the session is down; otherwise +w while Up
+   * (w > 0) or -|w| while down (w < 0); `reverse` inverts.
+   */
+  trackBfd: VrrpTrackRefConfig[];
+  /**
+   * The BFD session to the other VRRP node (xlb's BFD peering, beyond
+   * keepalived): a BACKUP whose session goes Down treats the master as gone
+   * at once, without waiting for Master_Down_Interval. A name of the
+   * config's `bfd.instances`; with unicast peers, its neighbor is one of them.
+   */
+  bfdPeer?: string;
   /** Notify commands. */
   notify: VrrpNotifyConfig;
   /** GARP timing (its own keys over `vrrp.defaults`; strict: lower-priority bursts off). */
@@ -270,6 +283,8 @@ export interface VrrpSyncGroupConfig {
   trackScripts: VrrpTrackRefConfig[];
   /** Tracked files applying to every member. */
   trackFiles: VrrpTrackRefConfig[];
+  /** Tracked BFD sessions applying to every member. */
+  trackBfd: VrrpTrackRefConfig[];
   /** Group notify commands (`masterRxLowerPri` is never set). */
   notify: VrrpNotifyConfig;
   /** Allow weighted trackers in the group and its members (keepalived `sync_group_tracking_weight`). */

@@ -13,7 +13,9 @@
  * definitions), then the sync groups (their members resolved against the
  * instances), then the checks across instances (names, VRIDs, VMAC names,
  * addresses). A definition with an error still registers its name, so a
- * reference to it is not reported a second time.
+ * reference to it is not reported a second time. BFD sessions (`track_bfd`,
+ * `bfd_peer`) are resolved against the names ./bfd.ts found, which load.ts
+ * passes in; the same rule holds for them.
  *
  * Where keepalived fixes a config up with a warning (rounds advert_int,
  * truncates auth_pass, resets a strict-mode violation, drops an invalid
@@ -24,11 +26,12 @@
  */
 import { isMap, isScalar } from 'yaml';
 import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
-import { didYouMean, unknownKeyMessage } from './did-you-mean.js';
+import { nameCandidates as candidates, unknownKeyMessage } from './did-you-mean.js';
 import { formatDuration } from './duration.js';
 import { HealthParser } from './health.js';
 import type { Checker, Field, Fields } from './fields.js';
 import type { SourceLoc } from './model.js';
+import type { BfdNames } from './bfd-model.js';
 import {
   defaultVmacName,
   VRRP_AUTH_TYPES,
@@ -70,7 +73,7 @@ const GARP_KEYS = [
 /** Notify keys of instances and sync groups. */
 const NOTIFY_KEYS = ['notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify'] as const;
 /** Tracker keys of instances and sync groups. */
-const TRACK_KEYS = ['track_interfaces', 'track_scripts', 'track_files'] as const;
+const TRACK_KEYS = ['track_interfaces', 'track_scripts', 'track_files', 'track_bfd'] as const;
 
 /**
  * The mappings of the `vrrp:` section, in documentation order, and which
@@ -118,6 +121,7 @@ export const VRRP_KEYS = {
       'use_vmac',
       ...TRACK_KEYS,
       'dont_track_primary',
+      'bfd_peer',
       ...NOTIFY_KEYS,
       'notify_master_rx_lower_pri',
       'notify_priority_changes',
@@ -160,7 +164,6 @@ const HINTS = {
     strict_mode: 'keepalived\'s strict_mode is "strict"',
     auth_hmac: 'auth_hmac is not supported: VRRPv2 instances may use authentication with auth_type PASS',
     track_process: 'track_process is not supported (use a script)',
-    track_bfd: 'track_bfd is not supported',
     virtual_routes: 'virtual_routes are not supported',
     virtual_rules: 'virtual_rules are not supported',
     notify_deleted: 'notify_deleted is not supported',
@@ -240,18 +243,6 @@ function badHostAddress(ip: Ip): string {
   return '';
 }
 
-/**
- * The tail of a "no X named Y" message: a suggestion, else the names there
- * are (up to 8), else `none`.
- */
-function candidates(name: string, names: readonly string[], none: string): string {
-  const hint = didYouMean(name, names);
-  if (hint !== undefined) return ` (did you mean ${JSON.stringify(hint)}?)`;
-  if (names.length === 0) return ` (${none})`;
-  const shown = names.slice(0, 8).join(', ');
-  return ` (defined: ${shown}${names.length > 8 ? ', ...' : ''})`;
-}
-
 /** `path.key`. */
 function child(path: string, key: string): string {
   return `${path}.${key}`;
@@ -266,8 +257,8 @@ function fam(f: 4 | 6): string {
 
 /** A tracker of an instance or a group, with where its weight comes from. */
 interface TrackDraft {
-  /** `interface`, `script`, `file`. */
-  kind: 'interface' | 'script' | 'file';
+  /** `interface`, `script`, `file`, `bfd`. */
+  kind: 'interface' | 'script' | 'file' | 'bfd';
   value: VrrpTrackInterfaceConfig | VrrpTrackRefConfig;
   /** The entry. */
   at: SourceLoc;
@@ -325,10 +316,17 @@ export class VrrpParser {
   readonly #c: Checker;
   /** Parses notify and script commands (health's `command` rules: argv, never a shell). */
   readonly #cmd: HealthParser;
+  /** The config's BFD sessions by name, which track_bfd and bfd_peer name. */
+  readonly #bfd: BfdNames;
 
-  constructor(c: Checker) {
+  /**
+   * @param c the Checker errors go to
+   * @param bfd the config's BFD sessions by name (none: the config has no `bfd:`)
+   */
+  constructor(c: Checker, bfd: BfdNames = new Map()) {
     this.#c = c;
-    this.#cmd = new HealthParser(c);
+    this.#cmd = new HealthParser(c, bfd);
+    this.#bfd = bfd;
   }
 
   /**
@@ -778,11 +776,14 @@ export class VrrpParser {
     const trackInterfaces = this.#trackInterfaces(m.get('track_interfaces'), tracks);
     const trackScripts = this.#trackRefs(m.get('track_scripts'), 'script', scripts, tracks);
     const trackFiles = this.#trackRefs(m.get('track_files'), 'file', files, tracks);
+    const trackBfd = this.#trackRefs(m.get('track_bfd'), 'bfd', this.#bfd, tracks);
     if (owner) {
       for (const t of tracks) this.#weightMustBeZero(t, 'the address owner (priority 255) is never adjusted: its trackers need weight 0');
     }
     const dtpF = m.get('dont_track_primary');
     const dontTrackPrimary = dtpF ? c.bool(dtpF) : false;
+    const bpF = m.get('bfd_peer');
+    const bfdPeer = bpF && this.#bfdPeer(bpF, unicast ? peers.flatMap((p) => (p.value ? [p.value.address] : [])) : undefined);
 
     // notify
     const notify = this.#notify(m, true);
@@ -811,6 +812,8 @@ export class VrrpParser {
       trackInterfaces,
       trackScripts,
       trackFiles,
+      trackBfd,
+      ...(bfdPeer !== undefined ? { bfdPeer } : {}),
       notify,
       garp: knobs.garp,
       downTimerAdverts: knobs.downTimerAdverts,
@@ -1235,18 +1238,47 @@ export class VrrpParser {
     return out;
   }
 
-  /** `track_scripts` / `track_files`: names or `{ name, weight, reverse }`, each defined; weights resolved. */
+  /**
+   * `bfd_peer`: a session of `bfd.instances`, to the other VRRP node; with
+   * unicast peers, its neighbor is one of them.
+   * @param peers the instance's unicast peers; undefined for multicast
+   */
+  #bfdPeer(f: Field, peers: readonly string[] | undefined): string | undefined {
+    const c = this.#c;
+    const name = c.pattern(f, VRRP_NAME_PATTERN, 'a bfd instance name');
+    if (name === undefined) return undefined;
+    const ref = this.#bfd.get(name);
+    if (!ref) {
+      const tail = candidates(name, [...this.#bfd.keys()], 'bfd.instances defines none');
+      c.err('XLB_ERR_CONFIG_INVALID', `no bfd instance named ${JSON.stringify(name)} in bfd.instances${tail}`, f.at, f.path);
+      return undefined;
+    }
+    if (ref.value && peers && peers.length > 0 && !peers.includes(ref.value.neighborIp)) {
+      c.err(
+        'XLB_ERR_CONFIG_CONFLICT',
+        `bfd_peer ${name} goes to ${ref.value.neighborIp} (${c.cite(ref.at)}), which is not a unicast peer of this instance (${peers.join(', ')}): the session must be the one to the other VRRP node`,
+        f.at,
+        f.path,
+      );
+      return undefined;
+    }
+    return name;
+  }
+
+  /** `track_scripts` / `track_files` / `track_bfd`: names or `{ name, weight, reverse }`, each defined; weights resolved. */
   #trackRefs<T extends { weight: number; reverse: boolean }>(
     f: Field | undefined,
-    kind: 'script' | 'file',
-    defs: Map<string, Def<T>>,
+    kind: 'script' | 'file' | 'bfd',
+    defs: ReadonlyMap<string, Def<T>>,
     tracks: TrackDraft[],
   ): VrrpTrackRefConfig[] {
     const c = this.#c;
     const out: VrrpTrackRefConfig[] = [];
     const seen = new Map<string, SourceLoc>();
-    const where = kind === 'script' ? 'vrrp.scripts' : 'vrrp.track_files';
-    const range = kind === 'script' ? VRRP_RANGES.trackWeight : VRRP_RANGES.trackFileWeight;
+    const where = kind === 'script' ? 'vrrp.scripts' : kind === 'file' ? 'vrrp.track_files' : 'bfd.instances';
+    const what = kind === 'script' ? 'script' : kind === 'file' ? 'tracked file' : 'bfd instance';
+    // keepalived: scripts and BFD -253..253, files -254..254 (a multiplier)
+    const range = kind === 'file' ? VRRP_RANGES.trackFileWeight : VRRP_RANGES.trackWeight;
     for (const item of (f && c.list(f)) ?? []) {
       let nameF: Field = item;
       let wF: Field | undefined;
@@ -1259,7 +1291,7 @@ export class VrrpParser {
         wF = m.get('weight');
         rF = m.get('reverse');
       } else if (!(isScalar(item.node) && typeof item.node.value === 'string')) {
-        c.expected(item, `a ${kind} name or a mapping with name`);
+        c.expected(item, `a ${kind === 'bfd' ? 'bfd instance' : kind} name or a mapping with name`);
         continue;
       }
       const name = c.pattern(nameF, VRRP_NAME_PATTERN, NAME_WHAT);
@@ -1269,7 +1301,7 @@ export class VrrpParser {
       const def = defs.get(name);
       if (!def) {
         const tail = candidates(name, [...defs.keys()], `${where} defines none`);
-        c.err('XLB_ERR_CONFIG_INVALID', `no ${kind === 'script' ? 'script' : 'tracked file'} named ${JSON.stringify(name)} in ${where}${tail}`, nameF.at, nameF.path);
+        c.err('XLB_ERR_CONFIG_INVALID', `no ${what} named ${JSON.stringify(name)} in ${where}${tail}`, nameF.at, nameF.path);
         continue;
       }
       const first = seen.get(name);
@@ -1296,7 +1328,7 @@ export class VrrpParser {
     if (t.weightF) {
       c.err('XLB_ERR_CONFIG_CONFLICT', `weight ${t.value.weight}: ${why}`, t.weightF.at, t.weightF.path);
     } else if (t.defAt) {
-      const what = t.kind === 'script' ? 'script' : 'tracked file';
+      const what = t.kind === 'script' ? 'script' : t.kind === 'file' ? 'tracked file' : 'bfd instance';
       c.err('XLB_ERR_CONFIG_CONFLICT', `${what} ${t.value.name} has weight ${t.value.weight} (${c.cite(t.defAt)}): ${why} (write weight: 0 here)`, t.at, t.path);
     }
   }
@@ -1440,6 +1472,7 @@ export class VrrpParser {
       const trackInterfaces = this.#trackInterfaces(m.get('track_interfaces'), tracks);
       const trackScripts = this.#trackRefs(m.get('track_scripts'), 'script', scripts, tracks);
       const trackFiles = this.#trackRefs(m.get('track_files'), 'file', files, tracks);
+      const trackBfd = this.#trackRefs(m.get('track_bfd'), 'bfd', this.#bfd, tracks);
       const owners = members.filter((d) => d.value.priority === VRRP_PRIO_OWNER).map((d) => d.value.name);
       for (const t of tracks) {
         if (!trackingWeight) this.#weightMustBeZero(t, "a sync group's trackers need weight 0 unless tracking_weight: true");
@@ -1456,7 +1489,7 @@ export class VrrpParser {
       const notify = this.#notify(m, false);
       if (name === undefined || !gF) continue;
       for (const d of members) d.value.syncGroup = name;
-      out.push({ name, group, trackInterfaces, trackScripts, trackFiles, notify, trackingWeight, loc: m.at });
+      out.push({ name, group, trackInterfaces, trackScripts, trackFiles, trackBfd, notify, trackingWeight, loc: m.at });
     }
     return out;
   }

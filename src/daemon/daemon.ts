@@ -39,12 +39,26 @@ import { kernelHz } from './kernel-hz.js';
 import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/from-config.js';
+import { BfdHost } from '../bfd/host.js';
+import { bfdSpec } from '../bfd/from-config.js';
+import { BFD_DIAG, BFD_DIAG_NAMES, BFD_STATE, BFD_STATE_NAMES } from '../bfd/spec.js';
+import { resolveSessionSpec, type BfdRuntimeStatus, type BfdStateEvent } from '../bfd/runtime.js';
 import { XlbError } from '../errors.js';
 import { probeInterfaces } from '../io/veth-probe.js';
 import { vethFindings, type VethFinding } from './veth-check.js';
 
 /** Pause before a new VRRP worker replaces one that died. */
 const VRRP_RESPAWN_MS = 1000;
+/** Pause before a new BFD worker replaces one that died (its sessions start Down). */
+const BFD_RESPAWN_MS = 1000;
+
+/** What the main thread knows of a BFD session between status reads: the last state event. */
+export interface BfdSessionView {
+  /** AdminDown, Down, Init or Up. */
+  state: string;
+  /** bfd.LocalDiag, named. */
+  diag: string;
+}
 
 /** bpffs root of the pins; one directory per instance below it. */
 export function pinRoot(): string {
@@ -98,6 +112,10 @@ export class Daemon {
   readonly #steering: Steering;
   /** the VRRP worker, while the config has VRRP instances */
   #vrrp: VrrpHost | null = null;
+  /** the BFD worker, while the config has BFD sessions */
+  #bfd: BfdHost | null = null;
+  /** every configured session's last known state, from the worker's state events (health checks and VRRP tracking read it) */
+  readonly #bfdSessions = new Map<string, BfdSessionView>();
   #stopping = false;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
@@ -111,7 +129,7 @@ export class Daemon {
     this.config = config;
     this.log = log;
     this.pinDir = pinDir;
-    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.#fwd?.applier.services.values() ?? [], quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus() });
+    this.metrics = createMetrics({ dp: () => this.dp, services: () => this.#fwd?.applier.services.values() ?? [], quorumUp: (k) => this.health.quorumUp(k), vrrp: () => this.vrrpStatus(), bfd: () => this.bfdStatus() });
     // steering is asked for only by checks of services, so only with a data plane
     const fwd = (): XdpDataplane => {
       if (!this.#fwd) throw new XlbError('XLB_ERR_DAEMON_APPLY', 'health-check steering needs the data plane, which is not loaded (no interfaces)');
@@ -123,7 +141,7 @@ export class Daemon {
       deleteSteering: (mark: number) => fwd().deleteSteering(mark),
     };
     this.#steering = new Steering(steeringDp, pinDir, log.child({ area: 'health' }), (n) => native().ifNameToIndex(n), detachPinnedLink);
-    this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health, steering: this.#steering });
+    this.health = new HealthRunner({ log: log.child({ area: 'health' }), observer: this.metrics.health, steering: this.#steering, bfd: { bfdSession: (name) => this.bfdSession(name) } });
     this.health.on('change', (keys: string[]) => this.#healthChanged(keys));
   }
 
@@ -214,6 +232,7 @@ export class Daemon {
       d.#attachAll(config);
       await d.#checkVeth(config);
       if (!d.#fwd) log.info('no interfaces: no XDP program loaded, nothing pinned');
+      await d.#syncBfd(config);
       d.#syncVrrp(config);
       d.#startHttp();
       d.#control = serveControl(controlPath(config.instance), (req) => d.#handle(req));
@@ -431,6 +450,12 @@ export class Daemon {
       } catch (err) {
         return refuse(`interface: ${(err as Error).message}`);
       }
+      // the runtime's own checks, here, so that its refusal cannot come after the commit
+      try {
+        for (const s of next.bfd ? bfdSpec(next.bfd).sessions : []) resolveSessionSpec(s);
+      } catch (err) {
+        return refuse(`bfd: ${(err as Error).message}`);
+      }
       // the first interfaces: load the program (attached below, once applied)
       const loaded = wantDp && !this.#fwd;
       if (loaded) {
@@ -467,6 +492,7 @@ export class Daemon {
       this.#attachAll(next);
       if (!wantDp) await this.#unloadDataplane();
       void this.#checkVeth(next); // after the reply: one route lookup per backend takes ~30 us
+      await this.#syncBfd(next);
       this.#syncVrrp(next);
       this.metrics.reloads.inc({ result: reply.ok ? 'success' : 'failure' });
       return reply;
@@ -496,8 +522,74 @@ export class Daemon {
         }, VRRP_RESPAWN_MS).unref();
       });
       this.#vrrp = host;
+      // what the sessions are now, before the instances start (track_bfd)
+      for (const [name, v] of this.#bfdSessions) host.bfdState(name, v.state === BFD_STATE_NAMES[BFD_STATE.UP]);
     }
     this.#vrrp.apply(spec);
+  }
+
+  /**
+   * Start, reload or stop the BFD worker for a config. Sessions are matched
+   * by name: the runtime leaves unchanged ones alone, renegotiates changed
+   * timers with Poll/Final, and sends AdminDown on removed ones.
+   */
+  async #syncBfd(config: XlbConfig): Promise<void> {
+    const spec = config.bfd && config.bfd.instances.length > 0 ? bfdSpec(config.bfd) : undefined;
+    const names = new Set(spec?.sessions.map((s) => s.name) ?? []);
+    for (const name of [...this.#bfdSessions.keys()]) if (!names.has(name)) this.#bfdSessions.delete(name);
+    // a new session starts Down (RFC 5880 §6.8.1)
+    for (const name of names) if (!this.#bfdSessions.has(name)) this.#bfdSessions.set(name, { state: BFD_STATE_NAMES[BFD_STATE.DOWN], diag: BFD_DIAG_NAMES[BFD_DIAG.NONE] });
+    if (!spec) {
+      // not awaited: the sessions say AdminDown for a while (up to 5 s to a dead peer), the reload is done
+      const host = this.#bfd;
+      this.#bfd = null;
+      if (host) void host.stop();
+      return;
+    }
+    if (!this.#bfd) {
+      const host = new BfdHost(this.log);
+      host.on('state', (e: BfdStateEvent) => {
+        if (this.#bfd === host) this.#bfdStateChanged(e);
+      });
+      host.on('crashed', () => {
+        if (this.#bfd !== host) return;
+        this.#bfd = null;
+        for (const [name, v] of this.#bfdSessions) {
+          const down = BFD_STATE_NAMES[BFD_STATE.DOWN];
+          if (v.state !== down) this.#bfdStateChanged({ session: name, from: v.state, to: down, state: BFD_STATE.DOWN, diag: BFD_DIAG.NONE, diagName: BFD_DIAG_NAMES[BFD_DIAG.NONE], reason: 'bfd worker exited', at: 0 });
+        }
+        setTimeout(() => {
+          if (!this.#bfd && !this.#stopping) void this.#syncBfd(this.config);
+        }, BFD_RESPAWN_MS).unref();
+      });
+      this.#bfd = host;
+    }
+    try {
+      await this.#bfd.apply(spec);
+    } catch (err) {
+      // the reload checked the spec with the runtime's own checks: a worker that has gone or hangs
+      this.log.error({ err, area: 'bfd' }, 'bfd sessions not applied');
+    }
+  }
+
+  /** A session changed state: remember it and tell who follows it. */
+  #bfdStateChanged(e: BfdStateEvent): void {
+    if (!this.#bfdSessions.has(e.session)) return; // removed by a reload, draining
+    this.#bfdSessions.set(e.session, { state: e.to, diag: e.diagName });
+    const level = e.to === 'Up' || e.from === 'Up' ? 'warn' : 'info';
+    this.log[level]({ area: 'bfd', session: e.session, from: e.from, to: e.to, diag: e.diagName, reason: e.reason }, `bfd ${e.session}: ${e.from} -> ${e.to}`);
+    this.health.bfdChanged(e.session);
+    this.#vrrp?.bfdState(e.session, e.to === BFD_STATE_NAMES[BFD_STATE.UP]);
+  }
+
+  /** A BFD session's last known state; undefined for a name the config does not define. */
+  bfdSession(name: string): BfdSessionView | undefined {
+    return this.#bfdSessions.get(name);
+  }
+
+  /** BFD sessions and counters for `xlb status` and metrics (empty without BFD). */
+  bfdStatus(): Promise<BfdRuntimeStatus | undefined> {
+    return this.#bfd ? this.#bfd.status() : Promise.resolve(undefined);
   }
 
   /** VRRP instances for `xlb status` and metrics (empty without VRRP). */
@@ -508,6 +600,7 @@ export class Daemon {
   /** What `xlb status` shows. */
   async status(): Promise<Record<string, unknown>> {
     const vrrp = await this.vrrpStatus();
+    const bfd = await this.bfdStatus();
     const fwd = this.#fwd;
     // in slices, the loop served in between (daemon/status.ts); services only with a data plane
     const services = fwd
@@ -522,6 +615,7 @@ export class Daemon {
       : [];
     return {
       ...(vrrp.length ? { vrrp } : {}),
+      ...(bfd ? { bfd } : {}),
       ok: true,
       instance: this.config.instance,
       pid: process.pid,
@@ -551,6 +645,9 @@ export class Daemon {
     // VRRP first: masters resign (priority 0) and give their addresses up
     await this.#vrrp?.stop();
     this.#vrrp = null;
+    // then BFD: every session AdminDown, so peers do not count it as a failure (RFC 5880 §6.8.16)
+    await this.#bfd?.stop();
+    this.#bfd = null;
     this.health.stop();
     this.#neigh.stop();
     await this.#fwd?.applier.close();

@@ -26,7 +26,7 @@ import type { HealthSource } from '../daemon/plan.js';
 import { BackendFsm, QuorumFsm, sumLiveWeight, type BackendDesire, type BackendEvent, type CheckFsm, type QuorumEvent } from './fsm.js';
 import type { BackendHealthSpec, CheckSpec, SorryServerSpec } from './spec.js';
 import type { Probe, ProbeResult, ProbeTarget } from './probes/types.js';
-import { createProbe } from './probes/index.js';
+import { createProbe, type BfdSessionSource } from './probes/index.js';
 import { FailingProbe } from './probes/tcp.js';
 import { DueQueue } from './due-queue.js';
 
@@ -72,6 +72,8 @@ export interface HealthRunnerOptions {
   now?: () => number;
   /** [0, 1), for warmups; default Math.random. */
   rng?: () => number;
+  /** Where `type: bfd` checks read their session's state (the daemon); passed to the default createProbe. */
+  bfd?: BfdSessionSource;
   /** Builds the probe of one check; default probes/index.ts createProbe. */
   createProbe?: (spec: CheckSpec, target: ProbeTarget) => Probe;
   /** Runs a notify / quorum command without waiting for it; default spawn, detached, output ignored, from the path and as the user the load resolved. */
@@ -165,7 +167,8 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     this.#log = opts.log;
     this.#now = opts.now ?? (() => performance.now());
     this.#rng = opts.rng ?? Math.random;
-    this.#createProbe = opts.createProbe ?? ((spec, target) => createProbe(spec, target));
+    const bfd = opts.bfd;
+    this.#createProbe = opts.createProbe ?? ((spec, target) => createProbe(spec, target, bfd ? { bfd } : {}));
     this.#runCommand = opts.runCommand ?? defaultRunCommand(opts.log);
     this.#observer = opts.observer ?? {};
     this.#steering = opts.steering;
@@ -300,7 +303,9 @@ export class HealthRunner extends EventEmitter implements HealthSource {
     for (const rest of spare.values()) for (const sl of rest) this.#stopSlot(sl);
     // a backend known to be down starts down, up after its first good round
     // (alpha); kept checks carry their own state
-    const seeded: BackendHealthSpec = startDown && spec.checks.length > 0 ? { ...spec, checks: spec.checks.map((c) => ({ ...c, alpha: true })) } : spec;
+    // a bfd check follows its session: rise 1, fall 1, no retries (the session's detection time is the delay)
+    const timed: BackendHealthSpec = spec.checks.some((c) => c.type === 'bfd') ? { ...spec, checks: spec.checks.map((c) => (c.type === 'bfd' ? { ...c, retries: 0, rise: 1, fall: 1 } : c)) } : spec;
+    const seeded: BackendHealthSpec = startDown && timed.checks.length > 0 ? { ...timed, checks: timed.checks.map((c) => ({ ...c, alpha: true })) } : timed;
     const fsm = new BackendFsm(seeded, weight, {
       rng: this.#rng,
       label: `${service} ${key}`,
@@ -335,6 +340,22 @@ export class HealthRunner extends EventEmitter implements HealthSource {
       family: 'connectAddress' in c && c.connectAddress ? (c.connectAddress.includes(':') ? 6 : 4) : svc.family,
     };
     return { probe: this.#createProbe(c, target), mark: undefined };
+  }
+
+  /**
+   * A BFD session changed state: the `type: bfd` checks that name it run
+   * now rather than at their next interval (their probe reads the state the
+   * daemon holds, so an extra attempt costs nothing).
+   * @param session the session's name
+   */
+  bfdChanged(session: string): void {
+    if (this.#stopped) return;
+    for (const svc of this.#services.values())
+      for (const e of svc.backends.values())
+        for (const sl of e.slots) {
+          const c = e.spec.checks[sl.index];
+          if (c?.type === 'bfd' && c.name === session) this.#attempt(sl);
+        }
   }
 
   #stopBackend(e: BackendEntry): void {

@@ -38,9 +38,9 @@ export interface CommandSpec {
 }
 
 /** Checker types, in documentation order. */
-export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'icmp' | 'dns' | 'smtp' | 'misc' | 'file';
+export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'icmp' | 'dns' | 'smtp' | 'misc' | 'file' | 'bfd';
 /** Accepted `checks[].type` values. */
-export const CHECK_TYPES: readonly CheckType[] = ['tcp', 'http', 'https', 'udp', 'icmp', 'dns', 'smtp', 'misc', 'file'];
+export const CHECK_TYPES: readonly CheckType[] = ['tcp', 'http', 'https', 'udp', 'icmp', 'dns', 'smtp', 'misc', 'file', 'bfd'];
 
 /** Where a network check is sent: the backend's own address, or the VIP through the data path to that backend. */
 export type CheckTarget = 'backend' | 'vip';
@@ -218,6 +218,19 @@ export interface FileCheckSpec extends CheckTiming {
   reverse: boolean;
 }
 
+/**
+ * The state of a BFD session (keepalived BFD_CHECK): the backend is down
+ * while the session `name` (an entry of the config's `bfd.instances`) is
+ * not Up. Only `alpha` of the timing applies (start down until the session
+ * is first Up); the session's own timers decide the rest, so the other
+ * timing fields (resolved as for every check) are not used.
+ */
+export interface BfdCheckSpec extends CheckTiming {
+  type: 'bfd';
+  /** Name of the BFD session. */
+  name: string;
+}
+
 /** One check of a backend. */
 export type CheckSpec =
   | TcpCheckSpec
@@ -227,7 +240,8 @@ export type CheckSpec =
   | DnsCheckSpec
   | SmtpCheckSpec
   | MiscCheckSpec
-  | FileCheckSpec;
+  | FileCheckSpec
+  | BfdCheckSpec;
 
 /** Backend-level health options. */
 export interface BackendHealthSpec {

@@ -11,6 +11,8 @@ import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import type { PlannedService } from '../daemon/plan.js';
 import type { HealthObserver } from '../health/runner.js';
 import type { VrrpInstanceStatus } from '../vrrp/runner.js';
+import type { BfdRuntimeStatus } from '../bfd/runtime.js';
+import { BFD_STATE, BFD_STATE_NAMES, type BfdState } from '../bfd/spec.js';
 
 /** What the collectors read at scrape time. */
 export interface MetricsSource {
@@ -20,7 +22,12 @@ export interface MetricsSource {
   quorumUp?(serviceKey: string): boolean | undefined;
   /** VRRP instances (the worker's last report is fine when it is busy). */
   vrrp?(): Promise<VrrpInstanceStatus[]>;
+  /** BFD sessions and drops; undefined without BFD (the worker's last report is fine when it is busy). */
+  bfd?(): Promise<BfdRuntimeStatus | undefined>;
 }
+
+/** RFC 5880 §4.1 state numbers by name, the value of xlb_bfd_session_state. */
+const BFD_STATE_BY_NAME: ReadonlyMap<string, BfdState> = new Map(Object.entries(BFD_STATE_NAMES).map(([n, name]) => [name, Number(n) as BfdState]));
 
 /** VRRP states as xlb_vrrp_state shows them. */
 const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'] as const;
@@ -216,6 +223,60 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
       const list = await vrrp();
       this.reset();
       for (const i of list) for (const [reason, n] of Object.entries(i.drops)) this.inc({ instance: i.name, reason }, n ?? 0);
+    },
+  });
+
+  // BFD: one status read per scrape, as for VRRP
+  let bfdRead: Promise<BfdRuntimeStatus | undefined> | undefined;
+  const bfd = (): Promise<BfdRuntimeStatus | undefined> => {
+    bfdRead ??= (src.bfd?.() ?? Promise.resolve(undefined)).finally(() => setImmediate(() => (bfdRead = undefined)));
+    return bfdRead;
+  };
+  new Gauge({
+    name: 'xlb_bfd_session_state',
+    help: `BFD session state, RFC 5880 numbering: ${BFD_STATE.ADMIN_DOWN} AdminDown, ${BFD_STATE.DOWN} Down, ${BFD_STATE.INIT} Init, ${BFD_STATE.UP} Up.`,
+    labelNames: ['session'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const s of st?.sessions ?? []) if (!s.draining) this.set({ session: s.name }, BFD_STATE_BY_NAME.get(s.state) ?? BFD_STATE.DOWN);
+    },
+  });
+  new Counter({
+    name: 'xlb_bfd_state_changes_total',
+    help: 'BFD session state changes.',
+    labelNames: ['session'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const s of st?.sessions ?? []) this.inc({ session: s.name }, s.stateChanges);
+    },
+  });
+  new Counter({
+    name: 'xlb_bfd_packets_total',
+    help: 'BFD control packets, by session and direction (in: accepted for the session, out: sent).',
+    labelNames: ['session', 'direction'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const s of st?.sessions ?? []) {
+        this.inc({ session: s.name, direction: 'in' }, s.packetsIn);
+        this.inc({ session: s.name, direction: 'out' }, s.packetsOut);
+      }
+    },
+  });
+  new Counter({
+    name: 'xlb_bfd_drops_total',
+    help: 'BFD control packets dropped by reception checks (RFC 5880 §6.8.6, in its order), by reason, whether a session was found or not.',
+    labelNames: ['reason'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const [reason, n] of Object.entries(st?.drops ?? {})) this.inc({ reason }, n ?? 0);
     },
   });
 

@@ -59,6 +59,7 @@ function instance(i: VrrpInstanceConfig, cfg: VrrpConfig): VrrpInstanceSpec {
     trackInterfaces: [...i.trackInterfaces, ...(group?.trackInterfaces ?? [])].map(ref),
     trackScripts: [...i.trackScripts, ...(group?.trackScripts ?? [])].map(ref),
     trackFiles: [...i.trackFiles, ...(group?.trackFiles ?? [])].map(ref),
+    trackBfd: [...i.trackBfd, ...(group?.trackBfd ?? [])].map(ref),
     dontTrackPrimary: i.dontTrackPrimary,
     notify: notify(i.notify),
   };

@@ -60,6 +60,11 @@ export class VrrpHost extends EventEmitter {
     this.#post({ type: 'apply', spec });
   }
 
+  /** A BFD session went Up or left Up: instances tracking it (track_bfd) re-evaluate. */
+  bfdState(session: string, up: boolean): void {
+    this.#post({ type: 'bfd', session, up });
+  }
+
   /** Every instance's state and counters (the last known ones if the worker does not answer in time). */
   status(): Promise<VrrpInstanceStatus[]> {
     if (this.#exited) return Promise.resolve(this.#last);

@@ -118,6 +118,8 @@ export interface VrrpInstanceSpec {
   trackInterfaces: readonly VrrpTrackRef[];
   trackScripts: readonly VrrpTrackRef[];
   trackFiles: readonly VrrpTrackRef[];
+  /** Tracked BFD sessions (keepalived `track_bfd`), told by the daemon through {@link VrrpRunner.setBfdState}; absent = none. */
+  trackBfd?: readonly VrrpTrackRef[];
   /** Ignore the instance interface's own link state. */
   dontTrackPrimary: boolean;
   /**
@@ -298,6 +300,8 @@ export class VrrpRunner extends EventEmitter {
   readonly #ownRemovals = new Map<string, number>();
   #spec: VrrpSpec | undefined;
   #stopped = false;
+  /** BFD sessions by name: Up or not, as the daemon last said. */
+  readonly #bfd = new Map<string, boolean>();
 
   constructor(io: VrrpIo) {
     super();
@@ -766,6 +770,10 @@ export class VrrpRunner extends EventEmitter {
       const sc = this.#scripts.get(t.name);
       out.push({ type: 'state', name: `script ${t.name}`, weight: t.weight, reverse: t.reverse, up: sc ? sc.state.up : false });
     }
+    for (const t of inst.spec.trackBfd ?? []) {
+      // a session not heard of yet is down: BFD sessions start Down (RFC 5880 §6.8.1)
+      out.push({ type: 'state', name: `bfd ${t.name}`, weight: t.weight, reverse: t.reverse, up: this.#bfd.get(t.name) ?? false });
+    }
     for (const t of inst.spec.trackFiles) {
       const f = this.#files.get(t.name);
       out.push({ type: 'file', name: `file ${f?.spec.path ?? t.name}`, weight: t.weight, reverse: t.reverse, value: f?.value ?? 0 });
@@ -884,6 +892,25 @@ export class VrrpRunner extends EventEmitter {
           if (unit.members.some((m) => m.spec.trackFiles.some((t) => t.name === spec.name))) this.#evaluateTracking(unit, now);
         }
       });
+    }
+  }
+
+  /**
+   * A BFD session went Up or left Up (the daemon relays the BFD worker's
+   * state events): the instances and sync groups tracking it are
+   * re-evaluated. Sessions are kept across reloads; one nobody tracks costs
+   * an entry.
+   * @param session the session's name
+   * @param up whether it is Up
+   */
+  setBfdState(session: string, up: boolean): void {
+    if (this.#bfd.get(session) === up) return;
+    this.#bfd.set(session, up);
+    if (this.#stopped) return;
+    this.#io.log('info', { session, up }, `vrrp: tracked bfd ${session} ${up ? 'up' : 'down'}`);
+    const now = this.#io.now();
+    for (const unit of this.#units.values()) {
+      if (unit.members.some((m) => m.spec.trackBfd?.some((t) => t.name === session))) this.#evaluateTracking(unit, now);
     }
   }
 

@@ -55,6 +55,9 @@ port.on('message', (m: ToWorker) => {
       schedule(m.spec.rtPriority ?? 0);
       runner.apply(m.spec);
       break;
+    case 'bfd':
+      runner.setBfdState(m.session, m.up);
+      break;
     case 'status':
       post({ type: 'status', id: m.id, status: runner.status() });
       break;

@@ -6,6 +6,7 @@
  * Layer: control plane; dispatch only (the I/O is in the per-type modules).
  */
 import type { CheckSpec } from '../spec.js';
+import { createBfdProbe, type BfdSessionSource } from './bfd.js';
 import { createDnsProbe } from './dns.js';
 import { createFileProbe } from './file.js';
 import { createHttpProbe } from './http.js';
@@ -28,11 +29,14 @@ export {
   type SocketFactory,
 } from './types.js';
 export { md5Hex } from './http.js';
+export { type BfdSessionSource } from './bfd.js';
 
 /** Options of {@link createProbe}: the socket factory of TCP/UDP probes, and the icmp probe's own. */
 export interface CreateProbeOptions extends ProbeOptions {
   /** Passed to createIcmpProbe (socket mode, addon class for tests). */
   icmp?: IcmpProbeOptions;
+  /** Where `type: bfd` checks read their session's state (the daemon); absent: they fail every attempt. */
+  bfd?: BfdSessionSource;
 }
 
 /**
@@ -67,5 +71,7 @@ export function createProbe(spec: CheckSpec, target: ProbeTarget, options: Creat
       return createMiscProbe(spec);
     case 'file':
       return createFileProbe(spec);
+    case 'bfd':
+      return createBfdProbe(spec, options.bfd);
   }
 }

@@ -132,7 +132,7 @@ const cases: Case[] = [
   {
     name: 'unknown root key without a suggestion',
     text: `${IF}services: []\ncolour: blue\n`,
-    errors: ['lab.yaml:4:1: colour: unknown key "colour" (allowed: instance, interfaces, metrics, log, limits, tunnel, script_user, allow_unsafe_scripts, services, vrrp)'],
+    errors: ['lab.yaml:4:1: colour: unknown key "colour" (allowed: instance, interfaces, metrics, log, limits, tunnel, script_user, allow_unsafe_scripts, services, vrrp, bfd)'],
   },
   {
     name: 'key in the wrong case',

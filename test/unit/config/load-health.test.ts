@@ -807,7 +807,7 @@ const cases: Case[] = [
           backends: []
     `,
     errors: [
-      'lab.yaml:8:17: services[0].health.checks[0].type: expected one of tcp, http, https, udp, icmp, dns, smtp, misc, file, got "htpp"',
+      'lab.yaml:8:17: services[0].health.checks[0].type: expected one of tcp, http, https, udp, icmp, dns, smtp, misc, file, bfd, got "htpp"',
       'lab.yaml:9:11: services[0].health.checks[0].pth: unknown key "pth" (did you mean "path"?)',
     ],
   },

@@ -269,6 +269,32 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.equal(ra.status()[0]!.state, 'BACKUP');
   });
 
+  it('track_bfd: a weighted session moves mastership, weight 0 faults while down, reverse while up', async () => {
+    ra.setBfdState('to-r1', true);
+    ra.apply(spec(instance({ priority: 150, trackBfd: [{ name: 'to-r1', weight: -100 }] })));
+    rb.apply(spec(instance({ priority: 100 })));
+    await advance(500);
+    assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    ra.setBfdState('to-r1', false);
+    await advance(500);
+    assert.equal(ra.status()[0]!.effectivePriority, 50);
+    assert.deepEqual(states(), ['BACKUP', 'MASTER']);
+    ra.apply(spec(instance({ priority: 150, trackBfd: [{ name: 'to-r1', weight: 0 }] })));
+    assert.equal(ra.status()[0]!.state, 'FAULT', 'weight 0, session down');
+    ra.setBfdState('to-r1', true);
+    assert.equal(ra.status()[0]!.state, 'BACKUP');
+    ra.apply(spec(instance({ priority: 150, trackBfd: [{ name: 'to-r1', weight: 0, reverse: true }] })));
+    assert.equal(ra.status()[0]!.state, 'FAULT', 'weight 0 reverse, session up');
+    ra.setBfdState('to-r1', false);
+    assert.equal(ra.status()[0]!.state, 'BACKUP');
+  });
+
+  it('track_bfd: a session not heard of is down', async () => {
+    ra.apply(spec(instance({ priority: 150, trackBfd: [{ name: 'unknown', weight: 0 }] })));
+    await advance(10);
+    assert.equal(ra.status()[0]!.state, 'FAULT');
+  });
+
   it('a reload that changes the VIPs and priority reconfigures in place: no role change, no advert gap', async () => {
     ra.apply(spec(instance({ priority: 200 })));
     rb.apply(spec(instance({ priority: 100 })));
