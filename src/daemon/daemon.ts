@@ -582,9 +582,6 @@ export class Daemon {
     for (const b of config.bfd?.instances ?? []) {
       if (b.echo.enabled || b.echo.reflect) this.log.warn({ area: 'bfd', session: b.name }, `bfd ${b.name}: echo is not run by this version (its echo keys are accepted, nothing is sent or reflected)`);
     }
-    for (const v of config.vrrp?.instances ?? []) {
-      if (v.bfdPeer !== undefined) this.log.warn({ area: 'bfd', instance: v.name, session: v.bfdPeer }, `vrrp ${v.name}: bfd_peer is not acted on by this version (the session runs and track_bfd works; no early takeover)`);
-    }
   }
 
   /** A session changed state: remember it and tell who follows it. */
@@ -594,7 +591,7 @@ export class Daemon {
     const level = e.to === 'Up' || e.from === 'Up' ? 'warn' : 'info';
     this.log[level]({ area: 'bfd', session: e.session, from: e.from, to: e.to, diag: e.diagName, reason: e.reason }, `bfd ${e.session}: ${e.from} -> ${e.to}`);
     this.health.bfdChanged(e.session);
-    this.#vrrp?.bfdState(e.session, e.to === BFD_STATE_NAMES[BFD_STATE.UP]);
+    this.#vrrp?.bfdState(e.session, e.to === BFD_STATE_NAMES[BFD_STATE.UP], e.diagName);
   }
 
   /** A BFD session's last known state; undefined for a name the config does not define. */

@@ -66,6 +66,7 @@ function instance(i: VrrpInstanceConfig, cfg: VrrpConfig): VrrpInstanceSpec {
   if (i.unicastSrcIp !== undefined) out.unicastSrc = i.unicastSrcIp;
   if (i.authentication) out.authPass = i.authentication.pass;
   if (group) out.syncGroup = group.name;
+  if (i.bfdPeer !== undefined) out.bfdPeer = i.bfdPeer;
   // RFC 5798 §7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
   if (i.vmac) out.vmac = { name: i.vmac.name, mac: `00:00:5e:00:0${i.family === 6 ? 2 : 1}:${i.vrid.toString(16).padStart(2, '0')}` };
   return out;

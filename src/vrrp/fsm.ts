@@ -37,7 +37,9 @@
  *   back to MASTER after Skew_Time unless a peer takes over;
  * - stop: a MASTER resigns with a priority-0 advert and removes the addresses;
  *   every started instance notifies STOP;
- * - effective priority changes (trackers) recompute the running down timer.
+ * - effective priority changes (trackers) recompute the running down timer;
+ * - bfd_peer ({@link VrrpFsm.peerDown}): the BFD session to the master went
+ *   Down; a BACKUP acts as if its down timer fired now.
  *
  * Sync groups (src/vrrp/sync-group.ts) drive four more inputs: {@link VrrpFsm.hold}
  * / {@link VrrpFsm.release} (may this member become MASTER), {@link VrrpFsm.demote}
@@ -658,6 +660,23 @@ export class VrrpFsm {
   }
 
   /**
+   * The BFD session to the other VRRP node (xlb `bfd_peer`, beyond keepalived)
+   * went from Up to Down: the master is taken as gone at once. A BACKUP acts
+   * exactly as if its master-down timer fired now (RFC 5798 §6.4.2): MASTER,
+   * or, held by its sync group, {@link wantsMaster} with the timer re-armed.
+   * No-op in INIT, MASTER, FAULT and STOP. The runner calls it only on a
+   * transition Up -> Down, so a peer that never came Up changes nothing.
+   * @param now the current time, ms
+   * @param reason why, e.g. `bfd_peer to-lb2 down (control detection time expired)`
+   */
+  peerDown(now: number, reason: string): VrrpStep {
+    return this.#step(() => {
+      if (this.#state !== 'BACKUP') return;
+      this.#masterDown(now, reason);
+    });
+  }
+
+  /**
    * Graceful stop: a MASTER sends a priority-0 advert so a backup takes over
    * after Skew_Time, and removes the addresses; every started instance
    * notifies STOP. Later inputs return no actions.
@@ -788,14 +807,7 @@ export class VrrpFsm {
     const g = this.#cfg.garp;
     switch (t) {
       case 'down':
-        if (this.#held) {
-          // keepalived `vrrp_sync_can_goto_master`: wait for the other members.
-          this.#wantsMaster = true;
-          this.#armDown(now, 'full');
-          this.#trace('master down timer expired, held by sync group');
-          return;
-        }
-        this.#enterMaster(now, this.#downKind === 'skew' ? 'priority 0 advert, Skew_Time expired' : 'master down timer expired');
+        this.#masterDown(now, this.#downKind === 'skew' ? 'priority 0 advert, Skew_Time expired' : 'master down timer expired');
         return;
       case 'advert': {
         // periodic adverts keep their cadence: the next one is due an interval
@@ -819,6 +831,18 @@ export class VrrpFsm {
         this.#garp('lower-prio-delayed', g.lowerPrioRepeat);
         return;
     }
+  }
+
+  /** The master is gone (down timer expired, or bfd_peer down): MASTER unless a sync group holds it. */
+  #masterDown(now: number, reason: string): void {
+    if (this.#held) {
+      // keepalived `vrrp_sync_can_goto_master`: wait for the other members.
+      this.#wantsMaster = true;
+      this.#armDown(now, 'full');
+      this.#trace(`${reason}, held by sync group`);
+      return;
+    }
+    this.#enterMaster(now, reason);
   }
 
   /** Enters or leaves FAULT after a change of the own or group fault. */

@@ -60,9 +60,13 @@ export class VrrpHost extends EventEmitter {
     this.#post({ type: 'apply', spec });
   }
 
-  /** A BFD session went Up or left Up: instances tracking it (track_bfd) re-evaluate. */
-  bfdState(session: string, up: boolean): void {
-    this.#post({ type: 'bfd', session, up });
+  /**
+   * A BFD session went Up or left Up: instances tracking it (track_bfd)
+   * re-evaluate, and those whose bfd_peer it is may take over (by `diag`,
+   * the session's local diagnostic as BFD_DIAG_NAMES names it).
+   */
+  bfdState(session: string, up: boolean, diag?: string): void {
+    this.#post(diag === undefined ? { type: 'bfd', session, up } : { type: 'bfd', session, up, diag });
   }
 
   /** Every instance's state and counters (the last known ones if the worker does not answer in time). */

@@ -35,6 +35,7 @@ import {
 } from './codec.js';
 import { restartReasons, VrrpFsm, type ReceivedAdvert, type VrrpAction, type VrrpFsmConfig, type VrrpNotifyEvent, type VrrpSnapshot, type VrrpState } from './fsm.js';
 import { GARP_DEFAULTS } from './spec.js';
+import { BFD_DIAG, BFD_DIAG_NAMES } from '../bfd/spec.js';
 import { VrrpSyncGroup, type SyncGroupAction } from './sync-group.js';
 import { evaluateTrackers, ScriptTrackerState, type Tracker } from './track.js';
 import type { ResolvedCommand, RunAs } from '../security/command.js';
@@ -120,6 +121,12 @@ export interface VrrpInstanceSpec {
   trackFiles: readonly VrrpTrackRef[];
   /** Tracked BFD sessions (keepalived `track_bfd`), told by the daemon through {@link VrrpRunner.setBfdState}; absent = none. */
   trackBfd?: readonly VrrpTrackRef[];
+  /**
+   * The BFD session to the other VRRP node (xlb `bfd_peer`): when it goes
+   * from Up to Down because the peer went silent, a BACKUP takes the master
+   * as gone at once ({@link VrrpFsm.peerDown}); absent = none.
+   */
+  bfdPeer?: string;
   /** Ignore the instance interface's own link state. */
   dontTrackPrimary: boolean;
   /**
@@ -278,6 +285,13 @@ interface Script {
 }
 
 const STATE_ONLY_EVENTS = new Set<VrrpNotifyEvent>(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+/**
+ * The local diagnostics (BFD_DIAG_NAMES) of a session that left Up because
+ * the peer went silent: its control packets (RFC 5880 §6.8.4) or its echo
+ * (§6.8.5) stopped. Only these make a `bfd_peer` take the master as gone.
+ */
+export const BFD_PEER_LOST_DIAGS: readonly string[] = [BFD_DIAG_NAMES[BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED], BFD_DIAG_NAMES[BFD_DIAG.ECHO_FUNCTION_FAILED]];
+
 /** How long after removing an address its removal events are taken as our own, ms. */
 const OWN_REMOVAL_GRACE_MS = 2000;
 
@@ -900,17 +914,45 @@ export class VrrpRunner extends EventEmitter {
    * state events): the instances and sync groups tracking it are
    * re-evaluated. Sessions are kept across reloads; one nobody tracks costs
    * an entry.
+   *
+   * When it leaves Up because the peer went silent (`diag` is
+   * {@link BFD_PEER_LOST_DIAGS}), the instances whose `bfd_peer` it is take
+   * the master as gone ({@link VrrpFsm.peerDown}; only a BACKUP acts). Not on
+   * any other way down: a peer that signals AdminDown is alive and says so,
+   * and a local AdminDown or a BFD worker that exited (diag `none`) says
+   * nothing about the master; the down timer still runs for those.
    * @param session the session's name
    * @param up whether it is Up
+   * @param diag the session's local diagnostic, named as BFD_DIAG_NAMES names it
    */
-  setBfdState(session: string, up: boolean): void {
+  setBfdState(session: string, up: boolean, diag?: string): void {
+    const wasUp = this.#bfd.get(session) === true;
     if (this.#bfd.get(session) === up) return;
     this.#bfd.set(session, up);
     if (this.#stopped) return;
     this.#io.log('info', { session, up }, `vrrp: tracked bfd ${session} ${up ? 'up' : 'down'}`);
     const now = this.#io.now();
+    // bfd_peer first: a tracker's weight may then lower the new MASTER's priority, not delay it
+    if (wasUp && !up && diag !== undefined && BFD_PEER_LOST_DIAGS.includes(diag)) this.#peerDown(session, diag, now);
     for (const unit of this.#units.values()) {
       if (unit.members.some((m) => m.spec.trackBfd?.some((t) => t.name === session))) this.#evaluateTracking(unit, now);
+    }
+  }
+
+  /** The `bfd_peer` session went Down: each BACKUP naming it acts as if its master-down timer fired. */
+  #peerDown(session: string, diag: string, now: number): void {
+    for (const unit of this.#units.values()) {
+      const members = unit.members.filter((m) => m.spec.bfdPeer === session);
+      if (members.length === 0) continue;
+      for (const m of members) {
+        const reason = `bfd_peer ${session} down (${diag})`;
+        if (m.fsm.state === 'BACKUP') this.#io.log('warn', { instance: m.spec.name, session, diag }, `vrrp: ${m.spec.name}: ${reason}, master taken as gone`);
+        this.#guard(unit, () => {
+          if (unit.group) this.#performGroup(unit, unit.group.peerDown(now, m.spec.name, reason));
+          else this.#perform(m, m.fsm.peerDown(now, reason).actions);
+        });
+      }
+      this.#arm(unit);
     }
   }
 

@@ -218,6 +218,19 @@ export class VrrpSyncGroup {
   }
 
   /**
+   * The BFD session of a member's `bfd_peer` went Down (see
+   * {@link VrrpFsm.peerDown}): that member acts as if its down timer fired;
+   * the group rules then hold it until the others are ready.
+   * @param now the current time, ms
+   * @param member the member's name
+   * @param reason why
+   */
+  peerDown(now: number, member: string, reason: string): SyncGroupStep {
+    const m = this.member(member);
+    return this.#step(now, () => this.#collect(m, m.peerDown(now, reason)));
+  }
+
+  /**
    * A reload changed a member's parameters (see {@link VrrpFsm.reconfigure};
    * membership changes rebuild the group instead).
    * @param now the current time, ms

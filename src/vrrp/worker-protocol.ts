@@ -10,8 +10,8 @@ import type { VrrpState } from './fsm.js';
 export type ToWorker =
   /** Run this spec (the first one starts, later ones reload). */
   | { type: 'apply'; spec: VrrpSpec }
-  /** A BFD session went Up or left Up (track_bfd). */
-  | { type: 'bfd'; session: string; up: boolean }
+  /** A BFD session went Up or left Up (track_bfd); `diag` names its local diagnostic (bfd_peer). */
+  | { type: 'bfd'; session: string; up: boolean; diag?: string }
   /** Reply with a `status` message carrying `id`. */
   | { type: 'status'; id: number }
   /** Resign, remove addresses, exit. */

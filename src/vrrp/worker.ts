@@ -56,7 +56,7 @@ port.on('message', (m: ToWorker) => {
       runner.apply(m.spec);
       break;
     case 'bfd':
-      runner.setBfdState(m.session, m.up);
+      runner.setBfdState(m.session, m.up, m.diag);
       break;
     case 'status':
       post({ type: 'status', id: m.id, status: runner.status() });

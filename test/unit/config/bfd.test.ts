@@ -211,9 +211,11 @@ describe('references to sessions', () => {
     `);
     assert.ok(r.ok, r.ok ? '' : r.errors.map((e) => e.message).join('\n'));
     assert.deepEqual(r.config.vrrp!.instances.map((i) => i.bfdPeer), ['b', 'a']);
+    assert.deepEqual(vrrpSpec(r.config.vrrp!).instances.map((i) => i.bfdPeer), ['b', 'a'], 'the runner gets it');
     const none = refs('vrrp:\n  instances: [{ name: V, interface: eth0, virtual_router_id: 1 }]\n');
     assert.ok(none.ok);
     assert.equal('bfdPeer' in none.config.vrrp!.instances[0]!, false);
+    assert.equal('bfdPeer' in vrrpSpec(none.config.vrrp!).instances[0]!, false);
   });
 
   it('type: bfd checks: the session name and alpha; timing inherited as for every check', () => {

@@ -569,6 +569,75 @@ describe('MASTER: an address deleted behind its back (keepalived_netlink.c)', ()
   });
 });
 
+describe('bfd_peer: the BFD session to the master went Down (peerDown)', () => {
+  const WHY = 'bfd_peer to-lb1 down (control detection time expired)';
+
+  it('BACKUP following a master: MASTER at once, as if the down timer fired now', () => {
+    const fsm = new VrrpFsm(cfg());
+    fsm.start(0);
+    fsm.onAdvert(1000, adv(200));
+    assert.equal(fsm.snapshot().masterDownAt, 1000 + MDI_100);
+    const s = fsm.peerDown(1500, WHY);
+    assert.equal(s.state, 'MASTER');
+    assert.deepEqual(acts(s), BECOME_MASTER(100));
+    assert.deepEqual(traces(s), [`VI_1: BACKUP -> MASTER (${WHY})`]);
+    assert.equal(s.nextAt, 1500 + 1000, 'next advert one interval on; no down timer');
+    assert.equal(fsm.snapshot().masterDownAt, undefined);
+    assert.equal(fsm.snapshot().master, undefined);
+  });
+
+  it('the same whatever the preempt settings (the down timer ignores them too)', () => {
+    for (const o of [{ preempt: false }, { preemptDelayMs: 60_000 }, { priority: 50 }]) {
+      const fsm = new VrrpFsm(cfg(o));
+      fsm.start(0);
+      fsm.onAdvert(1000, adv(200));
+      assert.equal(fsm.peerDown(1001, WHY).state, 'MASTER', JSON.stringify(o));
+    }
+  });
+
+  it('a node that takes over by mistake yields to the live master as usual', () => {
+    const fsm = new VrrpFsm(cfg());
+    fsm.start(0);
+    fsm.peerDown(100, WHY);
+    const s = fsm.onAdvert(150, adv(200));
+    assert.equal(s.state, 'BACKUP');
+    assert.deepEqual(acts(s), [DEL, NOTIFY('BACKUP', 100)]);
+  });
+
+  it('held by a sync group: stays BACKUP, wants MASTER, re-arms the down timer', () => {
+    const fsm = new VrrpFsm(cfg());
+    fsm.hold(0, 'x');
+    fsm.start(0);
+    const s = fsm.peerDown(500, WHY);
+    assert.equal(s.state, 'BACKUP');
+    assert.deepEqual(acts(s), []);
+    assert.deepEqual(traces(s), [`VI_1: ${WHY}, held by sync group`]);
+    assert.equal(s.nextAt, 500 + MDI_100);
+    assert.equal(fsm.wantsMaster, true);
+    assert.deepEqual(acts(fsm.release(600, 'all members ready')), BECOME_MASTER(100));
+  });
+
+  it('MASTER: nothing', () => {
+    const { fsm, t } = master();
+    const before = fsm.snapshot();
+    assert.deepEqual(fsm.peerDown(t + 10, WHY), { state: 'MASTER', actions: [], nextAt: before.nextAt });
+  });
+
+  it('INIT, FAULT and STOP: nothing', () => {
+    const init = new VrrpFsm(cfg());
+    assert.deepEqual(init.peerDown(5, WHY), { state: 'INIT', actions: [], nextAt: undefined });
+    assert.deepEqual(init.start(10).state, 'BACKUP', 'and it starts as usual afterwards');
+    const fault = new VrrpFsm(cfg());
+    fault.start(0);
+    fault.setFault(10, true, 'interface eth0 down');
+    assert.deepEqual(fault.peerDown(20, WHY), { state: 'FAULT', actions: [], nextAt: undefined });
+    const stopped = new VrrpFsm(cfg());
+    stopped.start(0);
+    stopped.stop(10);
+    assert.deepEqual(stopped.peerDown(20, WHY), { state: 'STOP', actions: [], nextAt: undefined });
+  });
+});
+
 describe('GARP timings (keepalived.md §1.15)', () => {
   it('becoming MASTER: a burst of 5, a second burst of 5 after 5 s, no refresh by default', () => {
     const fsm = new VrrpFsm(cfg({ priority: 255 }));

@@ -289,6 +289,97 @@ describe('VrrpRunner on a fake LAN', () => {
     assert.equal(ra.status()[0]!.state, 'BACKUP');
   });
 
+  describe('bfd_peer', () => {
+    const LOST = 'control detection time expired';
+    /** ra MASTER (200), rb BACKUP (100) whose bfd_peer is `to-a`, Up; then ra goes silent (a crash: no priority-0 advert). */
+    async function pair(o: Partial<VrrpInstanceSpec> = {}): Promise<void> {
+      rb.setBfdState('to-a', true, 'none');
+      ra.apply(spec(instance({ priority: 200 })));
+      rb.apply(spec(instance({ priority: 100, bfdPeer: 'to-a', ...o })));
+      await advance(400);
+      assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+      a.linkUp = false; // its adverts no longer reach b
+    }
+
+    it('the session to the master goes Down (detection time expired): the backup is MASTER at once', async () => {
+      await pair();
+      rb.setBfdState('to-a', false, LOST);
+      assert.equal(rb.status()[0]!.state, 'MASTER', 'synchronously, no timer waited for');
+      assert.equal(rb.status()[0]!.reason, `bfd_peer to-a down (${LOST})`);
+      await advance(1); // the address queue
+      assert.deepEqual([...b.addrs], ['10.0.0.100']);
+      assert.ok(b.events.includes('notify /bin/n INSTANCE VI_1 MASTER 100'), b.events.join('\n'));
+    });
+
+    it('echo function failed takes over too', async () => {
+      await pair();
+      rb.setBfdState('to-a', false, 'echo function failed');
+      assert.equal(rb.status()[0]!.state, 'MASTER');
+    });
+
+    it('a peer that signals AdminDown, a BFD worker that exited, a session of another name: the down timer decides', async () => {
+      await pair();
+      rb.setBfdState('to-a', false, 'neighbor signaled session down');
+      rb.setBfdState('to-a', true, 'none');
+      rb.setBfdState('to-a', false, 'none');
+      rb.setBfdState('other', true, 'none');
+      rb.setBfdState('other', false, LOST);
+      assert.equal(rb.status()[0]!.state, 'BACKUP');
+      await advance(330); // 3 x 100 ms + skew (60.9 ms) after the last advert
+      assert.equal(rb.status()[0]!.state, 'MASTER', 'the master-down timer still runs');
+    });
+
+    it('a session that never came Up does nothing', async () => {
+      ra.apply(spec(instance({ priority: 200 })));
+      rb.apply(spec(instance({ priority: 100, bfdPeer: 'to-a' })));
+      await advance(400);
+      rb.setBfdState('to-a', false, LOST);
+      assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    });
+
+    it('a MASTER whose bfd_peer goes Down stays MASTER', async () => {
+      ra.setBfdState('to-b', true, 'none');
+      ra.apply(spec(instance({ priority: 200, bfdPeer: 'to-b' })));
+      rb.apply(spec(instance({ priority: 100 })));
+      await advance(400);
+      ra.setBfdState('to-b', false, LOST);
+      assert.deepEqual(states(), ['MASTER', 'BACKUP']);
+    });
+
+    it('sync group members naming the session take over together; one that does not name it is waited for', async () => {
+      const two = (prio: number, peer: [string | undefined, string | undefined]): VrrpSpec => ({
+        instances: [
+          instance({ name: 'VI_1', priority: prio, syncGroup: 'G', ...(peer[0] ? { bfdPeer: peer[0] } : {}) }),
+          instance({ name: 'VI_2', priority: prio, syncGroup: 'G', fsm: { vrid: 52, version: 3, priority: prio, advertIntMs: 100 }, vips: [{ address: '10.0.0.101', prefixLength: 32 }], ...(peer[1] ? { bfdPeer: peer[1] } : {}) }),
+        ],
+        groups: [{ name: 'G', members: ['VI_1', 'VI_2'], notify: {} }],
+        scripts: [],
+        files: [],
+      });
+      const st = (r: VrrpRunner): string[] => r.status().map((x) => `${x.name}:${x.state}`);
+      rb.setBfdState('to-a', true, 'none');
+      ra.apply(two(200, [undefined, undefined]));
+      rb.apply(two(100, ['to-a', 'to-a']));
+      await advance(500);
+      assert.deepEqual(st(rb), ['VI_1:BACKUP', 'VI_2:BACKUP']);
+      a.linkUp = false;
+      rb.setBfdState('to-a', false, LOST);
+      assert.deepEqual(st(rb), ['VI_1:MASTER', 'VI_2:MASTER']);
+      await rb.stop();
+      rb = new VrrpRunner(b);
+      a.linkUp = true;
+      rb.setBfdState('to-a', true, 'none');
+      rb.apply(two(100, ['to-a', undefined]));
+      await advance(500);
+      assert.deepEqual(st(rb), ['VI_1:BACKUP', 'VI_2:BACKUP']);
+      a.linkUp = false;
+      rb.setBfdState('to-a', false, LOST);
+      assert.deepEqual(st(rb), ['VI_1:BACKUP', 'VI_2:BACKUP'], 'VI_1 wants MASTER, held until VI_2 is ready');
+      await advance(330);
+      assert.deepEqual(st(rb), ['VI_1:MASTER', 'VI_2:MASTER'], 'VI_2 down timer: both');
+    });
+  });
+
   it('track_bfd: a session not heard of is down', async () => {
     ra.apply(spec(instance({ priority: 150, trackBfd: [{ name: 'unknown', weight: 0 }] })));
     await advance(10);
