@@ -11,7 +11,10 @@
  *   (drop everything) cannot be said to the runtime and becomes 0 (TTL 255
  *   only).
  * - `auth`: one key, which both signs and is accepted.
- * Echo is not the runtime's (XDP reflects, src/dataplane/xdp): not mapped.
+ * - `echo.reflect`: XDP reflects (the daemon writes `xlb_bfd_peers`, see
+ *   {@link bfdReflectPeers}); the session then advertises `echo.interval` as
+ *   its Required Min Echo RX, and 0 otherwise (RFC 5880 §6.8.1: non-zero
+ *   only while we reflect). `echo.enabled` (own echo) is not mapped yet.
  *
  * Layer: pure mapping. The config does not import it.
  */
@@ -34,9 +37,12 @@ export function runtimeMaxHops(maxHops: number, ttl: number): number {
 
 /**
  * One session as the runtime takes it.
+ * @param reflecting whether XDP reflects its peer's echo now (the data plane
+ *   is loaded and `echo.reflect` is on); the config refuses `echo` without
+ *   interfaces, so false only when the caller has no data plane
  * @throws XlbError XLB_ERR_INTERNAL when the secret of a `secret_file` was not read (loadConfigFile reads it)
  */
-export function bfdSessionSpec(i: BfdInstanceConfig): BfdRuntimeSessionSpec {
+export function bfdSessionSpec(i: BfdInstanceConfig, reflecting = i.echo.reflect): BfdRuntimeSessionSpec {
   const out: { -readonly [K in keyof BfdRuntimeSessionSpec]: BfdRuntimeSessionSpec[K] } = {
     name: i.name,
     peer: i.neighborIp,
@@ -48,6 +54,7 @@ export function bfdSessionSpec(i: BfdInstanceConfig): BfdRuntimeSessionSpec {
     passive: i.passive,
     maxHops: runtimeMaxHops(i.maxHops, i.ttl),
     ttl: i.ttl,
+    requiredMinEchoRxUs: reflecting && i.echo.reflect ? i.echo.intervalUs : 0,
   };
   if (i.sourceIp !== undefined) out.local = i.sourceIp;
   if (i.auth) {
@@ -57,7 +64,18 @@ export function bfdSessionSpec(i: BfdInstanceConfig): BfdRuntimeSessionSpec {
   return out;
 }
 
-/** The runtime's spec of a validated `bfd:` section. */
-export function bfdSpec(cfg: BfdConfig): BfdRuntimeSpec {
-  return { sessions: cfg.instances.map(bfdSessionSpec) };
+/**
+ * The runtime's spec of a validated `bfd:` section.
+ * @param dataplane whether the XDP data plane is loaded (reflection needs it)
+ */
+export function bfdSpec(cfg: BfdConfig, dataplane = true): BfdRuntimeSpec {
+  return { sessions: cfg.instances.map((i) => bfdSessionSpec(i, dataplane && i.echo.reflect)) };
+}
+
+/**
+ * The peers XDP reflects echo for (`xlb_bfd_peers` with reflect on): the
+ * `neighbor_ip` of each session with `echo.reflect`, once each.
+ */
+export function bfdReflectPeers(cfg: BfdConfig | undefined): string[] {
+  return [...new Set((cfg?.instances ?? []).filter((i) => i.echo.reflect).map((i) => i.neighborIp))];
 }

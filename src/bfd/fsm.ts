@@ -50,7 +50,7 @@
  *   the peer computes it, then silence; {@link BfdSession.adminUp} -> Down;
  * - echo (§6.4, §6.8.5): the own Required Min Echo RX is what the runtime
  *   sets ({@link BfdSession.setRequiredMinEchoRx}: non-zero only while XDP
- *   reflects); the peer's is exposed, and an `echo` event says when the
+ *   reflects; a change once started goes out in a Poll); the peer's is exposed, and an `echo` event says when the
  *   runtime may run its own echo (session Up, peer's value non-zero) and at
  *   what minimum interval; the runtime reports an echo failure with
  *   {@link BfdSession.echoFailed}: Up -> Down, diag 2;
@@ -540,9 +540,12 @@ export class BfdSession {
 
   /**
    * Sets the Required Min Echo RX Interval to advertise (the runtime: non-zero
-   * only while XDP reflects the peer's echo packets). It goes out with the
-   * next packet; it needs no Poll Sequence (§6.8.3 names only the control
-   * intervals). May be called before start.
+   * only while XDP reflects the peer's echo packets). Once started, a change
+   * starts a Poll Sequence (not AdminDown): §6.8.3 asks for one only for
+   * the control intervals, but the peer's Final then confirms it has the new
+   * value (FRR's bfdd starts or stops its echo on any packet that carries
+   * it), and the Poll makes the next packet go out now. May be called before
+   * start (it then goes out with the first packet).
    * @param now the current time, ms
    * @param us µs, 0..2^32-1 (0: do not send me echo packets)
    * @throws XlbError XLB_ERR_INTERNAL on a value out of range
@@ -552,7 +555,9 @@ export class BfdSession {
     return this.#step(undefined, () => {
       if (us === this.#requiredMinEchoRxUs) return;
       this.#requiredMinEchoRxUs = us;
-      if (this.#started) this.#trace(`required min echo rx ${us} µs`);
+      if (!this.#started) return;
+      this.#trace(`required min echo rx ${us} µs`);
+      if (this.#state !== BFD_STATE.ADMIN_DOWN) this.#startPoll(now);
     });
   }
 

@@ -113,6 +113,13 @@ export interface BfdRuntimeSessionSpec {
   readonly ttl?: number;
   /** RFC 5880 §6.7 authentication; absent: none. */
   readonly auth?: BfdAuthConfig;
+  /**
+   * Required Min Echo RX Interval to advertise, µs (RFC 5880 §6.8.1
+   * bfd.RequiredMinEchoRxInterval): non-zero only while XDP reflects this
+   * peer's echo packets. Default 0 (do not send me echo). A change on a
+   * running session goes out in a Poll.
+   */
+  readonly requiredMinEchoRxUs?: number;
 }
 
 /** Everything the runtime runs. */
@@ -206,6 +213,10 @@ export interface BfdSessionStatus {
   remoteDesiredMinTxUs: number;
   remoteMinRxUs: number;
   remoteDetectMult: number;
+  /** Required Min Echo RX advertised, µs (non-zero while XDP reflects the peer's echo). */
+  requiredMinEchoRxUs: number;
+  /** The peer's Required Min Echo RX, µs (0: it reflects none). */
+  remoteMinEchoRxUs: number;
   polling: boolean;
   /** ms in the current state (undefined before start). */
   inStateMs: number | undefined;
@@ -266,6 +277,8 @@ interface Resolved {
   maxHops: number;
   ttl: number;
   auth: BfdAuthConfig | undefined;
+  /** Required Min Echo RX advertised, µs (0: none). */
+  echoRxUs: number;
 }
 
 interface Sess {
@@ -339,6 +352,8 @@ export function resolveSessionSpec(s: BfdRuntimeSessionSpec): Omit<Resolved, 'fs
   if (!isInt(s.desiredMinTxUs, 1, 0xffff_ffff)) throw bad(`${s.name}: desiredMinTxUs must be 1..2^32-1 (got ${s.desiredMinTxUs})`);
   if (!isInt(s.requiredMinRxUs, 0, 0xffff_ffff)) throw bad(`${s.name}: requiredMinRxUs must be 0..2^32-1 (got ${s.requiredMinRxUs})`);
   if (s.idleTxUs !== undefined && !isInt(s.idleTxUs, BFD_SLOW_TX_US, 0xffff_ffff)) throw bad(`${s.name}: idleTxUs must be 1 s..2^32-1 µs (got ${s.idleTxUs})`);
+  const echoRxUs = s.requiredMinEchoRxUs ?? 0;
+  if (!isInt(echoRxUs, 0, 0xffff_ffff)) throw bad(`${s.name}: requiredMinEchoRxUs must be 0..2^32-1 (got ${echoRxUs})`);
   return {
     name: s.name,
     peer,
@@ -348,6 +363,7 @@ export function resolveSessionSpec(s: BfdRuntimeSessionSpec): Omit<Resolved, 'fs
     maxHops,
     ttl,
     auth: s.auth,
+    echoRxUs,
     fsm: {
       name: s.name,
       desiredMinTxUs: s.desiredMinTxUs,
@@ -444,6 +460,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       }
       s.r = { ...r, fsm: { ...r.fsm, localDiscr: s.discr } };
       if (changedFsm) this.#handle(s, s.fsm.reconfigure(now, s.r.fsm));
+      if (s.fsm.snapshot().requiredMinEchoRxUs !== r.echoRxUs) this.#handle(s, s.fsm.setRequiredMinEchoRx(now, r.echoRxUs));
     }
     this.#syncListeners();
     this.#arm();
@@ -476,6 +493,8 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         remoteDesiredMinTxUs: n.remoteDesiredMinTxUs,
         remoteMinRxUs: n.remoteMinRxUs,
         remoteDetectMult: n.remoteDetectMult,
+        requiredMinEchoRxUs: n.requiredMinEchoRxUs,
+        remoteMinEchoRxUs: n.remoteMinEchoRxUs,
         polling: n.polling,
         inStateMs: n.since === undefined ? undefined : now - n.since,
         draining: s.draining,
@@ -540,6 +559,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
     }
     const resolved: Resolved = { ...r, fsm: { ...r.fsm, localDiscr: discr } };
     const fsm = new BfdSession(resolved.fsm, this.#io.rng ? { rng: this.#io.rng } : {});
+    fsm.setRequiredMinEchoRx(now, r.echoRxUs); // before start: in the first packet
     const s: Sess = {
       r: resolved,
       fsm,

@@ -19,7 +19,7 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { Server as NetServer } from 'node:net';
+import { isIP, SocketAddress, type Server as NetServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
 import { needsDataplane, type XlbConfig } from '../config/model.js';
@@ -40,7 +40,7 @@ import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/from-config.js';
 import { BfdHost } from '../bfd/host.js';
-import { bfdSpec } from '../bfd/from-config.js';
+import { bfdReflectPeers, bfdSpec } from '../bfd/from-config.js';
 import { BFD_DIAG, BFD_DIAG_NAMES, BFD_STATE, BFD_STATE_NAMES } from '../bfd/spec.js';
 import { resolveSessionSpec, type BfdRuntimeStatus, type BfdStateEvent } from '../bfd/runtime.js';
 import { XlbError } from '../errors.js';
@@ -51,6 +51,14 @@ import { vethFindings, type VethFinding } from './veth-check.js';
 const VRRP_RESPAWN_MS = 1000;
 /** Pause before a new BFD worker replaces one that died (its sessions start Down). */
 const BFD_RESPAWN_MS = 1000;
+/**
+ * How long a peer whose `echo.reflect` went away (session still running) is
+ * still reflected: its session first advertises Required Min Echo RX 0, in a
+ * Poll, and the peer stops its echo once it has that packet (one transmit
+ * interval; 1 s in slow start at worst); deleting the entry at once would
+ * fail the echo it still sends and take its session down.
+ */
+const BFD_UNREFLECT_GRACE_MS = 3000;
 
 /** What the main thread knows of a BFD session between status reads: the last state event. */
 export interface BfdSessionView {
@@ -116,6 +124,8 @@ export class Daemon {
   #bfd: BfdHost | null = null;
   /** every configured session's last known state, from the worker's state events (health checks and VRRP tracking read it) */
   readonly #bfdSessions = new Map<string, BfdSessionView>();
+  /** reflect peers (`xlb_bfd_peers`) to delete once their grace is over, by canonical address */
+  readonly #unreflect = new Map<string, NodeJS.Timeout>();
   #stopping = false;
   #attached = new Set<string>();
   readonly #neigh = new NeighbourKeeper();
@@ -535,7 +545,9 @@ export class Daemon {
    */
   async #syncBfd(config: XlbConfig): Promise<void> {
     this.#warnNotActedOn(config);
-    const spec = config.bfd && config.bfd.instances.length > 0 ? bfdSpec(config.bfd) : undefined;
+    // the entries first, so that an advertised Required Min Echo RX is always reflected
+    this.#syncBfdPeers(config);
+    const spec = config.bfd && config.bfd.instances.length > 0 ? bfdSpec(config.bfd, this.#fwd !== null) : undefined;
     const names = new Set(spec?.sessions.map((s) => s.name) ?? []);
     for (const name of [...this.#bfdSessions.keys()]) if (!names.has(name)) this.#bfdSessions.delete(name);
     // a new session starts Down (RFC 5880 §6.8.1)
@@ -574,13 +586,50 @@ export class Daemon {
   }
 
   /**
+   * `xlb_bfd_peers` as the config's `echo.reflect` says: the neighbour of
+   * each such session reflected, every other entry (a previous run's pins
+   * too) deleted after {@link BFD_UNREFLECT_GRACE_MS}. Nothing without a
+   * data plane (the config refuses echo without interfaces; unloading
+   * removes the map).
+   */
+  #syncBfdPeers(config: XlbConfig): void {
+    const dp = this.#fwd?.dp;
+    if (!dp) {
+      for (const t of this.#unreflect.values()) clearTimeout(t);
+      this.#unreflect.clear();
+      return;
+    }
+    const want = new Set(bfdReflectPeers(config.bfd).map(canonicalAddr));
+    const have = new Map(dp.bfdPeers().map((p) => [canonicalAddr(p.addr), p.reflect]));
+    for (const addr of want) {
+      const t = this.#unreflect.get(addr);
+      if (t) clearTimeout(t);
+      this.#unreflect.delete(addr);
+      if (have.get(addr) === true) continue;
+      dp.setBfdPeer(addr, { reflect: true });
+      this.log.info({ area: 'bfd', peer: addr }, `bfd: echo of ${addr} reflected in XDP`);
+    }
+    for (const addr of have.keys()) {
+      if (want.has(addr) || this.#unreflect.has(addr)) continue;
+      const t = setTimeout(() => {
+        this.#unreflect.delete(addr);
+        if (this.#fwd?.dp !== dp) return;
+        dp.deleteBfdPeer(addr);
+        this.log.info({ area: 'bfd', peer: addr }, `bfd: echo of ${addr} no longer reflected`);
+      }, BFD_UNREFLECT_GRACE_MS);
+      t.unref();
+      this.#unreflect.set(addr, t);
+    }
+  }
+
+  /**
    * Keys the config accepts whose runtime is not in this version yet (README
    * "BFD configuration", Not yet): said at every load and reload, so that
    * nobody counts on them unknowingly.
    */
   #warnNotActedOn(config: XlbConfig): void {
     for (const b of config.bfd?.instances ?? []) {
-      if (b.echo.enabled || b.echo.reflect) this.log.warn({ area: 'bfd', session: b.name }, `bfd ${b.name}: echo is not run by this version (its echo keys are accepted, nothing is sent or reflected)`);
+      if (b.echo.enabled) this.log.warn({ area: 'bfd', session: b.name }, `bfd ${b.name}: echo.enabled is not acted on by this version (no echo of its own is sent; echo.reflect works)`);
     }
   }
 
@@ -663,6 +712,12 @@ export class Daemon {
     this.health.stop();
     this.#neigh.stop();
     await this.#fwd?.applier.close();
+    // reflection the config took away: gone now, not after the grace (the sessions said AdminDown)
+    for (const [addr, t] of this.#unreflect) {
+      clearTimeout(t);
+      this.#fwd?.dp.deleteBfdPeer(addr);
+    }
+    this.#unreflect.clear();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#control ? this.#control.close(() => resolve()) : resolve()));
     this.#http = null;
@@ -676,6 +731,11 @@ export class Daemon {
     }
     this.#fwd?.dp.close();
   }
+}
+
+/** Canonical text of an IP address (inet_pton then inet_ntop), to compare map keys with config addresses. */
+function canonicalAddr(address: string): string {
+  return new SocketAddress({ address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' }).address;
 }
 
 /** Detach the XDP program behind a pinned link and remove the pin. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
 import type { BfdConfig } from '../../../src/config/bfd-model.js';
-import { bfdSpec, runtimeMaxHops } from '../../../src/bfd/from-config.js';
+import { bfdReflectPeers, bfdSpec, runtimeMaxHops } from '../../../src/bfd/from-config.js';
 import { resolveSessionSpec } from '../../../src/bfd/runtime.js';
 
 function bfd(body: string): BfdConfig {
@@ -22,7 +22,7 @@ describe('bfd/from-config', () => {
   it('maps every key of a single-hop session, defaults resolved', () => {
     const spec = bfdSpec(bfd('instances:\n  - { name: up1, neighbor_ip: 192.0.2.1 }\n'));
     assert.deepEqual(spec, {
-      sessions: [{ name: 'up1', peer: '192.0.2.1', multihop: false, desiredMinTxUs: 10_000, requiredMinRxUs: 10_000, idleTxUs: 1_000_000, detectMult: 5, passive: false, maxHops: 0, ttl: 255 }],
+      sessions: [{ name: 'up1', peer: '192.0.2.1', multihop: false, desiredMinTxUs: 10_000, requiredMinRxUs: 10_000, idleTxUs: 1_000_000, detectMult: 5, passive: false, maxHops: 0, ttl: 255, requiredMinEchoRxUs: 0 }],
     });
     for (const s of spec.sessions) resolveSessionSpec(s);
   });
@@ -45,8 +45,41 @@ describe('bfd/from-config', () => {
       passive: true,
       maxHops: 201, // rx + 10 < 64  <=>  rx + 201 < 255
       ttl: 64,
+      requiredMinEchoRxUs: 0,
     });
     resolveSessionSpec(spec.sessions[0]!);
+  });
+
+  it('echo.reflect: the session advertises echo.interval as Required Min Echo RX, 0 otherwise or without a data plane', () => {
+    const cfg = bfd(
+      'instances:\n' +
+        '  - { name: r, neighbor_ip: 192.0.2.1, echo: { reflect: true, interval: 20ms } }\n' +
+        '  - { name: d, neighbor_ip: 192.0.2.2, echo: { reflect: true } }\n' +
+        '  - { name: e, neighbor_ip: 192.0.2.3, echo: { enabled: true, interval: 5ms } }\n' +
+        '  - { name: n, neighbor_ip: 192.0.2.4 }\n',
+    );
+    assert.deepEqual(
+      bfdSpec(cfg).sessions.map((s) => s.requiredMinEchoRxUs),
+      [20_000, 50_000, 0, 0],
+      'reflect: the interval (default 50 ms); own echo alone advertises nothing',
+    );
+    assert.deepEqual(
+      bfdSpec(cfg, false).sessions.map((s) => s.requiredMinEchoRxUs),
+      [0, 0, 0, 0],
+    );
+    for (const s of bfdSpec(cfg).sessions) assert.equal(resolveSessionSpec(s).echoRxUs, s.requiredMinEchoRxUs);
+  });
+
+  it('the reflect peers are the neighbours of the sessions with echo.reflect, once each', () => {
+    const cfg = bfd(
+      'instances:\n' +
+        '  - { name: a, neighbor_ip: 192.0.2.1, source_ip: 192.0.2.8, echo: { reflect: true } }\n' +
+        '  - { name: b, neighbor_ip: 192.0.2.1, source_ip: 192.0.2.9, echo: { reflect: true } }\n' +
+        '  - { name: c, neighbor_ip: "2001:db8::2", echo: { reflect: true } }\n' +
+        '  - { name: d, neighbor_ip: 192.0.2.4, echo: { enabled: true } }\n',
+    );
+    assert.deepEqual(bfdReflectPeers(cfg), ['192.0.2.1', '2001:db8::2']);
+    assert.deepEqual(bfdReflectPeers(undefined), []);
   });
 
   it('restates max_hops against 255', () => {

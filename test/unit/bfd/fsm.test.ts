@@ -823,12 +823,20 @@ describe('demand mode (keepalived: not initiated, a remote request honoured)', (
 });
 
 describe('echo hooks', () => {
-  it('the own Required Min Echo RX is what the runtime sets, from the next packet, without a Poll', () => {
+  it('the own Required Min Echo RX is what the runtime sets, sent in a Poll (FRR applies it only on a Final)', () => {
     const s = upSession();
     s.setRequiredMinEchoRx(40, 50_000);
+    assert.equal(s.snapshot().polling, true);
+    const at = s.snapshot().txAt!;
+    const p = s.onTimer(at).send[0]!;
+    assert.deepEqual([p.poll, p.requiredMinEchoRxUs], [true, 50_000]);
+    s.onPacket(at + 1, known(UP, { final: true }));
+    assert.equal(s.snapshot().polling, false, 'the Final ends it');
+    assert.equal(s.setRequiredMinEchoRx(at + 2, 50_000).send.length, 0, 'the same value: nothing');
     assert.equal(s.snapshot().polling, false);
-    assert.equal(s.onTimer(s.snapshot().txAt!).send[0]!.requiredMinEchoRxUs, 50_000);
-    assert.throws(() => s.setRequiredMinEchoRx(50, -1), internal);
+    s.setRequiredMinEchoRx(at + 3, 0);
+    assert.equal(s.snapshot().polling, true, 'turned off: a Poll again');
+    assert.throws(() => s.setRequiredMinEchoRx(at + 4, -1), internal);
   });
 
   it('set before start, it is in the first packet', () => {

@@ -356,6 +356,32 @@ describe('BfdRuntime: reload', () => {
     assert.equal(events.length, 2, 'no state change');
   });
 
+  it('Required Min Echo RX: in the first packet; a reload that turns it on or off goes out in a Poll, the session stays Up', () => {
+    rt.apply({ sessions: [spec({ requiredMinEchoRxUs: 50_000 })] });
+    const port = rt.status().sessions[0]!.sourcePort;
+    assert.equal(io.from(port, 0)[0]!.requiredMinEchoRxUs, 50_000);
+    bringUp();
+    const d = discrOf('b1');
+    for (const us of [0, 20_000]) {
+      const n = io.sent.length;
+      rt.apply({ sessions: [spec({ requiredMinEchoRxUs: us })] });
+      assert.equal(rt.status().sessions[0]!.polling, true);
+      io.advance(8);
+      const polls = io.from(port, n).filter((p) => p.poll);
+      assert.ok(polls.length >= 1, 'a Poll went out');
+      assert.equal(polls[0]!.requiredMinEchoRxUs, us);
+      io.rx({ state: UP, yourDiscriminator: d, final: true });
+      const st = rt.status().sessions[0]!;
+      assert.deepEqual([st.polling, st.requiredMinEchoRxUs, st.state, st.localDiscr], [false, us, 'Up', d]);
+    }
+    const n = io.sent.length;
+    rt.apply({ sessions: [spec({ requiredMinEchoRxUs: 20_000 })] });
+    assert.equal(rt.status().sessions[0]!.polling, false, 'unchanged: no Poll');
+    assert.equal(io.sent.length, n);
+    assert.equal(events.length, 2, 'no state change');
+    assert.throws(() => rt.apply({ sessions: [spec({ requiredMinEchoRxUs: -1 })] }), { code: 'XLB_ERR_INTERNAL' });
+  });
+
   it('a new peer address replaces the session: the old one goes AdminDown, the new one gets a new discriminator', () => {
     rt.apply({ sessions: [spec()] });
     bringUp();

@@ -31,6 +31,8 @@ function session(over: Partial<BfdSessionStatus>): BfdSessionStatus {
     remoteDesiredMinTxUs: 10_000,
     remoteMinRxUs: 10_000,
     remoteDetectMult: 3,
+    requiredMinEchoRxUs: 0,
+    remoteMinEchoRxUs: 0,
     polling: false,
     inStateMs: 1000,
     draining: false,
