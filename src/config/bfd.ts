@@ -20,9 +20,8 @@
  * a word, as the README says.
  */
 import { isScalar } from 'yaml';
-import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { unknownKeyMessage } from './did-you-mean.js';
-import type { Checker, Field, Fields, IntRange, SourceLoc } from './fields.js';
+import { ABS_PATH, badHostAddress, child, parseIp, type Checker, type Field, type Fields, type IntRange, type ParsedIp as Ip, type SourceLoc } from './fields.js';
 import {
   BFD_AUTH_TYPE_BY_NAME,
   BFD_AUTH_TYPES,
@@ -96,46 +95,8 @@ function keyMessage(allowed: readonly string[], hints: Readonly<Record<string, s
 
 // ------------------------------------------------------- pure helpers ---
 
-/** An absolute path. */
-const ABS_PATH = /^\/[^\0]*$/;
 /** What a name must look like, in messages. */
 const NAME_WHAT = 'a name of letters, digits, "_", ".", ":" and "-" (at most 31, starting with a letter or digit)';
-
-/** A parsed address with its bytes. */
-interface Ip {
-  text: string;
-  family: 4 | 6;
-  bytes: Uint8Array;
-}
-
-/** Parses an IP address; undefined when `s` is none. */
-function parseIp(s: string): Ip | undefined {
-  try {
-    const a = parseAddr(s);
-    return { text: formatAddr(a.family, a.bytes), family: a.family === AF_INET ? 4 : 6, bytes: a.bytes };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why `ip` cannot be a session's end: multicast, unspecified, broadcast; '' when it can. */
-function badHostAddress(ip: Ip): string {
-  const b = ip.bytes;
-  if (ip.family === 4) {
-    if (b[0]! >= 224 && b[0]! <= 239) return 'a multicast address';
-    if (b.every((x) => x === 0)) return 'the unspecified address';
-    if (b.every((x) => x === 255)) return 'the broadcast address';
-    return '';
-  }
-  if (b[0] === 0xff) return 'a multicast address';
-  if (b.every((x) => x === 0)) return 'the unspecified address';
-  return '';
-}
-
-/** `path.key`. */
-function child(path: string, key: string): string {
-  return `${path}.${key}`;
-}
 
 /** `IPv4` / `IPv6`. */
 function fam(f: 4 | 6): string {

@@ -18,6 +18,43 @@ import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { unknownKeyMessage } from './did-you-mean.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
 
+/** An absolute path (no NUL), as every part's file and command keys want it. */
+export const ABS_PATH = /^\/[^\0]*$/;
+
+/** A parsed IP address: its canonical text, family and bytes. */
+export interface ParsedIp {
+  text: string;
+  family: 4 | 6;
+  bytes: Uint8Array;
+}
+
+/** Parses an IP address; undefined when `s` is none. */
+export function parseIp(s: string): ParsedIp | undefined {
+  try {
+    const a = parseAddr(s);
+    return { text: formatAddr(a.family, a.bytes), family: a.family === AF_INET ? 4 : 6, bytes: a.bytes };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why `ip` cannot be a host's own address (a VRRP peer, a BFD session end):
+ * multicast, unspecified, broadcast; '' when it can.
+ */
+export function badHostAddress(ip: ParsedIp): string {
+  const b = ip.bytes;
+  if (ip.family === 4) {
+    if (b[0]! >= 224 && b[0]! <= 239) return 'a multicast address';
+    if (b.every((x) => x === 0)) return 'the unspecified address';
+    if (b.every((x) => x === 255)) return 'the broadcast address';
+    return '';
+  }
+  if (b[0] === 0xff) return 'a multicast address';
+  if (b.every((x) => x === 0)) return 'the unspecified address';
+  return '';
+}
+
 /** Where a config node starts in its file. */
 export interface SourceLoc {
   /** Config file path as the user gave it. */

@@ -42,7 +42,7 @@ import {
 import type { CommandSite, ScriptCommand } from '../security/script-security.js';
 import type { BfdNames } from './bfd-model.js';
 import { nameCandidates, unknownKeyMessage } from './did-you-mean.js';
-import type { Checker, Field, Fields } from './fields.js';
+import { child, type Checker, type Field, type Fields } from './fields.js';
 import {
   CHECK_TIMING_RANGES,
   defaultServiceHealth,
@@ -302,11 +302,6 @@ const TIMING_FIELDS = {
   fall: 'fall',
   warmup: 'warmupMs',
 } as const satisfies Record<Exclude<(typeof TIMING_KEYS)[number], 'alpha'>, Exclude<keyof CheckTiming, 'alpha'>>;
-
-/** `path.key`. */
-function child(path: string, key: string): string {
-  return `${path}.${key}`;
-}
 
 /** Parses and resolves the health part of a config; one per config, sharing the load.ts Checker (./fields.ts). */
 export class HealthParser {

@@ -25,11 +25,10 @@
  * only what the file leaves unset.
  */
 import { isMap, isScalar } from 'yaml';
-import { AF_INET, formatAddr, parseAddr } from '../net/addr.js';
 import { nameCandidates as candidates, unknownKeyMessage } from './did-you-mean.js';
 import { formatDuration } from './duration.js';
 import { HealthParser } from './health.js';
-import type { Checker, Field, Fields } from './fields.js';
+import { ABS_PATH, badHostAddress, child, parseIp, type Checker, type Field, type Fields, type ParsedIp as Ip } from './fields.js';
 import type { SourceLoc } from './model.js';
 import type { BfdNames } from './bfd-model.js';
 import {
@@ -201,51 +200,12 @@ function defaultsHint(key: string): string | undefined {
 
 // ------------------------------------------------------- pure helpers ---
 
-/** An absolute path. */
-const ABS_PATH = /^\/[^\0]*$/;
 /** What a name must look like, in messages. */
 const NAME_WHAT = 'a name of letters, digits, "_", ".", ":" and "-" (at most 64, starting with a letter or digit)';
-
-/** A parsed address with its 16 bytes. */
-interface Ip {
-  text: string;
-  family: 4 | 6;
-  bytes: Uint8Array;
-}
-
-/** Parses an IP address; undefined when `s` is none. */
-function parseIp(s: string): Ip | undefined {
-  try {
-    const a = parseAddr(s);
-    const family = a.family === AF_INET ? 4 : 6;
-    return { text: formatAddr(a.family, a.bytes), family, bytes: a.bytes };
-  } catch {
-    return undefined;
-  }
-}
 
 /** IPv6 link-local (fe80::/10). */
 function isLinkLocal(ip: Ip): boolean {
   return ip.family === 6 && ip.bytes[0] === 0xfe && (ip.bytes[1]! & 0xc0) === 0x80;
-}
-
-/** Why `ip` cannot be a virtual address or a peer: multicast, unspecified, broadcast; '' when it can. */
-function badHostAddress(ip: Ip): string {
-  const b = ip.bytes;
-  if (ip.family === 4) {
-    if (b[0]! >= 224 && b[0]! <= 239) return 'a multicast address';
-    if (b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0) return 'the unspecified address';
-    if (b[0] === 255 && b[1] === 255 && b[2] === 255 && b[3] === 255) return 'the broadcast address';
-    return '';
-  }
-  if (b[0] === 0xff) return 'a multicast address';
-  if (b.every((x) => x === 0)) return 'the unspecified address';
-  return '';
-}
-
-/** `path.key`. */
-function child(path: string, key: string): string {
-  return `${path}.${key}`;
 }
 
 /** `IPv4` / `IPv6`. */
