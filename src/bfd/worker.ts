@@ -17,7 +17,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BfdRuntime } from './runtime.js';
 import { createBfdIo } from './sockets.js';
 import type { BfdWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
-import { native } from '../native/binding.js';
+import { realtimeScheduler } from '../native/realtime.js';
 
 const port = parentPort;
 if (!port) throw new Error('bfd/worker.ts runs as a worker thread');
@@ -42,18 +42,8 @@ const runtime = new BfdRuntime(io);
 runtime.on('state', (event) => post({ type: 'state', event }));
 
 let stopping = false;
-let rtPriority = 0;
 /** SCHED_FIFO for this thread, so a busy machine cannot delay a packet (as the VRRP worker does). */
-function schedule(priority: number): void {
-  if (priority === rtPriority) return;
-  try {
-    native().setThreadRealtime(priority);
-    rtPriority = priority;
-    io.log('info', { priority }, priority ? 'bfd: thread scheduled SCHED_FIFO' : 'bfd: thread scheduled normally');
-  } catch (err) {
-    io.log('warn', { err, priority }, 'bfd: real-time scheduling refused (CAP_SYS_NICE?); packets may be delayed when the machine is busy');
-  }
-}
+const schedule = realtimeScheduler('bfd', 'packets may be delayed', (level, obj, msg) => io.log(level, obj, msg));
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {

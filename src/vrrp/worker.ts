@@ -11,7 +11,7 @@ import { createVrrpIo, type WorkerIo } from './io.js';
 import { VrrpRunner } from './runner.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { createGarpSender } from './garp.js';
-import { native } from '../native/binding.js';
+import { realtimeScheduler } from '../native/realtime.js';
 
 const port = parentPort;
 if (!port) throw new Error('vrrp/worker.ts runs as a worker thread');
@@ -36,18 +36,8 @@ const runner = new VrrpRunner(io);
 runner.on('state', (instance: string, state, reason: string) => post({ type: 'state', instance, state, reason, status: runner.status() }));
 
 let stopping = false;
-let rtPriority = 0;
 /** keepalived's vrrp_rt_priority: this thread real-time, so a busy main thread cannot delay an advert. */
-function schedule(priority: number): void {
-  if (priority === rtPriority) return;
-  try {
-    native().setThreadRealtime(priority);
-    rtPriority = priority;
-    log('info', { priority }, priority ? 'vrrp: thread scheduled SCHED_FIFO' : 'vrrp: thread scheduled normally');
-  } catch (err) {
-    log('warn', { err, priority }, 'vrrp: real-time scheduling refused (CAP_SYS_NICE?); adverts may be delayed when the machine is busy');
-  }
-}
+const schedule = realtimeScheduler('vrrp', 'adverts may be delayed', log);
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'apply':
