@@ -19,22 +19,20 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
+import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const FRR = '/usr/lib/frr';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const haveFrr = existsSync(`${FRR}/bfdd`) && existsSync(`${FRR}/zebra`);
 const NAME = `xbd${process.pid % 100000}`;
 const METRICS = 9913;
 const D1 = backendV4(1);
@@ -84,7 +82,7 @@ type Status = { bfd?: BfdRuntimeStatus; services: { name: string; backends: { ba
 describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs root (netns, XDP)' : !haveFrr ? 'needs FRR (apt-get install frr)' : false, timeout: 120_000 }, () => {
   let lab: VrrpLab;
   let daemon: ChildProcess | undefined;
-  let frrDir = '';
+  let bfdd: Bfdd | undefined;
   let log = '';
   const file = (): string => join(lab.dir, `${NAME}.yaml`);
   const status = async (): Promise<Status> => (await controlRequest(controlPath(NAME), { cmd: 'status' })) as unknown as Status;
@@ -99,14 +97,7 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
 
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });
-    frrDir = mkdtempSync(join(tmpdir(), `${NAME}-frr-`));
-    chmodSync(frrDir, 0o755);
-    writeFileSync(join(frrDir, 'zebra.conf'), `hostname ${NAME}\n`);
-    writeFileSync(join(frrDir, 'bfdd.conf'), bfddConf);
-    await run('chown', ['-R', 'frr:frr', frrDir]);
-    const ns = lab.ns('d1');
-    await run('ip', ['netns', 'exec', ns, `${FRR}/zebra`, '-d', '-N', NAME, '-f', join(frrDir, 'zebra.conf'), '-i', join(frrDir, 'zebra.pid'), '--vty_socket', frrDir, '-z', join(frrDir, 'zserv.api'), '--log', `file:${join(frrDir, 'zebra.log')}`]);
-    await run('ip', ['netns', 'exec', ns, `${FRR}/bfdd`, '-d', '-N', NAME, '-f', join(frrDir, 'bfdd.conf'), '-i', join(frrDir, 'bfdd.pid'), '--vty_socket', frrDir, '-z', join(frrDir, 'zserv.api'), '--bfdctl', join(frrDir, 'bfdd.sock'), '--log', `file:${join(frrDir, 'bfdd.log')}`]);
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf);
     writeFileSync(file(), config({ bfd: true, port: 80 }));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
@@ -117,10 +108,7 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
 
   after(async () => {
     if (daemon) await stopChild(daemon, 10_000);
-    for (const f of ['bfdd.pid', 'zebra.pid']) {
-      const p = join(frrDir, f);
-      if (frrDir && existsSync(p)) await run('kill', ['-TERM', readFileSync(p, 'utf8').trim()]).catch(() => undefined);
-    }
+    await bfdd?.stop();
     rmSync(controlPath(NAME), { force: true });
     rmSync(pidPath(NAME), { force: true });
     try {
@@ -132,7 +120,6 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
     const pids = (await run('ip', ['netns', 'pids', lab.ns('d1')]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
     if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
     await lab?.down();
-    if (frrDir) rmSync(frrDir, { recursive: true, force: true });
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- logs\n${log}\n`);
   });
 
@@ -167,7 +154,7 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
   });
 
   it('bfdd killed: the session goes Down and the check takes the backend down at once', async () => {
-    const pid = readFileSync(join(frrDir, 'bfdd.pid'), 'utf8').trim();
+    const pid = readFileSync(join(bfdd!.dir, 'bfdd.pid'), 'utf8').trim();
     const t0 = performance.now();
     await run('kill', ['-KILL', pid]);
     await until('backend down', async () => ((await backendState()) === 'down' ? true : undefined), 5000, 5);

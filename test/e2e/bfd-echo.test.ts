@@ -21,8 +21,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,14 +29,13 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
+import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const FRR = '/usr/lib/frr';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const haveFrr = existsSync(`${FRR}/bfdd`) && existsSync(`${FRR}/zebra`);
 const NAME = `xbe${process.pid % 100000}`;
 const METRICS = 9914;
 const D1 = backendV4(1);
@@ -82,7 +80,7 @@ type Status = { bfd?: BfdRuntimeStatus };
 describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoot ? 'needs root (netns, XDP)' : !haveFrr ? 'needs FRR (apt-get install frr)' : false, timeout: 120_000 }, () => {
   let lab: VrrpLab;
   let daemon: ChildProcess | undefined;
-  let frrDir = '';
+  let bfdd: Bfdd | undefined;
   let log = '';
   const file = (): string => join(lab.dir, `${NAME}.yaml`);
   const session = async (): Promise<BfdRuntimeStatus['sessions'][number] | undefined> =>
@@ -95,7 +93,7 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
   const metrics = (): Promise<string> => lab.exec('a', 'curl', ['-sf', '-m', '5', `http://127.0.0.1:${METRICS}/metrics`]);
   /** XDP's `tx_bfd_echo` packets (0 while the series is absent). */
   const reflected = async (): Promise<number> => Number(/^xlb_packets_total\{reason="tx_bfd_echo"\} (\d+)$/m.exec(await metrics())?.[1] ?? 0);
-  const vtysh = async (cmd: string): Promise<string> => (await run('vtysh', ['--vty_socket', frrDir, '-c', cmd], { timeoutMs: 10_000 })).stdout;
+  const vtysh = (cmd: string): Promise<string> => bfdd!.vtysh(cmd);
   /** FRR's echo packet counters for the peer (8.4's `show bfd peers counters`: "Echo packet input: N packets", "... output: N packets"). */
   const frrEcho = async (): Promise<{ in: number; out: number }> => {
     const out = await vtysh('show bfd peers counters');
@@ -107,16 +105,8 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
 
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });
-    frrDir = mkdtempSync(join(tmpdir(), `${NAME}-frr-`));
-    chmodSync(frrDir, 0o755);
-    writeFileSync(join(frrDir, 'zebra.conf'), `hostname ${NAME}\n`);
-    writeFileSync(join(frrDir, 'bfdd.conf'), bfddConf);
-    await run('chown', ['-R', 'frr:frr', frrDir]);
-    const ns = lab.ns('d1');
     // FRR's echo needs forwarding on its side (lab-notes)
-    await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    await run('ip', ['netns', 'exec', ns, `${FRR}/zebra`, '-d', '-N', NAME, '-f', join(frrDir, 'zebra.conf'), '-i', join(frrDir, 'zebra.pid'), '--vty_socket', frrDir, '-z', join(frrDir, 'zserv.api'), '--log', `file:${join(frrDir, 'zebra.log')}`]);
-    await run('ip', ['netns', 'exec', ns, `${FRR}/bfdd`, '-d', '-N', NAME, '-f', join(frrDir, 'bfdd.conf'), '-i', join(frrDir, 'bfdd.pid'), '--vty_socket', frrDir, '-z', join(frrDir, 'zserv.api'), '--bfdctl', join(frrDir, 'bfdd.sock'), '--log', `file:${join(frrDir, 'bfdd.log')}`]);
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { ipForward: true });
     writeFileSync(file(), config(false));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
@@ -127,10 +117,7 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
 
   after(async () => {
     if (daemon) await stopChild(daemon, 10_000);
-    for (const f of ['bfdd.pid', 'zebra.pid']) {
-      const p = join(frrDir, f);
-      if (frrDir && existsSync(p)) await run('kill', ['-TERM', readFileSync(p, 'utf8').trim()]).catch(() => undefined);
-    }
+    await bfdd?.stop();
     rmSync(controlPath(NAME), { force: true });
     rmSync(pidPath(NAME), { force: true });
     try {
@@ -141,7 +128,6 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
     const pids = (await run('ip', ['netns', 'pids', lab.ns('d1')]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
     if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
     await lab?.down();
-    if (frrDir) rmSync(frrDir, { recursive: true, force: true });
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- logs\n${log}\n`);
   });
 
