@@ -27,8 +27,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, nsExec, nsPath } from '../../src/lab/exec.js';
 import { BfdHost, type BfdHostLog } from '../../src/bfd/host.js';
@@ -38,10 +37,9 @@ import { BFD_STATE } from '../../src/bfd/spec.js';
 import { inNetns } from '../../src/native/binding.js';
 import { IPPROTO, RawSocket } from '../../src/native/socket.js';
 import { until } from '../support/e2e.js';
+import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 
-const FRR = '/usr/lib/frr';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const haveFrr = existsSync(`${FRR}/bfdd`) && existsSync(`${FRR}/zebra`);
 const SHOW_LOG = Boolean(process.env.XLB_E2E_LOG);
 
 const P = `xbf${process.pid % 100000}`;
@@ -93,7 +91,7 @@ const bfddConf = `bfd
 `;
 
 describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveFrr ? 'needs FRR (apt-get install frr)' : false, timeout: 90_000 }, () => {
-  let tmp = '';
+  let bfdd: Bfdd | undefined;
   let created: string[] = [];
   let host: BfdHost | undefined;
   const logs: string[] = [];
@@ -107,7 +105,7 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
   };
 
   const vty = async (...cmds: string[]): Promise<string> =>
-    (await run('vtysh', ['--vty_socket', tmp, ...cmds.flatMap((c) => ['-c', c])], { timeoutMs: 10_000 })).stdout;
+    (await run('vtysh', ['--vty_socket', bfdd!.dir, ...cmds.flatMap((c) => ['-c', c])], { timeoutMs: 10_000 })).stdout;
   const status = async (name: string): Promise<BfdSessionStatus> => {
     const s = (await host!.status()).sessions.find((x) => x.name === name && !x.draining);
     assert.ok(s, `session ${name}`);
@@ -133,14 +131,8 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
     await run('ip', ['-n', NSA, 'route', 'add', `${BM}/32`, 'via', B4]);
     await run('ip', ['-n', NSB, 'route', 'add', `${AM}/32`, 'via', A4]);
 
-    tmp = mkdtempSync(join(tmpdir(), `${P}-`));
-    chmodSync(tmp, 0o755);
-    writeFileSync(join(tmp, 'zebra.conf'), `hostname ${P}\n`);
-    writeFileSync(join(tmp, 'bfdd.conf'), bfddConf);
-    await run('chown', ['-R', 'frr:frr', tmp]);
     // -N: FRR's own path namespace, so nothing collides with another FRR on the machine.
-    await run('ip', ['netns', 'exec', NSB, `${FRR}/zebra`, '-d', '-N', P, '-f', join(tmp, 'zebra.conf'), '-i', join(tmp, 'zebra.pid'), '--vty_socket', tmp, '-z', join(tmp, 'zserv.api'), '--log', `file:${join(tmp, 'zebra.log')}`]);
-    await run('ip', ['netns', 'exec', NSB, 'chrt', '-f', String(RT_PRIORITY), `${FRR}/bfdd`, '-d', '-N', P, '-f', join(tmp, 'bfdd.conf'), '-i', join(tmp, 'bfdd.pid'), '--vty_socket', tmp, '-z', join(tmp, 'zserv.api'), '--bfdctl', join(tmp, 'bfdd.sock'), '--log', `file:${join(tmp, 'bfdd.log')}`]);
+    bfdd = await startBfdd(NSB, P, bfddConf, { rtPriority: RT_PRIORITY });
 
     host = new BfdHost(log, { netns: nsPath(NSA) });
     host.on('state', (e) => events.push({ e, t: performance.now() }));
@@ -148,10 +140,8 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
 
   after(async () => {
     if (host) await host.stop().catch(() => undefined);
-    for (const f of ['bfdd.pid', 'zebra.pid']) {
-      const p = join(tmp, f);
-      if (tmp && existsSync(p)) await run('kill', ['-TERM', readFileSync(p, 'utf8').trim()]).catch(() => undefined);
-    }
+    if (SHOW_LOG && bfdd && existsSync(join(bfdd.dir, 'bfdd.log'))) console.log(readFileSync(join(bfdd.dir, 'bfdd.log'), 'utf8').split('\n').slice(-30).join('\n'));
+    await bfdd?.stop();
     for (const ns of created) {
       // Anything still in the namespace is ours (FRR's daemons): kill it before deleting it.
       const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
@@ -159,11 +149,7 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
       await run('ip', ['netns', 'del', ns]).catch(() => undefined);
     }
     created = [];
-    if (SHOW_LOG) {
-      console.log(logs.join('\n'));
-      if (tmp && existsSync(join(tmp, 'bfdd.log'))) console.log(readFileSync(join(tmp, 'bfdd.log'), 'utf8').split('\n').slice(-30).join('\n'));
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (SHOW_LOG) console.log(logs.join('\n'));
   });
 
   it('comes Up over IPv4 and IPv6 single hop and IPv4 multihop', async () => {
@@ -264,7 +250,7 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
   it('killing bfdd takes every session Down (diag 1) within about the Detection Time', async () => {
     const n = events.length;
     const detectMs = (MULT * INTERVAL_MS * 1000) / 1000;
-    const pid = readFileSync(join(tmp, 'bfdd.pid'), 'utf8').trim();
+    const pid = readFileSync(join(bfdd!.dir, 'bfdd.pid'), 'utf8').trim();
     const t0 = performance.now();
     await run('kill', ['-KILL', pid]);
     const tKill = (t0 + performance.now()) / 2;

@@ -27,9 +27,10 @@ export interface Bfdd {
 /**
  * Starts zebra and bfdd in namespace `ns` with `conf` as bfdd's config.
  * @param name the FRR instance name (`-N`) and the directory's prefix
- * @param options `ipForward`: forwarding on in `ns` first (FRR's echo needs it)
+ * @param options `ipForward`: forwarding on in `ns` first (FRR's echo needs
+ *   it); `rtPriority`: bfdd runs SCHED_FIFO at this priority (chrt)
  */
-export async function startBfdd(ns: string, name: string, conf: string, options: { ipForward?: boolean } = {}): Promise<Bfdd> {
+export async function startBfdd(ns: string, name: string, conf: string, options: { ipForward?: boolean; rtPriority?: number } = {}): Promise<Bfdd> {
   const dir = mkdtempSync(join(tmpdir(), `${name}-frr-`));
   const stop = async (): Promise<void> => {
     for (const f of ['bfdd.pid', 'zebra.pid']) {
@@ -45,7 +46,8 @@ export async function startBfdd(ns: string, name: string, conf: string, options:
     await run('chown', ['-R', 'frr:frr', dir]);
     if (options.ipForward) await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await run('ip', ['netns', 'exec', ns, `${FRR_DIR}/zebra`, '-d', '-N', name, '-f', join(dir, 'zebra.conf'), '-i', join(dir, 'zebra.pid'), '--vty_socket', dir, '-z', join(dir, 'zserv.api'), '--log', `file:${join(dir, 'zebra.log')}`]);
-    await run('ip', ['netns', 'exec', ns, `${FRR_DIR}/bfdd`, '-d', '-N', name, '-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid'), '--vty_socket', dir, '-z', join(dir, 'zserv.api'), '--bfdctl', join(dir, 'bfdd.sock'), '--log', `file:${join(dir, 'bfdd.log')}`]);
+    const rt = options.rtPriority ? ['chrt', '-f', String(options.rtPriority)] : [];
+    await run('ip', ['netns', 'exec', ns, ...rt, `${FRR_DIR}/bfdd`, '-d', '-N', name, '-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid'), '--vty_socket', dir, '-z', join(dir, 'zserv.api'), '--bfdctl', join(dir, 'bfdd.sock'), '--log', `file:${join(dir, 'bfdd.log')}`]);
   } catch (err) {
     await stop();
     throw err;
