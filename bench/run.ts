@@ -21,6 +21,7 @@ import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
 import { median } from './stats.js';
 import { benchRestart } from './restart.js';
 import { benchPps } from './pps.js';
+import { benchEchoPump, ECHO_PUMP_METHOD } from './pump.js';
 import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
@@ -100,6 +101,12 @@ async function main(): Promise<void> {
       notes.push(`lab_pps: ${pps.method}`);
       return pps.rows;
     });
+    await part('echo_pps', async () => {
+      log('bench: BFD echo reflected by XDP, against the XDP_TX ceiling (packet pump)');
+      const r = await benchEchoPump(log);
+      notes.push(`bfd_echo: ${ECHO_PUMP_METHOD}`);
+      return r;
+    });
     await part('restart', async () => {
       log('bench: kill -9 and restart of the daemon under load, in the lab');
       return benchRestart(log);
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
       return r;
     });
   } else {
-    notes.push('bpf_ns, apply, pps, restart, health, vrrp: not measured (need root)');
+    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));

@@ -13,6 +13,11 @@
  *    hop's MACs and send the frame back out (XDP_TX), no parsing, no lookup:
  *    ceiling.bpf.c with XDP_TX for the redirect, because xlb, whose backend
  *    is behind the same veth here, sends with XDP_TX too;
+ *  - xlb_pump_echo, the reflector for BFD echo (bench/pump.ts
+ *    benchEchoPump): turns a reflected echo back into the peer's echo (MACs
+ *    swapped, TTL 255 again, IPv4 checksum anew), counts it, XDP_TX. The
+ *    addresses are left alone: the peer's echo is sent to its own address,
+ *    so xlb's address swap changes nothing;
  *  - xlb_pump_pass, XDP_PASS: on the lb's veth for the kernel path. Frames
  *    XDP_TX'd into a veth with no XDP program of its own (GRO on) never
  *    reached its stack on Linux 6.18 here (each seed went round once); with
@@ -68,6 +73,34 @@ int xlb_pump_refl(struct xdp_md *ctx)
 	iph->check = csum_ipv4_hdr20(iph);
 	uh->source = bpf_htons(10000 + (*n % flows));
 	uh->check = 0;
+	(*n)++;
+	return XDP_TX;
+}
+
+SEC("xdp")
+int xlb_pump_echo(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct udphdr *uh = (void *)(iph + 1);
+	unsigned char tmp[ETH_ALEN];
+	__u32 zero = 0;
+	__u64 *n;
+
+	if ((void *)(uh + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || iph->ihl != 5 ||
+	    iph->protocol != IPPROTO_UDP)
+		return XDP_DROP;
+	n = bpf_map_lookup_elem(&pump_count, &zero);
+	if (!n)
+		return XDP_DROP;
+	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
+	iph->ttl = 255;
+	iph->check = 0;
+	iph->check = csum_ipv4_hdr20(iph);
 	(*n)++;
 	return XDP_TX;
 }
