@@ -490,6 +490,15 @@ export class XdpDataplane {
     return slot * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK;
   }
 
+  /** Whether a ring slot holds `ring`, compared in place (no copy). */
+  ringEquals(slot: number, ring: Uint32Array): boolean {
+    if (ring.length !== this.ringSize || !Number.isInteger(slot) || slot < 0 || slot >= this.maxRings) return false;
+    const base = this.#slotBase(slot);
+    const view = this.#ringView();
+    for (let i = 0; i < ring.length; i++) if (view[base + i] !== ring[i]) return false;
+    return true;
+  }
+
   /** Read a ring slot back (a copy). */
   readRing(slot: number): Uint32Array {
     const base = this.#slotBase(slot);
