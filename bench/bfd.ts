@@ -44,6 +44,7 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBfdControl, type BfdControl } from '../src/bfd/codec.js';
@@ -291,6 +292,20 @@ function threadClasses(pid: number): string {
   }
 }
 
+/** CPU time of a process so far (utime + stime, USER_HZ 100), ms. */
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) * 10;
+}
+
+/** Jiffies of the whole machine from /proc/stat: busy, total. */
+function cpuTicks(): [number, number] {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - f[3]! - (f[4] ?? 0), total];
+}
+
 /** Voluntary context switches of each thread of `pid`. */
 function wakeups(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -321,8 +336,8 @@ interface Phase {
   frr: number[];
   /** rounds without a detection of either (peer not steady in time, no Down seen) */
   failed: number;
-  /** sessions that left Up between the steady check and the kill */
-  flaps: number;
+  /** rounds in which a session left Up between the steady check and the kill, by detector */
+  flaps: { xlb: number; FRR: number };
   why: string[];
   xlbGaps: number[];
   frrGaps: number[];
@@ -413,7 +428,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       const counts = { xlb: false, FRR: false };
       for (const [who, node, det] of [['xlb', VLAB.a.v4, x], ['FRR', FRR_DET, f]] as const) {
         if (flapped(seen, node, from, tKill)) {
-          ph.flaps++;
+          ph.flaps[who]++;
           ph.why.push(`${label}: ${who}'s session left Up other than by the kill (${who === 'xlb' ? "d1 saw xlb's packets late" : 'FRR'}; diag ${det?.diag ?? '-'})`);
         } else if (det && det.diag !== BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED) {
           ph.why.push(`${label}: ${who} went Down with diag ${det.diag}`);
@@ -436,7 +451,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       const keep = seen.findIndex((s) => s.t >= tKill);
       if (keep > 0) seen.splice(0, keep);
     };
-    const newPhase = (): Phase => ({ xlb: [], frr: [], failed: 0, flaps: 0, why: [], xlbGaps: [], frrGaps: [], spans: [] });
+    const newPhase = (): Phase => ({ xlb: [], frr: [], failed: 0, flaps: { xlb: 0, FRR: 0 }, why: [], xlbGaps: [], frrGaps: [], spans: [] });
 
     if (RT > 0) {
       // wait for the session (the worker's packets) before telling the thread apart
@@ -461,6 +476,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
     await sleep(5000);
     const m0 = await metrics();
     const tm0 = wallNow();
+    const cpu0 = [procCpuMs(d.pid!), ...cpuTicks()];
     const aloneRate = ((counterSum(m0, 'xlb_health_checks_total') - counterSum(mc, 'xlb_health_checks_total')) * 1000) / (tm0 - tmc);
     log(`  bfd: ${Math.round(aloneRate)} checks/s made with no reload (5 s, after 3 s of warm-up); results ${results(m0, mc)}`);
     let reloadError: Error | undefined;
@@ -503,6 +519,10 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
     for (let i = 0; i < 3 * ROUNDS && (i < ROUNDS || finished() < MIN_RELOADS); i++) await round(load, `bfd load, round ${i + 1} (${ROUNDS} at least)`, inVipReload);
     const m1 = await metrics();
     const tm1 = wallNow();
+    const cpu1 = [procCpuMs(d.pid!), ...cpuTicks()];
+    const daemonPct = ((cpu1[0]! - cpu0[0]!) / (tm1 - tm0)) * 100;
+    const machinePct = (100 * (cpu1[1]! - cpu0[1]!)) / (cpu1[2]! - cpu0[2]!);
+    log(`  bfd load: the daemon used ${daemonPct.toFixed(0)}% of a core (all threads), the machine was ${machinePct.toFixed(0)}% busy (${availableParallelism()} CPUs)`);
     reloading = false;
     await reloader;
     if (reloadError) throw reloadError;
@@ -521,7 +541,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       log(`  bfd ${name}: xlb ${ph.xlb.map((x) => x.toFixed(1)).join(' ')} ms`);
       log(`  bfd ${name}: FRR ${ph.frr.map((x) => x.toFixed(1)).join(' ')} ms`);
       log(`  bfd ${name}: tx gaps xlb p50 ${quantile(ph.xlbGaps, 0.5).toFixed(2)} p99 ${quantile(ph.xlbGaps, 0.99).toFixed(2)} max ${Math.max(...ph.xlbGaps).toFixed(2)} ms (${ph.xlbGaps.length}); FRR p50 ${quantile(ph.frrGaps, 0.5).toFixed(2)} p99 ${quantile(ph.frrGaps, 0.99).toFixed(2)} max ${Math.max(...ph.frrGaps).toFixed(2)} ms (${ph.frrGaps.length})`);
-      if (ph.failed || ph.flaps) log(`  bfd ${name}: ${ph.failed} failed rounds, ${ph.flaps} flaps: ${ph.why.slice(0, 3).join('; ')}`);
+      if (ph.failed) log(`  bfd ${name}: ${ph.failed} failed rounds, sessions dropped before the kill: xlb ${ph.flaps.xlb}, FRR ${ph.flaps.FRR}: ${ph.why.slice(0, 3).join('; ')}`);
     }
     if (RT > 0) notes.push(`bfd: EXPERIMENT: the BFD worker thread was put on SCHED_FIFO ${RT} by the bench (XLB_BENCH_BFD_RT), not by the daemon`);
     if (!idle.xlb.length || !load.xlb.length || !idle.frr.length) throw new Error(`no detections measured (idle ${idle.xlb.length}, load ${load.xlb.length}): ${[...idle.why, ...load.why][0] ?? ''}`);
@@ -538,8 +558,9 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       { key: 'bfd_detect_ratio.frr_p99_10ms', value: r2(p99(idle.frr) / DETECT_MS), label: `  FRR bfdd idle, the same ratio` },
       { key: 'bfd_detect_ratio.frr_p99_10ms_load', value: r2(p99(load.frr) / DETECT_MS), label: `  FRR bfdd in the load rounds, the same ratio` },
       { key: 'bfd_detect_rounds_failed', value: idle.failed + load.failed, label: `  detection rounds without a figure (idle + load, of ${2 * ROUNDS})` },
-      { key: 'bfd_detect_flaps', value: idle.flaps + load.flaps, label: `  sessions (xlb's or FRR's) that left Up between the steady check and the kill, idle + load` },
-      { key: 'bfd_load_checks_per_s', value: Math.round(checksRate), label: `  load: health checks made per second during the load rounds (asked ${CHECKS}; ${Math.round(aloneRate)}/s with no reload), ${checksFailed} of ${checksMade} failed` },
+      { key: 'bfd_detect_flaps.xlb', value: idle.flaps.xlb + load.flaps.xlb, label: `  rounds in which xlb's session dropped with no kill (d1 saw its packets late), idle ${idle.flaps.xlb} + load ${load.flaps.xlb}` },
+      { key: 'bfd_detect_flaps.frr', value: idle.flaps.FRR + load.flaps.FRR, label: `  the same for FRR's session d2 <-> d1, idle ${idle.flaps.FRR} + load ${load.flaps.FRR}` },
+      { key: 'bfd_load_checks_per_s', value: Math.round(checksRate), label: `  load: health checks made per second during the load rounds (asked ${CHECKS}; ${Math.round(aloneRate)}/s with no reload), ${checksFailed} of ${checksMade} failed; daemon ${daemonPct.toFixed(0)}% of a core, machine ${machinePct.toFixed(0)}% busy` },
       { key: 'bfd_load_reloads', value: fullVip.length, label: `  load: reloads to 1,000 VIPs x 10 backends finished by the end of the load rounds (${reloadMedian}; ${vipReloads.length} started, ${backReloads.length} back)` },
       { key: 'bfd_load_detections_in_reload', value: inReload, label: `  load: detections (kill -> Down) inside a reload to the 1,000 VIPs, of ${load.spans.length}` },
       { key: 'bfd_tx_jitter_ms.p99_load', value: r2(p99(load.xlbGaps.map(outside))), label: `xlb control packets at ${INTERVAL_MS} ms under load: each gap's distance outside 75-100% of ${INTERVAL_MS} ms (RFC 5880 §6.8.7), p99 of ${load.xlbGaps.length} gaps, ms` },
