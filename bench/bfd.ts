@@ -47,8 +47,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeBfdControl, type BfdControl } from '../src/bfd/codec.js';
-import { BFD_DIAG, BFD_STATE } from '../src/bfd/spec.js';
+import { BFD_DIAG } from '../src/bfd/spec.js';
 import { parseConfig } from '../src/config/load.js';
 import { controlPath, controlRequest, waitForDaemon } from '../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../src/daemon/daemon.js';
@@ -57,6 +56,7 @@ import type { BfdRuntimeStatus } from '../src/bfd/runtime.js';
 import { until } from '../test/support/e2e.js';
 import { haveFrr, startBfdd, type Bfdd } from '../test/support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../test/support/vrrp-lab.js';
+import { detection, flapped, outsideJitter, PcapBfdReader, steadyFor, txGaps, type Detection, type Seen, type WireTimers } from './bfd-wire.js';
 import { checksServicesYaml, SERVER } from './health.js';
 import { median, quantile } from './stats.js';
 import { applyServicesYaml, failover, ROUNDS_1S, startHttpBackends, xlbPair } from './vrrp.js';
@@ -97,53 +97,18 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
 
 // --- the capture ---------------------------------------------------------------
 
-/** One BFD control packet seen on d1's eth0. */
-interface Seen {
-  /** kernel stamp, wall-clock ms */
-  t: number;
-  src: string;
-  dst: string;
-  ctl: BfdControl;
-}
-
 /**
- * tcpdump on d1's eth0 writing pcap to a pipe, read as it comes: every IPv4
- * UDP datagram to port 3784 that decodes as a BFD control packet.
+ * tcpdump on d1's eth0 writing pcap to a pipe, read as it comes
+ * (./bfd-wire.ts): every BFD control packet to UDP 3784, both ways.
  */
 function capture(lab: VrrpLab): { seen: Seen[]; stop(): Promise<void>; log(): string } {
   const seen: Seen[] = [];
   const td = lab.spawn('d1', 'tcpdump', ['-i', 'eth0', '-U', '--immediate-mode', '-s', '200', '-w', '-', 'udp dst port 3784']);
   let err = '';
   td.stderr?.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-  let buf = Buffer.alloc(0);
-  let header = false;
-  let le = true;
+  const reader = new PcapBfdReader();
   td.stdout!.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    if (!header) {
-      if (buf.length < 24) return;
-      // pcap global header: the magic says the byte order (microsecond stamps)
-      le = buf.readUInt32LE(0) === 0xa1b2c3d4;
-      header = true;
-      buf = buf.subarray(24);
-    }
-    for (;;) {
-      if (buf.length < 16) return;
-      const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-      const incl = u32(8);
-      if (buf.length < 16 + incl) return;
-      const t = u32(0) * 1000 + u32(4) / 1000;
-      const f = buf.subarray(16, 16 + incl);
-      buf = buf.subarray(16 + incl);
-      // Ethernet II, IPv4, UDP to 3784
-      if (f.length < 14 + 20 + 8 || f.readUInt16BE(12) !== 0x0800) continue;
-      const ihl = (f[14]! & 0x0f) * 4;
-      if (f[14 + 9] !== 17 || f.length < 14 + ihl + 8) continue;
-      const udp = 14 + ihl;
-      const d = decodeBfdControl(f, udp + 8, Math.min(f.length, udp + f.readUInt16BE(udp + 4)) - udp - 8);
-      if (!d.ok) continue;
-      seen.push({ t, src: [...f.subarray(26, 30)].join('.'), dst: [...f.subarray(30, 34)].join('.'), ctl: d.value });
-    }
+    for (const x of reader.push(chunk)) seen.push(x);
   });
   return {
     seen,
@@ -152,78 +117,10 @@ function capture(lab: VrrpLab): { seen: Seen[]; stop(): Promise<void>; log(): st
   };
 }
 
-/** A steady packet at 10 ms x 3: Up, no Poll or Final, the bench's timers. */
-const steady = (c: BfdControl): boolean =>
-  c.state === BFD_STATE.UP && !c.poll && !c.final && c.detectMult === MULT && c.desiredMinTxUs === INTERVAL_MS * 1000 && c.requiredMinRxUs === INTERVAL_MS * 1000;
-
-/**
- * Whether the session d1 <-> `node` has been steady for the last `ms`: some
- * packets both ways in that time, every one of them steady.
- */
-function steadyFor(seen: readonly Seen[], node: string, ms: number, now: number): boolean {
-  let out = 0;
-  let back = 0;
-  for (let i = seen.length - 1; i >= 0 && seen[i]!.t >= now - ms; i--) {
-    const s = seen[i]!;
-    if (s.src === PEER && s.dst === node) {
-      if (!steady(s.ctl)) return false;
-      out++;
-    } else if (s.src === node && s.dst === PEER) {
-      if (!steady(s.ctl)) return false;
-      back++;
-    }
-  }
-  // at 10 ms (7.5-10 ms with jitter), `ms` holds ms/10 packets each way at least
-  return out >= ms / INTERVAL_MS - 2 && back >= ms / INTERVAL_MS - 2;
-}
-
-/** The detection of one detector in one round, from the capture. */
-interface Detection {
-  /** last packet from d1 to the detector, wall ms */
-  lastRx: number;
-  /** the detector's first packet not Up after it, wall ms */
-  down: number;
-  /** its diag */
-  diag: number;
-}
-
-/** The detection of the kill at `kill` (wall ms) by `node`: its first packet not Up after the kill, and d1's last packet to it before that. */
-function detection(seen: readonly Seen[], node: string, from: number, kill: number): Detection | undefined {
-  let lastRx: number | undefined;
-  for (const s of seen) {
-    if (s.t < from) continue;
-    if (s.src === PEER && s.dst === node) lastRx = s.t;
-    else if (s.src === node && s.dst === PEER && s.ctl.state !== BFD_STATE.UP && s.t >= kill && lastRx !== undefined) return { lastRx, down: s.t, diag: s.ctl.diag };
-  }
-  return undefined;
-}
-
-/**
- * Whether the session d1 <-> `node` left Up other than by the kill: `node`
- * sent a packet not Up before `kill`, or d1 sent it one not Up at all (d1
- * saw `node` silent for its Detection Time: `node`'s packets were late).
- */
-const flapped = (seen: readonly Seen[], node: string, from: number, kill: number): boolean =>
-  seen.some((s) => s.t >= from && s.ctl.state !== BFD_STATE.UP && ((s.src === node && s.dst === PEER && s.t < kill) || (s.src === PEER && s.dst === node)));
-
-/** Gaps (ms) between successive steady packets of `node` to d1 in [from, to]. */
-function txGaps(seen: readonly Seen[], node: string, from: number, to: number): number[] {
-  const out: number[] = [];
-  let prev: Seen | undefined;
-  for (const s of seen) {
-    if (s.t < from || s.t > to || s.src !== node || s.dst !== PEER) continue;
-    if (!steady(s.ctl)) {
-      prev = undefined;
-      continue;
-    }
-    if (prev) out.push(s.t - prev.t);
-    prev = s;
-  }
-  return out;
-}
-
-/** A gap's distance outside §6.8.7's window, 75-100% of the interval (multiplier > 1), ms. */
-const outside = (gap: number): number => Math.max(0, 0.75 * INTERVAL_MS - gap, gap - INTERVAL_MS);
+/** The sessions' timers on the wire. */
+const WIRE: WireTimers = { intervalMs: INTERVAL_MS, mult: MULT };
+/** A gap's distance outside §6.8.7's window, ms. */
+const outside = (gap: number): number => outsideJitter(gap, INTERVAL_MS, MULT);
 
 // --- the daemon ---------------------------------------------------------------
 
@@ -401,7 +298,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
     const round = async (ph: Phase, label: string, gate?: () => Promise<void>): Promise<void> => {
       const t0 = wallNow();
       try {
-        await until(`${label}: both sessions steady at ${INTERVAL_MS} ms`, async () => (steadyFor(seen, VLAB.a.v4, STEADY_MS, wallNow()) && steadyFor(seen, FRR_DET, STEADY_MS, wallNow()) ? true : undefined), 30_000, 10);
+        await until(`${label}: both sessions steady at ${INTERVAL_MS} ms`, async () => (steadyFor(seen, WIRE, PEER, VLAB.a.v4, STEADY_MS, wallNow()) && steadyFor(seen, WIRE, PEER, FRR_DET, STEADY_MS, wallNow()) ? true : undefined), 30_000, 10);
       } catch (err) {
         ph.failed++;
         ph.why.push((err as Error).message);
@@ -416,8 +313,8 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       let f: Detection | undefined;
       try {
         await until(`${label}: Down from xlb and FRR`, async () => {
-          x = detection(seen, VLAB.a.v4, from, tKill);
-          f = detection(seen, FRR_DET, from, tKill);
+          x = detection(seen, PEER, VLAB.a.v4, from, tKill);
+          f = detection(seen, PEER, FRR_DET, from, tKill);
           return x && f ? true : undefined;
         }, 3000, 5);
       } catch (err) {
@@ -427,7 +324,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       // (diag 1), the session steady until the kill on both sides
       const counts = { xlb: false, FRR: false };
       for (const [who, node, det] of [['xlb', VLAB.a.v4, x], ['FRR', FRR_DET, f]] as const) {
-        if (flapped(seen, node, from, tKill)) {
+        if (flapped(seen, PEER, node, from, tKill)) {
           ph.flaps[who]++;
           ph.why.push(`${label}: ${who}'s session left Up other than by the kill (${who === 'xlb' ? "d1 saw xlb's packets late" : 'FRR'}; diag ${det?.diag ?? '-'})`);
         } else if (det && det.diag !== BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED) {
@@ -442,8 +339,8 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
       }
       if (counts.FRR && f) ph.frr.push(f.down - f.lastRx);
       if (!counts.xlb || !counts.FRR) ph.failed++;
-      ph.xlbGaps.push(...txGaps(seen, VLAB.a.v4, from, x?.lastRx ?? tKill));
-      ph.frrGaps.push(...txGaps(seen, FRR_DET, from, f?.lastRx ?? tKill));
+      ph.xlbGaps.push(...txGaps(seen, WIRE, PEER, VLAB.a.v4, from, x?.lastRx ?? tKill));
+      ph.frrGaps.push(...txGaps(seen, WIRE, PEER, FRR_DET, from, f?.lastRx ?? tKill));
       log(`  ${label}: xlb ${x ? (x.down - x.lastRx).toFixed(1) : '-'} ms (diag ${x?.diag ?? '-'}), FRR ${f ? (f.down - f.lastRx).toFixed(1) : '-'} ms (diag ${f?.diag ?? '-'}); round ${Math.round(wallNow() - t0)} ms`);
       await peer!.stop();
       peer = await startBfdd(lab.ns('d1'), `${lab.prefix}p`, peerConf);
@@ -455,7 +352,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
 
     if (RT > 0) {
       // wait for the session (the worker's packets) before telling the thread apart
-      await until('session Up before chrt', async () => (steadyFor(seen, VLAB.a.v4, STEADY_MS, wallNow()) ? true : undefined), 30_000, 10);
+      await until('session Up before chrt', async () => (steadyFor(seen, WIRE, PEER, VLAB.a.v4, STEADY_MS, wallNow()) ? true : undefined), 30_000, 10);
       const [tid, n] = await busiestWaker(d.pid!);
       const all = await busiestWaker(d.pid!);
       if (!tid || n < 150 || all[0] !== tid) throw new Error(`XLB_BENCH_BFD_RT: the BFD worker not told apart (thread ${tid} woke ${n}/s, then ${all[0]} ${all[1]}/s)`);
@@ -536,7 +433,7 @@ async function benchDetect(log: (s: string) => void, notes: string[]): Promise<B
     const reloadMedian = fullVip.length ? `median ${Math.round(median(fullVip.map((w) => w[1] - w[0])))} ms` : `none finished; the first ran ${Math.round(tm1 - vipReloads[0]![0])} ms and more`;
     const inReload = load.spans.filter(([k, dn]) => vipReloads.some(([s, e]) => k >= s && dn <= e)).length;
     log(`  bfd load: results ${results(m1, m0)}`);
-    log(`  bfd load: ${checksMade} checks in ${((tm1 - tm0) / 1000).toFixed(1)} s (${Math.round(checksRate)}/s, ${checksFailed} failed); reloads to 1,000 VIPs ${vipReloads.length} started, ${fullVip.length} done (${fullVip.map((w) => Math.round(w[1] - w[0])).join(', ')} ms), back ${backReloads.length} started; ${inReload} of ${load.spans.length} detections inside a reload to the 1,000 VIPs`);
+    log(`  bfd load: ${checksMade} checks in ${((tm1 - tm0) / 1000).toFixed(1)} s (${Math.round(checksRate)}/s, ${checksFailed} failed); reloads to 1,000 VIPs ${vipReloads.length} started, ${fullVip.length} done${fullVip.length ? ` (${fullVip.map((w) => Math.round(w[1] - w[0])).join(', ')} ms)` : ''}, back ${backReloads.length} started; ${inReload} of ${load.spans.length} detections inside a reload to the 1,000 VIPs`);
     for (const [name, ph] of [['idle', idle], ['load', load]] as const) {
       log(`  bfd ${name}: xlb ${ph.xlb.map((x) => x.toFixed(1)).join(' ')} ms`);
       log(`  bfd ${name}: FRR ${ph.frr.map((x) => x.toFixed(1)).join(' ')} ms`);
