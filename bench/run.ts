@@ -25,6 +25,7 @@ import { benchEchoPump, ECHO_PUMP_METHOD } from './pump.js';
 import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
+import { benchBfd, BFD_METHOD } from './bfd.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -123,8 +124,16 @@ async function main(): Promise<void> {
       notes.push(`vrrp: ${VRRP_METHOD}`);
       return r;
     });
+    await part('bfd', async () => {
+      log('bench: BFD detection at 10 ms x 3 (xlb vs FRR bfdd, idle and under a 1,000-VIP reload + 10,000 checks/s), tx jitter, failover with BFD peering');
+      const r = await benchBfd(log, notes);
+      notes.push(`bfd: ${BFD_METHOD}`);
+      // failover_xlb_bfd_1s is read against keepalived's 1 s failover of the vrrp part
+      if (r.some((x) => x.key === 'failover_ms.xlb_bfd_1s') && !rows.some((x) => x.key === 'failover_ms.keepalived_1s')) notes.push('bfd: failover_ms.xlb_bfd_1s has no ratio: failover_ms.keepalived_1s comes from the vrrp part, not run (or not measured) here');
+      return r;
+    });
   } else {
-    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp: not measured (need root)');
+    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp, bfd: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));
