@@ -559,6 +559,11 @@ const BFD_DEFS = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      rt_priority: int(
+        "SCHED_FIFO priority of the BFD worker thread (keepalived's bfd_rt_priority); 0 = normal scheduling.",
+        BFD_RANGES.rtPriority,
+        BFD_DEFAULTS.rtPriority,
+      ),
       instances: {
         description: 'Sessions. Names unique; (neighbor_ip, source_ip, multihop) unique, a session without source_ip clashing with every other to its neighbor.',
         type: 'array',
