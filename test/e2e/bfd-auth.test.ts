@@ -1,8 +1,11 @@
 /**
  * BFD authentication, xlb to xlb (issue 15, "Authentication matches and
- * mismatches, xlb to xlb"). FRR 8.4's bfdd has no BFD authentication (its
- * `peer` node has no authentication command; RFC 5880 §6.7 is not
- * implemented there), so both ends are xlb daemons.
+ * mismatches, xlb to xlb"). FRR 8.4's bfdd has no BFD authentication, so
+ * both ends are xlb daemons: Debian's 8.4.4 bfdd has not one string with
+ * "auth" in it (`strings /usr/lib/frr/bfdd | grep -i auth` prints nothing),
+ * and FRRouting/frr issue 13085 (2023, after 8.4) reports that bfdd ignores
+ * the Authentication Section; authentication came to bfdd later, through
+ * key chains.
  *
  * The lab (test/support/vrrp-lab.ts): xlb in nodes a and b, BFD-only configs
  * (standalone sessions, no services, no VRRP, no XDP program). Each session

@@ -30,7 +30,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -123,7 +123,7 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
     lab = await createVrrpLab(NAME, { backends: 2 });
     // the client sends to the VIP through a (a holds no address for it, nothing answers ARP)
     await lab.exec('c', 'ip', ['neigh', 'replace', VLAB.vip4, 'lladdr', VLAB.a.mac, 'dev', 'eth0', 'nud', 'permanent']);
-    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf);
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config({ bfd: true, port: 80 }));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));

@@ -36,7 +36,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -111,8 +111,7 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
 
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });
-    // bfdd real-time, as in test/e2e/bfd.test.ts: 20 ms x 3 must not flap while other tests load the machine
-    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: 50 });
+    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config(true));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));

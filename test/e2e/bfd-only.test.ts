@@ -28,7 +28,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, pinRoot, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -109,7 +109,7 @@ describe('a BFD-only config through the daemon, against FRR bfdd', { skip: !isRo
     lab = await createVrrpLab(NAME, { backends: 1 });
     // the client sends to the VIP through a (nothing answers ARP for it here)
     await lab.exec('c', 'ip', ['neigh', 'replace', VLAB.vip4, 'lladdr', VLAB.a.mac, 'dev', 'eth0', 'nud', 'permanent']);
-    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf);
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), BFD_ONLY);
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));

@@ -32,7 +32,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { createVrrpLab, keepalivedConf, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -141,7 +141,7 @@ describe('track_bfd moves a VRRP instance and keepalived takes over', {
 
   before(async () => {
     lab = await createVrrpLab(NAME);
-    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf);
+    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config(-(PRIORITY - 50)));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
@@ -176,7 +176,7 @@ describe('track_bfd moves a VRRP instance and keepalived takes over', {
   it(`weight -${PRIORITY - 50}: the session down takes xlb to ${50}, keepalived (${KA_PRIORITY}) becomes MASTER; back when BFD returns`, async () => {
     await settled('start');
     const ms = await peerGone('BACKUP', 50);
-    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf);
+    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     await settled('bfdd back');
     console.log(`bfd track_bfd e2e: keepalived MASTER ${ms.toFixed(0)} ms after bfdd killed (weight -${PRIORITY - 50}: xlb 150 -> 50; BFD ${INTERVAL_MS} ms x ${MULT}, adverts 100 ms)`);
   });
@@ -187,7 +187,7 @@ describe('track_bfd moves a VRRP instance and keepalived takes over', {
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     await settled('after the reload');
     const ms = await peerGone('FAULT');
-    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf);
+    bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     await settled('bfdd back');
     console.log(`bfd track_bfd e2e: keepalived MASTER ${ms.toFixed(0)} ms after bfdd killed (weight 0: xlb FAULT; BFD ${INTERVAL_MS} ms x ${MULT}, adverts 100 ms)`);
   });
