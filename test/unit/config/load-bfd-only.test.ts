@@ -6,8 +6,9 @@
  * Echo needs the XDP program, so a BFD-only config cannot ask for it.
  */
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../../src/config/load.js';
+import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
 import { needsDataplane } from '../../../src/config/model.js';
 import { yaml } from './yaml-text.js';
 
@@ -41,6 +42,17 @@ describe('parseConfig: a BFD-only config', () => {
       ],
     );
     assert.equal(needsDataplane(r.config), false);
+  });
+
+  it('examples/bfd-only.yaml: the documented monitoring sessions', async () => {
+    const r = await loadConfigFile(fileURLToPath(new URL('../../../../examples/bfd-only.yaml', import.meta.url)));
+    if (!r.ok) assert.fail(r.errors.map((e) => e.message).join('\n'));
+    assert.deepEqual([r.config.services.length, r.config.interfaces.length, r.config.vrrp, needsDataplane(r.config)], [0, 0, undefined, false]);
+    assert.deepEqual(r.config.bfd?.instances.map((s) => [s.name, s.multihop, s.auth?.type]), [
+      ['to-r1', false, undefined],
+      ['to-db', true, 'meticulous-keyed-sha1'],
+    ]);
+    assert.equal(r.config.bfd?.rtPriority, 1);
   });
 
   it('bfd alone, without instance or metrics: valid (their defaults)', () => {
