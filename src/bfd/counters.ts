@@ -5,7 +5,10 @@
  * `/metrics` exports the counts as Prometheus counters, which must never go
  * back (a counter that drops reads as a reset, and rate() over the gap
  * invents traffic). {@link BfdCounterCarry} keeps what the dead workers
- * counted, per session name, and adds it to every later status.
+ * counted, per session name, and adds it to every later status. A worker
+ * stopped because a reload removed every session is absorbed too: its
+ * sessions are gone (forgotten at once), the runtime-wide totals (drops by
+ * reason, datagrams received) go on when a later reload adds sessions.
  *
  * What a crash loses: what the dead worker counted after the last status
  * the daemon read from it (the worker is gone and cannot be asked). The

@@ -561,7 +561,12 @@ export class Daemon {
       // not awaited: the sessions say AdminDown for a while (up to 5 s to a dead peer), the reload is done
       const host = this.#bfd;
       this.#bfd = null;
-      if (host) void host.stop();
+      if (host) {
+        // the runtime-wide totals (drops, received) go on if sessions come back later
+        this.#bfdCarry.absorb(host.lastStatus);
+        this.#bfdCarry.retain(names);
+        void host.stop();
+      }
       return;
     }
     if (!this.#bfd) {
