@@ -9,8 +9,9 @@
  *
  * The XDP side exists only while the config names interfaces (every config
  * with services does; a VRRP-only config, keepalived -P's floating address,
- * has neither): without, no program is loaded and nothing is pinned (pins a
- * previous run left are removed at start). A reload that adds interfaces
+ * or a BFD-only one, standalone sessions, has neither): without, no program
+ * is loaded and nothing is pinned (pins a previous run left are removed at
+ * start). A reload that adds interfaces
  * (and services) loads, pins and attaches the program; one that removes them
  * first deletes every VIP (forwarding stops at once), then detaches the
  * program and removes its pins, connection table included: services added
