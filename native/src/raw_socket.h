@@ -72,6 +72,35 @@ class RawSocket : public PolledSocket<RawSocket> {
 // failure, and then leaves nothing open.
 int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peer);
 
+// The same options, parsed once (ProbeEngine's TcpTarget keeps one per
+// check, so an attempt parses no address): the peer and bind sockaddrs, the
+// mark and device. Throws TypeError (with `cls`) on bad options.
+struct TcpConnectSpec {
+  int family = 0;
+  sockaddr_storage to{};
+  socklen_t toLen = 0;
+  bool hasMark = false;
+  uint32_t mark = 0;
+  std::string device;      // empty: no SO_BINDTODEVICE
+  sockaddr_storage from{};
+  socklen_t fromLen = 0;   // 0: not bound
+  bool bindNoPort = false; // bound to an address with port 0
+  std::string local;       // the bind address, for messages
+  std::string peer;        // "<address> port <port>", for messages
+  bool delayAck = false;   // TCP_QUICKACK 0 before connect
+};
+TcpConnectSpec ParseTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls);
+
+// Why OpenTcpConnect(spec, ...) failed: ErrnoError(err, syscall, detail).
+struct TcpConnectFailure {
+  int err = 0;
+  const char* syscall = "";
+  std::string detail;
+};
+// Opens the socket of `spec` and starts its connect, without JS: returns
+// the fd (the caller's), or -1 with *failure set and nothing left open.
+int OpenTcpConnect(const TcpConnectSpec& spec, TcpConnectFailure* failure);
+
 class TcpConnect : public Napi::ObjectWrap<TcpConnect>, public Closable {
  public:
   static Napi::Function Init(Napi::Env env);

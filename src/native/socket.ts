@@ -3,7 +3,8 @@
  * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo), TCP
  * connects with SO_MARK / SO_BINDTODEVICE / a bind address
  * ({@link tcpConnectFd}, {@link connectSocket}), TCP connections without a
- * net.Socket ({@link TcpStream}: health checks), netlink sockets
+ * net.Socket ({@link TcpStream}; {@link ProbeEngine}, which holds the health
+ * checker's connections on one epoll fd), netlink sockets
  * ({@link NetlinkSocket}: rtnetlink) and packet sockets ({@link PacketSocket}:
  * gratuitous ARP, unsolicited neighbour advertisements).
  *
@@ -31,6 +32,11 @@ import {
   type NativeTcpConnectCtor,
   type NativeTcpStream,
   type NativeTcpStreamCtor,
+  type NativeProbeEngine,
+  type NativeProbeEngineCtor,
+  type NativeTcpTarget,
+  type NativeTcpTargetCtor,
+  PROBE_EVENT,
   TCP_STREAM_EVENT,
   type NetlinkDatagram,
   type PacketAddress,
@@ -605,6 +611,144 @@ export class TcpStream {
     this.#closed = true;
     this.#s.close(reset);
   }
+}
+
+/**
+ * One check's connect options (as {@link tcpConnectFd}'s), checked and
+ * parsed once: each {@link ProbeEngine.connect} of it parses no address.
+ */
+export class TcpTarget {
+  /** The addon's object, for the engine. */
+  readonly native: NativeTcpTarget;
+
+  /** @throws TypeError / RangeError on bad options */
+  constructor(options: TcpConnectOptions, Native: NativeTcpTargetCtor = native().TcpTarget) {
+    checkTcpOptions(options);
+    this.native = callNative(() => new Native(options));
+  }
+}
+
+/** What a {@link ProbeEngine} connection reports, each from the event loop. */
+export interface ProbeConnectionHandlers {
+  /** The handshake finished: writes may start. */
+  connected(): void;
+  /**
+   * Bytes read: a view into the engine's batch buffer, valid during this
+   * call only (copy what is kept). `last`: the peer's FIN came after them
+   * (no `end()` follows).
+   */
+  data(bytes: Buffer, last: boolean): void;
+  /** The peer's FIN: nothing more will be read. */
+  end(): void;
+  /** The connect or the connection failed (a SystemError); the connection is closed already. */
+  error(err: Error): void;
+}
+
+/**
+ * The health checker's TCP connections (tcp checks, http without TLS) on
+ * the addon's ProbeEngine: one epoll fd for all of them and one call into JS
+ * per turn of the event loop with every event it found, where a
+ * {@link TcpStream} costs an object, a poll handle and a call into JS per
+ * connection and event. A connection is a number; its handlers are called
+ * as a TcpStream's are (none after close() or error()).
+ */
+export class ProbeEngine {
+  readonly #e: NativeProbeEngine;
+  readonly #handlers = new Map<number, ProbeConnectionHandlers>();
+
+  constructor(Native: NativeProbeEngineCtor = native().ProbeEngine) {
+    this.#e = callNative(() => new Native(this.#onBatch));
+  }
+
+  /** Connections open (the addon's count). */
+  get open(): number {
+    return this.#e.open;
+  }
+
+  /**
+   * Starts a connect to `target`; `handlers` get its events.
+   * @returns the connection's id
+   * @throws SystemError for an immediate failure (ENETUNREACH, ENODEV,
+   *   EADDRNOTAVAIL, EPERM for a mark...)
+   */
+  connect(target: TcpTarget, handlers: ProbeConnectionHandlers): number {
+    let id: number;
+    try {
+      id = this.#e.connect(target.native);
+    } catch (e) {
+      throw toSystemError(e);
+    }
+    this.#handlers.set(id, handlers);
+    return id;
+  }
+
+  /**
+   * Sends `data`: what the socket takes now, the rest when it is writable.
+   * @throws SystemError EPIPE, ECONNRESET...; Error when not connected or closed
+   */
+  write(id: number, data: Buffer): void {
+    try {
+      this.#e.write(id, data);
+    } catch (e) {
+      throw toSystemError(e);
+    }
+  }
+
+  /**
+   * Closes the connection; no handler runs after this. Unknown ids are ignored.
+   * @param reset send RST rather than FIN (SO_LINGER 0): no TIME_WAIT is
+   *   left on this host. Ignored while the connect is pending.
+   */
+  close(id: number, reset = false): void {
+    if (!this.#handlers.delete(id)) return;
+    this.#e.close(id, reset);
+  }
+
+  readonly #onBatch = (count: number, errors: unknown[] | undefined): void => {
+    const ev = this.#e.events;
+    const data = this.#e.data;
+    for (let i = 0; i < count; i++) {
+      const id = ev[i * 4]!;
+      const h = this.#handlers.get(id);
+      if (h === undefined) continue; // closed earlier in this batch
+      try {
+        this.#dispatch(h, id, ev[i * 4 + 1]!, ev[i * 4 + 2]!, ev[i * 4 + 3]!, data, errors);
+      } catch (err) {
+        // as a callback of its own would: uncaught, and the rest of the batch still runs
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
+
+  #dispatch(h: ProbeConnectionHandlers, id: number, kind: number, a: number, b: number, data: Buffer, errors: unknown[] | undefined): void {
+    switch (kind) {
+      case PROBE_EVENT.CONNECTED:
+        h.connected();
+        break;
+      case PROBE_EVENT.DATA:
+        h.data(data.subarray(a, a + b), false);
+        break;
+      case PROBE_EVENT.DATA_END:
+        h.data(data.subarray(a, a + b), true);
+        break;
+      case PROBE_EVENT.END:
+        h.end();
+        break;
+      default:
+        this.#handlers.delete(id);
+        h.error(toSystemError(errors![a]) as Error);
+    }
+  }
+}
+
+let engine: ProbeEngine | undefined;
+
+/** The thread's ProbeEngine, made on first use (it holds nothing while idle). */
+export function probeEngine(): ProbeEngine {
+  engine ??= new ProbeEngine();
+  return engine;
 }
 
 // ------------------------------------------------------------ link sockets
