@@ -100,6 +100,18 @@ function setup(): void {
   execFileSync('ip', ['netns', 'exec', NS.cli, 'sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.ip_local_port_range=10000 65000']);
 }
 
+/** Busy and softirq time of each CPU so far (/proc/stat), ms. */
+function cpuTimes(): { busy: number; softirq: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu[0-9]+ /.test(l))
+    .map((l) => {
+      const f = l.split(/ +/).slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal
+      return { busy: ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 1000) / CLK_TCK, softirq: (f[6]! * 1000) / CLK_TCK };
+    });
+}
+
 function startServer(addr: string, port: number): Promise<ChildProcess> {
   const child = spawn('nsenter', [`--net=/var/run/netns/${NS.srv}`, process.execPath, '-e', SERVER, addr, String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((done, fail) => {
@@ -174,6 +186,7 @@ async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: strin
     const f0 = failed;
     const c0 = process.cpuUsage();
     const rq0 = runQueueMs();
+    const k0 = cpuTimes();
     const s0 = servers.map((x) => procCpuMs(x.pid));
     const t0 = performance.now();
     counting = true;
@@ -185,6 +198,8 @@ async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: strin
     const ms = performance.now() - t0;
     // a checker that waits for a CPU (other work on the machine) falls behind without using any
     log(`  hc ${n}: the checker's thread waited for a CPU ${(((runQueueMs() - rq0) / ms) * 100).toFixed(1)} % of the window; load average ${loadavg()[0]!.toFixed(2)}`);
+    const k = cpuTimes().map((x, i) => `cpu${i} ${(((x.busy - k0[i]!.busy) / ms) * 100).toFixed(0)} % (softirq ${(((x.softirq - k0[i]!.softirq) / ms) * 100).toFixed(0)} %)`);
+    log(`  hc ${n}: the machine: ${k.join(', ')}`);
     const srv = servers.map((x, i) => (((procCpuMs(x.pid) - s0[i]!) / ms) * 100).toFixed(0));
     log(`  hc ${n}: checker user ${((c.user / 1000 / ms) * 100).toFixed(1)} % + system ${((c.system / 1000 / ms) * 100).toFixed(1)} % of a core; the bench's servers ${srv.join(' + ')} %`);
     durations.sort((a, b) => a - b);
