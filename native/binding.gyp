@@ -18,7 +18,6 @@
         "src/raw_socket.cc",
         "src/socket_util.cc",
         "src/system.cc",
-        "src/tcp_stream.cc",
         "src/test_run.cc"
       ],
       "include_dirs": [

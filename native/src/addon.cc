@@ -12,7 +12,6 @@
 #include "probe_engine.h"
 #include "raw_socket.h"
 #include "system.h"
-#include "tcp_stream.h"
 
 namespace xlb {
 
@@ -47,7 +46,6 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfLink", link);
   exports.Set("RawSocket", RawSocket::Init(env));
   exports.Set("TcpConnect", TcpConnect::Init(env));
-  exports.Set("TcpStream", TcpStream::Init(env));
   Napi::Function target = TcpTarget::Init(env);
   addon->tcpTargetCtor = Napi::Persistent(target);
   exports.Set("TcpTarget", target);

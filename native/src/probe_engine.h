@@ -3,9 +3,10 @@
 // batches (DESIGN §3, H-22). TcpTarget: one check's connect options, parsed
 // once.
 //
-// Why: at 10,000 checks a second a TcpStream per attempt (one ObjectWrap, one
-// uv_poll handle, a persistent callback and an async context each, one call
-// into JS per event) was a large part of the checker's own time, and libuv
+// Why: at 10,000 checks a second a TcpStream per attempt (the class this
+// replaced: one ObjectWrap, one uv_poll handle, a persistent callback and an
+// async context each, one call into JS per event) was a large part of the
+// checker's own time, and libuv
 // changed each fd's epoll registration three times (add, modify, delete).
 // Here an attempt is a slot in a table: its fd is registered once,
 // edge-triggered, for everything it will need, and close() drops it from
@@ -28,8 +29,9 @@
 //   kinds: kConnected; kData (a: offset in data, b: length); kEnd (the
 //   peer's FIN); kDataEnd (as kData, and the peer's FIN came after those
 //   bytes: one event where a read-until-close would take two); kError (a:
-//   index into `errors`, a SystemError as TcpStream's; the connection is
-//   closed already). Nothing comes for an id after kError or close().
+//   index into `errors`, a SystemError "<syscall> failed: ... (<peer>)";
+//   the connection is closed already). Nothing comes for an id after
+//   kError or close().
 //
 // Bytes only: what they mean is the caller's (DESIGN §1, H-14).
 #ifndef XLB_NATIVE_PROBE_ENGINE_H

@@ -7,8 +7,8 @@
 // TcpConnect  a non-blocking TCP connect with SO_MARK / SO_BINDTODEVICE / a
 //             bind address set first; hands the connected fd to JS (for
 //             `new net.Socket({ fd })`).
-// TcpStream   the same connect, then the connection's bytes to and from JS
-//             (tcp_stream.h).
+// TcpTarget / ProbeEngine  the same connect, parsed once, and the
+//             connection's bytes to and from JS in batches (probe_engine.h).
 //
 // Both only move bytes and set options: no protocol logic (DESIGN §1).
 // Every fd is non-blocking and close-on-exec; nothing blocks the loop.
@@ -63,7 +63,7 @@ class RawSocket : public PolledSocket<RawSocket> {
   std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
 };
 
-// For TcpConnect and TcpStream: a non-blocking, close-on-exec TCP socket of
+// For TcpConnect: a non-blocking, close-on-exec TCP socket of
 // options.family with options.mark (SO_MARK), options.device
 // (SO_BINDTODEVICE) and options.bindAddress/bindPort set, and connect() to
 // options.address/port started. Returns the fd (the caller's); *peer gets

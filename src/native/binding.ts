@@ -463,42 +463,6 @@ export interface NativeTcpConnectCtor {
   new (options: TcpConnectOptions, callback: (err: Error | null, fd?: number) => void): NativeTcpConnect;
 }
 
-/** What a TcpStream's callback reports (native/src/tcp_stream.h). */
-export const TCP_STREAM_EVENT = {
-  /** The handshake finished; writes may start. */
-  CONNECTED: 0,
-  /** Bytes read: the value is a Buffer of its own. */
-  DATA: 1,
-  /** The peer's FIN: nothing more will be read. */
-  END: 2,
-  /** The value is a SystemError; the stream is closed already. */
-  ERROR: 3,
-} as const;
-
-/** One of {@link TCP_STREAM_EVENT}'s values. */
-export type TcpStreamEvent = (typeof TCP_STREAM_EVENT)[keyof typeof TCP_STREAM_EVENT];
-
-/** A TCP connection whose bytes go to and from JS without a net.Socket. */
-export interface NativeTcpStream {
-  /**
-   * Sends what the socket takes now and keeps the rest for when it is
-   * writable. Throws SystemError (EPIPE, ECONNRESET) or when not connected.
-   */
-  write(data: Buffer): void;
-  /** Closes the fd (RST instead of FIN with `reset`); no callback after it. Idempotent. */
-  close(reset: boolean): void;
-}
-
-/** The TcpStream class. */
-export interface NativeTcpStreamCtor {
-  /**
-   * Creates the socket as TcpConnect does and starts the connect; immediate
-   * failures throw. `callback` then reports CONNECTED, DATA, END, and ERROR
-   * (after which the stream is closed), from the event loop.
-   */
-  new (options: TcpConnectOptions, callback: (event: TcpStreamEvent, value: Buffer | Error | undefined) => void): NativeTcpStream;
-}
-
 /** What a ProbeEngine batch holds per event (native/src/probe_engine.h). */
 export const PROBE_EVENT = {
   /** The handshake finished; writes may start. */
@@ -667,8 +631,6 @@ export interface NativeAddon {
   RawSocket: NativeRawSocketCtor;
   /** TCP connect with SO_MARK / SO_BINDTODEVICE / bind address, see {@link NativeTcpConnectCtor}. */
   TcpConnect: NativeTcpConnectCtor;
-  /** A TCP connection without a net.Socket, see {@link NativeTcpStreamCtor}. */
-  TcpStream: NativeTcpStreamCtor;
   /** One check's parsed connect options, see {@link NativeTcpTargetCtor}. */
   TcpTarget: NativeTcpTargetCtor;
   /** The health checker's connections on one epoll fd, see {@link NativeProbeEngine}. */
@@ -731,7 +693,6 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'BpfLink',
   'RawSocket',
   'TcpConnect',
-  'TcpStream',
   'TcpTarget',
   'ProbeEngine',
   'LinkSocket',

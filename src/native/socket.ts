@@ -3,8 +3,8 @@
  * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo), TCP
  * connects with SO_MARK / SO_BINDTODEVICE / a bind address
  * ({@link tcpConnectFd}, {@link connectSocket}), TCP connections without a
- * net.Socket ({@link TcpStream}; {@link ProbeEngine}, which holds the health
- * checker's connections on one epoll fd), netlink sockets
+ * net.Socket ({@link ProbeEngine}, which holds the health checker's
+ * connections on one epoll fd), netlink sockets
  * ({@link NetlinkSocket}: rtnetlink) and packet sockets ({@link PacketSocket}:
  * gratuitous ARP, unsolicited neighbour advertisements).
  *
@@ -30,14 +30,11 @@ import {
   type NativeRawSocket,
   type NativeRawSocketCtor,
   type NativeTcpConnectCtor,
-  type NativeTcpStream,
-  type NativeTcpStreamCtor,
   type NativeProbeEngine,
   type NativeProbeEngineCtor,
   type NativeTcpTarget,
   type NativeTcpTargetCtor,
   PROBE_EVENT,
-  TCP_STREAM_EVENT,
   type NetlinkDatagram,
   type PacketAddress,
   type PacketFrame,
@@ -514,105 +511,6 @@ export async function connectSocket(options: TcpConnectFdOptions, Native: Native
   }
 }
 
-/** What a {@link TcpStream} reports, each from the event loop. */
-export interface TcpStreamHandlers {
-  /** The handshake finished: writes may start. */
-  connected(): void;
-  /** Bytes read (a Buffer of their own). */
-  data(bytes: Buffer): void;
-  /** The peer's FIN: nothing more will be read. */
-  end(): void;
-  /** The connect or the connection failed (a SystemError); the stream is closed already. */
-  error(err: Error): void;
-}
-
-/**
- * A TCP connection whose bytes go to and from JS without a net.Socket:
- * one object, one uv_poll handle and one call into JS per event, for the
- * health checker's thousands of short connections a second (a net.Socket
- * costs a stream's whole machinery per connection). Connects as
- * {@link tcpConnectFd} does, with the same options.
- *
- * No backpressure and no half-close: a probe writes one small request and
- * reads one answer. The handlers run only while the stream is open; none
- * runs after {@link TcpStream.close} or after `error`.
- */
-export class TcpStream {
-  readonly #s: NativeTcpStream;
-  #connected = false;
-  #ended = false;
-  #closed = false;
-
-  /**
-   * Starts the connect.
-   * @throws SystemError for an immediate failure (ENETUNREACH, ENODEV,
-   *   EADDRNOTAVAIL, EPERM for a mark...); TypeError / RangeError on bad options
-   */
-  constructor(
-    options: TcpConnectOptions,
-    private readonly handlers: TcpStreamHandlers,
-    Native: NativeTcpStreamCtor = native().TcpStream,
-  ) {
-    checkTcpOptions(options);
-    this.#s = callNative(() => new Native(options, this.#onEvent));
-  }
-
-  /** The handshake has finished. */
-  get connected(): boolean {
-    return this.#connected;
-  }
-
-  /** The peer's FIN was read. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** close() ran or the stream failed. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  readonly #onEvent = (event: number, value: Buffer | Error | undefined): void => {
-    if (this.#closed) return;
-    switch (event) {
-      case TCP_STREAM_EVENT.CONNECTED:
-        this.#connected = true;
-        this.handlers.connected();
-        return;
-      case TCP_STREAM_EVENT.DATA:
-        this.handlers.data(value as Buffer);
-        return;
-      case TCP_STREAM_EVENT.END:
-        this.#ended = true;
-        this.handlers.end();
-        return;
-      default:
-        this.#closed = true;
-        this.handlers.error(toSystemError(value) as Error);
-    }
-  };
-
-  /**
-   * Sends `data`: what the socket takes now, the rest when it is writable.
-   * @throws SystemError EPIPE, ECONNRESET...; Error when not connected or closed
-   */
-  write(data: Buffer): void {
-    if (!Buffer.isBuffer(data)) throw new TypeError('tcpStream.write: data must be a Buffer');
-    callNative(() => this.#s.write(data));
-  }
-
-  /**
-   * Closes the connection; no handler runs after this. Idempotent.
-   * @param reset send RST rather than FIN (SO_LINGER 0): no TIME_WAIT is
-   *   left on this host. Ignored while the connect is pending.
-   */
-  close(reset = false): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#s.close(reset);
-  }
-}
-
 /**
  * One check's connect options (as {@link tcpConnectFd}'s), checked and
  * parsed once: each {@link ProbeEngine.connect} of it parses no address.
@@ -647,10 +545,10 @@ export interface ProbeConnectionHandlers {
 /**
  * The health checker's TCP connections (tcp checks, http without TLS) on
  * the addon's ProbeEngine: one epoll fd for all of them and one call into JS
- * per turn of the event loop with every event it found, where a
- * {@link TcpStream} costs an object, a poll handle and a call into JS per
- * connection and event. A connection is a number; its handlers are called
- * as a TcpStream's are (none after close() or error()).
+ * per turn of the event loop with every event it found, where an object
+ * per connection (the TcpStream it replaced) cost an object, a poll handle
+ * and a call into JS per connection and event. A connection is a number;
+ * no handler of it runs after close() or error().
  */
 export class ProbeEngine {
   readonly #e: NativeProbeEngine;

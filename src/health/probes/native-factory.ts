@@ -370,7 +370,7 @@ function tcpTargetFor(target: ProbeTarget, spec: NetCheckBase, writesFirst: bool
   return made;
 }
 
-/** TcpConnect/TcpStream options of a check towards `target`, without the `target.via` source. */
+/** TcpConnect/TcpTarget options of a check towards `target`, without the `target.via` source. */
 function tcpOptions(target: ProbeTarget, spec: NetCheckBase): TcpConnectOptions {
   const opts: TcpConnectOptions = { family: target.family, address: target.address, port: target.port };
   const mark = target.via?.mark ?? spec.fwmark;

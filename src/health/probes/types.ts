@@ -144,7 +144,7 @@ export interface ProbeDgram {
 /**
  * What the tcp and http probes use of a connected TCP connection: the part
  * of `net.Socket` that the native factory's lighter socket
- * (native-factory.ts, over the addon's TcpStream) also has. Errors carry the
+ * (native-factory.ts, over the addon's ProbeEngine) also has. Errors carry the
  * errno name in `code`.
  */
 export interface ProbeSocket {

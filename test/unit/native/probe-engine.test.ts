@@ -144,7 +144,7 @@ describe('ProbeEngine', () => {
     assert.ok(log.error instanceof SystemError);
     assert.equal((log.error as SystemError).code, 'ECONNREFUSED');
     assert.equal((log.error as SystemError).syscall, 'connect');
-    assert.match(log.error.message, new RegExp(`127\\.0\\.0\\.1 port ${port}`), 'the peer in the message, as TcpStream has it');
+    assert.match(log.error.message, new RegExp(`127\\.0\\.0\\.1 port ${port}`), 'the peer in the message');
     assert.throws(() => engine.write(id, Buffer.from('x')), /closed/);
     engine.close(id); // ignored
   });
