@@ -285,7 +285,7 @@ class NativeProbeSocket implements ProbeSocket, ProbeConnectionHandlers {
   /** As net.Socket's: a failure comes as an 'error' event, never from inside write(). */
   write(data: Buffer): boolean {
     try {
-      if (this.#closed) throw new Error('tcpStream.write: stream is closed');
+      if (this.#closed) throw new Error('probe socket: write after close');
       this.#engine.write(this.#id, data);
     } catch (err) {
       queueMicrotask(() => this.#emitError(err instanceof Error ? err : new Error(String(err))));
