@@ -18,6 +18,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { parseConfig } from '../src/config/load.js';
@@ -35,6 +36,8 @@ const NS = { cli: `${P}-cli`, srv: `${P}-srv` };
 const SRV = ['10.78.0.2', '10.78.0.3'];
 const ROUNDS = Number(process.env.XLB_BENCH_HC_ROUNDS ?? 9);
 const WINDOW_MS = Number(process.env.XLB_BENCH_HC_WINDOW_MS ?? 5000);
+/** Check rates measured (comma-separated; A/B runs of one rate take XLB_BENCH_HC_RATES=10000 XLB_BENCH_HC_ROUNDS=0). */
+const RATES = (process.env.XLB_BENCH_HC_RATES ?? '1000,10000').split(',').map(Number);
 
 /** A minimal HTTP server: reads the request head, answers 200, closes (`node -e SERVER addr port`; bench/bfd.ts runs it too). */
 export const SERVER = `
@@ -57,6 +60,14 @@ function procCpuMs(pid: number | undefined): number {
     return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
   } catch {
     return 0;
+  }
+}
+/** Time the main thread has waited for a CPU while runnable so far (/proc/thread-self/schedstat, field 2), ms. */
+function runQueueMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return NaN;
   }
 }
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux architecture node runs on). */
@@ -87,6 +98,18 @@ function setup(): void {
   ip('-n', NS.srv, 'link', 'set', 'xhcs', 'up');
   // many short connections from one address: reuse TIME_WAIT ports
   execFileSync('ip', ['netns', 'exec', NS.cli, 'sysctl', '-qw', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.ip_local_port_range=10000 65000']);
+}
+
+/** Busy and softirq time of each CPU so far (/proc/stat), ms. */
+function cpuTimes(): { busy: number; softirq: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu[0-9]+ /.test(l))
+    .map((l) => {
+      const f = l.split(/ +/).slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal
+      return { busy: ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 1000) / CLK_TCK, softirq: (f[6]! * 1000) / CLK_TCK };
+    });
 }
 
 function startServer(addr: string, port: number): Promise<ChildProcess> {
@@ -148,11 +171,13 @@ async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: strin
   let failed = 0;
   let counting = false;
   const why = new Map<string, number>();
+  const durations: number[] = [];
   const runner = new HealthRunner({
     log: pino({ level: 'silent' }),
     observer: {
       attempt: (_t, r) => {
         attempts++;
+        if (counting) durations.push(r.durationMs);
         if (r.ok) return;
         failed++;
         if (!counting) return;
@@ -169,6 +194,8 @@ async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: strin
     const a0 = attempts;
     const f0 = failed;
     const c0 = process.cpuUsage();
+    const rq0 = runQueueMs();
+    const k0 = cpuTimes();
     const s0 = servers.map((x) => procCpuMs(x.pid));
     const t0 = performance.now();
     counting = true;
@@ -178,10 +205,19 @@ async function cpuAt(n: number, servers: readonly ChildProcess[], log: (s: strin
     counting = false;
     const c = process.cpuUsage(c0);
     const ms = performance.now() - t0;
+    // a checker that waits for a CPU (other work on the machine) falls behind without using any
+    log(`  hc ${n}: the checker's thread waited for a CPU ${(((runQueueMs() - rq0) / ms) * 100).toFixed(1)} % of the window; load average ${loadavg()[0]!.toFixed(2)}`);
+    const k = cpuTimes().map((x, i) => `cpu${i} ${(((x.busy - k0[i]!.busy) / ms) * 100).toFixed(0)} % (softirq ${(((x.softirq - k0[i]!.softirq) / ms) * 100).toFixed(0)} %)`);
+    log(`  hc ${n}: the machine: ${k.join(', ')}`);
     const srv = servers.map((x, i) => (((procCpuMs(x.pid) - s0[i]!) / ms) * 100).toFixed(0));
     log(`  hc ${n}: checker user ${((c.user / 1000 / ms) * 100).toFixed(1)} % + system ${((c.system / 1000 / ms) * 100).toFixed(1)} % of a core; the bench's servers ${srv.join(' + ')} %`);
+    durations.sort((a, b) => a - b);
+    const q = (p: number): string => (durations[Math.min(durations.length - 1, Math.floor(durations.length * p))] ?? NaN).toFixed(1);
+    log(`  hc ${n}: attempt duration p50 ${q(0.5)} / p99 ${q(0.99)} / max ${q(1)} ms`);
     const made = attempts - a0;
     const rate = (made * 1000) / ms;
+    // per check made: comparable between runs that made different numbers of checks
+    log(`  hc ${n}: per check made, user ${(c.user / made).toFixed(1)} us + system ${(c.system / made).toFixed(1)} us`);
     const top = [...why].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} x ${k}`);
     if (failed - f0 > 0) log(`  hc ${n}: ${failed - f0} of ${made} attempts failed: ${top.slice(0, 4).join('; ')}`);
     return { pct: ((c.user + c.system) / 1000 / ms) * 100, rate, made, failed: failed - f0, p99: delay.percentile(99) / 1e6, why: top };
@@ -235,7 +271,7 @@ export async function benchHealth(log: (s: string) => void): Promise<BenchRow[]>
   try {
     for (const a of SRV) servers.push(await startServer(a, 8000));
     const rows: BenchRow[] = [];
-    for (const n of [1000, 10000]) {
+    for (const n of RATES) {
       const r = await cpuAt(n, servers, log);
       log(`  hc ${n} checks/s asked: ${Math.round(r.rate)} made, ${r.pct.toFixed(1)}% of a core, event-loop delay p99 ${r.p99.toFixed(1)} ms`);
       rows.push({ key: `hc_cpu_pct.${n}`, value: Math.round(r.pct * 10) / 10, label: `health checks, ${n} HTTP checks/s (made ${Math.round(r.rate)}/s), % of one core` });
@@ -244,6 +280,7 @@ export async function benchHealth(log: (s: string) => void): Promise<BenchRow[]>
       rows.push({ key: `hc_failed.${n}`, value: r.failed, label: `  failed attempts of ${r.made} in ${WINDOW_MS / 1000} s at ${n} checks/s (healthy servers: goal 0)` });
       rows.push({ key: `hc_loop_delay_p99_ms.${n}`, value: Math.round(r.p99 * 10) / 10, label: `event-loop delay p99 during ${n} checks/s, ms` });
     }
+    if (ROUNDS === 0) return rows;
     dp = XdpDataplane.load({ maxVips: 4, maxBackends: 8, maxConns: 1024, ringSize: 65537 });
     const excess: number[] = [];
     for (let i = 0; i < ROUNDS; i++) excess.push(await detectOnce(dp));

@@ -14,10 +14,10 @@
         "src/libbpf_log.cc",
         "src/link_socket.cc",
         "src/polled_socket.cc",
+        "src/probe_engine.cc",
         "src/raw_socket.cc",
         "src/socket_util.cc",
         "src/system.cc",
-        "src/tcp_stream.cc",
         "src/test_run.cc"
       ],
       "include_dirs": [

@@ -9,9 +9,9 @@
 #include "ethtool.h"
 #include "libbpf_log.h"
 #include "link_socket.h"
+#include "probe_engine.h"
 #include "raw_socket.h"
 #include "system.h"
-#include "tcp_stream.h"
 
 namespace xlb {
 
@@ -46,7 +46,10 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("BpfLink", link);
   exports.Set("RawSocket", RawSocket::Init(env));
   exports.Set("TcpConnect", TcpConnect::Init(env));
-  exports.Set("TcpStream", TcpStream::Init(env));
+  Napi::Function target = TcpTarget::Init(env);
+  addon->tcpTargetCtor = Napi::Persistent(target);
+  exports.Set("TcpTarget", target);
+  exports.Set("ProbeEngine", ProbeEngine::Init(env));
   exports.Set("LinkSocket", LinkSocket::Init(env));
   InitSystem(env, exports);
   InitEthtool(env, exports);

@@ -29,7 +29,9 @@ struct Addon {
   Napi::FunctionReference bpfObjectCtor;
   Napi::FunctionReference bpfMapCtor;
   Napi::FunctionReference bpfLinkCtor;
-  // Every open wrapper (BpfObject, BpfMap, BpfLink).
+  // ProbeEngine.connect checks its argument against it.
+  Napi::FunctionReference tcpTargetCtor;
+  // Every open wrapper (BpfObject, BpfMap, BpfLink, sockets, ProbeEngine).
   std::set<Closable*> live;
 
   static Addon* From(Napi::Env env) { return env.GetInstanceData<Addon>(); }

@@ -464,14 +464,16 @@ Napi::Function TcpConnect::Init(Napi::Env env) {
                      });
 }
 
-int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peerText) {
-  int family = Family(env, opts.Get("family"), (cls + ": options.family").c_str());
+TcpConnectSpec ParseTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls) {
+  TcpConnectSpec spec;
+  spec.family = Family(env, opts.Get("family"), (cls + ": options.family").c_str());
   Napi::Value address = opts.Get("address");
   Napi::Value port = opts.Get("port");
   Napi::Value mark = opts.Get("mark");
   Napi::Value device = opts.Get("device");
   Napi::Value bindAddress = opts.Get("bindAddress");
   Napi::Value bindPort = opts.Get("bindPort");
+  Napi::Value delayAck = opts.Get("delayAck");
   if (!address.IsString()) ThrowType(env, cls + ": options.address must be a string");
   if (!port.IsNumber()) ThrowType(env, cls + ": options.port must be a number");
   if (!mark.IsUndefined() && !mark.IsNumber()) ThrowType(env, cls + ": options.mark must be a number");
@@ -484,44 +486,71 @@ int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& c
   }
   std::string peer = address.As<Napi::String>().Utf8Value();
   uint32_t peerPort = port.As<Napi::Number>().Uint32Value();
-  sockaddr_storage to;
-  socklen_t toLen = ToSockaddr(env, family, peer, peerPort, &to, cls + ": options.address");
-
-  FdGuard fd{::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP)};
-  if (fd.fd < 0) ThrowErrno(env, errno, "socket");
+  spec.toLen = ToSockaddr(env, spec.family, peer, peerPort, &spec.to, cls + ": options.address");
+  spec.peer = peer + " port " + std::to_string(peerPort);
   if (mark.IsNumber()) {
-    uint32_t m = mark.As<Napi::Number>().Uint32Value();
-    if (setsockopt(fd.fd, SOL_SOCKET, SO_MARK, &m, sizeof(m)) != 0) {
-      ThrowErrno(env, errno, "setsockopt", "SO_MARK");
-    }
+    spec.hasMark = true;
+    spec.mark = mark.As<Napi::Number>().Uint32Value();
   }
-  if (device.IsString()) {
-    std::string name = device.As<Napi::String>().Utf8Value();
-    if (setsockopt(fd.fd, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
-                   static_cast<socklen_t>(name.size())) != 0) {
-      ThrowErrno(env, errno, "setsockopt", "SO_BINDTODEVICE " + name);
-    }
-  }
+  if (device.IsString()) spec.device = device.As<Napi::String>().Utf8Value();
+  spec.delayAck = delayAck.ToBoolean().Value();
   if (bindAddress.IsString()) {
-    std::string local = bindAddress.As<Napi::String>().Utf8Value();
+    spec.local = bindAddress.As<Napi::String>().Utf8Value();
     uint32_t localPort = bindPort.IsNumber() ? bindPort.As<Napi::Number>().Uint32Value() : 0;
-    if (localPort == 0) {
+    spec.bindNoPort = localPort == 0;
+    spec.fromLen = ToSockaddr(env, spec.family, spec.local, localPort, &spec.from, cls + ": options.bindAddress");
+  }
+  return spec;
+}
+
+int OpenTcpConnect(const TcpConnectSpec& spec, TcpConnectFailure* failure) {
+  auto fail = [failure](int err, const char* syscall, std::string detail) {
+    failure->err = err;
+    failure->syscall = syscall;
+    failure->detail = std::move(detail);
+    return -1;
+  };
+  FdGuard fd{::socket(spec.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP)};
+  if (fd.fd < 0) return fail(errno, "socket", "");
+  if (spec.hasMark && setsockopt(fd.fd, SOL_SOCKET, SO_MARK, &spec.mark, sizeof(spec.mark)) != 0) {
+    return fail(errno, "setsockopt", "SO_MARK");
+  }
+  if (!spec.device.empty() &&
+      setsockopt(fd.fd, SOL_SOCKET, SO_BINDTODEVICE, spec.device.c_str(),
+                 static_cast<socklen_t>(spec.device.size())) != 0) {
+    return fail(errno, "setsockopt", "SO_BINDTODEVICE " + spec.device);
+  }
+  if (spec.delayAck) {
+    // Delayed-ACK ("pingpong") mode from the start: the handshake's last
+    // ACK rides on the first data instead of going alone (Linux
+    // tcp_rcv_synsent_state_process, "Save one ACK"). Best effort.
+    int zero = 0;
+    setsockopt(fd.fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+  }
+  if (spec.fromLen != 0) {
+    if (spec.bindNoPort) {
       // Pick the port at connect() time, by 4-tuple: a probe bound to one
       // address does not use up the ephemeral range. Best effort.
       int one = 1;
       setsockopt(fd.fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
     }
-    sockaddr_storage from;
-    socklen_t fromLen = ToSockaddr(env, family, local, localPort, &from, cls + ": options.bindAddress");
-    if (::bind(fd.fd, reinterpret_cast<sockaddr*>(&from), fromLen) != 0) {
-      ThrowErrno(env, errno, "bind", local);
+    if (::bind(fd.fd, reinterpret_cast<const sockaddr*>(&spec.from), spec.fromLen) != 0) {
+      return fail(errno, "bind", spec.local);
     }
   }
-  if (::connect(fd.fd, reinterpret_cast<sockaddr*>(&to), toLen) != 0 && errno != EINPROGRESS) {
-    ThrowErrno(env, errno, "connect", peer + " port " + std::to_string(peerPort));
+  if (::connect(fd.fd, reinterpret_cast<const sockaddr*>(&spec.to), spec.toLen) != 0 && errno != EINPROGRESS) {
+    return fail(errno, "connect", spec.peer);
   }
-  *peerText = peer + " port " + std::to_string(peerPort);
   return fd.Release();
+}
+
+int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peerText) {
+  TcpConnectSpec spec = ParseTcpConnect(env, opts, cls);
+  TcpConnectFailure failure;
+  int fd = OpenTcpConnect(spec, &failure);
+  if (fd < 0) ThrowErrno(env, failure.err, failure.syscall, failure.detail);
+  *peerText = spec.peer;
+  return fd;
 }
 
 TcpConnect::TcpConnect(const Napi::CallbackInfo& info)

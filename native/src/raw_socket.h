@@ -7,8 +7,8 @@
 // TcpConnect  a non-blocking TCP connect with SO_MARK / SO_BINDTODEVICE / a
 //             bind address set first; hands the connected fd to JS (for
 //             `new net.Socket({ fd })`).
-// TcpStream   the same connect, then the connection's bytes to and from JS
-//             (tcp_stream.h).
+// TcpTarget / ProbeEngine  the same connect, parsed once, and the
+//             connection's bytes to and from JS in batches (probe_engine.h).
 //
 // Both only move bytes and set options: no protocol logic (DESIGN §1).
 // Every fd is non-blocking and close-on-exec; nothing blocks the loop.
@@ -63,7 +63,7 @@ class RawSocket : public PolledSocket<RawSocket> {
   std::vector<uint8_t> rxBuf_;  // recv() scratch, allocated on first use
 };
 
-// For TcpConnect and TcpStream: a non-blocking, close-on-exec TCP socket of
+// For TcpConnect: a non-blocking, close-on-exec TCP socket of
 // options.family with options.mark (SO_MARK), options.device
 // (SO_BINDTODEVICE) and options.bindAddress/bindPort set, and connect() to
 // options.address/port started. Returns the fd (the caller's); *peer gets
@@ -71,6 +71,35 @@ class RawSocket : public PolledSocket<RawSocket> {
 // message, or the errno's SystemError) on bad options or an immediate
 // failure, and then leaves nothing open.
 int OpenTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls, std::string* peer);
+
+// The same options, parsed once (ProbeEngine's TcpTarget keeps one per
+// check, so an attempt parses no address): the peer and bind sockaddrs, the
+// mark and device. Throws TypeError (with `cls`) on bad options.
+struct TcpConnectSpec {
+  int family = 0;
+  sockaddr_storage to{};
+  socklen_t toLen = 0;
+  bool hasMark = false;
+  uint32_t mark = 0;
+  std::string device;      // empty: no SO_BINDTODEVICE
+  sockaddr_storage from{};
+  socklen_t fromLen = 0;   // 0: not bound
+  bool bindNoPort = false; // bound to an address with port 0
+  std::string local;       // the bind address, for messages
+  std::string peer;        // "<address> port <port>", for messages
+  bool delayAck = false;   // TCP_QUICKACK 0 before connect
+};
+TcpConnectSpec ParseTcpConnect(Napi::Env env, const Napi::Object& opts, const std::string& cls);
+
+// Why OpenTcpConnect(spec, ...) failed: ErrnoError(err, syscall, detail).
+struct TcpConnectFailure {
+  int err = 0;
+  const char* syscall = "";
+  std::string detail;
+};
+// Opens the socket of `spec` and starts its connect, without JS: returns
+// the fd (the caller's), or -1 with *failure set and nothing left open.
+int OpenTcpConnect(const TcpConnectSpec& spec, TcpConnectFailure* failure);
 
 class TcpConnect : public Napi::ObjectWrap<TcpConnect>, public Closable {
  public:

@@ -67,6 +67,14 @@ class UvPoll {
     h_ = nullptr;
   }
 
+  // Whether the handle keeps the loop alive (uv_ref / uv_unref): an owner
+  // with nothing in flight lets the process exit. No syscall.
+  void SetRef(bool ref) {
+    if (h_ == nullptr) return;
+    if (ref) uv_ref(reinterpret_cast<uv_handle_t*>(h_));
+    else uv_unref(reinterpret_cast<uv_handle_t*>(h_));
+  }
+
   bool Active() const {
     return h_ != nullptr && uv_is_active(reinterpret_cast<const uv_handle_t*>(h_));
   }

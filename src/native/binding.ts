@@ -434,6 +434,12 @@ export interface TcpConnectOptions {
   bindAddress?: string;
   /** Local port, with bindAddress. */
   bindPort?: number;
+  /**
+   * Delayed ACKs from the start (TCP_QUICKACK 0 before connect): the
+   * handshake's last ACK goes with the first bytes written, one packet
+   * fewer, for a client that writes as soon as it is connected. Best effort.
+   */
+  delayAck?: boolean;
 }
 
 /** A TCP connect in progress. */
@@ -457,40 +463,61 @@ export interface NativeTcpConnectCtor {
   new (options: TcpConnectOptions, callback: (err: Error | null, fd?: number) => void): NativeTcpConnect;
 }
 
-/** What a TcpStream's callback reports (native/src/tcp_stream.h). */
-export const TCP_STREAM_EVENT = {
+/** What a ProbeEngine batch holds per event (native/src/probe_engine.h). */
+export const PROBE_EVENT = {
   /** The handshake finished; writes may start. */
   CONNECTED: 0,
-  /** Bytes read: the value is a Buffer of its own. */
+  /** Bytes read: `a` is their offset in the engine's `data`, `b` their length. */
   DATA: 1,
   /** The peer's FIN: nothing more will be read. */
   END: 2,
-  /** The value is a SystemError; the stream is closed already. */
-  ERROR: 3,
+  /** DATA, and the peer's FIN came after those bytes. */
+  DATA_END: 3,
+  /** `a` indexes the batch's errors (a SystemError); the connection is closed already. */
+  ERROR: 4,
 } as const;
 
-/** One of {@link TCP_STREAM_EVENT}'s values. */
-export type TcpStreamEvent = (typeof TCP_STREAM_EVENT)[keyof typeof TCP_STREAM_EVENT];
-
-/** A TCP connection whose bytes go to and from JS without a net.Socket. */
-export interface NativeTcpStream {
-  /**
-   * Sends what the socket takes now and keeps the rest for when it is
-   * writable. Throws SystemError (EPIPE, ECONNRESET) or when not connected.
-   */
-  write(data: Buffer): void;
-  /** Closes the fd (RST instead of FIN with `reset`); no callback after it. Idempotent. */
-  close(reset: boolean): void;
+/** One check's connect options, parsed once (native/src/probe_engine.h). Opaque. */
+export interface NativeTcpTarget {
+  /** Never set: only tells the type apart. */
+  readonly __tcpTarget?: never;
 }
 
-/** The TcpStream class. */
-export interface NativeTcpStreamCtor {
+/** The TcpTarget class. */
+export interface NativeTcpTargetCtor {
+  /** Parses the options as TcpConnect does (TypeError on bad ones); opens nothing. */
+  new (options: TcpConnectOptions): NativeTcpTarget;
+}
+
+/**
+ * The health checker's TCP connections on one epoll fd, their events handed
+ * to JS in batches: the batch callback gets `count` events in `events`
+ * (4 words each: id, kind, a, b; kinds in {@link PROBE_EVENT}), their bytes
+ * in `data`, both valid only during the callback, and the batch's
+ * SystemErrors in `errors` (undefined when there are none).
+ */
+export interface NativeProbeEngine {
+  /** The batch's events; valid during the callback. */
+  readonly events: Uint32Array;
+  /** The batch's bytes; valid during the callback. */
+  readonly data: Buffer;
+  /** Connections open. */
+  readonly open: number;
   /**
-   * Creates the socket as TcpConnect does and starts the connect; immediate
-   * failures throw. `callback` then reports CONNECTED, DATA, END, and ERROR
-   * (after which the stream is closed), from the event loop.
+   * Opens the socket of `target` and starts its connect.
+   * @returns the connection's id
+   * @throws SystemError when the socket cannot be made or the connect fails at once
    */
-  new (options: TcpConnectOptions, callback: (event: TcpStreamEvent, value: Buffer | Error | undefined) => void): NativeTcpStream;
+  connect(target: NativeTcpTarget): number;
+  /** Sends now what the socket takes, the rest when it is writable; throws SystemError (EPIPE...) or when not connected. */
+  write(id: number, data: Buffer): void;
+  /** Closes the connection (RST instead of FIN with `reset`, unless still connecting); unknown ids are ignored. */
+  close(id: number, reset: boolean): void;
+}
+
+/** The ProbeEngine class. */
+export interface NativeProbeEngineCtor {
+  new (callback: (count: number, errors: unknown[] | undefined) => void): NativeProbeEngine;
 }
 
 /** Options of `new LinkSocket()`. */
@@ -604,8 +631,10 @@ export interface NativeAddon {
   RawSocket: NativeRawSocketCtor;
   /** TCP connect with SO_MARK / SO_BINDTODEVICE / bind address, see {@link NativeTcpConnectCtor}. */
   TcpConnect: NativeTcpConnectCtor;
-  /** A TCP connection without a net.Socket, see {@link NativeTcpStreamCtor}. */
-  TcpStream: NativeTcpStreamCtor;
+  /** One check's parsed connect options, see {@link NativeTcpTargetCtor}. */
+  TcpTarget: NativeTcpTargetCtor;
+  /** The health checker's connections on one epoll fd, see {@link NativeProbeEngine}. */
+  ProbeEngine: NativeProbeEngineCtor;
   /** Netlink and packet sockets, see {@link NativeLinkSocket}. */
   LinkSocket: NativeLinkSocketCtor;
   /** libbpf_num_possible_cpus(): the slot count of per-CPU values. */
@@ -664,7 +693,8 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'BpfLink',
   'RawSocket',
   'TcpConnect',
-  'TcpStream',
+  'TcpTarget',
+  'ProbeEngine',
   'LinkSocket',
   'possibleCpus',
   'libbpfVersion',

@@ -3,7 +3,8 @@
  * sockets of any protocol ({@link RawSocket}: VRRP, ICMP echo), TCP
  * connects with SO_MARK / SO_BINDTODEVICE / a bind address
  * ({@link tcpConnectFd}, {@link connectSocket}), TCP connections without a
- * net.Socket ({@link TcpStream}: health checks), netlink sockets
+ * net.Socket ({@link ProbeEngine}, which holds the health checker's
+ * connections on one epoll fd), netlink sockets
  * ({@link NetlinkSocket}: rtnetlink) and packet sockets ({@link PacketSocket}:
  * gratuitous ARP, unsolicited neighbour advertisements).
  *
@@ -29,9 +30,11 @@ import {
   type NativeRawSocket,
   type NativeRawSocketCtor,
   type NativeTcpConnectCtor,
-  type NativeTcpStream,
-  type NativeTcpStreamCtor,
-  TCP_STREAM_EVENT,
+  type NativeProbeEngine,
+  type NativeProbeEngineCtor,
+  type NativeTcpTarget,
+  type NativeTcpTargetCtor,
+  PROBE_EVENT,
   type NetlinkDatagram,
   type PacketAddress,
   type PacketFrame,
@@ -508,103 +511,142 @@ export async function connectSocket(options: TcpConnectFdOptions, Native: Native
   }
 }
 
-/** What a {@link TcpStream} reports, each from the event loop. */
-export interface TcpStreamHandlers {
+/**
+ * One check's connect options (as {@link tcpConnectFd}'s), checked and
+ * parsed once: each {@link ProbeEngine.connect} of it parses no address.
+ */
+export class TcpTarget {
+  /** The addon's object, for the engine. */
+  readonly native: NativeTcpTarget;
+
+  /** @throws TypeError / RangeError on bad options */
+  constructor(options: TcpConnectOptions, Native: NativeTcpTargetCtor = native().TcpTarget) {
+    checkTcpOptions(options);
+    this.native = callNative(() => new Native(options));
+  }
+}
+
+/** What a {@link ProbeEngine} connection reports, each from the event loop. */
+export interface ProbeConnectionHandlers {
   /** The handshake finished: writes may start. */
   connected(): void;
-  /** Bytes read (a Buffer of their own). */
-  data(bytes: Buffer): void;
+  /**
+   * Bytes read: a view into the engine's batch buffer, valid during this
+   * call only (copy what is kept). `last`: the peer's FIN came after them
+   * (no `end()` follows).
+   */
+  data(bytes: Buffer, last: boolean): void;
   /** The peer's FIN: nothing more will be read. */
   end(): void;
-  /** The connect or the connection failed (a SystemError); the stream is closed already. */
+  /** The connect or the connection failed (a SystemError); the connection is closed already. */
   error(err: Error): void;
 }
 
 /**
- * A TCP connection whose bytes go to and from JS without a net.Socket:
- * one object, one uv_poll handle and one call into JS per event, for the
- * health checker's thousands of short connections a second (a net.Socket
- * costs a stream's whole machinery per connection). Connects as
- * {@link tcpConnectFd} does, with the same options.
- *
- * No backpressure and no half-close: a probe writes one small request and
- * reads one answer. The handlers run only while the stream is open; none
- * runs after {@link TcpStream.close} or after `error`.
+ * The health checker's TCP connections (tcp checks, http without TLS) on
+ * the addon's ProbeEngine: one epoll fd for all of them and one call into JS
+ * per turn of the event loop with every event it found, where an object
+ * per connection (the TcpStream it replaced) cost an object, a poll handle
+ * and a call into JS per connection and event. A connection is a number;
+ * no handler of it runs after close() or error().
  */
-export class TcpStream {
-  readonly #s: NativeTcpStream;
-  #connected = false;
-  #ended = false;
-  #closed = false;
+export class ProbeEngine {
+  readonly #e: NativeProbeEngine;
+  readonly #handlers = new Map<number, ProbeConnectionHandlers>();
+
+  constructor(Native: NativeProbeEngineCtor = native().ProbeEngine) {
+    this.#e = callNative(() => new Native(this.#onBatch));
+  }
+
+  /** Connections open (the addon's count). */
+  get open(): number {
+    return this.#e.open;
+  }
 
   /**
-   * Starts the connect.
+   * Starts a connect to `target`; `handlers` get its events.
+   * @returns the connection's id
    * @throws SystemError for an immediate failure (ENETUNREACH, ENODEV,
-   *   EADDRNOTAVAIL, EPERM for a mark...); TypeError / RangeError on bad options
+   *   EADDRNOTAVAIL, EPERM for a mark...)
    */
-  constructor(
-    options: TcpConnectOptions,
-    private readonly handlers: TcpStreamHandlers,
-    Native: NativeTcpStreamCtor = native().TcpStream,
-  ) {
-    checkTcpOptions(options);
-    this.#s = callNative(() => new Native(options, this.#onEvent));
-  }
-
-  /** The handshake has finished. */
-  get connected(): boolean {
-    return this.#connected;
-  }
-
-  /** The peer's FIN was read. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** close() ran or the stream failed. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  readonly #onEvent = (event: number, value: Buffer | Error | undefined): void => {
-    if (this.#closed) return;
-    switch (event) {
-      case TCP_STREAM_EVENT.CONNECTED:
-        this.#connected = true;
-        this.handlers.connected();
-        return;
-      case TCP_STREAM_EVENT.DATA:
-        this.handlers.data(value as Buffer);
-        return;
-      case TCP_STREAM_EVENT.END:
-        this.#ended = true;
-        this.handlers.end();
-        return;
-      default:
-        this.#closed = true;
-        this.handlers.error(toSystemError(value) as Error);
+  connect(target: TcpTarget, handlers: ProbeConnectionHandlers): number {
+    let id: number;
+    try {
+      id = this.#e.connect(target.native);
+    } catch (e) {
+      throw toSystemError(e);
     }
-  };
+    this.#handlers.set(id, handlers);
+    return id;
+  }
 
   /**
    * Sends `data`: what the socket takes now, the rest when it is writable.
    * @throws SystemError EPIPE, ECONNRESET...; Error when not connected or closed
    */
-  write(data: Buffer): void {
-    if (!Buffer.isBuffer(data)) throw new TypeError('tcpStream.write: data must be a Buffer');
-    callNative(() => this.#s.write(data));
+  write(id: number, data: Buffer): void {
+    try {
+      this.#e.write(id, data);
+    } catch (e) {
+      throw toSystemError(e);
+    }
   }
 
   /**
-   * Closes the connection; no handler runs after this. Idempotent.
+   * Closes the connection; no handler runs after this. Unknown ids are ignored.
    * @param reset send RST rather than FIN (SO_LINGER 0): no TIME_WAIT is
    *   left on this host. Ignored while the connect is pending.
    */
-  close(reset = false): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#s.close(reset);
+  close(id: number, reset = false): void {
+    if (!this.#handlers.delete(id)) return;
+    this.#e.close(id, reset);
   }
+
+  readonly #onBatch = (count: number, errors: unknown[] | undefined): void => {
+    const ev = this.#e.events;
+    const data = this.#e.data;
+    for (let i = 0; i < count; i++) {
+      const id = ev[i * 4]!;
+      const h = this.#handlers.get(id);
+      if (h === undefined) continue; // closed earlier in this batch
+      try {
+        this.#dispatch(h, id, ev[i * 4 + 1]!, ev[i * 4 + 2]!, ev[i * 4 + 3]!, data, errors);
+      } catch (err) {
+        // as a callback of its own would: uncaught, and the rest of the batch still runs
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
+
+  #dispatch(h: ProbeConnectionHandlers, id: number, kind: number, a: number, b: number, data: Buffer, errors: unknown[] | undefined): void {
+    switch (kind) {
+      case PROBE_EVENT.CONNECTED:
+        h.connected();
+        break;
+      case PROBE_EVENT.DATA:
+        h.data(data.subarray(a, a + b), false);
+        break;
+      case PROBE_EVENT.DATA_END:
+        h.data(data.subarray(a, a + b), true);
+        break;
+      case PROBE_EVENT.END:
+        h.end();
+        break;
+      default:
+        this.#handlers.delete(id);
+        h.error(toSystemError(errors![a]) as Error);
+    }
+  }
+}
+
+let engine: ProbeEngine | undefined;
+
+/** The thread's ProbeEngine, made on first use (it holds nothing while idle). */
+export function probeEngine(): ProbeEngine {
+  engine ??= new ProbeEngine();
+  return engine;
 }
 
 // ------------------------------------------------------------ link sockets

@@ -307,7 +307,7 @@ class HttpAttempt {
       else this.#onSocket(raw!);
     };
     // TLS needs a net.Socket under it; plain HTTP takes the factory's lighter socket
-    this.#cancelConnect = plan.tls ? connectVia(plan.factory, plan.target, plan.spec, onConnect) : connectVia(plan.factory, plan.target, plan.spec, onConnect, true);
+    this.#cancelConnect = plan.tls ? connectVia(plan.factory, plan.target, plan.spec, onConnect) : connectVia(plan.factory, plan.target, plan.spec, onConnect, true, true);
   }
 
   /** https: the TCP connection is up; the TLS handshake over it, then the request. */
@@ -349,7 +349,7 @@ class HttpAttempt {
     this.attempts.delete(this.abort);
     this.#cancelConnect(); // connectVia never calls back synchronously: set by then
     // Reset the TCP socket first: destroying the TLS socket would close it with a FIN.
-    if (this.#raw) dropConnection(this.#raw, this.#sock?.readableEnded ?? false);
+    if (this.#raw) dropConnection(this.#raw);
     if (this.#sock && this.#sock !== this.#raw) this.#sock.destroy();
     this.resolve(r);
   }
@@ -404,7 +404,8 @@ class HttpAttempt {
     const end = findHeadEnd(buf, from);
     if (end < 0) {
       if (buf.length > MAX_HEAD_BYTES) this.#fail('protocol', `response head longer than ${MAX_HEAD_BYTES} bytes`);
-      else this.#head = buf;
+      // kept past this call: a copy (the native socket's chunk is a view into its batch buffer)
+      else this.#head = buf === chunk ? Buffer.from(chunk) : buf;
       return;
     }
     this.#head = undefined;
@@ -469,7 +470,7 @@ class HttpAttempt {
     const piece = data.length > room ? data.subarray(0, room) : data;
     this.#bodyBytes += piece.length;
     this.#hash?.update(piece);
-    this.#chunks?.push(piece);
+    this.#chunks?.push(Buffer.from(piece)); // kept past this call: a copy, as above
     if (this.#bodyBytes >= this.plan.spec.maxBodyBytes) this.#complete();
   };
 

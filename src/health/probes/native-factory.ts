@@ -4,10 +4,11 @@
  * set: SO_MARK (`fwmark`, and the steering mark of `target: vip` checks),
  * SO_BINDTODEVICE (`bindInterface`), IP_RECVERR; and the default factory of
  * every check, for its lighter TCP socket. TCP connects go through the
- * addon. For the tcp probe and http without TLS they stay the addon's
- * TcpStream ({@link SocketFactory.stream}: one object and one call into JS
- * per event, where a `net.Socket` costs a stream's machinery per
- * connection); for https and smtp they come back as ordinary `net.Socket`s
+ * addon. For the tcp probe and http without TLS they stay the addon's,
+ * connections of its ProbeEngine ({@link SocketFactory.stream}: one epoll fd
+ * for all of them, and one call into JS per turn of the loop with all their
+ * events, where a `net.Socket` costs a stream's machinery per connection);
+ * for https and smtp they come back as ordinary `net.Socket`s
  * (src/native/socket.ts connectSocket), which TLS needs. UDP
  * sockets are the addon's RawSocket (SOCK_DGRAM, protocol 17) behind the
  * part of Node's dgram API the udp and dns probes use ({@link ProbeDgram}).
@@ -23,7 +24,17 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
-import { connectSocket, IPPROTO, RawSocket, SOCKOPT, TcpStream, type TcpConnectOptions, type TcpStreamHandlers } from '../../native/socket.js';
+import {
+  connectSocket,
+  IPPROTO,
+  probeEngine,
+  RawSocket,
+  SOCKOPT,
+  TcpTarget,
+  type ProbeConnectionHandlers,
+  type ProbeEngine,
+  type TcpConnectOptions,
+} from '../../native/socket.js';
 import type { NetCheckBase } from '../spec.js';
 import type { ProbeDgram, ProbeSocket, ProbeTarget, SocketFactory } from './types.js';
 
@@ -203,28 +214,42 @@ export class NativeUdpSocket extends EventEmitter implements ProbeDgram {
 }
 
 /**
- * The addon's TcpStream behind {@link ProbeSocket}: what the tcp and http
- * probes use of a `net.Socket`, without the stream machinery. It is its
- * stream's handler object too, and holds one listener per event (the probes
- * add one each; a second is a bug and throws), so that a connection costs no
- * emitter and no closures beyond the probe's own.
+ * A connection of the addon's ProbeEngine behind {@link ProbeSocket}: what
+ * the tcp and http probes use of a `net.Socket`, without the stream
+ * machinery, and without an object or a poll handle of the addon's per
+ * connection. It is its connection's handler object too, and holds one
+ * listener per event (the probes add one each; a second is a bug and
+ * throws), so that a connection costs no emitter and no closures beyond the
+ * probe's own.
  */
-class NativeProbeSocket implements ProbeSocket, TcpStreamHandlers {
-  readonly #stream: TcpStream;
-  readonly #onConnect: (err: Error | null) => void;
+class NativeProbeSocket implements ProbeSocket, ProbeConnectionHandlers {
+  readonly #engine: ProbeEngine;
+  readonly #id: number;
+  #done: ((err: Error | null, sock?: ProbeSocket) => void) | undefined;
+  #connected = false;
+  #ended = false;
+  #closed = false;
   #onData: ((chunk: Buffer) => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
   #onEnd: (() => void) | undefined;
 
   /**
-   * Starts the connect; `onConnect` runs once, from the event loop, unless
-   * the socket is closed first.
-   * @throws SystemError / TypeError as TcpStream's constructor
+   * Starts the connect; `done` runs once, from the event loop, unless
+   * cancel() runs first.
+   * @throws SystemError as ProbeEngine.connect
    */
-  constructor(options: TcpConnectOptions, onConnect: (err: Error | null) => void) {
-    this.#onConnect = onConnect;
-    this.#stream = new TcpStream(options, this);
+  constructor(engine: ProbeEngine, target: TcpTarget, done: (err: Error | null, sock?: ProbeSocket) => void) {
+    this.#engine = engine;
+    this.#done = done;
+    this.#id = engine.connect(target, this);
   }
+
+  /** Closes a connect still pending; `done` never runs after it. */
+  readonly cancel = (): void => {
+    if (this.#done === undefined) return;
+    this.#done = undefined;
+    this.destroy();
+  };
 
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
@@ -246,21 +271,22 @@ class NativeProbeSocket implements ProbeSocket, TcpStreamHandlers {
   }
 
   get pending(): boolean {
-    return !this.#stream.connected;
+    return !this.#connected;
   }
 
   get destroyed(): boolean {
-    return this.#stream.closed;
+    return this.#closed;
   }
 
   get readableEnded(): boolean {
-    return this.#stream.ended;
+    return this.#ended;
   }
 
   /** As net.Socket's: a failure comes as an 'error' event, never from inside write(). */
   write(data: Buffer): boolean {
     try {
-      this.#stream.write(data);
+      if (this.#closed) throw new Error('probe socket: write after close');
+      this.#engine.write(this.#id, data);
     } catch (err) {
       queueMicrotask(() => this.#emitError(err instanceof Error ? err : new Error(String(err))));
     }
@@ -268,34 +294,54 @@ class NativeProbeSocket implements ProbeSocket, TcpStreamHandlers {
   }
 
   destroy(): void {
-    this.#stream.close(false);
+    this.#close(false);
   }
 
   resetAndDestroy(): void {
-    this.#stream.close(true);
+    this.#close(true);
   }
 
-  /** TcpStreamHandlers: the handshake finished. */
+  #close(reset: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#engine.close(this.#id, reset);
+  }
+
+  /** ProbeConnectionHandlers: the handshake finished. */
   connected(): void {
-    this.#onConnect(null);
+    this.#connected = true;
+    const done = this.#done;
+    this.#done = undefined;
+    done?.(null, this);
   }
 
-  /** TcpStreamHandlers: bytes read. */
-  data(bytes: Buffer): void {
+  /** ProbeConnectionHandlers: bytes read (the engine's view: the probe copies what it keeps). */
+  data(bytes: Buffer, last: boolean): void {
+    // the peer's FIN is in already: a close after these bytes need not reset (dropConnection)
+    if (last) this.#ended = true;
     this.#onData?.(bytes);
+    if (last && !this.#closed) this.#end();
   }
 
-  /** TcpStreamHandlers: the peer's FIN. */
+  /** ProbeConnectionHandlers: the peer's FIN. */
   end(): void {
+    this.#ended = true;
+    this.#end();
+  }
+
+  /** ProbeConnectionHandlers: the connect or the connection failed. */
+  error(err: Error): void {
+    this.#closed = true;
+    const done = this.#done;
+    this.#done = undefined;
+    if (done) done(err);
+    else this.#emitError(err);
+  }
+
+  #end(): void {
     const fn = this.#onEnd;
     this.#onEnd = undefined; // once
     fn?.();
-  }
-
-  /** TcpStreamHandlers: the connect or the connection failed. */
-  error(err: Error): void {
-    if (!this.#stream.connected) this.#onConnect(err);
-    else this.#emitError(err);
   }
 
   /** 'error', to the probe's listener if it has one (its failure handling is idempotent). */
@@ -304,7 +350,27 @@ class NativeProbeSocket implements ProbeSocket, TcpStreamHandlers {
   }
 }
 
-/** TcpConnect/TcpStream options of a check towards `target`, without the `target.via` source. */
+/**
+ * The parsed connect options of a probe's target, made on its first
+ * attempt and kept while the probe lives (keyed by its target object): an
+ * attempt parses no address. `source` is the `target.via` source they were
+ * made for, if any.
+ */
+const tcpTargets = new WeakMap<ProbeTarget, { spec: NetCheckBase; source: string | undefined; writesFirst: boolean; target: TcpTarget }>();
+
+/** The TcpTarget of `target` and `spec` (bound to `source` for `target.via`; `delayAck` when the probe writes first). */
+function tcpTargetFor(target: ProbeTarget, spec: NetCheckBase, writesFirst: boolean, source?: string): TcpTarget {
+  const hit = tcpTargets.get(target);
+  if (hit !== undefined && hit.spec === spec && hit.source === source && hit.writesFirst === writesFirst) return hit.target;
+  const opts = tcpOptions(target, spec);
+  if (source !== undefined) opts.bindAddress = source;
+  if (writesFirst) opts.delayAck = true;
+  const made = new TcpTarget(opts);
+  tcpTargets.set(target, { spec, source, writesFirst, target: made });
+  return made;
+}
+
+/** TcpConnect/TcpTarget options of a check towards `target`, without the `target.via` source. */
 function tcpOptions(target: ProbeTarget, spec: NetCheckBase): TcpConnectOptions {
   const opts: TcpConnectOptions = { family: target.family, address: target.address, port: target.port };
   const mark = target.via?.mark ?? spec.fwmark;
@@ -385,16 +451,27 @@ export const nativeSocketFactory: SocketFactory = {
       done,
     );
   },
-  stream(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void): () => void {
-    return connectWith<ProbeSocket>(
-      target,
-      spec,
-      (opts, finish) => {
-        const sock = new NativeProbeSocket(opts, (err) => void (err ? finish(err) : finish(null, sock)));
-        return { close: () => sock.destroy() };
-      },
-      done,
-    );
+  stream(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void, writesFirst = false): () => void {
+    if (target.via && spec.bindAddress === undefined) {
+      // the source is looked up first (SourceCache)
+      return connectWith<ProbeSocket>(
+        target,
+        spec,
+        (opts, finish) => ({ close: new NativeProbeSocket(probeEngine(), tcpTargetFor(target, spec, writesFirst, opts.bindAddress), (err, sock) => void finish(err, sock)).cancel }),
+        done,
+      );
+    }
+    // the common case, without connectWith's closures: done is never
+    // called synchronously (the engine calls back from the loop)
+    let sock: NativeProbeSocket;
+    try {
+      sock = new NativeProbeSocket(probeEngine(), tcpTargetFor(target, spec, writesFirst), done);
+    } catch (err) {
+      let cancelled = false;
+      queueMicrotask(() => cancelled || done(err instanceof Error ? err : new Error(String(err))));
+      return () => void (cancelled = true);
+    }
+    return sock.cancel;
   },
   udp(target: ProbeTarget, spec: NetCheckBase): ProbeDgram {
     return new NativeUdpSocket(target, spec);

@@ -144,11 +144,15 @@ export interface ProbeDgram {
 /**
  * What the tcp and http probes use of a connected TCP connection: the part
  * of `net.Socket` that the native factory's lighter socket
- * (native-factory.ts, over the addon's TcpStream) also has. Errors carry the
+ * (native-factory.ts, over the addon's ProbeEngine) also has. Errors carry the
  * errno name in `code`.
  */
 export interface ProbeSocket {
-  /** Bytes read. */
+  /**
+   * Bytes read. The chunk may be a view into a buffer the socket reuses
+   * (the native factory's is): valid during the listener only, so a probe
+   * copies what it keeps.
+   */
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   /** The connection failed. */
   on(event: 'error', listener: (err: Error) => void): this;
@@ -186,8 +190,12 @@ export interface SocketFactory {
    * As {@link SocketFactory.tcp}, for probes that read and write the bytes
    * themselves and need no stream (tcp, http without TLS): a lighter socket
    * where the factory has one. Factories without it serve `tcp()` for both.
+   * `writesFirst`: the probe writes as soon as it is connected (http), so
+   * the native factory lets the handshake's last ACK go with those bytes
+   * (one packet fewer); never for a probe that waits for the server to
+   * speak (its ACK would wait for the delayed-ACK timer).
    */
-  stream?(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void): () => void;
+  stream?(target: ProbeTarget, spec: NetCheckBase, done: (err: Error | null, sock?: ProbeSocket) => void, writesFirst?: boolean): () => void;
   /**
    * A UDP socket of the target's family, bound as the spec says (or unbound:
    * the probe's `connect()` binds it implicitly). The probe connects it.

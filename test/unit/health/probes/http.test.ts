@@ -213,6 +213,23 @@ describe('http probe', () => {
     v6.server.close();
   });
 
+  it('resets the connection also after the server closed first: no FIN back, no TIME_WAIT left on the server', async () => {
+    // its own server, so that no other case's TIME_WAIT is counted
+    const own = await rawServer('127.0.0.1', routes);
+    try {
+      const port = own.port;
+      // a read-until-close body with a digest: the attempt ends on the server's FIN
+      const r = await createHttpProbe(spec({ path: '/close-body', digest: md5Hex(BODY) }), { address: '127.0.0.1', port, family: 4 }).run();
+      assert.equal(reason(r), 'ok');
+      await sleep(50); // a FIN from the probe would be answered by now, and the server's socket in TIME_WAIT
+      const { execFileSync } = await import('node:child_process');
+      const tw = execFileSync('ss', ['-Htn', 'state', 'time-wait', 'src', `127.0.0.1:${port}`], { encoding: 'utf8' }).trim();
+      assert.equal(tw, '', `TIME_WAIT on the server's side: ${tw}`);
+    } finally {
+      own.server.close();
+    }
+  });
+
   it('sends GET with Host and User-Agent; HTTP/1.0 by default', async () => {
     const r = await createHttpProbe(spec({ path: '/ok' }), t4).run();
     assert.equal(reason(r), 'ok');
