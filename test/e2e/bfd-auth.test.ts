@@ -27,19 +27,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stopChild } from '../../src/lab/exec.js';
-import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
-import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
+import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { until } from '../support/e2e.js';
+import { startTestDaemon, stopTestDaemon } from '../support/xlb-daemon.js';
 import { createVrrpLab, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const PFX = `xba${process.pid % 100000}`;
 const INTERVAL_MS = 50;
@@ -108,25 +104,12 @@ describe('BFD authentication, xlb to xlb', { skip: !isRoot && 'needs root (netns
       writeFileSync(join(lab.dir, `${node}.yaml`), config(node));
     }
     for (const node of ['a', 'b'] as const) {
-      const d = lab.spawn(node, process.execPath, [CLI, 'load', join(lab.dir, `${node}.yaml`)]);
-      d.stdout?.on('data', (b: Buffer) => (logs[node] += b.toString()));
-      d.stderr?.on('data', (b: Buffer) => (logs[node] += b.toString()));
-      daemons[node] = d;
-      await waitForDaemon(inst(node), 15_000, () => logs[node]);
+      daemons[node] = await startTestDaemon(lab, node, inst(node), join(lab.dir, `${node}.yaml`), (o) => (logs[node] += o));
     }
   });
 
   after(async () => {
-    await Promise.all(Object.values(daemons).map((d) => stopChild(d, 10_000)));
-    for (const node of ['a', 'b'] as const) {
-      rmSync(controlPath(inst(node)), { force: true });
-      rmSync(pidPath(inst(node)), { force: true });
-      try {
-        unloadInstance(inst(node));
-      } catch {
-        /* nothing pinned */
-      }
-    }
+    await Promise.all((['a', 'b'] as const).map((node) => stopTestDaemon(inst(node), daemons[node])));
     await lab?.down();
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- a\n${logs.a}\n--- b\n${logs.b}\n`);
   });

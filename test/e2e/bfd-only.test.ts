@@ -21,13 +21,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run, stopChild } from '../../src/lab/exec.js';
-import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
-import { pidPath, pinRoot, unloadInstance } from '../../src/daemon/daemon.js';
+import { controlPath, controlRequest } from '../../src/daemon/control.js';
+import { pidPath, pinRoot } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
+import { killNetnsProcesses, startTestDaemon, stopTestDaemon } from '../support/xlb-daemon.js';
 import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
@@ -111,25 +111,13 @@ describe('a BFD-only config through the daemon, against FRR bfdd', { skip: !isRo
     await lab.exec('c', 'ip', ['neigh', 'replace', VLAB.vip4, 'lladdr', VLAB.a.mac, 'dev', 'eth0', 'nud', 'permanent']);
     bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), BFD_ONLY);
-    const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
-    d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
-    d.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-    daemon = d;
-    await waitForDaemon(NAME, 15_000, () => log);
+    daemon = await startTestDaemon(lab, 'a', NAME, file(), (o) => (log += o));
   });
 
   after(async () => {
-    if (daemon) await stopChild(daemon, 10_000);
+    await stopTestDaemon(NAME, daemon);
     await bfdd?.stop();
-    rmSync(controlPath(NAME), { force: true });
-    rmSync(pidPath(NAME), { force: true });
-    try {
-      unloadInstance(NAME);
-    } catch {
-      /* nothing pinned */
-    }
-    const pids = (await run('ip', ['netns', 'pids', lab.ns('d1')]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
-    if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
+    await killNetnsProcesses(lab.ns('d1'));
     await lab?.down();
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- logs\n${log}\n`);
   });

@@ -25,13 +25,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, stopChild } from '../../src/lab/exec.js';
-import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
-import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
+import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { until } from '../support/e2e.js';
+import { killNetnsProcesses, startTestDaemon, stopTestDaemon } from '../support/xlb-daemon.js';
 import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { createVrrpLab, keepalivedConf, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
@@ -143,11 +143,7 @@ describe('track_bfd moves a VRRP instance and keepalived takes over', {
     lab = await createVrrpLab(NAME);
     bfdd = await startBfdd(lab.ns('c'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config(-(PRIORITY - 50)));
-    const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
-    d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
-    d.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-    daemon = d;
-    await waitForDaemon(NAME, 15_000, () => log);
+    daemon = await startTestDaemon(lab, 'a', NAME, file(), (o) => (log += o));
     await until('session Up', async () => ((await session()) === 'Up' ? true : undefined), 20_000, 50);
     await until('xlb MASTER', async () => ((await vrrp())?.state === 'MASTER' ? true : undefined), 10_000, 20);
     ka = lab.keepalived('b', keepalivedConf(lab.prefix, KA_PRIORITY, 100));
@@ -156,19 +152,11 @@ describe('track_bfd moves a VRRP instance and keepalived takes over', {
   });
 
   after(async () => {
-    if (daemon) await stopChild(daemon, 10_000);
+    await stopTestDaemon(NAME, daemon);
     if (ka) await stopChild(ka, 3000);
     await bfdd?.stop();
-    rmSync(controlPath(NAME), { force: true });
-    rmSync(pidPath(NAME), { force: true });
-    try {
-      unloadInstance(NAME);
-    } catch {
-      /* nothing pinned */
-    }
     // anything left in c is FRR's: the lab's down() deletes the namespace
-    const pids = (await run('ip', ['netns', 'pids', lab.ns('c')]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
-    if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
+    await killNetnsProcesses(lab.ns('c'));
     await lab?.down();
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- xlb\n${log}\n--- keepalived\n${kaLog}\n`);
   });
