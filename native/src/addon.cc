@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "bfd_echo.h"
 #include "bpf_link.h"
 #include "bpf_map.h"
 #include "bpf_object.h"
@@ -48,6 +49,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("TcpConnect", TcpConnect::Init(env));
   exports.Set("TcpStream", TcpStream::Init(env));
   exports.Set("LinkSocket", LinkSocket::Init(env));
+  exports.Set("BfdEchoTx", BfdEchoTx::Init(env));
   InitSystem(env, exports);
   InitEthtool(env, exports);
   return exports;

@@ -16,6 +16,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BfdRuntime } from './runtime.js';
 import { createBfdIo } from './sockets.js';
+import { createBfdEchoIo } from './echo.js';
 import type { BfdWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
 import { realtimeScheduler } from '../native/realtime.js';
 
@@ -38,6 +39,18 @@ const io = createBfdIo({
     post({ type: 'log', level, obj: serialisable(obj), msg });
   },
 });
+/** The echo thread takes the worker's SCHED_FIFO priority of the moment it starts. */
+let rtPriority = 0;
+if (data.echoMap !== undefined) {
+  io.echo = createBfdEchoIo({
+    mapPath: data.echoMap,
+    ...(data.netns !== undefined ? { netns: data.netns } : {}),
+    get rtPriority() {
+      return rtPriority;
+    },
+    log: io.log,
+  });
+}
 const runtime = new BfdRuntime(io);
 runtime.on('state', (event) => post({ type: 'state', event }));
 
@@ -53,7 +66,8 @@ port.on('message', (m: ToWorker) => {
         break;
       }
       try {
-        schedule(m.rtPriority ?? 0);
+        rtPriority = m.rtPriority ?? 0;
+        schedule(rtPriority);
         runtime.apply(m.spec);
         post({ type: 'applied', id: m.id });
       } catch (err) {
@@ -66,7 +80,10 @@ port.on('message', (m: ToWorker) => {
     case 'stop':
       if (stopping) return;
       stopping = true;
-      void runtime.stop().finally(() => port.close());
+      void runtime.stop().finally(() => {
+        (io.echo as { close?: () => void } | undefined)?.close?.();
+        port.close();
+      });
       break;
   }
 });
