@@ -325,9 +325,19 @@ void BfdEchoTx::Run() {
         s.failed = true;
         auto* f = new Failure{slot, now - ref, ReadU64(slot, countOffset_)};
         napi_status st = onFail_.NonBlockingCall(f, [](Napi::Env env, Napi::Function cb, Failure* d) {
+          // The C call, not cb.Call(): nothing may throw out of here (during
+          // env teardown a failed call would terminate the process); an
+          // exception of the callback stays pending and reaches JS as any
+          // uncaught one.
           if (env != nullptr && cb != nullptr) {
-            cb.Call({Napi::Number::New(env, d->slot), Napi::Number::New(env, static_cast<double>(d->agoNs)),
-                     Napi::Number::New(env, static_cast<double>(d->returned))});
+            napi_value args[3];
+            napi_value undefined;
+            if (napi_create_uint32(env, d->slot, &args[0]) == napi_ok &&
+                napi_create_double(env, static_cast<double>(d->agoNs), &args[1]) == napi_ok &&
+                napi_create_double(env, static_cast<double>(d->returned), &args[2]) == napi_ok &&
+                napi_get_undefined(env, &undefined) == napi_ok) {
+              napi_call_function(env, undefined, cb, 3, args, nullptr);
+            }
           }
           delete d;
         });
