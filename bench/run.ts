@@ -24,6 +24,7 @@ import { benchPps } from './pps.js';
 import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
+import { BFD_ECHO_METHOD, runBfdEcho } from './bfd-echo.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -116,8 +117,14 @@ async function main(): Promise<void> {
       notes.push(`vrrp: ${VRRP_METHOD}`);
       return r;
     });
+    await part('bfd_echo', async () => {
+      log('bench: BFD own echo at 1 ms x 3, forwarding stopped -> Down');
+      const r = await runBfdEcho(log);
+      notes.push(`bfd_echo: ${BFD_ECHO_METHOD}`);
+      return r;
+    });
   } else {
-    notes.push('bpf_ns, apply, pps, restart, health, vrrp: not measured (need root)');
+    notes.push('bpf_ns, apply, pps, restart, health, vrrp, bfd_echo: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));
