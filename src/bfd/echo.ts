@@ -85,7 +85,12 @@ export function createBfdEchoIo(opts: BfdEchoIoOptions): BfdEchoIo & { close(): 
             countOffset: offsetOf('count'),
             ...(opts.rtPriority ? { rtPriority: opts.rtPriority } : {}),
           },
-          (slot, agoNs) => bySlot.get(slot)?.onFail(agoNs / 1e6),
+          (slot, agoNs) => {
+            // a report queued just before the slot was stopped and given to a
+            // new run is the old run's: the new one has not failed
+            const r = bySlot.get(slot);
+            if (r?.started && tx?.stats(slot)?.failed) r.onFail(agoNs / 1e6);
+          },
         ),
     );
     if (opts.rtPriority) {
