@@ -312,10 +312,13 @@ void BfdEchoTx::Run() {
         SendOne(slot, s, now);
         s.nextSendNs += s.intervalNs;
         // Behind by a whole interval (the thread was not scheduled): send
-        // the next one an interval from now rather than a burst.
+        // the next one an interval from now rather than a burst, and count
+        // the detection time from now: the echoes this thread did not send
+        // cannot have come back, and the peer is not to blame for that.
         if (s.nextSendNs <= now) {
           s.late++;
           s.nextSendNs = now + s.intervalNs;
+          s.armedNs = std::max(s.armedNs, now);
         }
       }
       wake = std::min(wake, s.nextSendNs);
