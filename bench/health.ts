@@ -36,8 +36,8 @@ const SRV = ['10.78.0.2', '10.78.0.3'];
 const ROUNDS = Number(process.env.XLB_BENCH_HC_ROUNDS ?? 9);
 const WINDOW_MS = Number(process.env.XLB_BENCH_HC_WINDOW_MS ?? 5000);
 
-/** A minimal HTTP server: reads the request head, answers 200, closes. */
-const SERVER = `
+/** A minimal HTTP server: reads the request head, answers 200, closes (`node -e SERVER addr port`; bench/bfd.ts runs it too). */
+export const SERVER = `
 const net = require('net');
 const [addr, port] = process.argv.slice(1);
 const res = Buffer.from('HTTP/1.0 200 OK\\r\\ncontent-length: 3\\r\\n\\r\\nok\\n');
@@ -101,19 +101,28 @@ function startServer(addr: string, port: number): Promise<ChildProcess> {
   });
 }
 
-/** N backends, one HTTP check each, every second, spread over the servers. */
-function cpuConfig(n: number): XlbConfig {
+/**
+ * The `services:` entries (YAML, no header) of N backends, one HTTP check
+ * each, every second, spread over the servers `srv` (port 8000): 100
+ * backends per service, VIPs 10.9.x.y. bench/bfd.ts loads them into a daemon.
+ */
+export function checksServicesYaml(n: number, srv: readonly string[] = SRV): string {
   const per = 100;
   const services: string[] = [];
   for (let s = 0; s * per < n; s++) {
     const backends: string[] = [];
     for (let b = 0; b < Math.min(per, n - s * per); b++) {
       const i = s * per + b;
-      backends.push(`      - { address: 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}, health: { checks: [{ type: http, connect_address: ${SRV[i % SRV.length]}, connect_port: 8000 }] } }`);
+      backends.push(`      - { address: 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}, health: { checks: [{ type: http, connect_address: ${srv[i % srv.length]}, connect_port: 8000 }] } }`);
     }
     services.push(`  - address: 10.9.${s >> 8}.${s & 255}\n    port: 80\n    mode: dr\n    health: { interval: 1s, timeout: 500ms }\n    backends:\n${backends.join('\n')}`);
   }
-  const r = parseConfig(`instance: bench\ninterfaces: [{ name: eth0 }]\nlimits: { max_vips: 1000, max_backends: 20000 }\nservices:\n${services.join('\n')}\n`, 'bench-hc.yaml');
+  return services.join('\n');
+}
+
+/** N backends, one HTTP check each, every second, spread over the servers. */
+function cpuConfig(n: number): XlbConfig {
+  const r = parseConfig(`instance: bench\ninterfaces: [{ name: eth0 }]\nlimits: { max_vips: 1000, max_backends: 20000 }\nservices:\n${checksServicesYaml(n)}\n`, 'bench-hc.yaml');
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
   return r.config;
 }

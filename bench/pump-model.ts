@@ -160,3 +160,32 @@ export function windowRates(samples: readonly CountSample[]): number[] {
 export function runRate(samples: readonly CountSample[]): number {
   return Math.max(...windowRates(samples));
 }
+
+/** The rates of one round of the BFD echo pump (bench/pump.ts benchEchoPump), frames a second. */
+export interface EchoRound {
+  /** The echo reflector at both ends, before and after. */
+  pair: readonly [number, number];
+  /** The ceiling (MAC rewrite + XDP_TX) against the echo reflector. */
+  ceiling: number;
+  /** xlb reflecting a peer's echo against the echo reflector. */
+  echo: number;
+}
+
+/** What one echo round gives. */
+export interface EchoFigures {
+  /** Rates alone on a core, pps. */
+  ceiling: number;
+  echo: number;
+  /** echo ÷ ceiling, the pump's rates as measured (each with the reflector's share, as lab_pps.xlb_ratio). */
+  pumpRatio: number;
+  /** echo ÷ ceiling, rates alone on a core. */
+  aloneRatio: number;
+}
+
+/** Every figure of one echo round. Throws (RangeError) when the round cannot give them. */
+export function echoFigures(r: EchoRound): EchoFigures {
+  const h = reflectorShare(r.pair);
+  const c = ownCost('ceiling', r.ceiling, h);
+  const e = ownCost('echo', r.echo, h);
+  return { ceiling: 1e9 / c, echo: 1e9 / e, pumpRatio: r.echo / r.ceiling, aloneRatio: c / e };
+}

@@ -21,9 +21,11 @@ import { benchXdp, XDP_BENCH_METHOD, type BenchRow } from './xdp.js';
 import { median } from './stats.js';
 import { benchRestart } from './restart.js';
 import { benchPps } from './pps.js';
+import { benchEchoPump, ECHO_PUMP_METHOD } from './pump.js';
 import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
+import { benchBfd, BFD_METHOD } from './bfd.js';
 import { BFD_ECHO_METHOD, runBfdEcho } from './bfd-echo.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -101,6 +103,12 @@ async function main(): Promise<void> {
       notes.push(`lab_pps: ${pps.method}`);
       return pps.rows;
     });
+    await part('echo_pps', async () => {
+      log('bench: BFD echo reflected by XDP, against the XDP_TX ceiling (packet pump)');
+      const r = await benchEchoPump(log);
+      notes.push(`bfd_echo: ${ECHO_PUMP_METHOD}`);
+      return r;
+    });
     await part('restart', async () => {
       log('bench: kill -9 and restart of the daemon under load, in the lab');
       return benchRestart(log);
@@ -117,6 +125,14 @@ async function main(): Promise<void> {
       notes.push(`vrrp: ${VRRP_METHOD}`);
       return r;
     });
+    await part('bfd', async () => {
+      log('bench: BFD detection at 10 ms x 3 (xlb vs FRR bfdd, idle and under a 1,000-VIP reload + 10,000 checks/s), tx jitter, failover with BFD peering');
+      const r = await benchBfd(log, notes);
+      notes.push(`bfd: ${BFD_METHOD}`);
+      // failover_xlb_bfd_1s is read against keepalived's 1 s failover of the vrrp part
+      if (r.some((x) => x.key === 'failover_ms.xlb_bfd_1s') && !rows.some((x) => x.key === 'failover_ms.keepalived_1s')) notes.push('bfd: failover_ms.xlb_bfd_1s has no ratio: failover_ms.keepalived_1s comes from the vrrp part, not run (or not measured) here');
+      return r;
+    });
     await part('bfd_echo', async () => {
       log('bench: BFD own echo at 1 ms x 3, forwarding stopped -> Down');
       const r = await runBfdEcho(log);
@@ -124,7 +140,7 @@ async function main(): Promise<void> {
       return r;
     });
   } else {
-    notes.push('bpf_ns, apply, pps, restart, health, vrrp, bfd_echo: not measured (need root)');
+    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp, bfd, bfd_echo: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));

@@ -71,7 +71,7 @@ const HTTP_BACKEND = resolve(HERE, '../src/lab/http-backend.js');
 const CLIENT = join(HERE, 'vrrp-client.js');
 const RX = join(HERE, 'vrrp-rx.js');
 
-const ROUNDS_1S = Number(process.env.XLB_BENCH_VRRP_ROUNDS_1S ?? 5);
+export const ROUNDS_1S = Number(process.env.XLB_BENCH_VRRP_ROUNDS_1S ?? 5);
 const ROUNDS_FAST = Number(process.env.XLB_BENCH_VRRP_ROUNDS ?? 7);
 const IDLE_MS = Number(process.env.XLB_BENCH_VRRP_IDLE_MS ?? 10_000);
 const RELOADS = Number(process.env.XLB_BENCH_VRRP_RELOADS ?? 5);
@@ -123,7 +123,7 @@ function onLines(child: ChildProcess, onLine: (line: string) => void): void {
 }
 
 /** One implementation run as a pair in nodes a and b. */
-interface Pair {
+export interface Pair {
   readonly name: 'xlb' | 'keepalived';
   /** Start the VRRP speaker of `node`; resolves once it runs. */
   start(node: 'a' | 'b', priority: number): Promise<void>;
@@ -137,7 +137,20 @@ interface Pair {
   logs(): string;
 }
 
-function xlbPairYaml(instance: string, priority: number, advertMs: number): string {
+/** BFD peering of an xlb pair (bench/bfd.ts): a session a <-> b at this interval x multiplier, the instance's `bfd_peer`. */
+export interface PairBfd {
+  intervalMs: number;
+  mult: number;
+}
+
+function xlbPairYaml(instance: string, priority: number, advertMs: number, node: 'a' | 'b', bfd?: PairBfd): string {
+  const other = node === 'a' ? 'b' : 'a';
+  const session = bfd
+    ? `bfd:
+  instances:
+    - { name: to-${other}, neighbor_ip: ${VLAB[other].v4}, source_ip: ${VLAB[node].v4}, min_rx: ${bfd.intervalMs}ms, min_tx: ${bfd.intervalMs}ms, multiplier: ${bfd.mult} }
+`
+    : '';
   return `
 instance: ${instance}
 interfaces: [{ name: eth0 }]
@@ -145,7 +158,7 @@ metrics: { listen: 127.0.0.1:9905 }
 log: { level: info }
 limits: { max_vips: 4, max_backends: 8, max_conns: 1024, ring_size: 13 }
 services: []
-vrrp:
+${session}vrrp:
   defaults: { version: 3, garp_master_delay: 1s, garp_master_repeat: 2 }
   instances:
     - name: VI_1
@@ -154,11 +167,11 @@ vrrp:
       priority: ${priority}
       advert_int: ${advertMs}ms
       virtual_ipaddress: [${VIP}/24]
-`;
+${bfd ? `      bfd_peer: to-${other}\n` : ''}`;
 }
 
 /** Status requests wait as long as `xlb status` does (controlRequest's default, 30 s): a bench waits for the daemon as a user would. */
-async function vrrpState(instance: string): Promise<string | undefined> {
+export async function vrrpState(instance: string): Promise<string | undefined> {
   const r = await controlRequest(controlPath(instance), { cmd: 'status' });
   return (r.vrrp as { state: string }[] | undefined)?.[0]?.state;
 }
@@ -168,7 +181,8 @@ function removeRunFiles(instance: string): void {
   for (const p of [controlPath(instance), pidPath(instance)]) rmSync(p, { force: true });
 }
 
-function xlbPair(lab: VrrpLab, advertMs: number): Pair {
+/** An xlb pair in a and b (instances `<prefix>a`, `<prefix>b`), with BFD peering when `bfd` is given. */
+export function xlbPair(lab: VrrpLab, advertMs: number, bfd?: PairBfd): Pair {
   const inst = { a: `${lab.prefix}a`, b: `${lab.prefix}b` };
   const procs: Partial<Record<'a' | 'b', ChildProcess>> = {};
   const logs: Partial<Record<'a' | 'b', () => string>> = {};
@@ -177,7 +191,7 @@ function xlbPair(lab: VrrpLab, advertMs: number): Pair {
     name: 'xlb',
     async start(node, priority) {
       const file = join(lab.dir, `xlb-${node}.yaml`);
-      writeFileSync(file, xlbPairYaml(inst[node], priority, advertMs));
+      writeFileSync(file, xlbPairYaml(inst[node], priority, advertMs, node, bfd));
       const c = lab.spawn(node, process.execPath, [CLI, 'load', file]);
       procs[node] = c;
       const log = tail(c);
@@ -393,8 +407,12 @@ async function failoverRound(lab: VrrpLab, pair: Pair, advertMs: number, log: (s
   }
 }
 
-/** `rounds` failovers of a pair at `advertMs`; the times, ms. */
-async function failover(lab: VrrpLab, pair: Pair, advertMs: number, rounds: number, log: (s: string) => void): Promise<{ ms: number; excess?: number }[]> {
+/**
+ * `rounds` failovers of a pair at `advertMs`; the times, ms. `ready`, when
+ * given, is awaited before each kill, once a is master (bench/bfd.ts: the
+ * BFD session between the nodes is Up).
+ */
+export async function failover(lab: VrrpLab, pair: Pair, advertMs: number, rounds: number, log: (s: string) => void, ready?: () => Promise<void>): Promise<{ ms: number; excess?: number }[]> {
   const times: { ms: number; excess?: number }[] = [];
   const name = `${pair.name} ${advertMs} ms`;
   try {
@@ -407,6 +425,7 @@ async function failover(lab: VrrpLab, pair: Pair, advertMs: number, rounds: numb
       }
       await waitAMaster(lab, pair, advertMs);
       await sleep(2 * advertMs + 1500);
+      await ready?.();
       times.push(await failoverRound(lab, pair, advertMs, log, `failover ${name}, round ${i + 1}/${rounds}`));
     }
     return times;
@@ -423,13 +442,16 @@ function limitsYaml(l: ReturnType<typeof applyConfig>['limits']): string {
   return `limits: { max_vips: ${l.maxVips}, max_backends: ${l.maxBackends}, max_conns: ${l.maxConns}, max_conns6: ${l.maxConns6}, max_nat: ${l.maxNat}, ring_size: ${l.ringSize}, conn_rate_limit: ${l.connRateLimit}, next_hop_cache: ${l.nextHopCacheMs}ms }`;
 }
 
+/** The `services:` entries (YAML, no header) of bench/apply.ts's 1,000 VIPs x 10 backends (bench/bfd.ts reloads a daemon to them too). */
+export function applyServicesYaml(): string {
+  return applyConfig()
+    .services.map((s) => `  - { name: ${s.name}, address: ${s.address}, port: ${s.port}, protocol: ${s.protocol}, mode: ${s.mode}, backends: [${s.backends.map((b) => `{ address: ${b.address} }`).join(', ')}] }`)
+    .join('\n');
+}
+
 function jitterYaml(instance: string, advertMs: number, withServices: boolean): string {
   const cfg = applyConfig();
-  const services = withServices
-    ? `services:\n${cfg.services
-        .map((s) => `  - { name: ${s.name}, address: ${s.address}, port: ${s.port}, protocol: ${s.protocol}, mode: ${s.mode}, backends: [${s.backends.map((b) => `{ address: ${b.address} }`).join(', ')}] }`)
-        .join('\n')}`
-    : 'services: []';
+  const services = withServices ? `services:\n${applyServicesYaml()}` : 'services: []';
   const text = `instance: ${instance}
 interfaces: [{ name: eth0 }]
 metrics: { listen: 127.0.0.1:9906 }
@@ -682,24 +704,31 @@ async function jitterKeepalived(lab: VrrpLab, advertMs: number, log: (s: string)
 
 // --- the bench ---------------------------------------------------------------
 
+/** The HTTP servers of the failover client, on a and b, each answering with its node's name; the lab's down() stops them too. */
+export async function startHttpBackends(lab: VrrpLab): Promise<ChildProcess[]> {
+  const servers: ChildProcess[] = [];
+  for (const n of ['a', 'b'] as const) {
+    const s = lab.spawn(n, process.execPath, [HTTP_BACKEND, '--name', n, '--port', '80']);
+    servers.push(s);
+    await new Promise<void>((done, fail) => {
+      const t = setTimeout(() => fail(new Error(`http-backend on ${n} did not start`)), 10_000);
+      s.stdout!.once('data', () => {
+        clearTimeout(t);
+        done();
+      });
+      s.once('exit', (code) => fail(new Error(`http-backend on ${n} exited ${code}`)));
+    });
+  }
+  return servers;
+}
+
 /** Run the VRRP benchmarks (root: namespaces, raw sockets, XDP). */
 export async function benchVrrp(log: (s: string) => void): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const lab = await createVrrpLab(`xb${process.pid % 100000}`);
   const servers: ChildProcess[] = [];
   try {
-    for (const n of ['a', 'b'] as const) {
-      const s = lab.spawn(n, process.execPath, [HTTP_BACKEND, '--name', n, '--port', '80']);
-      servers.push(s);
-      await new Promise<void>((done, fail) => {
-        const t = setTimeout(() => fail(new Error(`http-backend on ${n} did not start`)), 10_000);
-        s.stdout!.once('data', () => {
-          clearTimeout(t);
-          done();
-        });
-        s.once('exit', (code) => fail(new Error(`http-backend on ${n} exited ${code}`)));
-      });
-    }
+    servers.push(...(await startHttpBackends(lab)));
 
     const ka = hasTool('keepalived', ['--version']);
     if (!ka) log('  keepalived not installed: its failover figures are not measured');

@@ -49,6 +49,11 @@ function packet(dst: string): Buffer {
   return pkt().eth(LAB_MAC.client, LAB_MAC.xa).ipv4('10.0.0.2', dst).tcp(40000, 80, { flags: { ack: true } }).payload(Buffer.alloc(6)).build();
 }
 
+/** A BFD peer (reflect on in the harness) and its 64-byte-class echo packet. */
+const ECHO_PEER = '10.0.0.3';
+const ECHO = pkt().eth(LAB_MAC.client, LAB_MAC.xa).ipv4(ECHO_PEER, ECHO_PEER, { ttl: 255 }).udp(49152, 3785).payload(Buffer.alloc(18)).build();
+const echoPacket = (): Buffer => Buffer.from(ECHO);
+
 type Run = (data: Buffer) => { retval: number; duration: number };
 
 /** Time `calls` runs; `prep(buf)` may change the packet before each. */
@@ -76,6 +81,7 @@ function openHarness(connRateLimit: number): XdpHarness {
   const h = XdpHarness.open({ maxConns: CONNS, maxVips: 16, maxBackends: 64, ringSize: 65537, connRateLimit });
   for (const s of Object.values(SERVICES)) h.service(s);
   h.dp.setGlobals({ tunSrc4: 0x0a000001 });
+  h.dp.setBfdPeer(ECHO_PEER, { reflect: true });
   return h;
 }
 
@@ -83,6 +89,7 @@ const LABELS: Record<string, string> = {
   'bpf_ns.floor': 'XDP floor (MAC swap + XDP_TX)',
   'bpf_ns.pass': 'xlb, non-VIP packet passed',
   'bpf_ns.lru_insert': 'bare LRU lookup miss + insert (16-byte key)',
+  'bpf_ns.bfd_echo': "xlb, a BFD peer's echo reflected",
 };
 function label(k: string): string {
   if (LABELS[k]) return LABELS[k]!;
@@ -113,6 +120,9 @@ export function benchXdp(log: (s: string) => void): BenchRow[] {
       'bpf_ns.floor': () => measure(prog(floorObj, 'xlb_floor'), packet('10.9.0.1'), [XDP.TX]),
       'bpf_ns.pass': () => measure(xlb, packet('10.0.0.1'), [XDP.PASS]),
       'bpf_ns.lru_insert': () => measure(prog(lruObj, 'xlb_lru_insert'), packet('10.9.0.1'), [XDP.TX], nextFlow),
+      // the peer's echo, to its own address at TTL 255: reflection turns it
+      // to TTL 254, so each run starts from a fresh copy
+      'bpf_ns.bfd_echo': () => measure(xlb, echoPacket(), [XDP.TX], (b) => b.set(ECHO, 0)),
     };
     for (const mode of MODES) {
       const vip = SERVICES[mode].addr;

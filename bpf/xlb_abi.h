@@ -47,6 +47,7 @@
 #define XLB_MAP_FLOW_CACHE xlb_flow_cache
 #define XLB_MAP_BFD_PEERS xlb_bfd_peers
 #define XLB_MAP_BFD_ECHO xlb_bfd_echo
+#define XLB_MAP_BFD_PEER_CACHE xlb_bfd_peer_cache
 
 /* Address families as stored in keys (values of AF_INET / AF_INET6). */
 enum xlb_family {
@@ -420,6 +421,21 @@ struct xlb_bfd_peer_val {
 	__u32 flags; /* enum xlb_bfd_peer_flags */
 };
 XLB_ABI_ASSERT(sizeof(struct xlb_bfd_peer_val) == 4, "xlb_bfd_peer_val layout changed");
+
+/*
+ * Entry of xlb_bfd_peer_cache (per CPU, one entry): the last address looked
+ * up in xlb_bfd_peers on this CPU and what the lookup found. Valid while
+ * epoch is the program's fc_epoch, which the control plane bumps after every
+ * change to xlb_bfd_peers. Never pinned: it fills again from the peers map.
+ */
+struct xlb_bfd_peer_cache {
+	__u8 addr[16];
+	__u8 family; /* enum xlb_family; 0 = empty */
+	__u8 pad[3];
+	__u32 flags; /* xlb_bfd_peer_val.flags; 0 = not a peer */
+	__u32 epoch; /* fc_epoch when the peers map was read */
+};
+XLB_ABI_ASSERT(sizeof(struct xlb_bfd_peer_cache) == 28, "xlb_bfd_peer_cache layout changed");
 
 /*
  * Payload of xlb's own echo packets (the UDP payload, network order). The

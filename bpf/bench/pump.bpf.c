@@ -13,6 +13,11 @@
  *    hop's MACs and send the frame back out (XDP_TX), no parsing, no lookup:
  *    ceiling.bpf.c with XDP_TX for the redirect, because xlb, whose backend
  *    is behind the same veth here, sends with XDP_TX too;
+ *  - xlb_pump_echo, the reflector for BFD echo (bench/pump.ts
+ *    benchEchoPump): turns a reflected echo back into the peer's echo (MACs
+ *    swapped, TTL 255 again, IPv4 checksum anew), counts it, XDP_TX. The
+ *    addresses are left alone: the peer's echo is sent to its own address,
+ *    so xlb's address swap changes nothing;
  *  - xlb_pump_pass, XDP_PASS: on the lb's veth for the kernel path. Frames
  *    XDP_TX'd into a veth with no XDP program of its own (GRO on) never
  *    reached its stack on Linux 6.18 here (each seed went round once); with
@@ -40,8 +45,12 @@ struct {
 	__uint(max_entries, 1);
 } pump_count SEC(".maps");
 
-SEC("xdp")
-int xlb_pump_refl(struct xdp_md *ctx)
+/*
+ * Both reflectors: anything but an IPv4 UDP frame without options leaves the
+ * loop; the frame goes back with its MACs swapped, as a client's frame to the
+ * VIP (@echo 0) or as the peer's echo again (@echo 1), counted.
+ */
+static __always_inline int pump_turn(struct xdp_md *ctx, const int echo)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -52,7 +61,6 @@ int xlb_pump_refl(struct xdp_md *ctx)
 	__u32 zero = 0;
 	__u64 *n;
 
-	/* anything but an IPv4 UDP frame without options leaves the loop */
 	if ((void *)(uh + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || iph->ihl != 5 ||
 	    iph->protocol != IPPROTO_UDP)
 		return XDP_DROP;
@@ -62,14 +70,30 @@ int xlb_pump_refl(struct xdp_md *ctx)
 	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
-	iph->daddr = vip;
-	iph->ttl = 64;
+	if (echo) {
+		iph->ttl = 255;
+	} else {
+		iph->daddr = vip;
+		iph->ttl = 64;
+		uh->source = bpf_htons(10000 + (*n % flows));
+		uh->check = 0;
+	}
 	iph->check = 0;
 	iph->check = csum_ipv4_hdr20(iph);
-	uh->source = bpf_htons(10000 + (*n % flows));
-	uh->check = 0;
 	(*n)++;
 	return XDP_TX;
+}
+
+SEC("xdp")
+int xlb_pump_refl(struct xdp_md *ctx)
+{
+	return pump_turn(ctx, 0);
+}
+
+SEC("xdp")
+int xlb_pump_echo(struct xdp_md *ctx)
+{
+	return pump_turn(ctx, 1);
 }
 
 SEC("xdp")

@@ -26,6 +26,7 @@
 #include "csum.h"
 #include "parse.h"
 #include "vip.h"
+#include "nexthop.h"
 
 /**
  * bfd_own_echo - is this our own echo come back? If so, record it in its
@@ -116,6 +117,39 @@ bad_ttl:
 }
 
 /**
+ * bfd_peer_flags - the xlb_bfd_peers flags of the datagram's source, 0 when
+ * it is no peer. The answer for the last source seen on this CPU is kept
+ * under the fc_epoch it was read with: echo comes from a few peers at high
+ * rates, and the hash lookup was a third of the reflect path's cost (about
+ * 60 of 190 ns a packet in `make bench`'s bpf_ns.bfd_echo on the 2-vCPU VM).
+ * The epoch is read before the peers map, so that a change made between the
+ * two leaves an entry that is already stale.
+ */
+static __always_inline __u32 bfd_peer_flags(const struct xlb_pkt *p)
+{
+	struct xlb_bfd_peer_cache *c;
+	struct xlb_bfd_peer_val *peer;
+	struct xlb_addr_key k = {};
+	__u32 zero = 0, epoch = fc_epoch, flags;
+
+	c = bpf_map_lookup_elem(&XLB_MAP_BFD_PEER_CACHE, &zero);
+	if (c && c->epoch == epoch && c->family == p->flow.family &&
+	    addr_eq(p->flow.family, c->addr, p->flow.src))
+		return c->flags;
+	__builtin_memcpy(k.addr, p->flow.src, sizeof(k.addr));
+	k.family = p->flow.family;
+	peer = bpf_map_lookup_elem(&XLB_MAP_BFD_PEERS, &k);
+	flags = peer ? peer->flags : 0;
+	if (c) {
+		__builtin_memcpy(c->addr, k.addr, sizeof(c->addr));
+		c->family = k.family;
+		c->flags = flags;
+		c->epoch = epoch;
+	}
+	return flags;
+}
+
+/**
  * bfd_echo - a UDP datagram to the echo port (header and length checked).
  * A reflect peer's datagram is echo whatever its destination: a peer is a
  * router, not a client of a VIP on this port.
@@ -126,17 +160,12 @@ static __always_inline int bfd_echo(struct xdp_md *ctx, struct xlb_pkt *p, __u32
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct xlb_bfd_peer_val *peer;
-	struct xlb_addr_key k = {};
 
 	if (bfd_own_echo(data, data_end, p)) {
 		*reason = XLB_R_DROP_BFD_ECHO_OWN;
 		return XDP_DROP;
 	}
-	__builtin_memcpy(k.addr, p->flow.src, sizeof(k.addr));
-	k.family = p->flow.family;
-	peer = bpf_map_lookup_elem(&XLB_MAP_BFD_PEERS, &k);
-	if (peer && (peer->flags & XLB_BFD_PEER_F_REFLECT))
+	if (bfd_peer_flags(p) & XLB_BFD_PEER_F_REFLECT)
 		return bfd_reflect(data, data_end, p, reason);
 	if (addr_filter_has(XLB_FILTER_VIP, p->flow.dst, p->flow.family) ||
 	    addr_filter_has(XLB_FILTER_NAT_SRC, p->flow.src, p->flow.family))

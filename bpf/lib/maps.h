@@ -32,7 +32,8 @@ const volatile __u32 conn_rate_limit = 125000;
 const volatile __u32 flow_cache_bits = 10;
 /* Bumped by the control plane (through the mmap'ed .bss) after every write
  * that the record check or a cached next hop depends on: a flow cache entry
- * whose epoch is not this one has its record checked again. The only .bss
+ * whose epoch is not this one has its record checked again. Changes to
+ * xlb_bfd_peers bump it too, for xlb_bfd_peer_cache. The only .bss
  * variable: the loader maps .bss as one u32. */
 volatile __u32 fc_epoch;
 
@@ -192,6 +193,14 @@ struct {
 	__type(value, struct xlb_bfd_peer_val);
 	__uint(max_entries, 256);
 } XLB_MAP_BFD_PEERS SEC(".maps");
+
+/* The last peer looked up, per CPU (bpf/lib/bfd.h bfd_peer_flags()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlb_bfd_peer_cache);
+	__uint(max_entries, 1);
+} XLB_MAP_BFD_PEER_CACHE SEC(".maps");
 
 /* Own-echo sessions by slot: the runtime polls the mmap'ed array for echoes
  * come back, no syscall and no wakeup per packet. */

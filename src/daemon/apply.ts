@@ -17,8 +17,9 @@
 import { decodeXlbBackendVal, decodeXlbVipKey, XlbBackendFlags, decodeXlbVipRef, decodeXlbVipVal, XlbGlobalFlags, XlbMode, XlbVipFlags } from '../dataplane/xdp/abi.gen.js';
 import type { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { formatAddr, parseAddr } from '../net/addr.js';
-import type { DataplaneView, Plan, PlannedService, Step } from './plan.js';
-import { PlanError } from './plan.js';
+import type { DataplaneView, HealthSource, Plan, PlannedService, Step } from './plan.js';
+import { PlanError, RECOVERED_DIGEST, recoveredRing } from './plan.js';
+import { serviceKey, type ServiceConfig, type XlbConfig } from '../config/model.js';
 import { RingBuilder } from '../lb/ring-builder.js';
 
 /** Ring builds requested ahead of the ring being written. */
@@ -32,6 +33,8 @@ const INLINE_RINGS = 2;
 
 /** Time a released ring slot or backend id waits before reuse: XDP runs take microseconds. */
 export const GRACE_MS = 50;
+/** Recovered rings built and compared at once by adoptRecovered(): enough to keep the ring workers busy. */
+const ADOPT_BATCH = 8;
 
 /** A write that failed. */
 export interface ApplyFailure {
@@ -346,7 +349,7 @@ export class Applier {
         mode: MODE_NAME[slot.mode] ?? 'dr',
         persistence: (slot.flags & XlbVipFlags.XLB_VIP_F_PERSIST) !== 0,
         backends,
-        ringDigest: '(recovered)',
+        ringDigest: RECOVERED_DIGEST,
         ring: slot.ring,
       });
       maxVip = Math.max(maxVip, vipId);
@@ -356,5 +359,43 @@ export class Applier {
     this.services = services;
     this.nextVipId = maxVip + 1;
     this.nextBackendId = maxBe + 1;
+  }
+
+  /**
+   * After recover(): a service whose pinned ring is the ring `config` asks
+   * for now (the same backends, ids and weights; Maglev is deterministic)
+   * keeps it, and the first plan writes only the rings that changed. Without
+   * this a restart over pins wrote every ring again, in waves of the spare
+   * slots a grace period apart: about 34 s for 1,000 services. The rings are
+   * built by the ring builder (the daemon built the config's ahead while the
+   * program loaded) and compared in place with the pinned ones.
+   * @param health what health checks say now (none: all up), as the plan will ask
+   * @returns how many services kept their ring
+   */
+  async adoptRecovered(config: XlbConfig, health?: HealthSource): Promise<number> {
+    const todo: { key: string; svc: ServiceConfig; cur: PlannedService & { ring: number } }[] = [];
+    for (const svc of config.services) {
+      const key = serviceKey(svc);
+      const cur = this.services.get(key);
+      if (cur && cur.ringDigest === RECOVERED_DIGEST) todo.push({ key, svc, cur });
+    }
+    let kept = 0;
+    for (let i = 0; i < todo.length; i += ADOPT_BATCH) {
+      const batch = todo.slice(i, i + ADOPT_BATCH).map(({ key, svc, cur }) => {
+        const want = recoveredRing(svc, cur, health);
+        return { key, cur, want, ring: want ? this.#rings.build(want.backends, this.dp.ringSize).catch(() => null) : Promise.resolve(null) };
+      });
+      for (const { key, cur, want, ring } of batch) {
+        const r = await ring;
+        if (!want || !r) continue;
+        const same = this.dp.ringEquals(cur.ring, r);
+        this.#rings.recycle(r);
+        if (!same) continue;
+        const weight = new Map(want.backends.map((b) => [b.key, b.weight] as const));
+        this.services.set(key, { ...cur, ringDigest: want.digest, backends: cur.backends.map((b) => ({ ...b, weight: weight.get(b.key) ?? b.weight })) });
+        kept++;
+      }
+    }
+    return kept;
   }
 }

@@ -304,14 +304,17 @@ export class Daemon {
     const applier = new Applier(dp, Date.now, rings);
     applier.onLateFailures = (fs) => this.#reportFailures(fs);
     if (dp.reusedMaps.length) {
+      let ringsKept: number;
       try {
         applier.recover();
+        // rings the config still asks for stay where they are (no rewrite in waves)
+        ringsKept = await applier.adoptRecovered(config, this.health);
       } catch (err) {
         await applier.close();
         dp.close();
         throw err;
       }
-      this.log.info({ maps: dp.reusedMaps.length, services: applier.services.size }, 'reusing pinned maps: forwarding state kept');
+      this.log.info({ maps: dp.reusedMaps.length, services: applier.services.size, ringsKept }, 'reusing pinned maps: forwarding state kept');
     }
     this.#fwd = { dp, applier };
     if (!dp.reusedMaps.length) {

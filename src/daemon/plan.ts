@@ -341,6 +341,29 @@ export function* ringSets(config: XlbConfig, health?: HealthSource): Generator<{
   for (const svc of config.services) yield wantedBackends(svc, serviceKey(svc), health).map((w) => ({ key: backendKey(w), weight: w.weight }));
 }
 
+/** The ring digest of a service rebuilt from pinned maps (Applier.recover()): its weights are not in the maps. */
+export const RECOVERED_DIGEST = '(recovered)';
+
+/**
+ * The ring a service recovered from pinned maps holds if the config still
+ * asks for the same: the config's backends (health applied) under their
+ * recovered ids, and the digest a plan gives that ring. The caller builds it
+ * and compares it with the pinned ring; when they match, the service takes
+ * the digest and the plan leaves its ring alone.
+ * @returns null when a wanted backend has no recovered id: the ring changes whatever it holds
+ */
+export function recoveredRing(svc: ServiceConfig, cur: Pick<PlannedService, 'key' | 'backends'>, health?: HealthSource): { digest: string; backends: { id: number; key: string; weight: number }[] } | null {
+  const ids = new Map(cur.backends.map((b) => [b.key, b.id] as const));
+  const backends: { id: number; key: string; weight: number }[] = [];
+  for (const w of wantedBackends(svc, cur.key, health)) {
+    const key = backendKey(w);
+    const id = ids.get(key);
+    if (id === undefined) return null;
+    backends.push({ id, key, weight: w.weight });
+  }
+  return { digest: ringDigest(backends), backends };
+}
+
 /** The ring of a write-ring step (built by the applier, off the event loop when large). */
 export function ringOf(step: { backends: readonly PlannedBackend[]; m: number }): Uint32Array {
   return buildMaglevRing(step.backends, step.m);

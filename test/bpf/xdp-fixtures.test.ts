@@ -1434,6 +1434,44 @@ const bfdCases: Case[] = [
     reason: 'XLB_R_TX_BFD_ECHO',
     then: slotUntouched,
   },
+  // the last peer looked up is kept per CPU (bfd_peer_flags): a change to
+  // the peers map must reach the next echo all the same
+  {
+    name: 'bfd echo v4 from a peer whose reflection was turned off after an echo was reflected: to the kernel',
+    setup: (h) => {
+      reflectPeers(h);
+      assert.equal(h.run(echo4().build()).verdict, 'TX');
+      h.dp.setBfdPeer(PEER4, { reflect: false });
+      h.dp.clearCounters();
+    },
+    input: () => echo4().build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v6 from a peer removed after an echo was reflected: to the kernel',
+    setup: (h) => {
+      reflectPeers(h);
+      assert.equal(h.run(echo6().build()).verdict, 'TX');
+      h.dp.deleteBfdPeer(PEER6);
+      h.dp.clearCounters();
+    },
+    input: () => echo6().build(),
+    verdict: 'PASS',
+    reason: 'XLB_R_PASS_BFD_ECHO',
+  },
+  {
+    name: 'bfd echo v4 from an address made a reflect peer after its echo went to the kernel: reflected',
+    setup: (h) => {
+      assert.equal(h.run(echo4().build()).verdict, 'PASS');
+      reflectPeers(h);
+      h.dp.clearCounters();
+    },
+    input: () => echo4().build(),
+    verdict: 'TX',
+    output: () => pkt().eth(NODE, CLIENT_MAC).ipv4(PEER4, PEER4, { ttl: 254, tos: 0xc0, id: 0x1234 }).udp(ECHO, ECHO).payload(FRR_ECHO).build(),
+    reason: 'XLB_R_TX_BFD_ECHO',
+  },
   // the echo port on a VIP is the VIP's
   {
     name: 'udp to a VIP on port 3785 from no peer is the VIP\'s (dr)',

@@ -155,6 +155,11 @@ describe('xlb in the lab', { skip: !isRoot && 'needs root (netns, XDP)' }, () =>
     const r = await loop;
     assert.ok(r.ok > 100, `only ${r.ok} requests`);
     assert.equal(r.failed, 0, `lost ${r.failed}: ${r.errors.join('; ')}`);
-    assert.match(log, /reusing pinned maps/);
+    const reuse = log.split('\n').find((l) => l.includes('reusing pinned maps'));
+    assert.ok(reuse, 'the restarted daemon took the pinned maps');
+    // every ring the config still asks for stays in its slot: none rewritten
+    const { services, ringsKept } = JSON.parse(reuse) as { services: number; ringsKept: number };
+    assert.ok(services > 0);
+    assert.equal(ringsKept, services, reuse);
   });
 });

@@ -410,6 +410,42 @@ export function decodeXlbBfdEchoSlot(b: Buffer, offset = 0): XlbBfdEchoSlot {
   };
 }
 
+/** struct xlb_bfd_peer_cache (struct xlb_bfd_peer_cache, 28 bytes) */
+export interface XlbBfdPeerCache {
+  /** (bytes[16] at 0) */
+  addr: Uint8Array;
+  /** enum xlb_family; 0 = empty (u8 at 16) */
+  family: number;
+  /** xlb_bfd_peer_val.flags; 0 = not a peer (u32 at 20) */
+  flags: number;
+  /** fc_epoch when the peers map was read (u32 at 24) */
+  epoch: number;
+}
+export const XLB_BFD_PEER_CACHE_SIZE = 28;
+export const xlbBfdPeerCacheLayout: StructLayout = {"name":"xlb_bfd_peer_cache","size":28,"fields":[{"name":"addr","offset":0,"size":16,"kind":"bytes","pad":false},{"name":"family","offset":16,"size":1,"kind":"u8","pad":false},{"name":"pad","offset":17,"size":3,"kind":"bytes","pad":true},{"name":"flags","offset":20,"size":4,"kind":"u32","pad":false},{"name":"epoch","offset":24,"size":4,"kind":"u32","pad":false}]};
+/** Encode XlbBfdPeerCache into exactly 28 bytes (padding zeroed). */
+export function encodeXlbBfdPeerCache(v: XlbBfdPeerCache, buf?: Buffer, offset = 0): Buffer {
+  const b = buf ?? Buffer.alloc(28);
+  const o = offset;
+  b.fill(0, o, o + 28);
+  wrBytes(b, o + 0, 16, v.addr, 'xlb_bfd_peer_cache.addr');
+  b.writeUInt8(v.family, o + 16);
+  wrU32(b, o + 20, v.flags);
+  wrU32(b, o + 24, v.epoch);
+  return b;
+}
+/** Decode XlbBfdPeerCache from 28 bytes at offset. */
+export function decodeXlbBfdPeerCache(b: Buffer, offset = 0): XlbBfdPeerCache {
+  if (b.length < offset + 28) throw new RangeError('xlb_bfd_peer_cache: need 28 bytes at offset ' + offset + ', have ' + (b.length - offset));
+  const o = offset;
+  return {
+    addr: new Uint8Array(b.subarray(o + 0, o + 16)),
+    family: b.readUInt8(o + 16),
+    flags: rdU32(b, o + 20),
+    epoch: rdU32(b, o + 24),
+  };
+}
+
 /** Value of xlb_bfd_peers (key: struct xlb_addr_key, the peer's address). (struct xlb_bfd_peer_val, 4 bytes) */
 export interface XlbBfdPeerVal {
   /** enum xlb_bfd_peer_flags (u32 at 0) */
@@ -1022,7 +1058,7 @@ export function decodeXlbVipVal(b: Buffer, offset = 0): XlbVipVal {
 }
 
 /** Every shared struct, for the drift test and the loader's size checks. */
-export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbBfdEchoPktLayout, xlbBfdEchoSlotLayout, xlbBfdPeerValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFcEntryLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
+export const STRUCTS: readonly StructLayout[] = [xlbAddrKeyLayout, xlbAddrValLayout, xlbBackendValLayout, xlbBfdEchoPktLayout, xlbBfdEchoSlotLayout, xlbBfdPeerCacheLayout, xlbBfdPeerValLayout, xlbConnValLayout, xlbCpuStateLayout, xlbFcEntryLayout, xlbFlowLayout, xlbFlow4Layout, xlbGlobalsLayout, xlbHcValLayout, xlbNatKeyLayout, xlbNatValLayout, xlbNhLayout, xlbReasonStatsLayout, xlbRingChunkLayout, xlbStatsLayout, xlbVipKeyLayout, xlbVipRefLayout, xlbVipValLayout];
 export const ENUMS: readonly EnumLayout[] = [{"name":"xlb_backend_flags","values":{"XLB_BE_F_UP":1}},{"name":"xlb_bfd_consts","values":{"XLB_BFD_PORT_ECHO":3785,"XLB_BFD_ECHO_TTL":255,"XLB_BFD_ECHO_MAGIC":2020368965}},{"name":"xlb_bfd_peer_flags","values":{"XLB_BFD_PEER_F_REFLECT":1}},{"name":"xlb_event","values":{"XLB_EV_CONN_NEW":0,"XLB_EV_CONN_FLOOD_SKIP":1,"XLB_EV_CONN_INSERT_FAIL":2,"XLB_EV_NH_REFRESH":3,"XLB_EV_NAT_INSERT_FAIL":4,"XLB_EV_FC_FILL":5,"XLB_EV_MAX":6,"XLB_EV_SLOTS":16}},{"name":"xlb_family","values":{"XLB_AF_INET":2,"XLB_AF_INET6":10}},{"name":"xlb_filter_consts","values":{"XLB_FILTER_WORDS":64,"XLB_FILTER_VIP":0,"XLB_FILTER_NAT_SRC":1,"XLB_FILTER_PLANES":2}},{"name":"xlb_global_flags","values":{"XLB_G_TUN_SRC_ENTROPY":1}},{"name":"xlb_hc_result","values":{"XLB_HC_STEERED":0,"XLB_HC_NEIGH":1,"XLB_HC_NO_ROUTE":2,"XLB_HC_TOO_BIG":3,"XLB_HC_BAD":4,"XLB_HC_MAX":5}},{"name":"xlb_mode","values":{"XLB_MODE_DR":0,"XLB_MODE_TUNNEL":1,"XLB_MODE_NAT":2}},{"name":"xlb_reason","values":{"XLB_R_NONE":0,"XLB_R_PASS_NOT_IP":1,"XLB_R_PASS_NO_VIP":2,"XLB_R_PASS_FRAGMENT":3,"XLB_R_PASS_NO_NEIGH":4,"XLB_R_PASS_FIB":5,"XLB_R_PASS_ICMP":6,"XLB_R_PASS_L4":7,"XLB_R_TX_ICMP_ECHO":8,"XLB_R_FWD_DR":9,"XLB_R_FWD_TUNNEL":10,"XLB_R_FWD_NAT":11,"XLB_R_FWD_NAT_REPLY":12,"XLB_R_FWD_ICMP_PTB":13,"XLB_R_DROP_TRUNC_ETH":14,"XLB_R_DROP_TRUNC_IP":15,"XLB_R_DROP_BAD_IP":16,"XLB_R_DROP_TRUNC_L4":17,"XLB_R_DROP_NO_BACKEND":18,"XLB_R_DROP_TOO_BIG":19,"XLB_R_DROP_DR_NO_NEIGH":20,"XLB_R_DROP_DR_FIB":21,"XLB_R_DROP_ADJUST":22,"XLB_R_DROP_BAD_BACKEND":23,"XLB_R_DROP_IPV6_EXT":24,"XLB_R_PASS_VLAN_FWD":25,"XLB_R_PASS_IPV6_EXT":26,"XLB_R_DROP_BAD_L4":27,"XLB_R_PASS_IPV6_ROUTING":28,"XLB_R_TX_BFD_ECHO":29,"XLB_R_PASS_BFD_ECHO":30,"XLB_R_DROP_BFD_ECHO_TTL":31,"XLB_R_DROP_BFD_ECHO_OWN":32,"XLB_R_MAX":33,"XLB_R_SLOTS":64}},{"name":"xlb_ring_consts","values":{"XLB_RING_CHUNK":16}},{"name":"xlb_vip_flags","values":{"XLB_VIP_F_PERSIST":1,"XLB_VIP_F_ACTIVE":2}}];
 /** Maps of the object: key/value type names and declared max_entries. */
 export const MAPS: readonly MapLayout[] = [];

@@ -211,7 +211,8 @@ export class XdpDataplane {
   /**
    * After a write that a flow's record check or its cached next hop depends
    * on (a VIP, a backend, a next hop): flow cache entries checked before it
-   * are checked again (fc_epoch, bpf/lib/maps.h). An atomic add to one u32
+   * are checked again (fc_epoch, bpf/lib/maps.h). A BFD peer's change too:
+   * the per-CPU peer cache (xlb_bfd_peer_cache) holds under the same epoch. An atomic add to one u32
    * through the mmap: no syscall.
    */
   #changed(): void {
@@ -489,6 +490,15 @@ export class XdpDataplane {
     return slot * ringChunks(this.ringSize) * XlbRingConsts.XLB_RING_CHUNK;
   }
 
+  /** Whether a ring slot holds `ring`, compared in place (no copy). */
+  ringEquals(slot: number, ring: Uint32Array): boolean {
+    if (ring.length !== this.ringSize || !Number.isInteger(slot) || slot < 0 || slot >= this.maxRings) return false;
+    const base = this.#slotBase(slot);
+    const view = this.#ringView();
+    for (let i = 0; i < ring.length; i++) if (view[base + i] !== ring[i]) return false;
+    return true;
+  }
+
   /** Read a ring slot back (a copy). */
   readRing(slot: number): Uint32Array {
     const base = this.#slotBase(slot);
@@ -609,12 +619,15 @@ export class XdpDataplane {
     const a = parseAddr(addr);
     const flags = opts.reflect ? XlbBfdPeerFlags.XLB_BFD_PEER_F_REFLECT : 0;
     this.maps.xlb_bfd_peers.update(encodeXlbAddrKey({ addr: a.bytes, family: a.family }), encodeXlbBfdPeerVal({ flags }));
+    this.#changed(); // xlb_bfd_peer_cache entries read before are stale
   }
 
   /** Forget a BFD peer; false if it was not there. */
   deleteBfdPeer(addr: string): boolean {
     const a = parseAddr(addr);
-    return this.maps.xlb_bfd_peers.delete(encodeXlbAddrKey({ addr: a.bytes, family: a.family }));
+    const gone = this.maps.xlb_bfd_peers.delete(encodeXlbAddrKey({ addr: a.bytes, family: a.family }));
+    this.#changed(); // xlb_bfd_peer_cache entries read before are stale
+    return gone;
   }
 
   /** The BFD peers in xlb_bfd_peers (the map is the truth, also after a restart). */

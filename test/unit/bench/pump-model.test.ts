@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownCost, pairSpeed, pairStable, pumpFigures, reflectorShare, runRate, windowRates, type PumpRound } from '../../../bench/pump-model.js';
+import { echoFigures, ownCost, pairSpeed, pairStable, pumpFigures, reflectorShare, runRate, windowRates, type PumpRound } from '../../../bench/pump-model.js';
 
 const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -83,5 +83,16 @@ describe('packet pump arithmetic', () => {
     assert.throws(() => windowRates(samples.slice(0, 1)), /1 counter sample\(s\), 2 at least/);
     assert.throws(() => windowRates([samples[1]!, samples[0]!]), /out of order at 1/);
     assert.throws(() => windowRates([samples[0]!, { frames: 0n, ns: ms(1100) }]), /out of order/);
+  });
+
+  it('echoFigures: the echo and ceiling rates alone, and their ratio measured and alone', () => {
+    // h = 80 ns; ceiling 1/5.5M - 80 = 101.8 ns; echo 1/5M - 80 = 120 ns
+    const f = echoFigures({ pair: [6.25e6, 6.25e6], ceiling: 5.5e6, echo: 5e6 });
+    close(f.echo, 1e9 / 120);
+    close(f.ceiling, 1e9 / (1e9 / 5.5e6 - 80));
+    close(f.pumpRatio, 5e6 / 5.5e6);
+    close(f.aloneRatio, (1e9 / 5.5e6 - 80) / 120);
+    // an echo round trip no longer than the reflector share is noise
+    assert.throws(() => echoFigures({ pair: [6.25e6, 6.25e6], ceiling: 5.5e6, echo: 12.5e6 }), /echo at 12\.500 Mpps leaves no cost/);
   });
 });

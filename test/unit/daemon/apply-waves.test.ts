@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultBackendHealth, defaultServiceHealth, serviceKey, backendKey, type BackendConfig, type ServiceConfig, type XlbConfig } from '../../../src/config/model.js';
-import { planReconcile, PlanError, type HealthSource, type PlanLimits } from '../../../src/daemon/plan.js';
+import { planReconcile, PlanError, RECOVERED_DIGEST, type HealthSource, type PlanLimits } from '../../../src/daemon/plan.js';
 import { Applier, GRACE_MS } from '../../../src/daemon/apply.js';
 import type { XdpDataplane } from '../../../src/dataplane/xdp/xdp-dataplane.js';
 import { RingBuilder } from '../../../src/lb/ring-builder.js';
@@ -48,13 +48,20 @@ class FakeDp {
   readonly left = new Map<number, number>();
   readonly up = new Map<number, boolean>();
   writes = 0;
+  ringWrites = 0;
+  readonly ringSize = 13;
   constructor(readonly graceMs: number) {}
+  ringEquals(slot: number, ring: Uint32Array): boolean {
+    const r = this.rings.get(slot);
+    return r !== undefined && r.length === ring.length && r.every((v, i) => v === ring[i]);
+  }
   writeRing(slot: number, ring: Uint32Array): void {
     for (const [vip, s] of this.vips) assert.notEqual(s, slot, `ring slot ${slot} written while VIP ${vip} reads it`);
     const gone = this.left.get(slot);
     if (gone !== undefined) assert.ok(performance.now() - gone >= this.graceMs, `ring slot ${slot} reused ${performance.now() - gone} ms after its VIP left`);
     this.rings.set(slot, Uint32Array.from(ring));
     this.writes++;
+    this.ringWrites++;
   }
   putVip(v: { addr: string; ring: number }): void {
     const old = this.vips.get(v.addr);
@@ -192,6 +199,61 @@ describe('ring changes beyond the free slots', () => {
       assert.equal(dp.writes, writes);
     } finally {
       await applier.close();
+    }
+  });
+});
+
+describe('a restart over pinned maps', () => {
+  /** `a`'s services as Applier.recover() rebuilds them from the maps: no names, no weights, no digest. */
+  const recovered = (a: Applier, b: Applier): void => {
+    b.services = new Map([...a.services].map(([k, s]) => [k, { ...s, name: '', ringDigest: RECOVERED_DIGEST, backends: s.backends.map((x) => ({ ...x, weight: -1 })) }]));
+    b.nextVipId = a.nextVipId;
+    b.nextBackendId = a.nextBackendId;
+  };
+  const mk = (n: number, w: (i: number) => number = () => 1): XlbConfig =>
+    config(Array.from({ length: n }, (_, i) => svc(i, [be(`10.1.${i >> 8}.${i & 255}`, w(i)), be(`10.2.${i >> 8}.${i & 255}`)])), n);
+
+  it('keeps every pinned ring the config still asks for: 1,000 services at max_vips 1,000 in one wave, no ring written', async () => {
+    const dp = new FakeDp(2);
+    const a = new Applier(dp as unknown as XdpDataplane, Date.now, new RingBuilder(1), 2);
+    const b = new Applier(dp as unknown as XdpDataplane, Date.now, new RingBuilder(1), 2);
+    try {
+      const c = mk(1000);
+      await a.applyWaves((view, only) => planReconcile(view, c, 13, limitsOf(1000), undefined, only));
+      recovered(a, b);
+      const rings = dp.ringWrites;
+      assert.equal(await b.adoptRecovered(c), 1000);
+      const res = await b.applyWaves((view, only) => planReconcile(view, c, 13, limitsOf(1000), undefined, only));
+      assert.equal(res.ok, true, res.failures.map((f) => f.err.message).join('; '));
+      assert.equal(res.waves, 1);
+      assert.equal(dp.ringWrites, rings, 'no ring written');
+      for (const s of b.services.values()) assert.notEqual(s.ringDigest, RECOVERED_DIGEST);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('rewrites only the rings that differ: a weight changed while down, a backend added, health taking one out', async () => {
+    const dp = new FakeDp(2);
+    const a = new Applier(dp as unknown as XdpDataplane, Date.now, new RingBuilder(1), 2);
+    const b = new Applier(dp as unknown as XdpDataplane, Date.now, new RingBuilder(1), 2);
+    try {
+      await a.applyWaves((view, only) => planReconcile(view, mk(20), 13, limitsOf(20), undefined, only));
+      recovered(a, b);
+      const c = mk(20, (i) => (i === 3 ? 0 : 1));
+      c.services[5] = { ...c.services[5]!, backends: [...c.services[5]!.backends, be('10.3.0.5')] };
+      const health: HealthSource = { backend: (sk, bk, weight) => (sk === serviceKey(c.services[7]!) && bk === '10.2.0.7:0' ? { up: false, weight: 0 } : { up: true, weight }), sorryActive: () => false };
+      const rings = dp.ringWrites;
+      assert.equal(await b.adoptRecovered(c, health), 17);
+      const res = await b.applyWaves((view, only) => planReconcile(view, c, 13, limitsOf(20), health, only));
+      assert.equal(res.ok, true, res.failures.map((f) => f.err.message).join('; '));
+      assert.equal(dp.ringWrites - rings, 3);
+      assert.deepEqual(dp.named(c.services[3]!.address), new Set([b.services.get(serviceKey(c.services[3]!))!.backends[1]!.id]));
+      assert.equal(dp.named(c.services[5]!.address).size, 3);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });
