@@ -278,6 +278,8 @@ export interface BfdSessionStatus {
   echoReturned: number;
   /** Times the own echo failed (each took the session Down, diag 2). */
   echoFailures: number;
+  /** Own echo packets sent a whole interval late (the echo thread was not scheduled; each restarts the detection time). */
+  echoLate: number;
   polling: boolean;
   /** ms in the current state (undefined before start). */
   inStateMs: number | undefined;
@@ -377,6 +379,7 @@ interface Sess {
   /** Counters of echo runs that ended (the echo I/O forgets a stopped one). */
   echoSentBefore: number;
   echoReturnedBefore: number;
+  echoLateBefore: number;
 }
 
 interface Entry {
@@ -664,6 +667,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       echoFailed: false,
       echoSentBefore: 0,
       echoReturnedBefore: 0,
+      echoLateBefore: 0,
     };
     this.#byName.set(r.name, s);
     this.#byDiscr.set(discr, s);
@@ -833,6 +837,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       const c = echo?.counters(s.discr);
       s.echoSentBefore += c?.sent ?? 0;
       s.echoReturnedBefore += c?.returned ?? 0;
+      s.echoLateBefore += c?.late ?? 0;
       echo?.stop(s.discr);
     }
     s.echoRunning = want;
@@ -857,7 +862,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
     });
   }
 
-  #echoStatus(s: Sess): Pick<BfdSessionStatus, 'echoState' | 'echoIntervalUs' | 'echoSent' | 'echoReturned' | 'echoFailures'> {
+  #echoStatus(s: Sess): Pick<BfdSessionStatus, 'echoState' | 'echoIntervalUs' | 'echoSent' | 'echoReturned' | 'echoFailures' | 'echoLate'> {
     const c = s.echoRunning !== '' ? this.#io.echo?.counters(s.discr) : undefined;
     const echoState = s.r.echoTxUs === 0 ? 'off' : s.echoFailed ? 'failed' : s.echoRunning === '' ? 'idle' : c?.running ? 'running' : 'unavailable';
     return {
@@ -866,6 +871,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       echoSent: s.echoSentBefore + (c?.sent ?? 0),
       echoReturned: s.echoReturnedBefore + (c?.returned ?? 0),
       echoFailures: s.echoFailures,
+      echoLate: s.echoLateBefore + (c?.late ?? 0),
     };
   }
 

@@ -90,7 +90,7 @@ export function bfdStatusLines(st: BfdRuntimeStatus): string[] {
     const echo =
       s.echoState === undefined || s.echoState === 'off'
         ? ''
-        : `  echo ${s.echoState}${s.echoIntervalUs ? ` ${interval(s.echoIntervalUs)}` : ''} out ${s.echoSent} back ${s.echoReturned}${s.echoFailures ? ` failures ${s.echoFailures}` : ''}`;
+        : `  echo ${s.echoState}${s.echoIntervalUs ? ` ${interval(s.echoIntervalUs)}` : ''} out ${s.echoSent} back ${s.echoReturned}${s.echoFailures ? ` failures ${s.echoFailures}` : ''}${s.echoLate ? ` late ${s.echoLate}` : ''}`;
     lines.push(`  ${s.name}  ${peer}  ${s.state} (diag ${s.diag})  tx ${interval(s.txIntervalUs)}  ${detect}  packets in ${s.packetsIn} out ${s.packetsOut}${echo}${tail}`);
   }
   return lines;

@@ -99,7 +99,8 @@ for (const family of [4, 6] as const) {
         assert.equal(r.diag, 'echo function failed');
         times.push(r.ms);
       }
-      console.log(`own echo IPv${family} 1 ms x 3: forwarding stopped -> Down ${times.map((t) => `${t} ms`).join(', ')}`);
+      const late = (await lab.session())?.echoLate;
+      console.log(`own echo IPv${family} 1 ms x 3: forwarding stopped -> Down ${times.map((t) => `${t} ms`).join(', ')}; echo sends a whole interval late over the test: ${late}`);
       for (const t of times) assert.ok(t < 50, `detection ${t} ms for 3 ms`);
     });
   });

@@ -509,7 +509,7 @@ class FakeEcho {
     if (this.running.delete(discr)) this.stops.push(discr);
   }
   counters(discr: number) {
-    return this.running.has(discr) ? { running: true, sent: 10, returned: 9, sendErrors: 0, late: 0, slot: 0 } : undefined;
+    return this.running.has(discr) ? { running: true, sent: 10, returned: 9, sendErrors: 0, late: 1, slot: 0 } : undefined;
   }
 }
 
@@ -536,6 +536,7 @@ describe('BfdRuntime: own echo (RFC 5880 §6.4, §6.8.9)', () => {
     io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 0 });
     assert.equal(echo.running.size, 0, 'the peer stopped reflecting: echo MUST cease');
     assert.equal(rt.status().sessions[0]!.echoSent, 20, 'counters of ended runs are kept');
+    assert.equal(rt.status().sessions[0]!.echoLate, 2);
   });
 
   it('an echo failure takes the session Down with diag 2 (echo function failed), stops the echo, and is counted', () => {

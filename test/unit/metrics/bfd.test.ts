@@ -38,6 +38,7 @@ function session(over: Partial<BfdSessionStatus>): BfdSessionStatus {
     echoSent: 0,
     echoReturned: 0,
     echoFailures: 0,
+    echoLate: 0,
     polling: false,
     inStateMs: 1000,
     draining: false,
@@ -101,9 +102,9 @@ describe('xlb status: bfd lines', () => {
   });
 
   it('a session with own echo shows its state, interval and counters', () => {
-    const st = { ...ST, sessions: [session({ echoState: 'running', echoIntervalUs: 1000, echoSent: 5000, echoReturned: 4998, echoFailures: 1 }), session({ name: 'b', echoState: 'idle' })] };
+    const st = { ...ST, sessions: [session({ echoState: 'running', echoIntervalUs: 1000, echoSent: 5000, echoReturned: 4998, echoFailures: 1, echoLate: 2 }), session({ name: 'b', echoState: 'idle' })] };
     const lines = bfdStatusLines(st);
-    assert.equal(lines[1], '  to-lb2  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118  echo running 1ms out 5000 back 4998 failures 1');
+    assert.equal(lines[1], '  to-lb2  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118  echo running 1ms out 5000 back 4998 failures 1 late 2');
     assert.equal(lines[2], '  b  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118  echo idle out 0 back 0');
   });
 
