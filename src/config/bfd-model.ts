@@ -62,6 +62,13 @@ export const BFD_AUTH_TYPE_BY_NAME: Readonly<Record<BfdAuthTypeName, BfdAuthType
 
 /** The whole `bfd:` section. */
 export interface BfdConfig {
+  /**
+   * SCHED_FIFO priority of the BFD worker thread, 1..99; 0 = normal
+   * scheduling (keepalived `bfd_rt_priority`, off by default there; xlb
+   * defaults to 1, as VRRP's `rt_priority`, so 10 ms timers hold while the
+   * machine is busy).
+   */
+  rtPriority: number;
   /** Sessions (keepalived `bfd_instance`), in file order; names unique, demux keys unique. */
   instances: BfdInstanceConfig[];
 }
@@ -145,6 +152,7 @@ export interface BfdInstanceConfig {
 
 /** Defaults of instance keys that have one. */
 export const BFD_DEFAULTS = Object.freeze({
+  rtPriority: 1,
   minRxUs: BFD_MIN_RX_DEFAULT_MS * 1000,
   minTxUs: BFD_MIN_TX_DEFAULT_MS * 1000,
   idleTxUs: BFD_IDLE_TX_DEFAULT_MS * 1000,
@@ -166,6 +174,7 @@ export const BFD_DEFAULTS = Object.freeze({
 
 /** Ranges of the BFD keys (intervals in µs). */
 export const BFD_RANGES = Object.freeze({
+  rtPriority: { min: 0, max: 99 },
   nameLength: { min: 1, max: BFD_NAME_MAX },
   intervalUs: { min: BFD_INTERVAL_MIN_US, max: BFD_INTERVAL_MAX_US },
   idleTxUs: { min: BFD_IDLE_TX_MIN_MS * 1000, max: BFD_INTERVAL_MAX_US },

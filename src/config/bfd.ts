@@ -45,7 +45,7 @@ import {
  * too: checked by hand, one of the two). The JSON Schema is checked against it.
  */
 export const BFD_KEYS = {
-  bfd: { allowed: ['instances'], required: [] },
+  bfd: { allowed: ['rt_priority', 'instances'], required: [] },
   instance: {
     allowed: [
       'name',
@@ -74,7 +74,10 @@ export const BFD_KEYS = {
 
 /** keepalived keywords an operator may bring along, by mapping, and what to write instead. */
 const HINTS = {
-  bfd: { bfd_instance: 'keepalived\'s bfd_instance blocks are entries of "instances"' },
+  bfd: {
+    bfd_instance: 'keepalived\'s bfd_instance blocks are entries of "instances"',
+    bfd_rt_priority: 'keepalived\'s global_defs bfd_rt_priority is "rt_priority" here',
+  },
   instance: {
     vrrp: "keepalived's vrrp keyword is not needed: every session's state reaches VRRP and the health checks",
     checker: "keepalived's checker keyword is not needed: every session's state reaches VRRP and the health checks",
@@ -135,10 +138,12 @@ export class BfdParser {
    */
   parse(f: Field, ctx: BfdContext): { config: BfdConfig; names: Map<string, BfdRef> } {
     const c = this.#c;
-    const config: BfdConfig = { instances: [] };
+    const config: BfdConfig = { rtPriority: BFD_DEFAULTS.rtPriority, instances: [] };
     const names = new Map<string, BfdRef>();
     const m = c.mapping(f, BFD_KEYS.bfd, keyMessage(BFD_KEYS.bfd.allowed, HINTS.bfd));
     if (!m) return { config, names };
+    const rtF = m.get('rt_priority');
+    if (rtF) config.rtPriority = c.int(rtF, BFD_RANGES.rtPriority) ?? config.rtPriority;
     const instF = m.get('instances');
     const drafts: InstanceDraft[] = [];
     for (const item of (instF && c.list(instF)) ?? []) {

@@ -76,8 +76,8 @@ export type ConfigResult = { ok: true; config: XlbConfig } | { ok: false; errors
 export const CONFIG_KEYS = {
   // `vrrp`, `bfd`: their own mappings are in ./vrrp.ts VRRP_KEYS and
   // ./bfd.ts BFD_KEYS. No root key is
-  // required alone: `services` or `vrrp` (or both), and `interfaces` with
-  // `services` (ROOT_NEEDS)
+  // required alone: `services`, `vrrp` or `bfd` (any of them together), and
+  // `interfaces` with `services` (ROOT_NEEDS)
   root: {
     allowed: ['instance', 'interfaces', 'metrics', 'log', 'limits', 'tunnel', 'script_user', 'allow_unsafe_scripts', 'services', 'vrrp', 'bfd'],
     required: [],
@@ -145,7 +145,9 @@ class ConfigChecker extends Checker {
     const interfaces = this.interfaces(get('interfaces'));
     // BFD first: services' `type: bfd` checks and VRRP's track_bfd and bfd_peer name its sessions
     const bfdF = get('bfd');
+    const bfdErrors = this.errors.length;
     const bfd = bfdF && new BfdParser(this).parse(bfdF, { hasDataplane: get('interfaces') !== undefined });
+    const bfdValid = this.errors.length === bfdErrors;
     const bfdNames: BfdNames = bfd ? bfd.names : new Map();
     const services = this.services(get('services'), limits, bfdNames);
     const suF = get('script_user');
@@ -170,11 +172,19 @@ class ConfigChecker extends Checker {
       const before = this.errors.length;
       config.vrrp = new VrrpParser(this, bfdNames).parse(vrrpF);
       // VRRP alone with no instance runs nothing (said once, when vrrp: is otherwise valid)
-      if (!get('services') && config.vrrp.instances.length === 0 && this.errors.length === before) {
+      if (!get('services') && !bfdF && config.vrrp.instances.length === 0 && this.errors.length === before) {
         this.err('XLB_ERR_CONFIG_INVALID', 'expected at least one instance: a config without services runs its VRRP instances alone', vrrpF.at, child(vrrpF.path, 'instances'));
       }
     }
-    if (bfd) config.bfd = bfd.config;
+    if (bfdF && bfd) {
+      config.bfd = bfd.config;
+      // BFD alone (standalone sessions, for monitoring) with no session runs nothing (said once,
+      // when bfd: is otherwise valid); beside services or VRRP instances it is only empty
+      if (!get('services') && !config.vrrp?.instances.length && bfd.config.instances.length === 0 && bfdValid) {
+        const alone = get('vrrp') ? 'runs its VRRP instances or BFD sessions alone' : 'or vrrp runs its BFD sessions alone';
+        this.err('XLB_ERR_CONFIG_INVALID', `expected at least one instance: a config without services ${alone}`, bfdF.at, child(bfdF.path, 'instances'));
+      }
+    }
     return config;
   }
 

@@ -313,17 +313,18 @@ export function defaultBackendHealth(): BackendHealthSpec {
 /**
  * What the root needs besides its keys' own checks: something to run
  * (services to balance, or VRRP alone: keepalived's floating address for an
- * HAProxy or nginx pair), and interfaces for the XDP program when there are
- * services. The loader (load.ts) and the JSON Schema (schema.ts) read it.
+ * HAProxy or nginx pair), BFD alone (standalone sessions: monitoring, their
+ * state in status and /metrics), and interfaces for the XDP program when
+ * there are services. The loader (load.ts) and the JSON Schema (schema.ts) read it.
  */
 export const ROOT_NEEDS = {
-  /** `services`, `vrrp` or both. */
-  anyOf: ['services', 'vrrp'],
+  /** `services`, `vrrp`, `bfd`, or any of them together. */
+  anyOf: ['services', 'vrrp', 'bfd'],
   /** key -> the keys it needs. */
   dependentRequired: { services: ['interfaces'] },
   /** The messages, after "missing required key". */
   why: {
-    services: 'a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both',
+    services: 'a config balances services, runs vrrp alone (a floating address, as keepalived -P does), runs bfd sessions alone (monitoring), or any of these',
     interfaces: 'the XDP program that forwards the services is attached to these interfaces',
   },
 } as const;

@@ -559,6 +559,11 @@ const BFD_DEFS = {
     type: 'object',
     additionalProperties: false,
     properties: {
+      rt_priority: int(
+        "SCHED_FIFO priority of the BFD worker thread (keepalived's bfd_rt_priority); 0 = normal scheduling.",
+        BFD_RANGES.rtPriority,
+        BFD_DEFAULTS.rtPriority,
+      ),
       instances: {
         description: 'Sessions. Names unique; (neighbor_ip, source_ip, multihop) unique, a session without source_ip clashing with every other to its neighbor.',
         type: 'array',
@@ -651,7 +656,7 @@ export const SCHEMA = {
     'Configuration of one xlb instance: an XDP/eBPF L4 load balancer. Keys are snake_case; durations are strings with a unit (150ms, 2s).',
   type: 'object',
   additionalProperties: false,
-  // services, vrrp or both; interfaces with services (model.ts ROOT_NEEDS)
+  // services, vrrp or bfd (any of them together); interfaces with services (model.ts ROOT_NEEDS)
   anyOf: ROOT_NEEDS.anyOf.map((k) => ({ required: [k] })),
   dependentRequired: ROOT_NEEDS.dependentRequired,
   properties: {
@@ -663,7 +668,7 @@ export const SCHEMA = {
       default: DEFAULT_INSTANCE,
     },
     interfaces: {
-      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services. Without interfaces (a VRRP-only config) no XDP program is loaded and nothing is pinned.',
+      description: 'Interfaces the XDP program is attached to: where client packets arrive. At least one; names unique. Required with services. Without interfaces (a VRRP-only or BFD-only config) no XDP program is loaded and nothing is pinned.',
       type: 'array',
       minItems: 1,
       items: { $ref: '#/$defs/interface' },

@@ -9,8 +9,9 @@
  *
  * The XDP side exists only while the config names interfaces (every config
  * with services does; a VRRP-only config, keepalived -P's floating address,
- * has neither): without, no program is loaded and nothing is pinned (pins a
- * previous run left are removed at start). A reload that adds interfaces
+ * or a BFD-only one, standalone sessions, has neither): without, no program
+ * is loaded and nothing is pinned (pins a previous run left are removed at
+ * start). A reload that adds interfaces
  * (and services) loads, pins and attaches the program; one that removes them
  * first deletes every VIP (forwarding stops at once), then detaches the
  * program and removes its pins, connection table included: services added
@@ -23,6 +24,7 @@ import { isIP, SocketAddress, type Server as NetServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
 import { needsDataplane, type XlbConfig } from '../config/model.js';
+import { BFD_DEFAULTS } from '../config/bfd-model.js';
 import { XdpDataplane } from '../dataplane/xdp/xdp-dataplane.js';
 import { native } from '../native/binding.js';
 import { createMetrics, type XlbMetrics } from '../metrics/metrics.js';
@@ -40,6 +42,7 @@ import { Steering } from './steering.js';
 import { VrrpHost } from '../vrrp/host.js';
 import { vrrpSpec } from '../vrrp/from-config.js';
 import { BfdHost } from '../bfd/host.js';
+import { BfdCounterCarry } from '../bfd/counters.js';
 import { bfdReflectPeers, bfdSpec } from '../bfd/from-config.js';
 import { BFD_DIAG, BFD_DIAG_NAMES, BFD_STATE, BFD_STATE_NAMES } from '../bfd/spec.js';
 import { resolveSessionSpec, type BfdRuntimeStatus, type BfdStateEvent } from '../bfd/runtime.js';
@@ -122,6 +125,8 @@ export class Daemon {
   #vrrp: VrrpHost | null = null;
   /** the BFD worker, while the config has BFD sessions */
   #bfd: BfdHost | null = null;
+  /** What crashed BFD workers counted: /metrics counters must not go back when a new one starts. */
+  readonly #bfdCarry = new BfdCounterCarry();
   /** every configured session's last known state, from the worker's state events (health checks and VRRP tracking read it) */
   readonly #bfdSessions = new Map<string, BfdSessionView>();
   /** reflect peers (`xlb_bfd_peers`) to delete once their grace is over, by canonical address */
@@ -552,13 +557,19 @@ export class Daemon {
     const spec = config.bfd && config.bfd.instances.length > 0 ? bfdSpec(config.bfd, this.#fwd !== null) : undefined;
     const names = new Set(spec?.sessions.map((s) => s.name) ?? []);
     for (const name of [...this.#bfdSessions.keys()]) if (!names.has(name)) this.#bfdSessions.delete(name);
+    this.#bfdCarry.retain(names);
     // a new session starts Down (RFC 5880 §6.8.1)
     for (const name of names) if (!this.#bfdSessions.has(name)) this.#bfdSessions.set(name, { state: BFD_STATE_NAMES[BFD_STATE.DOWN], diag: BFD_DIAG_NAMES[BFD_DIAG.NONE] });
     if (!spec) {
       // not awaited: the sessions say AdminDown for a while (up to 5 s to a dead peer), the reload is done
       const host = this.#bfd;
       this.#bfd = null;
-      if (host) void host.stop();
+      if (host) {
+        // the runtime-wide totals (drops, received) go on if sessions come back later
+        this.#bfdCarry.absorb(host.lastStatus);
+        this.#bfdCarry.retain(names);
+        void host.stop();
+      }
       return;
     }
     if (!this.#bfd) {
@@ -570,6 +581,7 @@ export class Daemon {
       host.on('crashed', () => {
         if (this.#bfd !== host) return;
         this.#bfd = null;
+        this.#bfdCarry.absorb(host.lastStatus);
         for (const [name, v] of this.#bfdSessions) {
           const down = BFD_STATE_NAMES[BFD_STATE.DOWN];
           if (v.state !== down) this.#bfdStateChanged({ session: name, from: v.state, to: down, state: BFD_STATE.DOWN, diag: BFD_DIAG.NONE, diagName: BFD_DIAG_NAMES[BFD_DIAG.NONE], reason: 'bfd worker exited', at: 0 });
@@ -581,7 +593,7 @@ export class Daemon {
       this.#bfd = host;
     }
     try {
-      await this.#bfd.apply(spec);
+      await this.#bfd.apply(spec, config.bfd?.rtPriority ?? BFD_DEFAULTS.rtPriority);
     } catch (err) {
       // the reload checked the spec with the runtime's own checks: a worker that has gone or hangs
       this.log.error({ err, area: 'bfd' }, 'bfd sessions not applied');
@@ -641,8 +653,8 @@ export class Daemon {
   }
 
   /** BFD sessions and counters for `xlb status` and metrics (empty without BFD). */
-  bfdStatus(): Promise<BfdRuntimeStatus | undefined> {
-    return this.#bfd ? this.#bfd.status() : Promise.resolve(undefined);
+  async bfdStatus(): Promise<BfdRuntimeStatus | undefined> {
+    return this.#bfdCarry.apply(this.#bfd ? await this.#bfd.status() : undefined);
   }
 
   /** VRRP instances for `xlb status` and metrics (empty without VRRP). */

@@ -2,15 +2,19 @@
  * BFD through the daemon (issue 15): `xlb load` of a config with a `bfd:`
  * session to FRR 8.4's bfdd and a backend under a `type: bfd` check.
  *
- * The lab (test/support/vrrp-lab.ts, one backend): xlb in node a on eth0,
+ * The lab (test/support/vrrp-lab.ts, two backends): xlb in node a on eth0,
  * zebra + bfdd in backend d1 (as test/e2e/bfd.test.ts starts them), a
- * single-hop IPv4 session a <-> d1 at 20 ms x 3.
+ * single-hop IPv4 session a <-> d1 at 20 ms x 3; backend d2 has no check.
+ * The client c reaches the VIP through a (a static neighbour entry: no VRRP
+ * here announces it); d1 and d2 answer it directly (DR).
  * 1. The session comes Up and shows in `xlb status` (text and --json) and
- *    /metrics; the backend, whose check names the session, is up.
+ *    /metrics; the backend, whose check names the session, is up; new
+ *    connections through the VIP reach both backends.
  * 2. A reload that changes the service but not the session leaves the
  *    session alone (same discriminator, no state change).
  * 3. bfdd is killed: the session goes Down and the check takes the backend
- *    down at once (no rise/fall, no interval to wait for).
+ *    down at once (no rise/fall, no interval to wait for); every new
+ *    connection after that succeeds, on d2.
  * 4. A reload without `bfd:` stops the BFD worker: status has no bfd part.
  *
  * Root only, FRR installed; skipped otherwise. Everything is torn down even
@@ -26,7 +30,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -36,6 +40,9 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const NAME = `xbd${process.pid % 100000}`;
 const METRICS = 9913;
 const D1 = backendV4(1);
+const D2 = backendV4(2);
+/** New connections through the VIP per check of where they go. */
+const CONNS = 40;
 const INTERVAL_MS = 20;
 const MULT = 3;
 
@@ -58,7 +65,9 @@ ${
     backends:
       - address: ${D1}
         interface: eth0
-${o.bfd ? '        health: { checks: [{ type: bfd, name: d1 }] }\n' : ''}`;
+${o.bfd ? '        health: { checks: [{ type: bfd, name: d1 }] }\n' : ''}      - address: ${D2}
+        interface: eth0
+`;
 
 const bfddConf = `bfd
  peer ${VLAB.a.v4} interface eth0
@@ -94,10 +103,27 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${log}`);
   };
   const metrics = (): Promise<string> => lab.exec('a', 'curl', ['-sf', '-m', '5', `http://127.0.0.1:${METRICS}/metrics`]);
+  /** `n` new connections (GETs, one each) from the client through the VIP, one after another: who answered, or the error. */
+  const gets = async (n: number, port: number): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      let who: string;
+      try {
+        const r = await lab.exec('c', 'curl', ['-s', '-m', '2', '-D', '-', '-o', '/dev/null', `http://${VLAB.vip4}:${port}/`]);
+        who = /x-backend: (\S+)/i.exec(r)?.[1] ?? 'no x-backend';
+      } catch (err) {
+        who = `error: ${(err as Error).message.split('\n')[0]}`;
+      }
+      out[who] = (out[who] ?? 0) + 1;
+    }
+    return out;
+  };
 
   before(async () => {
-    lab = await createVrrpLab(NAME, { backends: 1 });
-    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf);
+    lab = await createVrrpLab(NAME, { backends: 2 });
+    // the client sends to the VIP through a (a holds no address for it, nothing answers ARP)
+    await lab.exec('c', 'ip', ['neigh', 'replace', VLAB.vip4, 'lladdr', VLAB.a.mac, 'dev', 'eth0', 'nud', 'permanent']);
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config({ bfd: true, port: 80 }));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
@@ -128,6 +154,8 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
     assert.equal(s!.txIntervalUs, INTERVAL_MS * 1000);
     assert.equal(s!.detectTimeUs, MULT * INTERVAL_MS * 1000);
     await until('backend up', async () => ((await backendState()) === 'up' ? true : undefined), 5000, 20);
+    const spread = await gets(CONNS, 80);
+    assert.deepEqual(Object.keys(spread).sort(), ['d1', 'd2'], `both backends take new connections: ${JSON.stringify(spread)}`);
     const json = await xlb(['status', '-i', NAME, '--json']);
     assert.equal(json.code, 0, json.stderr);
     const j = JSON.parse(json.stdout) as Status;
@@ -165,6 +193,10 @@ describe('BFD through the daemon, against FRR bfdd', { skip: !isRoot ? 'needs ro
     console.log(`bfd daemon e2e: backend down ${ms.toFixed(0)} ms after bfdd's kill (detection time ${MULT * INTERVAL_MS} ms, status polled every 5 ms)`);
     assert.ok(ms < 1000, `backend down after ${ms.toFixed(0)} ms`);
     assert.match(await metrics(), /^xlb_bfd_session_state\{session="d1"\} 1$/m);
+    // the ring without d1: every new connection after the detection succeeds, on d2
+    const after = await gets(CONNS, 8080);
+    assert.deepEqual(after, { d2: CONNS }, `new connections after detection: ${JSON.stringify(after)}`);
+    console.log(`bfd daemon e2e: ${CONNS} new connections after detection: ${JSON.stringify(after)}`);
   });
 
   it('a reload without bfd: stops the BFD worker', async () => {

@@ -29,7 +29,7 @@ import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -106,7 +106,7 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });
     // FRR's echo needs forwarding on its side (lab-notes)
-    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { ipForward: true });
+    bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { ipForward: true, rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config(false));
     const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
     d.stdout?.on('data', (b: Buffer) => (log += b.toString()));

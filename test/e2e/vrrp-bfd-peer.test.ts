@@ -11,6 +11,12 @@
  * SIGKILL (no priority-0 advert, no BFD AdminDown); b is MASTER, for the
  * reason `bfd_peer ... down`, within a second (printed: the measured time,
  * status polled every 5 ms); a started again takes the VIP back (preempt).
+ * Then the master's link cut, daemon alive, two ways, twice each: its eth0
+ * set down in its namespace (a goes FAULT: the interface is down), and its
+ * bridge port blocked (the carrier stays, a hears nothing and stays MASTER
+ * until the link returns); b is MASTER by `bfd_peer` within a second;
+ * restored, there is one master again (a, the higher priority), and only it
+ * holds the VIP.
  *
  * Root only; skipped otherwise. Everything is torn down even on failure.
  * XLB_E2E_LOG=1 prints the daemons' logs.
@@ -38,7 +44,7 @@ const ROUNDS = 3;
 type Node = 'a' | 'b';
 type Status = { bfd?: BfdRuntimeStatus; vrrp?: { state: string; reason: string }[] };
 
-describe('BFD peering between two xlb VRRP nodes', { skip: !isRoot && 'needs root (netns)', timeout: 180_000 }, () => {
+describe('BFD peering between two xlb VRRP nodes', { skip: !isRoot && 'needs root (netns)', timeout: 300_000 }, () => {
   let lab: VrrpLab;
   const daemons: Partial<Record<Node, ChildProcess>> = {};
   const logs: Record<Node, string> = { a: '', b: '' };
@@ -121,5 +127,47 @@ vrrp:
       await start('a'); // it preempts back: the next round starts from a MASTER
     }
     console.log(`vrrp bfd_peer e2e: b MASTER ${times.map((t) => t.toFixed(0)).join(', ')} ms after SIGKILL of a's daemon (BFD ${INTERVAL_MS} ms x ${MULT}, detection ${INTERVAL_MS * MULT} ms; adverts 1 s, Master_Down_Interval ~3.6 s; status polled every 5 ms)`);
+  });
+
+  /** Ways to cut a's link with its daemon running, and to restore it. */
+  const cuts: { name: string; cut: () => Promise<unknown>; heal: () => Promise<unknown> }[] = [
+    { name: "a's eth0 down", cut: () => lab.exec('a', 'ip', ['link', 'set', 'eth0', 'down']), heal: () => lab.exec('a', 'ip', ['link', 'set', 'eth0', 'up']) },
+    {
+      name: "a's bridge port blocked",
+      cut: () => run('bridge', ['-n', lab.ns('sw'), 'link', 'set', 'dev', 'sa', 'state', '0']),
+      heal: () => run('bridge', ['-n', lab.ns('sw'), 'link', 'set', 'dev', 'sa', 'state', '3']),
+    },
+  ];
+
+  it("the master's link cut (daemon alive): the backup is MASTER within BFD detection time; restored, one master again", async () => {
+    const results: string[] = [];
+    for (const c of cuts) {
+      const times: number[] = [];
+      for (let round = 1; round <= 2; round++) {
+        const what = `${c.name}, round ${round}`;
+        await until(`${what}: a MASTER, b BACKUP`, async () => ((await vrrp('a'))?.state === 'MASTER' && (await vrrp('b'))?.state === 'BACKUP' ? true : undefined), 20_000);
+        await until(`${what}: session Up on both`, async () => ((await session('a')) === 'Up' && (await session('b')) === 'Up' ? true : undefined), 10_000, 50);
+        const t0 = performance.now();
+        try {
+          await c.cut();
+          const v = await until(`${what}: b MASTER`, async () => {
+            const s = await vrrp('b');
+            return s?.state === 'MASTER' ? s : undefined;
+          }, 5000, 5);
+          const ms = performance.now() - t0;
+          times.push(ms);
+          assert.match(v.reason, /^bfd_peer to-a down \(control detection time expired\)$/, 'by bfd_peer, not the down timer');
+          assert.ok(ms < 1000, `b MASTER ${ms.toFixed(0)} ms after the cut`);
+          await until(`${what}: b holds the VIP`, async () => ((await lab.hasAddress('b', VLAB.vip4)) ? true : undefined), 2000, 10);
+        } finally {
+          await c.heal();
+        }
+        // one master again: a (200) preempts, b (100) yields to its adverts
+        await until(`${what}, restored: a MASTER, b BACKUP`, async () => ((await vrrp('a'))?.state === 'MASTER' && (await vrrp('b'))?.state === 'BACKUP' ? true : undefined), 20_000, 20);
+        await until(`${what}, restored: only a holds the VIP`, async () => ((await lab.hasAddress('a', VLAB.vip4)) && !(await lab.hasAddress('b', VLAB.vip4)) ? true : undefined), 5000, 20);
+      }
+      results.push(`${c.name}: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    }
+    console.log(`vrrp bfd_peer e2e: b MASTER after the master's link was cut (BFD ${INTERVAL_MS} ms x ${MULT}, detection ${INTERVAL_MS * MULT} ms; adverts 1 s; status polled every 5 ms): ${results.join('; ')}`);
   });
 });

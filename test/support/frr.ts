@@ -11,6 +11,14 @@ import { run } from '../../src/lab/exec.js';
 
 /** Where Debian's frr package puts its daemons. */
 export const FRR_DIR = '/usr/lib/frr';
+/**
+ * SCHED_FIFO priority for bfdd in tests at 20 ms x 3 (as test/e2e/bfd.test.ts
+ * runs it): at normal priority, on a loaded 2-CPU machine, bfdd was seen to
+ * stall for more than the detection time (a reload's CLI process starting
+ * is enough), so both ends timed out together and the session flapped: a
+ * failure of the peer, not of what is tested.
+ */
+export const BFDD_RT_PRIORITY = 10;
 /** Whether zebra and bfdd are installed. */
 export const haveFrr = existsSync(`${FRR_DIR}/bfdd`) && existsSync(`${FRR_DIR}/zebra`);
 

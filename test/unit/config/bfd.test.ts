@@ -54,8 +54,14 @@ describe('parseConfig: bfd, valid', () => {
     assert.equal('bfd' in r.config, false);
   });
 
-  it('an empty bfd mapping: no sessions', () => {
-    assert.deepEqual(bfd('{}\n'), { instances: [] });
+  it('an empty bfd mapping: no sessions, the worker SCHED_FIFO at 1 (as VRRP)', () => {
+    assert.deepEqual(bfd('{}\n'), { rtPriority: 1, instances: [] });
+  });
+
+  it("rt_priority (keepalived's bfd_rt_priority): 0 (normal scheduling) to 99", () => {
+    assert.equal(bfd('rt_priority: 0\n').rtPriority, 0);
+    assert.equal(bfd('rt_priority: 99\n').rtPriority, 99);
+    assert.equal(bfd('rt_priority: 40\ninstances:\n  - { name: s, neighbor_ip: 10.0.0.2 }\n').rtPriority, 40);
   });
 
   it("fills every default of a session (keepalived's, RFC 5881's TTL)", () => {
@@ -342,6 +348,16 @@ interface Case {
 const INST = '  instances:\n    - name: s\n      neighbor_ip: 10.0.0.2\n      source_ip: 10.0.0.1\n';
 
 const cases: Case[] = [
+  {
+    name: 'rt_priority out of range',
+    text: '  rt_priority: 100\n',
+    errors: ['lab.yaml:4:16: bfd.rt_priority: expected an integer 0..99, got 100'],
+  },
+  {
+    name: "keepalived's bfd_rt_priority: the hint",
+    text: '  bfd_rt_priority: 50\n',
+    errors: ['lab.yaml:4:3: bfd.bfd_rt_priority: unknown key "bfd_rt_priority" (keepalived\'s global_defs bfd_rt_priority is "rt_priority" here)'],
+  },
   {
     name: 'bfd not a mapping',
     text: '  - a\n',

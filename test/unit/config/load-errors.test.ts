@@ -101,7 +101,7 @@ const cases: Case[] = [
   {
     name: 'empty document',
     text: '# nothing yet\n',
-    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)'],
+    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), runs bfd sessions alone (monitoring), or any of these)'],
     codes: ['XLB_ERR_CONFIG_MISSING'],
   },
   {
@@ -118,13 +118,13 @@ const cases: Case[] = [
   {
     name: 'missing services and vrrp (points at the parent mapping)',
     text: IF,
-    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)'],
+    errors: ['lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), runs bfd sessions alone (monitoring), or any of these)'],
   },
   {
     name: 'unknown root key with a suggestion',
     text: `${IF}service: []\n`,
     errors: [
-      'lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)',
+      'lab.yaml:1:1: services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), runs bfd sessions alone (monitoring), or any of these)',
       'lab.yaml:3:1: service: unknown key "service" (did you mean "services"?)',
     ],
     codes: ['XLB_ERR_CONFIG_MISSING', 'XLB_ERR_CONFIG_UNKNOWN_KEY'],

@@ -25,7 +25,7 @@ const VRRP = yaml`
         virtual_ipaddress: [192.0.2.100/24]
 `;
 
-const NEITHER = 'services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), or both)';
+const NEITHER = 'services: missing required key (a config balances services, runs vrrp alone (a floating address, as keepalived -P does), runs bfd sessions alone (monitoring), or any of these)';
 const NO_IFS = 'interfaces: missing required key (the XDP program that forwards the services is attached to these interfaces)';
 
 /** Every error message of `text`, or [] when it is valid. */
@@ -112,10 +112,10 @@ describe('parseConfig: what a config needs at its root', () => {
     assert.deepEqual(errors(`interfaces: []\n${VRRP}`), [`${F}:1:13: interfaces: expected at least one interface`]);
   });
 
-  it('the JSON Schema requires the same: services or vrrp, and interfaces with services', () => {
+  it('the JSON Schema requires the same: services, vrrp or bfd, and interfaces with services', () => {
     const s = SCHEMA as unknown as { required?: string[]; anyOf: { required: string[] }[]; dependentRequired: Record<string, string[]> };
     assert.equal(s.required, undefined);
-    assert.deepEqual(s.anyOf, [{ required: ['services'] }, { required: ['vrrp'] }]);
+    assert.deepEqual(s.anyOf, [{ required: ['services'] }, { required: ['vrrp'] }, { required: ['bfd'] }]);
     assert.deepEqual(s.anyOf.map((a) => a.required[0]), [...ROOT_NEEDS.anyOf]);
     assert.deepEqual(s.dependentRequired, { services: ['interfaces'] });
   });
