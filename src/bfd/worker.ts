@@ -39,18 +39,20 @@ const io = createBfdIo({
     post({ type: 'log', level, obj: serialisable(obj), msg });
   },
 });
-/** The echo thread takes the worker's SCHED_FIFO priority of the moment it starts. */
+/** The echo thread takes the worker's SCHED_FIFO priority of the moment it starts (a later change does not reach it). */
 let rtPriority = 0;
-if (data.echoMap !== undefined) {
-  io.echo = createBfdEchoIo({
-    mapPath: data.echoMap,
-    ...(data.netns !== undefined ? { netns: data.netns } : {}),
-    get rtPriority() {
-      return rtPriority;
-    },
-    log: io.log,
-  });
-}
+const echo =
+  data.echoMap === undefined
+    ? undefined
+    : createBfdEchoIo({
+        mapPath: data.echoMap,
+        ...(data.netns !== undefined ? { netns: data.netns } : {}),
+        get rtPriority() {
+          return rtPriority;
+        },
+        log: io.log,
+      });
+if (echo) io.echo = echo;
 const runtime = new BfdRuntime(io);
 runtime.on('state', (event) => post({ type: 'state', event }));
 
@@ -81,7 +83,7 @@ port.on('message', (m: ToWorker) => {
       if (stopping) return;
       stopping = true;
       void runtime.stop().finally(() => {
-        (io.echo as { close?: () => void } | undefined)?.close?.();
+        echo?.close();
         port.close();
       });
       break;
