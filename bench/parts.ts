@@ -6,7 +6,7 @@
 import type { BenchRow } from './xdp.js';
 
 /** The parts, in the order they run. */
-export const PARTS = ['maglev', 'bpf_ns', 'apply', 'pps', 'echo_pps', 'restart', 'health', 'vrrp', 'bfd'] as const;
+export const PARTS = ['maglev', 'bpf_ns', 'apply', 'pps', 'echo_pps', 'restart', 'health', 'vrrp', 'bfd', 'bfd_echo'] as const;
 export type Part = (typeof PARTS)[number];
 
 /**

@@ -26,6 +26,7 @@ import { onlyParts, runPart, type BenchOut, type Part } from './parts.js';
 import { benchHealth, HEALTH_METHOD } from './health.js';
 import { benchVrrp, VRRP_METHOD } from './vrrp.js';
 import { benchBfd, BFD_METHOD } from './bfd.js';
+import { BFD_ECHO_METHOD, runBfdEcho } from './bfd-echo.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -132,8 +133,14 @@ async function main(): Promise<void> {
       if (r.some((x) => x.key === 'failover_ms.xlb_bfd_1s') && !rows.some((x) => x.key === 'failover_ms.keepalived_1s')) notes.push('bfd: failover_ms.xlb_bfd_1s has no ratio: failover_ms.keepalived_1s comes from the vrrp part, not run (or not measured) here');
       return r;
     });
+    await part('bfd_echo', async () => {
+      log('bench: BFD own echo at 1 ms x 3, forwarding stopped -> Down');
+      const r = await runBfdEcho(log);
+      notes.push(`bfd_echo: ${BFD_ECHO_METHOD}`);
+      return r;
+    });
   } else {
-    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp, bfd: not measured (need root)');
+    notes.push('bpf_ns, apply, pps, echo_pps, restart, health, vrrp, bfd, bfd_echo: not measured (need root)');
   }
 
   const byKey = new Map(rows.map((r) => [r.key, r]));

@@ -6,6 +6,7 @@
       "target_name": "xlb_native",
       "sources": [
         "src/addon.cc",
+        "src/bfd_echo.cc",
         "src/bpf_link.cc",
         "src/bpf_map.cc",
         "src/bpf_object.cc",

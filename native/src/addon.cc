@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "bfd_echo.h"
 #include "bpf_link.h"
 #include "bpf_map.h"
 #include "bpf_object.h"
@@ -51,6 +52,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("TcpTarget", target);
   exports.Set("ProbeEngine", ProbeEngine::Init(env));
   exports.Set("LinkSocket", LinkSocket::Init(env));
+  exports.Set("BfdEchoTx", BfdEchoTx::Init(env));
   InitSystem(env, exports);
   InitEthtool(env, exports);
   return exports;

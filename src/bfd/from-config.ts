@@ -14,7 +14,9 @@
  * - `echo.reflect`: XDP reflects (the daemon writes `xlb_bfd_peers`, see
  *   {@link bfdReflectPeers}); the session then advertises `echo.interval` as
  *   its Required Min Echo RX, and 0 otherwise (RFC 5880 §6.8.1: non-zero
- *   only while we reflect). `echo.enabled` (own echo) is not mapped yet.
+ *   only while we reflect).
+ * - `echo.enabled`: own echo at `echo.interval` (`echoIntervalUs`), when the
+ *   data plane is loaded (XDP timestamps the echoes that come back).
  *
  * Layer: pure mapping. The config does not import it.
  */
@@ -40,9 +42,10 @@ export function runtimeMaxHops(maxHops: number, ttl: number): number {
  * @param reflecting whether XDP reflects its peer's echo now (the data plane
  *   is loaded and `echo.reflect` is on); the config refuses `echo` without
  *   interfaces, so false only when the caller has no data plane
+ * @param ownEcho whether own echo can run (the data plane is loaded)
  * @throws XlbError XLB_ERR_INTERNAL when the secret of a `secret_file` was not read (loadConfigFile reads it)
  */
-export function bfdSessionSpec(i: BfdInstanceConfig, reflecting = i.echo.reflect): BfdRuntimeSessionSpec {
+export function bfdSessionSpec(i: BfdInstanceConfig, reflecting = i.echo.reflect, ownEcho = true): BfdRuntimeSessionSpec {
   const out: { -readonly [K in keyof BfdRuntimeSessionSpec]: BfdRuntimeSessionSpec[K] } = {
     name: i.name,
     peer: i.neighborIp,
@@ -56,6 +59,7 @@ export function bfdSessionSpec(i: BfdInstanceConfig, reflecting = i.echo.reflect
     ttl: i.ttl,
     requiredMinEchoRxUs: reflecting && i.echo.reflect ? i.echo.intervalUs : 0,
   };
+  if (ownEcho && i.echo.enabled) out.echoIntervalUs = i.echo.intervalUs;
   if (i.sourceIp !== undefined) out.local = i.sourceIp;
   if (i.auth) {
     if (i.auth.secret === undefined) throw new XlbError('XLB_ERR_INTERNAL', `bfd ${i.name}: the secret of ${i.auth.secretFile ?? 'auth'} was not read`);
@@ -66,10 +70,10 @@ export function bfdSessionSpec(i: BfdInstanceConfig, reflecting = i.echo.reflect
 
 /**
  * The runtime's spec of a validated `bfd:` section.
- * @param dataplane whether the XDP data plane is loaded (reflection needs it)
+ * @param dataplane whether the XDP data plane is loaded (reflection and own echo need it)
  */
 export function bfdSpec(cfg: BfdConfig, dataplane = true): BfdRuntimeSpec {
-  return { sessions: cfg.instances.map((i) => bfdSessionSpec(i, dataplane && i.echo.reflect)) };
+  return { sessions: cfg.instances.map((i) => bfdSessionSpec(i, dataplane && i.echo.reflect, dataplane)) };
 }
 
 /**

@@ -120,6 +120,13 @@ export interface BfdRuntimeSessionSpec {
    * running session goes out in a Poll.
    */
   readonly requiredMinEchoRxUs?: number;
+  /**
+   * Own echo (`echo.enabled`): the interval to send it at, µs; absent or 0:
+   * none. It runs while the session is Up and the peer advertises a
+   * non-zero Required Min Echo RX, at the larger of the two (RFC 5880
+   * §6.8.9), with a detection time of `detectMult` intervals.
+   */
+  readonly echoIntervalUs?: number;
 }
 
 /** Everything the runtime runs. */
@@ -148,6 +155,44 @@ export interface BfdTxSocket {
   /** Send one datagram now. @throws on a kernel failure (counted by the runtime) */
   send(data: Buffer, address: string, port: number): void;
   close(): void;
+}
+
+/** What the echo of a session is started with. */
+export interface BfdEchoStart {
+  name: string;
+  /** The session's My Discriminator (names it in the echo payload). */
+  discr: number;
+  peer: string;
+  local: string | undefined;
+  family: 4 | 6;
+  /** Transmit interval, µs. */
+  intervalUs: number;
+  /** The last echo back older than this fails the echo, µs. */
+  detectUs: number;
+}
+
+/** A session's echo counters. */
+export interface BfdEchoCounters {
+  /** Sending, and the last echo back within the detection time. */
+  running: boolean;
+  sent: number;
+  returned: number;
+  sendErrors: number;
+  /** Sends more than one interval late. */
+  late: number;
+  slot: number;
+}
+
+/**
+ * Own echo (./echo.ts in the worker): sends a session's echo and reports,
+ * once, an echo that stopped coming back.
+ */
+export interface BfdEchoIo {
+  /** Start (or restart) a session's echo; `onFail(agoMs)` at most once per start. Never throws: failures are logged. */
+  start(s: BfdEchoStart, onFail: (agoMs: number) => void): void;
+  /** Stop it (no-op when not running). */
+  stop(discr: number): void;
+  counters(discr: number): BfdEchoCounters | undefined;
 }
 
 /** A listener: closes with {@link close}. */
@@ -179,6 +224,8 @@ export interface BfdRuntimeIo {
    * @throws when it cannot be opened
    */
   openSender(family: 4 | 6, local: string | undefined, ttl: number): BfdTxSocket;
+  /** Own echo; absent: sessions with `echoIntervalUs` send none (logged once per session). */
+  echo?: BfdEchoIo;
   log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
 }
 
@@ -217,6 +264,22 @@ export interface BfdSessionStatus {
   requiredMinEchoRxUs: number;
   /** The peer's Required Min Echo RX, µs (0: it reflects none). */
   remoteMinEchoRxUs: number;
+  /**
+   * Own echo: `off` (not enabled), `idle` (enabled, not allowed now: the
+   * session is not Up or the peer reflects none), `running`, `failed`
+   * (reported, the session went Down), `unavailable` (enabled, but this
+   * runtime cannot send echo, or its start failed: see the log).
+   */
+  echoState: 'off' | 'idle' | 'running' | 'failed' | 'unavailable';
+  /** Interval the own echo is sent at, µs (0: not running). */
+  echoIntervalUs: number;
+  /** Own echo packets sent and come back (this run of the echo thread's slot). */
+  echoSent: number;
+  echoReturned: number;
+  /** Times the own echo failed (each took the session Down, diag 2). */
+  echoFailures: number;
+  /** Own echo packets sent a whole interval late (the echo thread was not scheduled; each restarts the detection time). */
+  echoLate: number;
   polling: boolean;
   /** ms in the current state (undefined before start). */
   inStateMs: number | undefined;
@@ -279,6 +342,8 @@ interface Resolved {
   auth: BfdAuthConfig | undefined;
   /** Required Min Echo RX advertised, µs (0: none). */
   echoRxUs: number;
+  /** Own echo interval wanted, µs (0: none). */
+  echoTxUs: number;
 }
 
 interface Sess {
@@ -304,6 +369,17 @@ interface Sess {
   drops: Partial<Record<BfdRuntimeDropReason, number>>;
   /** Sends failed since the last log line about it (logs the first of a run, not every one). */
   failing: boolean;
+  /** The peer's Required Min Echo RX while Up, from the machine's `echo` events (0: echo must not run). */
+  echoMinUs: number;
+  /** What the echo runs with now, `interval/detect` µs ('' : not running). */
+  echoRunning: string;
+  echoFailures: number;
+  /** The last echo stopped by a failure (until it runs again). */
+  echoFailed: boolean;
+  /** Counters of echo runs that ended (the echo I/O forgets a stopped one). */
+  echoSentBefore: number;
+  echoReturnedBefore: number;
+  echoLateBefore: number;
 }
 
 interface Entry {
@@ -354,6 +430,9 @@ export function resolveSessionSpec(s: BfdRuntimeSessionSpec): Omit<Resolved, 'fs
   if (s.idleTxUs !== undefined && !isInt(s.idleTxUs, BFD_SLOW_TX_US, 0xffff_ffff)) throw bad(`${s.name}: idleTxUs must be 1 s..2^32-1 µs (got ${s.idleTxUs})`);
   const echoRxUs = s.requiredMinEchoRxUs ?? 0;
   if (!isInt(echoRxUs, 0, 0xffff_ffff)) throw bad(`${s.name}: requiredMinEchoRxUs must be 0..2^32-1 (got ${echoRxUs})`);
+  const echoTxUs = s.echoIntervalUs ?? 0;
+  if (!isInt(echoTxUs, 0, 0xffff_ffff)) throw bad(`${s.name}: echoIntervalUs must be 0..2^32-1 (got ${echoTxUs})`);
+  if (echoTxUs > 0 && multihop) throw bad(`${s.name}: echo is single hop only (RFC 5883)`);
   return {
     name: s.name,
     peer,
@@ -364,6 +443,7 @@ export function resolveSessionSpec(s: BfdRuntimeSessionSpec): Omit<Resolved, 'fs
     ttl,
     auth: s.auth,
     echoRxUs,
+    echoTxUs,
     fsm: {
       name: s.name,
       desiredMinTxUs: s.desiredMinTxUs,
@@ -461,6 +541,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       s.r = { ...r, fsm: { ...r.fsm, localDiscr: s.discr } };
       if (changedFsm) this.#handle(s, s.fsm.reconfigure(now, s.r.fsm));
       if (s.fsm.snapshot().requiredMinEchoRxUs !== r.echoRxUs) this.#handle(s, s.fsm.setRequiredMinEchoRx(now, r.echoRxUs));
+      this.#syncEcho(s);
     }
     this.#syncListeners();
     this.#arm();
@@ -495,6 +576,7 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         remoteDetectMult: n.remoteDetectMult,
         requiredMinEchoRxUs: n.requiredMinEchoRxUs,
         remoteMinEchoRxUs: n.remoteMinEchoRxUs,
+        ...this.#echoStatus(s),
         polling: n.polling,
         inStateMs: n.since === undefined ? undefined : now - n.since,
         draining: s.draining,
@@ -579,6 +661,13 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
       stateChanges: 0,
       drops: {},
       failing: false,
+      echoMinUs: 0,
+      echoRunning: '',
+      echoFailures: 0,
+      echoFailed: false,
+      echoSentBefore: 0,
+      echoReturnedBefore: 0,
+      echoLateBefore: 0,
     };
     this.#byName.set(r.name, s);
     this.#byDiscr.set(discr, s);
@@ -599,6 +688,8 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
   }
 
   #close(s: Sess): void {
+    s.echoMinUs = 0;
+    this.#syncEcho(s);
     if (this.#byDiscr.get(s.discr) === s) this.#byDiscr.delete(s.discr);
     s.gen++;
     s.dueAt = undefined;
@@ -714,11 +805,74 @@ export class BfdRuntime extends EventEmitter<BfdRuntimeEvents> {
         this.emit('state', ev);
       } else if (e.kind === 'timers') {
         if (e.detectTimeUs !== undefined) s.detectMs = e.detectTimeUs / 1000;
+      } else if (e.kind === 'echo') {
+        s.echoMinUs = e.minTxUs;
+        this.#syncEcho(s);
       } else if (e.kind === 'trace') {
         this.#io.log('debug', { session: s.r.name }, e.line);
       }
     }
     this.#schedule(s);
+  }
+
+  // --- own echo -----------------------------------------------------------------
+
+  /**
+   * Starts, restarts or stops a session's own echo as its config and the
+   * machine allow: while Up with the peer's Required Min Echo RX non-zero,
+   * at max(echo interval, the peer's value) (RFC 5880 §6.8.9: never faster
+   * than the peer asks), detection `detectMult` intervals. The control
+   * packets keep their configured rate meanwhile, as FRR 8.4's bfdd does
+   * (RFC 5880 §6.8.3 allows slowing them; a slower rate would also slow the
+   * detection of a dead control plane, which echo does not see).
+   */
+  #syncEcho(s: Sess): void {
+    const echo = this.#io.echo;
+    const allowed = !s.draining && s.r.echoTxUs > 0 && s.echoMinUs > 0;
+    const intervalUs = allowed ? Math.max(s.r.echoTxUs, s.echoMinUs) : 0;
+    const detectUs = intervalUs * s.r.fsm.detectMult;
+    const want = allowed ? `${intervalUs}/${detectUs}` : '';
+    if (want === s.echoRunning) return;
+    if (s.echoRunning !== '') {
+      const c = echo?.counters(s.discr);
+      s.echoSentBefore += c?.sent ?? 0;
+      s.echoReturnedBefore += c?.returned ?? 0;
+      s.echoLateBefore += c?.late ?? 0;
+      echo?.stop(s.discr);
+    }
+    s.echoRunning = want;
+    if (!allowed) return;
+    s.echoFailed = false;
+    if (echo === undefined) {
+      this.#io.log('warn', { session: s.r.name }, `bfd: ${s.r.name}: echo enabled, but this runtime has no echo (no XDP program loaded)`);
+      return;
+    }
+    const run = want;
+    echo.start({ name: s.r.name, discr: s.discr, peer: s.r.peer, local: s.r.local, family: s.r.family, intervalUs, detectUs }, (agoMs) => {
+      if (s.echoRunning !== run || this.#byDiscr.get(s.discr) !== s) return; // stopped or restarted since
+      s.echoFailures++;
+      s.echoFailed = true;
+      this.#io.log('info', { session: s.r.name, agoMs }, `bfd: ${s.r.name}: echo failed (the last came back ${agoMs.toFixed(2)} ms ago, detection ${detectUs / 1000} ms)`);
+      try {
+        this.#handle(s, s.fsm.echoFailed(this.#io.now()));
+      } catch (err) {
+        this.#io.log('error', { err, session: s.r.name }, 'bfd: handling an echo failure failed');
+      }
+      this.#arm();
+    });
+  }
+
+  #echoStatus(s: Sess): Pick<BfdSessionStatus, 'echoState' | 'echoIntervalUs' | 'echoSent' | 'echoReturned' | 'echoFailures' | 'echoLate'> {
+    const c = s.echoRunning !== '' ? this.#io.echo?.counters(s.discr) : undefined;
+    const echoState = s.r.echoTxUs === 0 ? 'off' : s.echoFailed ? 'failed' : s.echoRunning === '' ? 'idle' : c?.running ? 'running' : 'unavailable';
+    return {
+      echoState,
+      echoIntervalUs: s.echoRunning === '' ? 0 : Number(s.echoRunning.split('/')[0]),
+      echoSent: s.echoSentBefore + (c?.sent ?? 0),
+      echoReturned: s.echoReturnedBefore + (c?.returned ?? 0),
+      echoFailures: s.echoFailures,
+      echoLate: s.echoLateBefore + (c?.late ?? 0),
+    };
   }
 
   #send(s: Sess, p: SessionPacket): void {

@@ -13,6 +13,8 @@ export interface BfdWorkerData {
   netns?: string;
   /** Also relay the state machines' trace lines as `debug` logs. */
   trace?: boolean;
+  /** The pinned xlb_bfd_echo of the loaded XDP program: sessions with own echo send it (absent: they cannot). */
+  echoMap?: string;
 }
 
 /** Main thread -> worker. */

@@ -16,6 +16,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BfdRuntime } from './runtime.js';
 import { createBfdIo } from './sockets.js';
+import { createBfdEchoIo } from './echo.js';
 import type { BfdWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
 import { realtimeScheduler } from '../native/realtime.js';
 
@@ -38,6 +39,20 @@ const io = createBfdIo({
     post({ type: 'log', level, obj: serialisable(obj), msg });
   },
 });
+/** The echo thread takes the worker's SCHED_FIFO priority of the moment it starts (a later change does not reach it). */
+let rtPriority = 0;
+const echo =
+  data.echoMap === undefined
+    ? undefined
+    : createBfdEchoIo({
+        mapPath: data.echoMap,
+        ...(data.netns !== undefined ? { netns: data.netns } : {}),
+        get rtPriority() {
+          return rtPriority;
+        },
+        log: io.log,
+      });
+if (echo) io.echo = echo;
 const runtime = new BfdRuntime(io);
 runtime.on('state', (event) => post({ type: 'state', event }));
 
@@ -53,7 +68,8 @@ port.on('message', (m: ToWorker) => {
         break;
       }
       try {
-        schedule(m.rtPriority ?? 0);
+        rtPriority = m.rtPriority ?? 0;
+        schedule(rtPriority);
         runtime.apply(m.spec);
         post({ type: 'applied', id: m.id });
       } catch (err) {
@@ -66,7 +82,10 @@ port.on('message', (m: ToWorker) => {
     case 'stop':
       if (stopping) return;
       stopping = true;
-      void runtime.stop().finally(() => port.close());
+      void runtime.stop().finally(() => {
+        echo?.close();
+        port.close();
+      });
       break;
   }
 });

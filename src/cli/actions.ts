@@ -87,7 +87,11 @@ export function bfdStatusLines(st: BfdRuntimeStatus): string[] {
     const detect = s.detectTimeUs === undefined ? 'detect -' : `detect ${interval(s.detectTimeUs)}`;
     const own = dropText(s.drops);
     const tail = `${s.draining ? '  (removed, draining)' : ''}${s.sendErrors ? `  send errors ${s.sendErrors}` : ''}${own ? `  dropped: ${own}` : ''}`;
-    lines.push(`  ${s.name}  ${peer}  ${s.state} (diag ${s.diag})  tx ${interval(s.txIntervalUs)}  ${detect}  packets in ${s.packetsIn} out ${s.packetsOut}${tail}`);
+    const echo =
+      s.echoState === undefined || s.echoState === 'off'
+        ? ''
+        : `  echo ${s.echoState}${s.echoIntervalUs ? ` ${interval(s.echoIntervalUs)}` : ''} out ${s.echoSent} back ${s.echoReturned}${s.echoFailures ? ` failures ${s.echoFailures}` : ''}${s.echoLate ? ` late ${s.echoLate}` : ''}`;
+    lines.push(`  ${s.name}  ${peer}  ${s.state} (diag ${s.diag})  tx ${interval(s.txIntervalUs)}  ${detect}  packets in ${s.packetsIn} out ${s.packetsOut}${echo}${tail}`);
   }
   return lines;
 }

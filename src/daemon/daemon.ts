@@ -552,7 +552,6 @@ export class Daemon {
    * timers with Poll/Final, and sends AdminDown on removed ones.
    */
   async #syncBfd(config: XlbConfig): Promise<void> {
-    this.#warnNotActedOn(config);
     // the entries first, so that an advertised Required Min Echo RX is always reflected
     this.#syncBfdPeers(config);
     const spec = config.bfd && config.bfd.instances.length > 0 ? bfdSpec(config.bfd, this.#fwd !== null) : undefined;
@@ -574,7 +573,8 @@ export class Daemon {
       return;
     }
     if (!this.#bfd) {
-      const host = new BfdHost(this.log);
+      // own echo needs the pinned slots XDP timestamps returning echoes in (the config refuses echo without interfaces)
+      const host = new BfdHost(this.log, this.#fwd ? { echoMap: `${this.pinDir}/xlb_bfd_echo` } : {});
       host.on('state', (e: BfdStateEvent) => {
         if (this.#bfd === host) this.#bfdStateChanged(e);
       });
@@ -634,17 +634,6 @@ export class Daemon {
       }, BFD_UNREFLECT_GRACE_MS);
       t.unref();
       this.#unreflect.set(addr, t);
-    }
-  }
-
-  /**
-   * Keys the config accepts whose runtime is not in this version yet (README
-   * "BFD configuration", Not yet): said at every load and reload, so that
-   * nobody counts on them unknowingly.
-   */
-  #warnNotActedOn(config: XlbConfig): void {
-    for (const b of config.bfd?.instances ?? []) {
-      if (b.echo.enabled) this.log.warn({ area: 'bfd', session: b.name }, `bfd ${b.name}: echo.enabled is not acted on by this version (no echo of its own is sent; echo.reflect works)`);
     }
   }
 

@@ -34,6 +34,7 @@ import { NETLINK, NetlinkSocket, type NetlinkDatagram, type NetlinkSocketOptions
 import { addressMessage, checkInt, messageTypeName, IFNAME_MAX, netlinkError, toAddressInfo, toLinkInfo, type AddressInfo, type AddressRef, type AddressSpec, type LinkInfo } from '../net/link-addr.js';
 import { decodeNsIdMsg, encodeNsIdMsg, NSID_NOT_ASSIGNED, RTM_NSID } from '../net/netns-id.js';
 import { decodeRouteMsg, encodeRouteMsg, routeQuery, RTM_ROUTE, type RouteMsg } from '../net/route-get.js';
+import { decodeNeighMsg, encodeNeighDumpRequest, RTM_NEIGH, type NeighMsg } from '../net/neigh.js';
 import {
   AF,
   decodeNlMsgs,
@@ -341,6 +342,21 @@ export class NetlinkClient extends EventEmitter<NetlinkClientEvents> {
     const msgs = await this.#request(RTM_ROUTE.GETROUTE, 0, encodeRouteMsg(routeQuery(address)), false, `route to ${address}`);
     for (const m of msgs) if (m.kind === 'other' && m.header.type === RTM_ROUTE.NEWROUTE) return decodeRouteMsg(m.payload).value;
     throw netlinkError(-101 /* ENETUNREACH */, RTM_ROUTE.GETROUTE, `route to ${address}: no answer`);
+  }
+
+  /**
+   * The neighbour entries of a family (RTM_GETNEIGH dump), optionally of one
+   * interface (filtered here).
+   */
+  async neighbours(family: 4 | 6, ifindex?: number): Promise<NeighMsg[]> {
+    const msgs = await this.#request(RTM_NEIGH.GETNEIGH, NLM_F.DUMP, encodeNeighDumpRequest(family), true, `IPv${family} neighbours`);
+    const out: NeighMsg[] = [];
+    for (const m of msgs) {
+      if (m.kind !== 'other' || m.header.type !== RTM_NEIGH.NEWNEIGH) continue;
+      const n = decodeNeighMsg(m.payload).value;
+      if (ifindex === undefined || n.ifindex === ifindex) out.push(n);
+    }
+    return out;
   }
 
   // --- requests ----------------------------------------------------------------

@@ -269,6 +269,32 @@ export function createMetrics(src: MetricsSource): XlbMetrics {
     },
   });
   new Counter({
+    name: 'xlb_bfd_echo_packets_total',
+    help: "xlb's own BFD echo packets, by session and direction (out: sent by the echo thread, back: come back and timestamped by XDP).",
+    labelNames: ['session', 'direction'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const s of st?.sessions ?? []) {
+        if (s.echoState === 'off') continue;
+        this.inc({ session: s.name, direction: 'out' }, s.echoSent);
+        this.inc({ session: s.name, direction: 'back' }, s.echoReturned);
+      }
+    },
+  });
+  new Counter({
+    name: 'xlb_bfd_echo_failures_total',
+    help: "Times xlb's own BFD echo stopped coming back within its detection time (each took the session Down, diag echo function failed).",
+    labelNames: ['session'],
+    registers: [registry],
+    async collect() {
+      const st = await bfd();
+      this.reset();
+      for (const s of st?.sessions ?? []) if (s.echoState !== 'off') this.inc({ session: s.name }, s.echoFailures);
+    },
+  });
+  new Counter({
     name: 'xlb_bfd_drops_total',
     help: 'BFD control packets dropped by reception checks (RFC 5880 §6.8.6, in its order), by reason, whether a session was found or not.',
     labelNames: ['reason'],

@@ -622,6 +622,77 @@ export interface NativeLinkSocketCtor {
   new (options: LinkSocketOptions): NativeLinkSocket;
 }
 
+/** Options of `new BfdEchoTx()`: the pinned own-echo slots and where two u64 fields of a slot sit. */
+export interface BfdEchoTxOptions {
+  /** The pinned xlb_bfd_echo (an mmapable array). */
+  mapPath: string;
+  /** Bytes per slot (the map's value size). */
+  slotSize: number;
+  /** Offset of the last echo's CLOCK_MONOTONIC ns in a slot. */
+  lastNsOffset: number;
+  /** Offset of the echoes-back counter in a slot. */
+  countOffset: number;
+  /** SCHED_FIFO priority of the thread (1..99); absent or 0: normal. */
+  rtPriority?: number;
+}
+
+/** One slot's echo, as `BfdEchoTx.set()` takes it. */
+export interface BfdEchoTxSession {
+  /** Interface to send on. */
+  ifindex: number;
+  /** The whole frame (Ethernet header first) with sequence 0 at `seqOffset`. */
+  frame: Buffer;
+  /** Where the thread writes each echo's sequence number (u32, big endian). */
+  seqOffset: number;
+  /** The 16-bit checksum covering the sequence, updated per packet (RFC 1624); absent: none. */
+  csumOffset?: number;
+  /** Transmit interval, µs (≥ 100). */
+  intervalUs: number;
+  /** Detection time, µs (≥ intervalUs): the last echo back older than this fails the slot. */
+  detectUs: number;
+}
+
+/** Counters of one slot's echo. */
+export interface BfdEchoTxStats {
+  sent: number;
+  sendErrors: number;
+  /** errno of the last failed send (0: none yet). */
+  lastErrno: number;
+  /** Sends more than one interval late (the thread skipped ahead). */
+  late: number;
+  /** Worst lateness of a send, µs. */
+  lateMaxUs: number;
+  /** Reported to onFail and not checked again until the next `set`. */
+  failed: boolean;
+  /** Echoes back, as XDP counted them in the slot. */
+  returned: number;
+}
+
+/**
+ * The BFD own-echo thread (native/src/bfd_echo.h): sends each slot's frame on
+ * its interval from a packet socket of the creating thread's namespace, and
+ * calls `onFail(slot, agoNs, returned)` once when a slot's last echo back is
+ * older than its detection time.
+ */
+export interface NativeBfdEchoTx {
+  /** Starts or restarts a slot's echo: the first goes out at once, detection counts from now. */
+  set(slot: number, session: BfdEchoTxSession): void;
+  /** Stops a slot's echo. @returns whether it ran */
+  remove(slot: number): boolean;
+  /** The slot's counters, or null when not set. */
+  stats(slot: number): BfdEchoTxStats | null;
+  /** What the thread's scheduling became (rtErrno: the refusal, e.g. EPERM = 1). */
+  threadInfo(): { rtPriority: number; rtErrno: number };
+  /** Stops the thread, unmaps, closes. Idempotent. */
+  close(): void;
+}
+
+/** The BfdEchoTx class. */
+export interface NativeBfdEchoTxCtor {
+  /** @throws SystemError (ENOENT: no pin; EPERM: no CAP_NET_RAW), TypeError on bad options */
+  new (options: BfdEchoTxOptions, onFail: (slot: number, agoNs: number, returned: number) => void): NativeBfdEchoTx;
+}
+
 /** Everything the addon exports. */
 export interface NativeAddon {
   BpfObject: NativeBpfObjectCtor;
@@ -637,6 +708,8 @@ export interface NativeAddon {
   ProbeEngine: NativeProbeEngineCtor;
   /** Netlink and packet sockets, see {@link NativeLinkSocket}. */
   LinkSocket: NativeLinkSocketCtor;
+  /** The BFD own-echo thread, see {@link NativeBfdEchoTx}. */
+  BfdEchoTx: NativeBfdEchoTxCtor;
   /** libbpf_num_possible_cpus(): the slot count of per-CPU values. */
   possibleCpus(): number;
   /** libbpf_version_string(), e.g. `'v1.1'`. */
@@ -696,6 +769,7 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
   'TcpTarget',
   'ProbeEngine',
   'LinkSocket',
+  'BfdEchoTx',
   'possibleCpus',
   'libbpfVersion',
   'enterNetns',

@@ -31,6 +31,7 @@ interface Sent {
 /** The fake world: clock, timer, sockets. */
 class Fake implements BfdRuntimeIo {
   t = 1000;
+  echo?: BfdRuntimeIo['echo'];
   timer: { at: number; cb: () => void } | undefined;
   readonly listeners = new Map<string, (rx: BfdRx) => void>();
   readonly sent: Sent[] = [];
@@ -492,5 +493,97 @@ describe('BfdRuntime: authentication and stop', () => {
     assert.ok(io.sent.some((s) => s.pkt.state === ADMIN_DOWN));
     rt.apply({ sessions: [spec()] });
     assert.equal(rt.status().sessions.length, 0, 'a stopped runtime runs nothing');
+  });
+});
+
+/** A fake own echo: records starts and stops, fails on demand. */
+class FakeEcho {
+  readonly starts: { discr: number; intervalUs: number; detectUs: number; onFail: (agoMs: number) => void }[] = [];
+  readonly stops: number[] = [];
+  readonly running = new Map<number, (agoMs: number) => void>();
+  start(s: { discr: number; intervalUs: number; detectUs: number }, onFail: (agoMs: number) => void): void {
+    this.starts.push({ ...s, onFail });
+    this.running.set(s.discr, onFail);
+  }
+  stop(discr: number): void {
+    if (this.running.delete(discr)) this.stops.push(discr);
+  }
+  counters(discr: number) {
+    return this.running.has(discr) ? { running: true, sent: 10, returned: 9, sendErrors: 0, late: 1, slot: 0 } : undefined;
+  }
+}
+
+describe('BfdRuntime: own echo (RFC 5880 §6.4, §6.8.9)', () => {
+  let echo: FakeEcho;
+  beforeEach(() => {
+    echo = new FakeEcho();
+    io.echo = echo;
+  });
+
+  it('runs only while Up and the peer reflects, at max(own interval, the peer\'s Required Min Echo RX), detection multiplier x interval', () => {
+    rt.apply({ sessions: [spec({ echoIntervalUs: 1000 })] });
+    assert.equal(rt.status().sessions[0]!.echoState, 'idle');
+    bringUp('b1', {});
+    assert.equal(echo.starts.length, 0, 'the peer advertises Required Min Echo RX 0: no echo');
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 2000 });
+    assert.equal(echo.starts.length, 1);
+    assert.deepEqual({ i: echo.starts[0]!.intervalUs, d: echo.starts[0]!.detectUs }, { i: 2000, d: 6000 }, 'the peer asks for no faster than 2 ms');
+    const s = rt.status().sessions[0]!;
+    assert.deepEqual([s.echoState, s.echoIntervalUs, s.echoSent, s.echoReturned], ['running', 2000, 10, 9]);
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 500 });
+    assert.equal(echo.starts.length, 2, 'restarted at the new interval');
+    assert.equal(echo.starts[1]!.intervalUs, 1000, 'our own 1 ms now');
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 0 });
+    assert.equal(echo.running.size, 0, 'the peer stopped reflecting: echo MUST cease');
+    assert.equal(rt.status().sessions[0]!.echoSent, 20, 'counters of ended runs are kept');
+    assert.equal(rt.status().sessions[0]!.echoLate, 2);
+  });
+
+  it('an echo failure takes the session Down with diag 2 (echo function failed), stops the echo, and is counted', () => {
+    rt.apply({ sessions: [spec({ echoIntervalUs: 1000 })] });
+    bringUp('b1', {});
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 1000 });
+    assert.equal(echo.running.size, 1);
+    echo.starts[0]!.onFail(3.2);
+    const s = rt.status().sessions[0]!;
+    assert.equal(s.state, 'Down');
+    assert.equal(s.diag, 'echo function failed');
+    assert.equal(events.at(-1)!.diag, BFD_DIAG.ECHO_FUNCTION_FAILED);
+    assert.equal(echo.running.size, 0, 'not Up: echo stopped');
+    assert.deepEqual([s.echoState, s.echoFailures], ['failed', 1]);
+    echo.starts[0]!.onFail(5);
+    assert.equal(rt.status().sessions[0]!.echoFailures, 1, 'a report of a stopped run is ignored');
+    assert.ok(io.sent.at(-1)!.pkt.diag === BFD_DIAG.ECHO_FUNCTION_FAILED, 'the peer is told the diag');
+  });
+
+  it('no echoIntervalUs: never started; a reload turning it on starts it on an Up session, off stops it; removal stops it', () => {
+    rt.apply({ sessions: [spec()] });
+    bringUp('b1', {});
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 1000 });
+    assert.equal(echo.starts.length, 0);
+    assert.equal(rt.status().sessions[0]!.echoState, 'off');
+    rt.apply({ sessions: [spec({ echoIntervalUs: 10_000 })] });
+    assert.equal(echo.starts.length, 1);
+    assert.equal(echo.starts[0]!.intervalUs, 10_000);
+    assert.equal(stateOf('b1'), 'Up', 'the session is not bounced');
+    rt.apply({ sessions: [spec()] });
+    assert.equal(echo.running.size, 0);
+    rt.apply({ sessions: [spec({ echoIntervalUs: 10_000 })] });
+    assert.equal(echo.running.size, 1);
+    rt.apply({ sessions: [] });
+    assert.equal(echo.running.size, 0, 'removed: AdminDown, echo stopped');
+  });
+
+  it('a multihop session with echo is refused (RFC 5883: no echo)', () => {
+    assert.throws(() => rt.apply({ sessions: [spec({ multihop: true, echoIntervalUs: 1000 })] }), /single hop only/);
+  });
+
+  it('without an echo I/O (no XDP program) an enabled echo is logged, not run', () => {
+    delete io.echo;
+    rt.apply({ sessions: [spec({ echoIntervalUs: 1000 })] });
+    bringUp('b1', {});
+    io.rx({ state: UP, yourDiscriminator: discrOf('b1'), requiredMinEchoRxUs: 1000 });
+    assert.ok(io.logs.some((l) => /echo enabled, but this runtime has no echo/.test(l)));
+    assert.equal(rt.status().sessions[0]!.echoState, 'unavailable');
   });
 });

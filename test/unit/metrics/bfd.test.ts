@@ -33,6 +33,12 @@ function session(over: Partial<BfdSessionStatus>): BfdSessionStatus {
     remoteDetectMult: 3,
     requiredMinEchoRxUs: 0,
     remoteMinEchoRxUs: 0,
+    echoState: 'off',
+    echoIntervalUs: 0,
+    echoSent: 0,
+    echoReturned: 0,
+    echoFailures: 0,
+    echoLate: 0,
     polling: false,
     inStateMs: 1000,
     draining: false,
@@ -65,6 +71,15 @@ describe('BFD metrics', () => {
     assert.match(text, /^xlb_bfd_drops_total\{reason="auth_key_id"\} 2$/m);
   });
 
+  it('echo counters per session, only for sessions with own echo', async () => {
+    const st = { ...ST, sessions: [session({ echoState: 'running', echoIntervalUs: 1000, echoSent: 5000, echoReturned: 4998, echoFailures: 2 }), session({ name: 'no-echo' })] };
+    const text = await createMetrics({ dp: () => null, services: () => [], bfd: () => Promise.resolve(st) }).registry.metrics();
+    assert.match(text, /^xlb_bfd_echo_packets_total\{session="to-lb2",direction="out"\} 5000$/m);
+    assert.match(text, /^xlb_bfd_echo_packets_total\{session="to-lb2",direction="back"\} 4998$/m);
+    assert.match(text, /^xlb_bfd_echo_failures_total\{session="to-lb2"\} 2$/m);
+    assert.doesNotMatch(text, /^xlb_bfd_echo_\w+\{session="no-echo"/m);
+  });
+
   it('has no BFD series without BFD', async () => {
     const m = createMetrics({ dp: () => null, services: () => [], bfd: () => Promise.resolve(undefined) });
     const text = await m.registry.metrics();
@@ -84,6 +99,13 @@ describe('xlb status: bfd lines', () => {
       '  to-lb2  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118',
       '  uplink  2001:db8::1 multihop  Down (diag control detection time expired)  tx 1s  detect -  packets in 0 out 7  dropped: auth_key_id 2',
     ]);
+  });
+
+  it('a session with own echo shows its state, interval and counters', () => {
+    const st = { ...ST, sessions: [session({ echoState: 'running', echoIntervalUs: 1000, echoSent: 5000, echoReturned: 4998, echoFailures: 1, echoLate: 2 }), session({ name: 'b', echoState: 'idle' })] };
+    const lines = bfdStatusLines(st);
+    assert.equal(lines[1], '  to-lb2  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118  echo running 1ms out 5000 back 4998 failures 1 late 2');
+    assert.equal(lines[2], '  b  192.0.2.3 from 192.0.2.2 single hop  Up (diag none)  tx 10ms  detect 30ms  packets in 120 out 118  echo idle out 0 back 0');
   });
 
   it('prints nothing without sessions', () => {
