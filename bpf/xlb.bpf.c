@@ -158,6 +158,42 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
 }
 
 /**
+ * fast_bfd_echo - a datagram to the BFD echo port that fast_ipv4() has
+ * checked (untagged IPv4, no options, not a fragment, the UDP length within
+ * the packet): decided by bfd_echo() as the general way would decide it,
+ * without parsing it again. A peer's echo comes at its sender's full rate;
+ * through the general way it cost 1.38 floors in bpf_ns against a dr hit's
+ * 1.27.
+ * Returns: an XDP verdict (the packet counted), or XLB_CONTINUE for a
+ * datagram that may be a VIP's (the general way takes it from the start).
+ */
+static __always_inline int fast_bfd_echo(struct xdp_md *ctx, const struct iphdr *iph, __u32 len,
+					 __u32 tot)
+{
+	const struct udphdr *uh = (const void *)(iph + 1);
+	__u32 reason = XLB_R_NONE;
+	struct xlb_pkt p = {};
+	int rc;
+
+	p.len = len;
+	p.l3 = sizeof(struct ethhdr);
+	p.l4 = p.l3 + sizeof(*iph);
+	p.ip_len = tot;
+	p.l3_proto = ETH_P_IP;
+	p.tos = iph->tos;
+	*(__u32 *)p.flow.src = iph->saddr;
+	*(__u32 *)p.flow.dst = iph->daddr;
+	p.flow.sport = uh->source;
+	p.flow.dport = uh->dest;
+	p.flow.proto = IPPROTO_UDP;
+	p.flow.family = XLB_AF_INET;
+	rc = bfd_echo(ctx, &p, &reason);
+	if (rc != XLB_CONTINUE)
+		reason_add(reason, len);
+	return rc;
+}
+
+/**
  * fast_ipv4 - the most common packet first: untagged IPv4 without options,
  * TCP (not a SYN) or UDP, of a dr flow whose flow cache entry holds its next
  * hop. It is checked as parse_eth(), parse_ipv4() and handle_ip() would
@@ -170,6 +206,7 @@ static __always_inline int handle_ip(struct xdp_md *ctx, struct xlb_pkt *p, __u3
  * own traffic) one flow cache read before the general way; asking the filter
  * here cost about 2% of the dr packet rate in the lab (make bench, lab_pps),
  * where this path gains about 4%.
+ * A UDP datagram to the BFD echo port is handed to fast_bfd_echo() here.
  * Returns: an XDP verdict (the packet counted), or XLB_CONTINUE.
  */
 static __always_inline int fast_ipv4(struct xdp_md *ctx)
@@ -200,6 +237,8 @@ static __always_inline int fast_ipv4(struct xdp_md *ctx)
 		if ((void *)(uh + 1) > data_end || bpf_ntohs(uh->len) < sizeof(*uh) ||
 		    sizeof(*iph) + bpf_ntohs(uh->len) > tot)
 			return XLB_CONTINUE;
+		if (uh->dest == bpf_htons(XLB_BFD_PORT_ECHO))
+			return fast_bfd_echo(ctx, iph, len, tot);
 	} else {
 		return XLB_CONTINUE;
 	}

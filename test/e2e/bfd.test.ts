@@ -10,7 +10,7 @@
  * everything is torn down in `after`, failures included.
  *
  * In order (one lab, each step bounded in time):
- * 1. sessions come Up: IPv4 and IPv6 single hop (3784), IPv4 multihop (4784);
+ * 1. sessions come Up: IPv4 and IPv6 single hop (3784) and multihop (4784);
  * 2. a single-hop packet with TTL 254 from the peer's address is dropped
  *    (`bad_ttl`) and the session stays Up: the packet says Down, with TTL 255
  *    it would have taken the session down;
@@ -53,6 +53,8 @@ const A6 = 'fd00:253::1';
 const B6 = 'fd00:253::2';
 const AM = '10.253.1.1';
 const BM = '10.253.1.2';
+const AM6 = 'fd00:254::1';
+const BM6 = 'fd00:254::2';
 /** Timers of every session on both sides: 20 ms x 3 (FRR's CLI minimum is 10 ms; XLB_BFD_E2E_MS=10 to measure at 10). */
 const INTERVAL_MS = Number(process.env.XLB_BFD_E2E_MS ?? 20);
 const MULT = 3;
@@ -69,6 +71,7 @@ const sessions = (o: { v4TxUs?: number } = {}): BfdRuntimeSessionSpec[] => [
   { name: 'v4', peer: B4, local: A4, desiredMinTxUs: o.v4TxUs ?? INTERVAL_MS * 1000, requiredMinRxUs: INTERVAL_MS * 1000, detectMult: MULT },
   { name: 'v6', peer: B6, local: A6, desiredMinTxUs: INTERVAL_MS * 1000, requiredMinRxUs: INTERVAL_MS * 1000, detectMult: MULT },
   { name: 'mh', peer: BM, local: AM, multihop: true, desiredMinTxUs: INTERVAL_MS * 1000, requiredMinRxUs: INTERVAL_MS * 1000, detectMult: MULT },
+  { name: 'mh6', peer: BM6, local: AM6, multihop: true, desiredMinTxUs: INTERVAL_MS * 1000, requiredMinRxUs: INTERVAL_MS * 1000, detectMult: MULT },
 ];
 
 const bfddConf = `bfd
@@ -83,6 +86,11 @@ const bfddConf = `bfd
   transmit-interval ${INTERVAL_MS}
  !
  peer ${AM} multihop local-address ${BM}
+  detect-multiplier ${MULT}
+  receive-interval ${INTERVAL_MS}
+  transmit-interval ${INTERVAL_MS}
+ !
+ peer ${AM6} multihop local-address ${BM6}
   detect-multiplier ${MULT}
   receive-interval ${INTERVAL_MS}
   transmit-interval ${INTERVAL_MS}
@@ -126,10 +134,14 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
     await run('ip', ['-n', NSB, 'addr', 'add', `${B4}/24`, 'dev', VB]);
     await run('ip', ['-n', NSB, 'addr', 'add', `${B6}/64`, 'dev', VB, 'nodad']);
     await run('ip', ['-n', NSB, 'addr', 'add', `${BM}/32`, 'dev', 'lo']);
+    await run('ip', ['-n', NSA, 'addr', 'add', `${AM6}/128`, 'dev', 'lo']);
+    await run('ip', ['-n', NSB, 'addr', 'add', `${BM6}/128`, 'dev', 'lo']);
     await run('ip', ['-n', NSA, 'link', 'set', VA, 'up']);
     await run('ip', ['-n', NSB, 'link', 'set', VB, 'up']);
     await run('ip', ['-n', NSA, 'route', 'add', `${BM}/32`, 'via', B4]);
     await run('ip', ['-n', NSB, 'route', 'add', `${AM}/32`, 'via', A4]);
+    await run('ip', ['-n', NSA, 'route', 'add', `${BM6}/128`, 'via', B6]);
+    await run('ip', ['-n', NSB, 'route', 'add', `${AM6}/128`, 'via', A6]);
 
     // -N: FRR's own path namespace, so nothing collides with another FRR on the machine.
     bfdd = await startBfdd(NSB, P, bfddConf, { rtPriority: RT_PRIORITY });
@@ -152,14 +164,14 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
     if (SHOW_LOG) console.log(logs.join('\n'));
   });
 
-  it('comes Up over IPv4 and IPv6 single hop and IPv4 multihop', async () => {
+  it('comes Up over IPv4 and IPv6, single hop and multihop', async () => {
     const t0 = performance.now();
     await host!.apply({ sessions: sessions() }, RT_PRIORITY);
     const all = await until(
-      'all three sessions Up',
+      'all four sessions Up',
       async () => {
         const st = await host!.status();
-        return st.sessions.length === 3 && st.sessions.every((s) => s.state === 'Up') ? st : undefined;
+        return st.sessions.length === 4 && st.sessions.every((s) => s.state === 'Up') ? st : undefined;
       },
       20_000,
       50,
@@ -173,7 +185,7 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
       assert.deepEqual(s.drops, {}, `${s.name}: no drops`);
     }
     const frr = await vty('show bfd peers brief');
-    for (const a of [A4, A6, AM]) assert.match(frr, new RegExp(`${a.replace(/\./g, '\\.')}\\s.*\\bup\\b`), `FRR sees ${a} up:\n${frr}`);
+    for (const a of [A4, A6, AM, AM6]) assert.match(frr, new RegExp(`${a.replace(/\./g, '\\.')}\\s.*\\bup\\b`), `FRR sees ${a} up:\n${frr}`);
   });
 
   it('drops a single-hop packet with TTL 254 (bad_ttl) and the session stays Up', async () => {
@@ -254,9 +266,9 @@ describe('BFD runtime against FRR bfdd', { skip: !isRoot ? 'needs root' : !haveF
     const t0 = performance.now();
     await run('kill', ['-KILL', pid]);
     const tKill = (t0 + performance.now()) / 2;
-    const downs = await until('all three Down', async () => {
+    const downs = await until('all four Down', async () => {
       const d = events.slice(n).filter((x) => x.e.to === 'Down');
-      return d.length >= 3 ? d : undefined;
+      return d.length >= 4 ? d : undefined;
     }, 5000, 5);
     const lines: string[] = [];
     for (const d of downs) {
