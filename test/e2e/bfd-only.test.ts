@@ -20,20 +20,17 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { pidPath, pinRoot } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
-import { killNetnsProcesses, startTestDaemon, stopTestDaemon } from '../support/xlb-daemon.js';
+import { killNetnsProcesses, startTestDaemon, stopTestDaemon, xlbCli } from '../support/xlb-daemon.js';
 import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const NAME = `xbo${process.pid % 100000}`;
 const METRICS = 9921;
@@ -68,13 +65,7 @@ const bfddConf = `bfd
 !
 `;
 
-function xlb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 99) : 0, stdout, stderr });
-    });
-  });
-}
+const xlb = xlbCli;
 
 /** (rt_priority, policy) of each thread of `pid` (proc(5) stat fields 40 and 41; policy 1 = SCHED_FIFO). */
 function threadScheduling(pid: number): [number, number][] {

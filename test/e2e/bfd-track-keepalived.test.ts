@@ -24,20 +24,17 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { run, stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { until } from '../support/e2e.js';
-import { killNetnsProcesses, startTestDaemon, stopTestDaemon } from '../support/xlb-daemon.js';
+import { killNetnsProcesses, startTestDaemon, stopTestDaemon, xlbCli } from '../support/xlb-daemon.js';
 import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { createVrrpLab, keepalivedConf, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const haveKeepalived = ['/usr/sbin/keepalived', '/sbin/keepalived'].some((p) => existsSync(p));
 const NAME = `xbk${process.pid % 100000}`;
@@ -77,13 +74,7 @@ const bfddConf = `bfd
 type Vrrp = { name: string; state: string; reason: string; effectivePriority: number };
 type Status = { bfd?: BfdRuntimeStatus; vrrp?: Vrrp[] };
 
-function xlb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 99) : 0, stdout, stderr });
-    });
-  });
-}
+const xlb = xlbCli;
 
 describe('track_bfd moves a VRRP instance and keepalived takes over', {
   skip: !isRoot ? 'needs root (netns)' : !haveFrr ? 'needs FRR (apt-get install frr)' : !haveKeepalived ? 'needs keepalived' : false,

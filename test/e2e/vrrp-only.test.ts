@@ -23,7 +23,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ import { stopChild } from '../../src/lab/exec.js';
 import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
 import { pidPath, pinRoot, unloadInstance } from '../../src/daemon/daemon.js';
 import { until } from '../support/e2e.js';
+import { xlbCli } from '../support/xlb-daemon.js';
 import { backendV4, createVrrpLab, keepalivedConf, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -66,13 +67,7 @@ services:
 `;
 
 /** Run the built CLI (from the root namespace: the control socket is a file). */
-function xlb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 99) : 0, stdout, stderr });
-    });
-  });
-}
+const xlb = xlbCli;
 
 describe('a VRRP-only config against keepalived', { skip: !isRoot && 'needs root (netns, XDP)' }, () => {
   let lab: VrrpLab;

@@ -4,7 +4,7 @@
  * control socket, pid file and pins removed, and whatever a peer (FRR,
  * keepalived) left running in a namespace killed before it is deleted.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,4 +61,13 @@ export async function stopTestDaemon(instance: string, child: ChildProcess | und
 export async function killNetnsProcesses(ns: string): Promise<void> {
   const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
   if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
+}
+
+/** Run the CLI (`xlb <args>`) in this process's namespace: its exit code and output, never a throw. */
+export function xlbCli(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      done({ code: err ? Number((err as { code?: unknown }).code ?? 99) : 0, stdout, stderr });
+    });
+  });
 }
