@@ -21,21 +21,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run, stopChild } from '../../src/lab/exec.js';
-import { controlPath, controlRequest, waitForDaemon } from '../../src/daemon/control.js';
-import { pidPath, unloadInstance } from '../../src/daemon/daemon.js';
+import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { until } from '../support/e2e.js';
-import { xlbCli } from '../support/xlb-daemon.js';
-import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { killNetnsProcesses, startTestDaemon, stopTestDaemon, xlbCli } from '../support/xlb-daemon.js';
+import { BFDD_RT_PRIORITY, frrEchoCounters, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { backendV4, createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const NAME = `xbe${process.pid % 100000}`;
 const METRICS = 9914;
@@ -89,39 +84,20 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
   /** XDP's `tx_bfd_echo` packets (0 while the series is absent). */
   const reflected = async (): Promise<number> => Number(/^xlb_packets_total\{reason="tx_bfd_echo"\} (\d+)$/m.exec(await metrics())?.[1] ?? 0);
   const vtysh = (cmd: string): Promise<string> => bfdd!.vtysh(cmd);
-  /** FRR's echo packet counters for the peer (8.4's `show bfd peers counters`: "Echo packet input: N packets", "... output: N packets"). */
-  const frrEcho = async (): Promise<{ in: number; out: number }> => {
-    const out = await vtysh('show bfd peers counters');
-    const i = /Echo packet input: (\d+) packets/.exec(out);
-    const o = /Echo packet output: (\d+) packets/.exec(out);
-    assert.ok(i && o, out);
-    return { in: Number(i[1]), out: Number(o[1]) };
-  };
+  const frrEcho = (): Promise<{ in: number; out: number }> => frrEchoCounters(bfdd!);
 
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });
     // FRR's echo needs forwarding on its side (lab-notes)
     bfdd = await startBfdd(lab.ns('d1'), NAME, bfddConf, { ipForward: true, rtPriority: BFDD_RT_PRIORITY });
     writeFileSync(file(), config(false));
-    const d = lab.spawn('a', process.execPath, [CLI, 'load', file()]);
-    d.stdout?.on('data', (b: Buffer) => (log += b.toString()));
-    d.stderr?.on('data', (b: Buffer) => (log += b.toString()));
-    daemon = d;
-    await waitForDaemon(NAME, 15_000, () => log);
+    daemon = await startTestDaemon(lab, 'a', NAME, file(), (o) => (log += o));
   });
 
   after(async () => {
-    if (daemon) await stopChild(daemon, 10_000);
+    await stopTestDaemon(NAME, daemon);
     await bfdd?.stop();
-    rmSync(controlPath(NAME), { force: true });
-    rmSync(pidPath(NAME), { force: true });
-    try {
-      unloadInstance(NAME);
-    } catch {
-      /* nothing pinned */
-    }
-    const pids = (await run('ip', ['netns', 'pids', lab.ns('d1')]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
-    if (pids.length > 0) await run('kill', ['-KILL', ...pids]).catch(() => undefined);
+    await killNetnsProcesses(lab.ns('d1'));
     await lab?.down();
     if (process.env.XLB_E2E_LOG) process.stderr.write(`--- logs\n${log}\n`);
   });

@@ -34,7 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { controlPath, controlRequest } from '../../src/daemon/control.js';
 import { until } from '../support/e2e.js';
 import { killNetnsProcesses, startTestDaemon, stopTestDaemon, xlbCli } from '../support/xlb-daemon.js';
-import { BFDD_RT_PRIORITY, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
+import { BFDD_RT_PRIORITY, frrEchoCounters, haveFrr, startBfdd, type Bfdd } from '../support/frr.js';
 import { createVrrpLab, VLAB, type VrrpLab } from '../support/vrrp-lab.js';
 import type { BfdRuntimeStatus } from '../../src/bfd/runtime.js';
 
@@ -90,14 +90,7 @@ describe('BFD echo reflected by XDP, against FRR bfdd echo-mode', { skip: !isRoo
   /** XDP's `tx_bfd_echo` packets (0 while the series is absent). */
   const reflected = async (): Promise<number> => Number(/^xlb_packets_total\{reason="tx_bfd_echo"\} (\d+)$/m.exec(await metrics())?.[1] ?? 0);
   const vtysh = (cmd: string): Promise<string> => bfdd!.vtysh(cmd);
-  /** FRR's echo packet counters for the peer (8.4's `show bfd peers counters`: "Echo packet input: N packets", "... output: N packets"). */
-  const frrEcho = async (): Promise<{ in: number; out: number }> => {
-    const out = await vtysh('show bfd peers counters');
-    const i = /Echo packet input: (\d+) packets/.exec(out);
-    const o = /Echo packet output: (\d+) packets/.exec(out);
-    assert.ok(i && o, out);
-    return { in: Number(i[1]), out: Number(o[1]) };
-  };
+  const frrEcho = (): Promise<{ in: number; out: number }> => frrEchoCounters(bfdd!);
 
   before(async () => {
     lab = await createVrrpLab(NAME, { backends: 1 });

@@ -33,6 +33,19 @@ export interface Bfdd {
 }
 
 /**
+ * FRR's echo packet counters of its (one) peer, from 8.4's `show bfd peers
+ * counters` ("Echo packet input: N packets", "... output: N packets").
+ * @throws when the output has neither (no peer, or another FRR version)
+ */
+export async function frrEchoCounters(bfdd: Bfdd): Promise<{ in: number; out: number }> {
+  const out = await bfdd.vtysh('show bfd peers counters');
+  const i = /Echo packet input: (\d+) packets/.exec(out);
+  const o = /Echo packet output: (\d+) packets/.exec(out);
+  if (!i || !o) throw new Error(`no echo counters in FRR's output:\n${out}`);
+  return { in: Number(i[1]), out: Number(o[1]) };
+}
+
+/**
  * Starts zebra and bfdd in namespace `ns` with `conf` as bfdd's config.
  * @param name the FRR instance name (`-N`) and the directory's prefix
  * @param options `ipForward`: forwarding on in `ns` first (FRR's echo needs
