@@ -119,13 +119,13 @@ export function pumpFigures(r: PumpRound): PumpFigures {
 }
 
 /** Whether the round's two pair runs agree within `share` of the larger (the machine kept its speed). */
-export function pairStable(r: PumpRound, share: number): boolean {
+export function pairStable(r: Pick<PumpRound, 'pair'>, share: number): boolean {
   const [a, b] = r.pair;
   return Math.abs(a - b) <= share * Math.max(a, b);
 }
 
 /** The round's speed, for telling slowed periods apart: the mean of its pair runs. */
-export function pairSpeed(r: PumpRound): number {
+export function pairSpeed(r: Pick<PumpRound, 'pair'>): number {
   return (r.pair[0] + r.pair[1]) / 2;
 }
 

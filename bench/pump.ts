@@ -488,7 +488,7 @@ export async function benchEchoPump(log: (s: string) => void): Promise<BenchRow[
     const rounds: { r: EchoRound; f: EchoFigures }[] = [];
     let fastest = 0;
     let unstable = 0;
-    const speed = (q: { r: EchoRound }): number => (q.r.pair[0] + q.r.pair[1]) / 2;
+    const speed = (q: { r: EchoRound }): number => pairSpeed(q.r);
     const atFull = (): number => {
       const p = pickRounds(rounds, speed, SLOWED, fastest);
       return p.atFull ? p.use.length : 0;
@@ -502,7 +502,7 @@ export async function benchEchoPump(log: (s: string) => void): Promise<BenchRow[
       const r: EchoRound = { pair: [p1, p2], ceiling: c, echo: e };
       fastest = Math.max(fastest, p1, p2);
       const raw = `echo pair ${m(p1)}/${m(p2)}, ceiling ${m(c)}, xlb echo ${m(e)} Mpps`;
-      if (Math.abs(p1 - p2) > STABLE * Math.max(p1, p2)) {
+      if (!pairStable(r, STABLE)) {
         unstable++;
         log(`  echo pump round ${rounds.length + 1}: ${raw}; the machine's speed changed: again`);
         continue;
